@@ -46,6 +46,11 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
+def mounted_url(request: Request) -> str:
+    """Where this app is mounted, as an absolute URL: the issuer follows the real port and path."""
+    return f"{request.url.scheme}://{request.url.netloc}{request.scope.get('root_path', '')}".rstrip("/")
+
+
 class _Provider:
     """Route handlers bound to one authorization server."""
 
@@ -58,7 +63,7 @@ class _Provider:
 
         async def run(request: Request) -> Response:
             started = time.perf_counter()
-            self.server.use_issuer(str(request.base_url).rstrip("/"))
+            self.server.use_issuer(mounted_url(request))
             form: list[tuple[str, str]] = []
             if request.method == "POST":
                 content_type = request.headers.get("content-type", "")
@@ -393,8 +398,7 @@ def mount(server: DevAuthorizationServer, path: str = "/idp") -> list[BaseRoute]
     p = _Provider(server)
 
     async def rfc8414(request: Request, http_request: HttpRequest) -> Response:
-        base = str(request.base_url).rstrip("/")
-        server.use_issuer(base + path)
+        server.use_issuer(f"{request.url.scheme}://{request.url.netloc}{path}")
         return JSONResponse(server.metadata())
 
     return [
