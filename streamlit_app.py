@@ -1,16 +1,13 @@
-"""The main script: the router of the dashboard's pages."""
+"""The main script: a router. Logged-out visitors get only the public pages."""
 
-import httpx
 import streamlit as st
 
-st.set_page_config(page_title="Streamlit × Authlib login", page_icon="🔐")
-st.title("Streamlit × Authlib social login")
+from auth.streamlit import current_session
 
-port = st.get_option("server.port")
-discovery = f"http://localhost:{port}/idp/.well-known/openid-configuration"
-try:
-    metadata = httpx.get(discovery, timeout=2).raise_for_status().json()
-except httpx.HTTPError as error:
-    st.error(f"The development provider is not answering at `{discovery}`: {error}")
-else:
-    st.success(f"The development provider is up. Issuer: `{metadata['issuer']}`")
+st.set_page_config(page_title="Streamlit × Authlib login", page_icon="🔐")
+
+session = current_session()
+login = st.Page("pages/login.py", title="Log in", icon=":material/login:", url_path="login")
+home = st.Page("pages/home.py", title="Home", icon=":material/home:", url_path="home", default=True)
+
+st.navigation([home] if session else [login]).run()

@@ -205,7 +205,11 @@ class DevAuthorizationServer(AuthorizationServer):
 
     @property
     def clients(self) -> tuple[Client, ...]:
-        return self.config.clients
+        return tuple(self._clients.values())
+
+    def register_client(self, client: Client) -> None:
+        """Add or replace a client while serving (the app registers its own callback URLs)."""
+        self._clients[client.client_id] = client
 
     def save_token(self, token: dict[str, object], request: OAuth2Request) -> None:
         now = self.now()

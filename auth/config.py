@@ -1,0 +1,197 @@
+"""Auth configuration: one frozen dataclass tree, loaded at one edge.
+
+The layout is Streamlit's own ``st.login`` layout in ``.streamlit/secrets.toml``::
+
+    [auth]
+    cookie_secret = "..."            # optional here: generated and kept in .local/
+    base_url = "https://app.example" # optional: the app's public URL
+
+    [auth.google]
+    client_id = "..."
+    client_secret = "..."
+    server_metadata_url = "https://accounts.google.com/.well-known/openid-configuration"
+    client_kwargs = { scope = "openid email profile" }
+
+Environment variables override: ``AUTH_COOKIE_SECRET``, ``AUTH_BASE_URL``,
+``AUTH_<NAME>_CLIENT_ID``, ``AUTH_<NAME>_CLIENT_SECRET``.
+``load_config`` is the only function that reads secrets or the environment.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .errors import ConfigError
+
+DEV_PROVIDER = "dev"
+DEV_CLIENT_ID = "streamlit-app"
+STREAMLIT_RESERVED = frozenset({"redirect_uri", "cookie_secret", "base_url", "session", "dev_provider"})
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProviderSettings:
+    """One login provider. Any OIDC provider needs only its discovery URL."""
+
+    name: str
+    client_id: str
+    client_secret: str | None
+    server_metadata_url: str
+    scope: str = "openid email profile"
+    display_name: str = ""
+    authorize_params: Mapping[str, str] = field(default_factory=dict)
+    is_dev: bool = False
+
+    @property
+    def label(self) -> str:
+        return self.display_name or self.name.replace("_", " ").title()
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionSettings:
+    idle_timeout: int = 8 * 3600
+    absolute_timeout: int = 7 * 24 * 3600
+    state_ttl: int = 600  # RFC 9700 §4.7: a pending login lives 10 minutes at most
+
+
+@dataclass(frozen=True, kw_only=True)
+class HttpSettings:
+    timeout: float = 5.0
+    metadata_ttl: int = 3600
+    jwks_ttl: int = 3600
+    jwks_refetch_interval: float = 10.0  # at most one unknown-`kid` refetch this often
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuthConfig:
+    cookie_secret: str
+    providers: tuple[ProviderSettings, ...]
+    base_url: str | None = None
+    store_path: Path = Path(".local/sessions.sqlite3")
+    session: SessionSettings = field(default_factory=SessionSettings)
+    http: HttpSettings = field(default_factory=HttpSettings)
+
+    @property
+    def dev_provider_enabled(self) -> bool:
+        return any(p.is_dev for p in self.providers)
+
+    def provider(self, name: str) -> ProviderSettings | None:
+        return next((p for p in self.providers if p.name == name), None)
+
+
+def dev_provider_settings(client_secret: str) -> ProviderSettings:
+    """The embedded dev provider; its discovery URL is resolved against the app's own origin."""
+    return ProviderSettings(
+        name=DEV_PROVIDER,
+        client_id=DEV_CLIENT_ID,
+        client_secret=client_secret,
+        server_metadata_url="/idp/.well-known/openid-configuration",
+        scope="openid email profile groups offline_access",
+        display_name="Development provider",
+        is_dev=True,
+    )
+
+
+def _local_cookie_secret(local_dir: Path) -> str:
+    path = local_dir / "cookie_secret"
+    if path.exists():
+        return path.read_text().strip()
+    local_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
+
+
+def is_loopback_url(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _provider(name: str, table: Mapping[str, object], environ: Mapping[str, str]) -> ProviderSettings:
+    env = f"AUTH_{name.upper()}_"
+    client_id = environ.get(env + "CLIENT_ID") or table.get("client_id")
+    client_secret = environ.get(env + "CLIENT_SECRET") or table.get("client_secret")
+    metadata_url = table.get("server_metadata_url")
+    for key, value in (("client_id", client_id), ("server_metadata_url", metadata_url)):
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"[auth.{name}] needs `{key}` (a non-empty string) in .streamlit/secrets.toml.")
+    assert isinstance(client_id, str) and isinstance(metadata_url, str)
+    if urlsplit(metadata_url).scheme != "https" and not is_loopback_url(metadata_url):
+        raise ConfigError(f"[auth.{name}] `server_metadata_url` must be https:// (got {metadata_url!r}).")
+    kwargs = table.get("client_kwargs", {})
+    if not isinstance(kwargs, Mapping):
+        raise ConfigError(
+            f'[auth.{name}] `client_kwargs` must be a table, like {{ scope = "openid email" }}.'
+        )
+    scope = str(kwargs.get("scope", "openid email profile"))
+    extra = {str(k): str(v) for k, v in kwargs.items() if k not in ("scope", "code_challenge_method")}
+    return ProviderSettings(
+        name=name,
+        client_id=client_id,
+        client_secret=str(client_secret) if client_secret else None,
+        server_metadata_url=metadata_url,
+        scope=scope,
+        display_name=str(table.get("display_name", "")),
+        authorize_params=extra,
+    )
+
+
+def load_config(
+    secrets_table: Mapping[str, object],
+    environ: Mapping[str, str] | None = None,
+    *,
+    local_dir: Path = Path(".local"),
+) -> AuthConfig:
+    """Build the config from ``st.secrets`` (as a mapping) and the environment.
+
+    With no provider configured, the embedded development provider is the one
+    provider. With real providers configured, it is off unless ``[auth]
+    dev_provider = true``, and it is never on for a non-loopback ``base_url``.
+    """
+    environ = os.environ if environ is None else environ
+    auth = secrets_table.get("auth", {})
+    if not isinstance(auth, Mapping):
+        raise ConfigError("`auth` in .streamlit/secrets.toml must be a table: [auth].")
+    base_url = environ.get("AUTH_BASE_URL") or auth.get("base_url")
+    if base_url is not None and (
+        not isinstance(base_url, str) or not base_url.startswith(("http://", "https://"))
+    ):
+        raise ConfigError(f"[auth] `base_url` must be an absolute http(s) URL (got {base_url!r}).")
+    cookie_secret = environ.get("AUTH_COOKIE_SECRET") or auth.get("cookie_secret")
+    if cookie_secret is None:
+        cookie_secret = _local_cookie_secret(local_dir)
+    if not isinstance(cookie_secret, str) or len(cookie_secret) < 32:
+        raise ConfigError("[auth] `cookie_secret` must be a random string of at least 32 characters.")
+
+    providers = [
+        _provider(name, table, environ)
+        for name, table in auth.items()
+        if isinstance(table, Mapping) and name not in STREAMLIT_RESERVED
+    ]
+    if any(p.name == DEV_PROVIDER for p in providers):
+        raise ConfigError(f"[auth.{DEV_PROVIDER}] is reserved for the embedded development provider.")
+    want_dev = auth.get("dev_provider", not providers)
+    if want_dev and base_url and not is_loopback_url(str(base_url)):
+        raise ConfigError(
+            f"The development provider logs anyone in without a password, so it cannot run for "
+            f"base_url {base_url!r}. Configure a real provider in [auth.<name>] or serve on localhost."
+        )
+    if want_dev:
+        providers.append(dev_provider_settings(client_secret=secrets.token_urlsafe(32)))
+    return AuthConfig(
+        cookie_secret=cookie_secret,
+        providers=tuple(providers),
+        base_url=str(base_url).rstrip("/") if base_url else None,
+        store_path=local_dir / "sessions.sqlite3",
+    )

@@ -1,0 +1,84 @@
+"""Everything that can go wrong in a login, as data.
+
+    LoginError                      base: ``error`` (snake_case) and ``description``
+    ├── ConfigError                 the app's auth configuration is broken
+    ├── UnknownProvider             no provider of that name is configured
+    ├── StateError                  the callback is not the answer to a login we started
+    ├── ProviderError               the provider answered with an OAuth error
+    ├── ProviderUnreachable         the provider timed out or answered garbage
+    ├── DiscoveryError              the discovery document cannot be trusted
+    ├── IssuerMismatch              RFC 9207 ``iss`` in the callback is not the issuer
+    ├── TokenValidationError        a check of OIDC Core §3.1.3.7 failed (carries the report)
+    ├── UserinfoMismatch            userinfo ``sub`` is not the ID token's ``sub``
+    └── NotLoggedIn                 no valid session for this request
+
+Pages catch ``LoginError`` and show ``description``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .validation import ValidationReport
+
+
+class LoginError(Exception):
+    """Base class: a failed login or session operation, with words a developer can act on."""
+
+    error = "login_failed"
+
+    def __init__(self, description: str) -> None:
+        super().__init__(description)
+        self.description = description
+
+    def as_dict(self) -> dict[str, str]:
+        return {"error": self.error, "description": self.description}
+
+
+class ConfigError(LoginError):
+    error = "config_error"
+
+
+class UnknownProvider(LoginError):
+    error = "unknown_provider"
+
+
+class StateError(LoginError):
+    error = "state_mismatch"
+
+
+class ProviderError(LoginError):
+    error = "provider_error"
+
+    def __init__(self, description: str, *, code: str = "") -> None:
+        super().__init__(description)
+        self.code = code
+
+
+class ProviderUnreachable(LoginError):
+    error = "provider_unreachable"
+
+
+class DiscoveryError(LoginError):
+    error = "discovery_untrusted"
+
+
+class IssuerMismatch(LoginError):
+    error = "issuer_mismatch"
+
+
+class TokenValidationError(LoginError):
+    error = "id_token_invalid"
+
+    def __init__(self, description: str, report: ValidationReport) -> None:
+        super().__init__(description)
+        self.report = report
+
+
+class UserinfoMismatch(LoginError):
+    error = "userinfo_sub_mismatch"
+
+
+class NotLoggedIn(LoginError):
+    error = "not_logged_in"

@@ -1,0 +1,395 @@
+"""The login itself, framework-free: start, finish (callback), refresh, logout.
+
+``routes.py`` turns HTTP requests into calls of ``Authenticator``; nothing here
+knows about Starlette or Streamlit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+
+import httpx2
+from authlib.common.urls import add_params_to_uri
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
+
+from .config import AuthConfig, ProviderSettings, is_loopback_url
+from .errors import (
+    ConfigError,
+    IssuerMismatch,
+    LoginError,
+    NotLoggedIn,
+    ProviderError,
+    StateError,
+    UnknownProvider,
+    UserinfoMismatch,
+)
+from .profile import normalize
+from .provider import ProviderClient, current_trace
+from .sessions import PendingLogin, Session, SessionManager, Tokens
+from .trace import Step, Trace, fingerprint, masked_params, masked_url
+from .validation import allowed_algorithms, unverified_header, validate_id_token
+
+RegisterDevClient = Callable[[str, str], None]  # (redirect_uri, post_logout_redirect_uri)
+
+
+def safe_next(path: str | None) -> str:
+    """Same-origin paths only: anything else would make the login an open redirect."""
+    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return "/"
+    return path
+
+
+class Authenticator:
+    """Logs browsers in and out of the configured providers."""
+
+    def __init__(
+        self,
+        config: AuthConfig,
+        sessions: SessionManager,
+        *,
+        transport: httpx2.AsyncBaseTransport | None = None,
+        register_dev_client: RegisterDevClient | None = None,
+    ) -> None:
+        self.config = config
+        self.sessions = sessions
+        self._transport = transport
+        self._register_dev_client = register_dev_client
+        self._clients: dict[tuple[str, str], ProviderClient] = {}
+        self._refresh_locks: dict[str, asyncio.Lock] = {}
+
+    # --- providers -------------------------------------------------------------------
+    def settings(self, name: str) -> ProviderSettings:
+        found = self.config.provider(name)
+        if found is None:
+            raise UnknownProvider(f"No provider named {name!r} is configured.")
+        return found
+
+    def base_url(self, origin: str) -> str:
+        return self.config.base_url or origin.rstrip("/")
+
+    def redirect_uri(self, name: str, origin: str) -> str:
+        return f"{self.base_url(origin)}/auth/callback/{name}"
+
+    def metadata_url(self, settings: ProviderSettings, origin: str) -> str:
+        if settings.server_metadata_url.startswith("/"):
+            return self.base_url(origin) + settings.server_metadata_url
+        return settings.server_metadata_url
+
+    def client(self, settings: ProviderSettings, metadata_url: str) -> ProviderClient:
+        """The pooled client for one provider at one discovery URL."""
+        key = (settings.name, metadata_url)
+        if key not in self._clients:
+            self._clients[key] = ProviderClient(
+                settings, metadata_url, self.config.http, transport=self._transport
+            )
+        return self._clients[key]
+
+    async def aclose(self) -> None:
+        for client in self._clients.values():
+            await client.aclose()
+        self._clients.clear()
+
+    # --- login ---------------------------------------------------------------------
+    async def start_login(self, name: str, *, origin: str, next_path: str | None, binding_cookie: str) -> str:
+        """Remember a new pending login and return the provider URL to send the browser to."""
+        settings = self.settings(name)
+        if settings.is_dev and not is_loopback_url(self.base_url(origin)):
+            raise ConfigError(
+                "The development provider only works on localhost: it logs anyone in without a password."
+            )
+        redirect_uri = self.redirect_uri(name, origin)
+        if settings.is_dev and self._register_dev_client is not None:
+            self._register_dev_client(redirect_uri, f"{self.base_url(origin)}/")
+        client = self.client(settings, self.metadata_url(settings, origin))
+        trace = Trace()
+        token = current_trace.set(trace)
+        try:
+            metadata = await client.metadata()
+        finally:
+            current_trace.reset(token)
+        state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        verifier = secrets.token_urlsafe(64)  # RFC 7636 §4.1: 43-128 characters
+        url, _ = client.client.create_authorization_url(
+            str(metadata["authorization_endpoint"]),
+            state=state,
+            code_verifier=verifier,
+            nonce=nonce,
+            redirect_uri=redirect_uri,
+            scope=settings.scope,
+            **settings.authorize_params,
+        )
+        trace.state = state
+        trace.add(
+            "redirect", "Authorization request: the browser is sent to the provider", url=masked_url(url)
+        )
+        self.sessions.save_pending(
+            PendingLogin(
+                provider=name,
+                state=state,
+                nonce=nonce,
+                code_verifier=verifier,
+                redirect_uri=redirect_uri,
+                next_path=safe_next(next_path),
+                browser_binding=self.sessions.binding(binding_cookie),
+                created_at=int(time.time()),
+                metadata_url=client.metadata_url,
+                trace=trace.as_dict(),
+            )
+        )
+        return url
+
+    async def finish_login(
+        self, name: str, params: Mapping[str, str], *, binding_cookie: str | None
+    ) -> tuple[Session, str]:
+        """Complete the login from the callback's parameters; return the session and where to go next.
+
+        Raises ``LoginError`` naming the check that failed; on any failure no session exists.
+        """
+        state = params.get("state")
+        if not state:
+            raise StateError(
+                "The callback has no `state`, so it cannot be matched to a login this app started."
+            )
+        pending = self.sessions.take_pending(state)
+        if pending is None:
+            raise StateError(
+                "The callback's `state` is unknown, already used, or expired (a login must finish "
+                "within 10 minutes). Start the login again."
+            )
+        trace = _restore(pending.trace)
+        trace.add(
+            "callback", "Callback: the provider sends the browser back", detail=str(masked_params(params))
+        )
+        token = current_trace.set(trace)
+        try:
+            session = await self._finish(name, params, pending, binding_cookie, trace)
+        except LoginError as error:
+            error.trace = trace  # type: ignore[attr-defined]
+            raise
+        finally:
+            current_trace.reset(token)
+        return session, pending.next_path
+
+    async def _finish(
+        self,
+        name: str,
+        params: Mapping[str, str],
+        pending: PendingLogin,
+        binding_cookie: str | None,
+        trace: Trace,
+    ) -> Session:
+        if pending.provider != name:
+            raise StateError(f"This `state` belongs to a login with {pending.provider!r}, not {name!r}.")
+        bound = binding_cookie is not None and hmac.compare_digest(
+            pending.browser_binding, self.sessions.binding(binding_cookie)
+        )
+        trace.check("state matched, in the browser that started the login", bound, "RFC 9700 §4.7.1")
+        if not bound:
+            raise StateError(
+                "This callback reached a different browser than the one that started the login "
+                "(its login cookie does not match the `state`). Start the login again in one browser."
+            )
+        settings = self.settings(name)
+        client = self.client(settings, pending.metadata_url)
+        metadata = await client.metadata()
+        issuer = str(metadata["issuer"])
+        returned_iss = params.get("iss")
+        if returned_iss is not None or metadata.get("authorization_response_iss_parameter_supported"):
+            ok = returned_iss == issuer
+            trace.check("`iss` in the callback is the provider's issuer", ok, "RFC 9207 §2.4")
+            if not ok:
+                raise IssuerMismatch(
+                    f"The callback's `iss` is {returned_iss!r}, not {issuer!r}: the response may come "
+                    "from another provider (a mix-up attack, RFC 9207 §2.4)."
+                )
+        if "error" in params:
+            description = params.get("error_description", "")
+            raise ProviderError(
+                f"{settings.label} answered `{params['error']}`"
+                + (f": {description}" if description else "."),
+                code=params["error"],
+            )
+        code = params.get("code")
+        if not code:
+            raise ProviderError(f"{settings.label} sent the browser back without a `code`.")
+        trace.code_fingerprint = fingerprint(code)
+        trace.check(
+            "PKCE: S256(code_verifier) recomputed",
+            True,
+            f"code_challenge = {create_s256_code_challenge(pending.code_verifier)}; "
+            "the provider compares it with the verifier sent in the token request (RFC 7636 §4.6)",
+        )
+        token = await client.call(
+            "token request",
+            client.client.fetch_token(
+                str(metadata["token_endpoint"]),
+                grant_type="authorization_code",
+                code=code,
+                redirect_uri=pending.redirect_uri,
+                code_verifier=pending.code_verifier,
+            ),
+        )
+        claims: dict[str, object] = {}
+        report: dict[str, object] = {}
+        if "openid" in settings.scope.split():
+            id_token = token.get("id_token")
+            if not isinstance(id_token, str):
+                raise ProviderError(f"{settings.label} returned no ID token although `openid` was requested.")
+            checked = await self._validate(client, metadata, id_token, token, pending.nonce)
+            claims, report = dict(checked.claims), checked.as_dict()
+            trace.check("ID token validated (OIDC Core §3.1.3.7)", True, "all checks passed; nonce matched")
+        userinfo: dict[str, object] = {}
+        if metadata.get("userinfo_endpoint"):
+            userinfo = await self._userinfo(
+                client, str(metadata["userinfo_endpoint"]), str(token["access_token"])
+            )
+            if claims and userinfo.get("sub") != claims.get("sub"):
+                trace.check("userinfo `sub` equals the ID token's", False, "OIDC Core §5.3.2")
+                raise UserinfoMismatch(
+                    f"Userinfo answered for `sub` {userinfo.get('sub')!r}, but the ID token is for "
+                    f"{claims.get('sub')!r}; the profile cannot be trusted (OIDC Core §5.3.2)."
+                )
+        session = self.sessions.create(
+            provider=name,
+            profile=normalize(claims, userinfo),
+            claims=claims,
+            tokens=_tokens(token),
+            report=report,
+            trace=trace.as_dict(),
+            userinfo=userinfo,
+            requested_scope=settings.scope,
+            metadata_url=client.metadata_url,
+        )
+        return session
+
+    async def _validate(
+        self,
+        client: ProviderClient,
+        metadata: Mapping[str, object],
+        id_token: str,
+        token: Mapping[str, object],
+        nonce: str | None,
+    ):  # -> ValidationReport
+        kid = unverified_header(id_token).get("kid")
+        jwks = await client.jwks(kid=str(kid) if kid else None)
+        return validate_id_token(
+            id_token,
+            jwks=jwks,
+            issuer=str(metadata["issuer"]),
+            client_id=client.settings.client_id,
+            nonce=nonce,
+            algorithms=allowed_algorithms(metadata.get("id_token_signing_alg_values_supported")),  # type: ignore[arg-type]
+            now=int(time.time()),
+            access_token=str(token.get("access_token", "")) or None,
+        )
+
+    async def _userinfo(self, client: ProviderClient, url: str, access_token: str) -> dict[str, object]:
+        try:
+            response = await client.client.request(
+                "GET", url, withhold_token=True, headers={"Authorization": f"Bearer {access_token}"}
+            )
+        except httpx2.HTTPError as error:
+            raise ProviderError(f"{client.settings.label}: the userinfo request failed: {error}.") from error
+        if response.status_code != 200:
+            raise ProviderError(f"{client.settings.label}: userinfo answered HTTP {response.status_code}.")
+        data = response.json()
+        return data if isinstance(data, dict) else {}
+
+    # --- refresh and logout -----------------------------------------------------------
+    async def refresh(self, session_id: str) -> Session:
+        """Refresh the session's tokens. Concurrent calls for one session refresh once."""
+        lock = self._refresh_locks.setdefault(session_id, asyncio.Lock())
+        asked_at = time.time()
+        async with lock:
+            session = self.sessions.load(session_id)
+            if session is None:
+                raise NotLoggedIn("The session has ended; log in again.")
+            if session.tokens.refreshed_at is not None and session.tokens.refreshed_at >= int(asked_at):
+                return session  # another request refreshed while we waited: single flight
+            if not session.tokens.refresh_token:
+                raise ProviderError("This login has no refresh token (ask for `offline_access`).")
+            client = self.client(self.settings(session.provider), session.metadata_url)
+            metadata = await client.metadata()
+            token = await client.call(
+                "token refresh",
+                client.client.refresh_token(
+                    str(metadata["token_endpoint"]), refresh_token=session.tokens.refresh_token
+                ),
+            )
+            fresh = _tokens(token)
+            updated = replace(
+                session,
+                tokens=replace(
+                    fresh,
+                    refresh_token=fresh.refresh_token or session.tokens.refresh_token,
+                    id_token=fresh.id_token or session.tokens.id_token,
+                    refreshed_at=int(time.time()),
+                    refresh_count=session.tokens.refresh_count + 1,
+                ),
+            )
+            self.sessions.save(updated)
+            return updated
+
+    async def logout(self, session_id: str, *, origin: str) -> str | None:
+        """End the session here, revoke its tokens, and return the provider's logout URL if any."""
+        session = self.sessions.load(session_id)
+        self.sessions.delete(session_id)
+        self._refresh_locks.pop(session_id, None)
+        if session is None:
+            return None
+        settings = self.settings(session.provider)
+        client = self.client(settings, session.metadata_url)
+        try:
+            metadata = await client.metadata()
+        except LoginError:
+            return None
+        if revocation := metadata.get("revocation_endpoint"):
+            # RFC 7009 §2.1: revoking the refresh token first takes its access tokens with it.
+            for value, hint in (
+                (session.tokens.refresh_token, "refresh_token"),
+                (session.tokens.access_token, "access_token"),
+            ):
+                if value:
+                    # The session is gone here whatever the provider says.
+                    with contextlib.suppress(LoginError):
+                        await client.call(
+                            "revocation",
+                            client.client.revoke_token(str(revocation), token=value, token_type_hint=hint),
+                        )
+        end_session = metadata.get("end_session_endpoint")
+        if not end_session or not session.tokens.id_token:
+            return None
+        return add_params_to_uri(
+            str(end_session),
+            {
+                "id_token_hint": session.tokens.id_token,
+                "post_logout_redirect_uri": f"{self.base_url(origin)}/",
+                "client_id": settings.client_id,
+            },
+        )
+
+
+def _tokens(token: Mapping[str, object]) -> Tokens:
+    expires_at = token.get("expires_at")
+    if expires_at is None and token.get("expires_in") is not None:
+        expires_at = int(time.time()) + int(str(token["expires_in"]))
+    return Tokens(
+        access_token=str(token["access_token"]),
+        token_type=str(token.get("token_type", "Bearer")),
+        expires_at=int(str(expires_at)) if expires_at is not None else None,
+        refresh_token=str(token["refresh_token"]) if token.get("refresh_token") else None,
+        id_token=str(token["id_token"]) if token.get("id_token") else None,
+        scope=str(token["scope"]) if token.get("scope") else None,
+    )
+
+
+def _restore(data: Mapping[str, object]) -> Trace:
+    trace = Trace(state=data.get("state"), code_fingerprint=data.get("code_fingerprint"))  # type: ignore[arg-type]
+    trace.steps = [Step(**s) for s in data.get("steps", [])]  # type: ignore[union-attr, arg-type]
+    return trace

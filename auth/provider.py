@@ -1,0 +1,189 @@
+"""One login provider as the app talks to it: discovery, keys and token calls.
+
+Authlib's ``AsyncOAuth2Client`` does the OAuth work. This module adds what it
+lacks on its own: a single pooled client per provider instead of one per
+login, metadata and JWKS caches that expire, a discovery ``issuer`` check, a
+JWKS refetch on an unknown ``kid`` (rate-limited), and a timeout on every call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+import httpx2
+from authlib.integrations.base_client import OAuthError
+from authlib.integrations.httpx_client import AsyncOAuth2Client
+from authlib.oidc.discovery import OpenIDProviderMetadata
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+
+from .config import HttpSettings, ProviderSettings
+from .errors import DiscoveryError, ProviderError, ProviderUnreachable
+from .trace import Trace
+
+WELL_KNOWN = ("/.well-known/openid-configuration", "/.well-known/oauth-authorization-server")
+
+# The login being traced by the current task; the pooled client's hooks write there.
+current_trace: ContextVar[Trace | None] = ContextVar("current_trace", default=None)
+
+
+async def _on_request(request: httpx2.Request) -> None:
+    if trace := current_trace.get():
+        await trace.on_request(request)
+
+
+async def _on_response(response: httpx2.Response) -> None:
+    if trace := current_trace.get():
+        await trace.on_response(response)
+
+
+@dataclass(frozen=True)
+class _Cached:
+    value: object
+    fetched_at: float
+
+
+def expected_issuer(metadata_url: str) -> str:
+    """OIDC Discovery §4.3 / RFC 8414 §3.3: the issuer is the URL the document came from."""
+    for suffix in WELL_KNOWN:
+        if metadata_url.endswith(suffix):
+            return metadata_url[: -len(suffix)]
+    return metadata_url
+
+
+class ProviderClient:
+    """Talks to one provider through one pooled HTTP client, with expiring caches."""
+
+    def __init__(
+        self,
+        settings: ProviderSettings,
+        metadata_url: str,
+        http: HttpSettings,
+        *,
+        transport: httpx2.AsyncBaseTransport | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.metadata_url = metadata_url
+        self._http = http
+        self._clock = clock
+        self._lock = asyncio.Lock()
+        self._metadata: _Cached | None = None
+        self._jwks: _Cached | None = None
+        self.client = AsyncOAuth2Client(
+            client_id=settings.client_id,
+            client_secret=settings.client_secret,
+            token_endpoint_auth_method=None if settings.client_secret else "none",
+            code_challenge_method="S256",
+            timeout=httpx2.Timeout(http.timeout),
+            transport=transport,
+            event_hooks={"request": [_on_request], "response": [_on_response]},
+            headers={"Accept": "application/json"},
+        )
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    # --- HTTP with clean errors -------------------------------------------------------
+    async def _get_json(self, url: str, what: str) -> dict[str, object]:
+        try:
+            response = await self.client.request("GET", url, withhold_token=True)
+        except httpx2.TimeoutException as error:
+            raise ProviderUnreachable(f"{self.settings.label}: the {what} at {url} timed out.") from error
+        except httpx2.HTTPError as error:
+            raise ProviderUnreachable(
+                f"{self.settings.label}: cannot fetch the {what} at {url}: {error}."
+            ) from error
+        if response.status_code != 200:
+            raise ProviderUnreachable(
+                f"{self.settings.label}: the {what} at {url} answered HTTP {response.status_code}."
+            )
+        try:
+            data = response.json()
+        except ValueError as error:
+            raise ProviderUnreachable(f"{self.settings.label}: the {what} at {url} is not JSON.") from error
+        if not isinstance(data, dict):
+            raise ProviderUnreachable(f"{self.settings.label}: the {what} at {url} is not a JSON object.")
+        return data
+
+    async def call(self, what: str, coro: object) -> dict[str, object]:
+        """Await an Authlib token call, turning its failures into our errors."""
+        try:
+            result = await coro  # type: ignore[misc]
+        except OAuthError as error:
+            raise ProviderError(
+                f"{self.settings.label} refused the {what}: {error.error}"
+                + (f" ({error.description})" if error.description else ""),
+                code=str(error.error),
+            ) from error
+        except httpx2.TimeoutException as error:
+            raise ProviderUnreachable(f"{self.settings.label}: the {what} timed out.") from error
+        except (httpx2.HTTPError, ValueError) as error:
+            raise ProviderUnreachable(f"{self.settings.label}: the {what} failed: {error}.") from error
+        return dict(result) if isinstance(result, dict) else {}
+
+    # --- discovery and keys ------------------------------------------------------------
+    def _fresh(self, cached: _Cached | None, ttl: int) -> bool:
+        return cached is not None and self._clock() - cached.fetched_at < ttl
+
+    async def metadata(self) -> dict[str, object]:
+        """The provider's discovery document: fetched, checked, cached for ``metadata_ttl``."""
+        if self._fresh(self._metadata, self._http.metadata_ttl):
+            return self._metadata.value  # type: ignore[union-attr, return-value]
+        async with self._lock:
+            if not self._fresh(self._metadata, self._http.metadata_ttl):
+                data = await self._get_json(self.metadata_url, "discovery document")
+                self._check_metadata(data)
+                self._metadata = _Cached(data, self._clock())
+        return self._metadata.value  # type: ignore[union-attr, return-value]
+
+    def _check_metadata(self, data: dict[str, object]) -> None:
+        issuer = expected_issuer(self.metadata_url)
+        if data.get("issuer") != issuer:
+            # OIDC Discovery §4.3: otherwise a document could vouch for another issuer.
+            raise DiscoveryError(
+                f"{self.settings.label}: the discovery document's `issuer` is {data.get('issuer')!r}, "
+                f"but it was fetched from {issuer!r}; they must be identical (OIDC Discovery §4.3)."
+            )
+        document = OpenIDProviderMetadata(data)
+        for field_check in (
+            document.validate_issuer,
+            document.validate_authorization_endpoint,
+            document.validate_token_endpoint,
+            document.validate_jwks_uri,
+        ):
+            try:
+                field_check()
+            except ValueError as error:
+                raise DiscoveryError(f"{self.settings.label}: discovery document: {error}.") from error
+
+    async def jwks(self, *, kid: str | None = None) -> KeySet:
+        """The provider's keys, re-fetched once if ``kid`` is unknown (at most every few seconds)."""
+        cached = self._jwks
+        known = cached is not None and (kid is None or any(k.kid == kid for k in cached.value))  # type: ignore[attr-defined]
+        stale = not self._fresh(cached, self._http.jwks_ttl)
+        may_refetch = cached is None or self._clock() - cached.fetched_at >= self._http.jwks_refetch_interval
+        if stale or (not known and may_refetch):
+            async with self._lock:
+                if self._jwks is cached:
+                    metadata = await self.metadata()
+                    data = await self._get_json(str(metadata["jwks_uri"]), "JWKS")
+                    try:
+                        keyset = KeySet.import_key_set(data)  # type: ignore[arg-type]
+                    except (JoseError, ValueError, TypeError, KeyError) as error:
+                        raise DiscoveryError(
+                            f"{self.settings.label}: the JWKS is malformed: {error}."
+                        ) from error
+                    self._jwks = _Cached(keyset, self._clock())
+        return self._jwks.value  # type: ignore[union-attr, return-value]
+
+    @property
+    def cache_times(self) -> dict[str, float | None]:
+        return {
+            "metadata": self._metadata.fetched_at if self._metadata else None,
+            "jwks": self._jwks.fetched_at if self._jwks else None,
+        }

@@ -1,0 +1,199 @@
+"""The login module's HTTP contract, as Starlette routes over ``Authenticator``.
+
+    GET  /auth/login/{provider}?next=/page   302 to the provider
+    GET  /auth/callback/{provider}           session cookie + 302 to next, or 303 to the login page
+    GET  /auth/me                            200 the session (never the raw tokens), 401 without one
+    POST /auth/refresh                       refresh the tokens (single flight)
+    POST /auth/logout                        end the session, revoke tokens, RP-initiated logout
+
+This is the only module of ``auth`` that imports Starlette. Streamlit's own
+``st.login`` routes (``GET /auth/login``, ``GET /auth/logout``, ``/oauth2callback``)
+keep answering beside these: no path or method here matches theirs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from .errors import LoginError, NotLoggedIn, TokenValidationError
+from .flow import Authenticator, safe_next
+
+log = logging.getLogger(__name__)
+
+SESSION_COOKIE = "auth_session"
+BINDING_COOKIE = "auth_login"
+LOGIN_PAGE = "/login"
+
+
+def cookie_name(base: str, secure: bool) -> str:
+    # RFC 6265bis §4.1.3.2: __Host- pins the cookie to this host, Secure and Path=/.
+    return f"__Host-{base}" if secure else base
+
+
+def csrf_token(cookie_secret: str, session_id: str) -> str:
+    """The token a same-origin form must send with POST /auth/logout and /auth/refresh."""
+    return hmac.new(cookie_secret.encode(), b"csrf:" + session_id.encode(), hashlib.sha256).hexdigest()
+
+
+def session_id_from(cookies: dict[str, str]) -> str | None:
+    return cookies.get(f"__Host-{SESSION_COOKIE}") or cookies.get(SESSION_COOKIE)
+
+
+class _Routes:
+    def __init__(self, auth: Authenticator) -> None:
+        self.auth = auth
+
+    def _origin(self, request: Request) -> str:
+        return f"{request.url.scheme}://{request.url.netloc}"
+
+    def _secure(self, request: Request) -> bool:
+        return self.auth.base_url(self._origin(request)).startswith("https://")
+
+    def _set(self, response: Response, request: Request, base: str, value: str, max_age: int) -> None:
+        response.set_cookie(
+            cookie_name(base, self._secure(request)),
+            value,
+            max_age=max_age,
+            path="/",
+            httponly=True,
+            samesite="lax",
+            secure=self._secure(request),
+        )
+
+    def _clear(self, response: Response, request: Request, base: str) -> None:
+        response.delete_cookie(
+            cookie_name(base, self._secure(request)), path="/", secure=self._secure(request)
+        )
+
+    def _to_login_page(self, request: Request, error: LoginError, provider: str, next_path: str) -> Response:
+        record: dict[str, object] = {"provider": provider, "next": next_path, **error.as_dict()}
+        if isinstance(error, TokenValidationError):
+            record["report"] = error.report.as_dict()
+        if trace := getattr(error, "trace", None):
+            record["trace"] = trace.as_dict()
+        failure_id = self.auth.sessions.save_failure(record)
+        query = urlencode({"failure": failure_id, "next": next_path})
+        return RedirectResponse(f"{self.auth.base_url(self._origin(request))}{LOGIN_PAGE}?{query}", 303)
+
+    # --- routes ---------------------------------------------------------------------------
+    async def login(self, request: Request) -> Response:
+        provider = request.path_params["provider"]
+        next_path = safe_next(request.query_params.get("next"))
+        origin = self._origin(request)
+        base = self.auth.base_url(origin)
+        if base != origin:
+            # Start on the public host, so the login cookie lands where the callback will arrive.
+            return RedirectResponse(f"{base}{request.url.path}?{request.url.query}", 302)
+        binding = secrets.token_urlsafe(32)
+        try:
+            url = await self.auth.start_login(
+                provider, origin=origin, next_path=next_path, binding_cookie=binding
+            )
+        except LoginError as error:
+            return self._to_login_page(request, error, provider, next_path)
+        response = RedirectResponse(url, 302)
+        self._set(response, request, BINDING_COOKIE, binding, self.auth.config.session.state_ttl)
+        return response
+
+    async def callback(self, request: Request) -> Response:
+        provider = request.path_params["provider"]
+        params = dict(request.query_params)
+        binding = request.cookies.get(cookie_name(BINDING_COOKIE, self._secure(request)))
+        try:
+            session, next_path = await self.auth.finish_login(provider, params, binding_cookie=binding)
+        except LoginError as error:
+            log.info("login with %s refused: %s", provider, error.description)
+            response = self._to_login_page(request, error, provider, "/")
+        except Exception:  # a bug must still not leave a half-made session or a 500
+            log.exception("login with %s failed unexpectedly", provider)
+            error = LoginError("The login failed unexpectedly; the server log has the details.")
+            response = self._to_login_page(request, error, provider, "/")
+        else:
+            target = f"{self.auth.base_url(self._origin(request))}{next_path}"
+            response = RedirectResponse(target, 302)
+            self._set(
+                response, request, SESSION_COOKIE, session.id, self.auth.config.session.absolute_timeout
+            )
+        self._clear(response, request, BINDING_COOKIE)
+        return response
+
+    async def me(self, request: Request) -> Response:
+        session = self.auth.sessions.load(session_id_from(dict(request.cookies)))
+        if session is None:
+            return JSONResponse(NotLoggedIn("No session: log in first.").as_dict(), 401)
+        return JSONResponse(session.public(), headers={"Cache-Control": "no-store"})
+
+    def _check_csrf(self, request: Request, session_id: str, form: dict[str, str]) -> bool:
+        origin = request.headers.get("origin")
+        if origin is not None and origin not in (
+            self._origin(request),
+            self.auth.base_url(self._origin(request)),
+        ):
+            return False
+        sent = request.headers.get("x-csrf-token") or form.get("csrf", "")
+        return hmac.compare_digest(sent, csrf_token(self.auth.config.cookie_secret, session_id))
+
+    async def _post(
+        self, request: Request, action: Callable[[str, dict[str, str]], Awaitable[Response]]
+    ) -> Response:
+        session_id = session_id_from(dict(request.cookies))
+        form = {k: str(v) for k, v in (await request.form()).items()}
+        if not session_id or self.auth.sessions.load(session_id) is None:
+            return JSONResponse(NotLoggedIn("No session: log in first.").as_dict(), 401)
+        if not self._check_csrf(request, session_id, form):
+            return JSONResponse(
+                {
+                    "error": "csrf",
+                    "description": "Cross-site request refused: send the csrf token from this app.",
+                },
+                403,
+            )
+        return await action(session_id, form)
+
+    async def refresh(self, request: Request) -> Response:
+        async def act(session_id: str, form: dict[str, str]) -> Response:
+            try:
+                session = await self.auth.refresh(session_id)
+            except LoginError as error:
+                return JSONResponse(error.as_dict(), 401 if isinstance(error, NotLoggedIn) else 400)
+            if "next" in form:
+                return RedirectResponse(safe_next(form["next"]), 303)
+            return JSONResponse(session.public())
+
+        return await self._post(request, act)
+
+    async def logout(self, request: Request) -> Response:
+        async def act(session_id: str, form: dict[str, str]) -> Response:
+            end_session = await self.auth.logout(session_id, origin=self._origin(request))
+            if "application/json" in request.headers.get("accept", ""):
+                response: Response = JSONResponse({"logged_out": True, "end_session_url": end_session})
+            else:
+                target = (
+                    end_session or f"{self.auth.base_url(self._origin(request))}{LOGIN_PAGE}?logged_out=1"
+                )
+                response = RedirectResponse(target, 303)
+            self._clear(response, request, SESSION_COOKIE)
+            return response
+
+        return await self._post(request, act)
+
+
+def auth_routes(auth: Authenticator) -> list[Route]:
+    """The routes to pass to ``st.App(routes=...)``."""
+    r = _Routes(auth)
+    return [
+        Route("/auth/login/{provider}", r.login, methods=["GET"]),
+        Route("/auth/callback/{provider}", r.callback, methods=["GET"]),
+        Route("/auth/me", r.me, methods=["GET"]),
+        Route("/auth/refresh", r.refresh, methods=["POST"]),
+        Route("/auth/logout", r.logout, methods=["POST"]),
+    ]

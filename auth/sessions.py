@@ -1,0 +1,200 @@
+"""Server-side sessions, pending logins and failed-login records.
+
+The browser holds only a random session id. The store holds, under an HMAC of
+that id, the session encrypted with AES-GCM under a key derived from
+``cookie_secret``: a copy of the store alone yields neither usable cookies nor
+tokens.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from .config import SessionSettings
+from .store import KeyValueStore
+
+TOUCH_EVERY = 60  # seconds: idle expiry is kept fresh without a write on every rerun
+
+
+def _derive(secret: str, purpose: bytes) -> bytes:
+    return HKDF(algorithm=SHA256(), length=32, salt=b"streamlit-authlib", info=purpose).derive(
+        secret.encode()
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Tokens:
+    """The provider's tokens, kept server-side only."""
+
+    access_token: str
+    token_type: str = "Bearer"
+    expires_at: int | None = None
+    refresh_token: str | None = None
+    id_token: str | None = None
+    scope: str | None = None
+    refreshed_at: int | None = None
+    refresh_count: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Session:
+    """A logged-in browser."""
+
+    id: str
+    provider: str
+    profile: Mapping[str, object]
+    claims: Mapping[str, object]
+    tokens: Tokens
+    created_at: int
+    last_seen: int
+    report: Mapping[str, object] = field(default_factory=dict)
+    trace: Mapping[str, object] = field(default_factory=dict)
+    userinfo: Mapping[str, object] = field(default_factory=dict)
+    requested_scope: str = ""
+    metadata_url: str = ""
+
+    def public(self) -> dict[str, object]:
+        """What ``/auth/me`` shows: everything but the tokens themselves."""
+        return {
+            "provider": self.provider,
+            "profile": dict(self.profile),
+            "claims": dict(self.claims),
+            "created_at": self.created_at,
+            "last_seen": self.last_seen,
+            "tokens": {
+                "token_type": self.tokens.token_type,
+                "access_token_expires_at": self.tokens.expires_at,
+                "id_token_expires_at": self.claims.get("exp"),
+                "has_refresh_token": self.tokens.refresh_token is not None,
+                "scope": self.tokens.scope,
+                "refreshed_at": self.tokens.refreshed_at,
+                "refresh_count": self.tokens.refresh_count,
+            },
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class PendingLogin:
+    """What a login remembers between the redirect to the provider and the callback."""
+
+    provider: str
+    state: str
+    nonce: str
+    code_verifier: str
+    redirect_uri: str
+    next_path: str
+    browser_binding: str  # HMAC of the binding cookie: ties the callback to this browser
+    created_at: int
+    metadata_url: str
+    trace: Mapping[str, object] = field(default_factory=dict)
+
+
+class SessionManager:
+    """Encrypts and stores sessions, pending logins and failed-login records."""
+
+    def __init__(self, store: KeyValueStore, cookie_secret: str, settings: SessionSettings) -> None:
+        self.store = store
+        self.settings = settings
+        self._aead = AESGCM(_derive(cookie_secret, b"store-encryption"))
+        self._mac_key = _derive(cookie_secret, b"store-keys")
+
+    # --- encryption ------------------------------------------------------------
+    def _key(self, kind: str, value: str) -> str:
+        return kind + ":" + hmac.new(self._mac_key, value.encode(), hashlib.sha256).hexdigest()
+
+    def _seal(self, key: str, data: Mapping[str, object]) -> bytes:
+        nonce = os.urandom(12)
+        plain = json.dumps(data, separators=(",", ":")).encode()
+        # The store key is the associated data: a row moved under another key won't decrypt.
+        return nonce + self._aead.encrypt(nonce, plain, key.encode())
+
+    def _open(self, key: str, blob: bytes | None) -> dict[str, object] | None:
+        if blob is None:
+            return None
+        try:
+            plain = self._aead.decrypt(blob[:12], blob[12:], key.encode())
+        except Exception:  # cryptography raises InvalidTag; any failure means "no session"
+            return None
+        data = json.loads(plain)
+        return data if isinstance(data, dict) else None
+
+    def binding(self, cookie_value: str) -> str:
+        return base64.urlsafe_b64encode(
+            hmac.new(self._mac_key, b"binding:" + cookie_value.encode(), hashlib.sha256).digest()
+        ).decode()
+
+    # --- pending logins (state) ---------------------------------------------------
+    def save_pending(self, pending: PendingLogin) -> None:
+        key = self._key("state", pending.state)
+        self.store.put(key, self._seal(key, asdict(pending)), self.settings.state_ttl)
+
+    def take_pending(self, state: str) -> PendingLogin | None:
+        """The pending login for ``state``, removed: a state is good for one callback."""
+        key = self._key("state", state)
+        data = self._open(key, self.store.pop(key))
+        if data is None:
+            return None
+        pending = PendingLogin(**data)  # type: ignore[arg-type]
+        if time.time() - pending.created_at > self.settings.state_ttl:
+            return None
+        return pending
+
+    # --- sessions -------------------------------------------------------------------
+    def create(self, **fields: object) -> Session:
+        now = int(time.time())
+        session = Session(id=secrets.token_urlsafe(32), created_at=now, last_seen=now, **fields)  # type: ignore[arg-type]
+        self.save(session)
+        return session
+
+    def save(self, session: Session) -> None:
+        key = self._key("session", session.id)
+        data = asdict(session)
+        ttl = max(1, session.created_at + self.settings.absolute_timeout - int(time.time()))
+        self.store.put(key, self._seal(key, data), ttl)
+
+    def load(self, session_id: str | None) -> Session | None:
+        """The live session for a cookie value, or None. Cheap: runs on every rerun."""
+        if not session_id:
+            return None
+        key = self._key("session", session_id)
+        data = self._open(key, self.store.get(key))
+        if data is None:
+            return None
+        data["tokens"] = Tokens(**data["tokens"])  # type: ignore[arg-type]
+        session = Session(**data)  # type: ignore[arg-type]
+        now = int(time.time())
+        if now - session.created_at > self.settings.absolute_timeout or (
+            now - session.last_seen > self.settings.idle_timeout
+        ):
+            self.store.delete(key)
+            return None
+        if now - session.last_seen > TOUCH_EVERY:
+            session = replace(session, last_seen=now)
+            self.save(session)
+        return session
+
+    def delete(self, session_id: str) -> None:
+        self.store.delete(self._key("session", session_id))
+
+    # --- failed logins, shown once on the login page ----------------------------------------
+    def save_failure(self, record: Mapping[str, object]) -> str:
+        failure_id = secrets.token_urlsafe(16)
+        key = self._key("failure", failure_id)
+        self.store.put(key, self._seal(key, record), self.settings.state_ttl)
+        return failure_id
+
+    def failure(self, failure_id: str) -> dict[str, object] | None:
+        key = self._key("failure", failure_id)
+        return self._open(key, self.store.get(key))
