@@ -6,13 +6,14 @@ configured, the embedded development provider (``devidp``) at ``/idp``.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import streamlit as st
 
 from auth import Authenticator, SessionManager, SQLiteStore, auth_routes, load_config
-from auth.streamlit import install, secrets_table
+from auth.streamlit import attach_loop, install, secrets_table
 from devidp import Client, DevAuthorizationServer, ProviderConfig, mount
 
 config = load_config(secrets_table())
@@ -49,6 +50,7 @@ install(authenticator)
 
 @asynccontextmanager
 async def lifespan(_app: object) -> AsyncIterator[None]:
+    attach_loop(asyncio.get_running_loop())
     yield
     await authenticator.aclose()
 

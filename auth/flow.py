@@ -171,6 +171,7 @@ class Authenticator:
             session = await self._finish(name, params, pending, binding_cookie, trace)
         except LoginError as error:
             error.trace = trace  # type: ignore[attr-defined]
+            error.next_path = pending.next_path  # type: ignore[attr-defined]
             raise
         finally:
             current_trace.reset(token)
@@ -305,12 +306,12 @@ class Authenticator:
     async def refresh(self, session_id: str) -> Session:
         """Refresh the session's tokens. Concurrent calls for one session refresh once."""
         lock = self._refresh_locks.setdefault(session_id, asyncio.Lock())
-        asked_at = time.time()
+        seen = self.sessions.load(session_id)
         async with lock:
             session = self.sessions.load(session_id)
-            if session is None:
+            if session is None or seen is None:
                 raise NotLoggedIn("The session has ended; log in again.")
-            if session.tokens.refreshed_at is not None and session.tokens.refreshed_at >= int(asked_at):
+            if session.tokens.refresh_count != seen.tokens.refresh_count:
                 return session  # another request refreshed while we waited: single flight
             if not session.tokens.refresh_token:
                 raise ProviderError("This login has no refresh token (ask for `offline_access`).")

@@ -112,7 +112,7 @@ class _Routes:
             session, next_path = await self.auth.finish_login(provider, params, binding_cookie=binding)
         except LoginError as error:
             log.info("login with %s refused: %s", provider, error.description)
-            response = self._to_login_page(request, error, provider, "/")
+            response = self._to_login_page(request, error, provider, getattr(error, "next_path", "/"))
         except Exception:  # a bug must still not leave a half-made session or a 500
             log.exception("login with %s failed unexpectedly", provider)
             error = LoginError("The login failed unexpectedly; the server log has the details.")

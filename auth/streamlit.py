@@ -6,8 +6,10 @@ on every rerun, so it is one cookie read, one keyed store read and one decrypt.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Coroutine, Mapping
 from html import escape
+from typing import TypeVar
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -17,12 +19,28 @@ from .routes import csrf_token, session_id_from
 from .sessions import Session
 
 _authenticator: Authenticator | None = None
+_loop: asyncio.AbstractEventLoop | None = None
+T = TypeVar("T")
 
 
 def install(authenticator: Authenticator) -> None:
     """Make ``authenticator`` the one the helpers use (``app.py`` calls this once)."""
     global _authenticator
     _authenticator = authenticator
+
+
+def attach_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """The server's event loop: the provider clients' connection pools live there."""
+    global _loop
+    _loop = loop
+
+
+def run(coro: Coroutine[object, object, T], timeout: float = 20) -> T:
+    """Run an ``Authenticator`` coroutine from a page script, on the server's loop."""
+    if _loop is None:
+        coro.close()
+        raise RuntimeError("The server's event loop is not attached yet (see app.py's lifespan).")
+    return asyncio.run_coroutine_threadsafe(coro, _loop).result(timeout)
 
 
 def authenticator() -> Authenticator:
@@ -52,6 +70,13 @@ def require_login() -> Session:
         login_buttons(next_path=_current_path())
         st.stop()
     return session
+
+
+def origin() -> str:
+    """The app's origin as this browser sees it (scheme://host:port)."""
+    url = st.context.url or "http://localhost"
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}"
 
 
 def _current_path() -> str:

@@ -1,0 +1,105 @@
+"""What each JWT claim means, with where the spec defines it, and times for people."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+OIDC = "https://openid.net/specs/openid-connect-core-1_0.html"
+JWT = "https://www.rfc-editor.org/rfc/rfc7519"
+AT_JWT = "https://www.rfc-editor.org/rfc/rfc9068"
+
+MEANINGS: dict[str, tuple[str, str]] = {
+    "iss": ("Issuer: who made and signed this token", f"{OIDC}#IDToken"),
+    "sub": ("Subject: the user's stable id at this provider (never reuse email for this)", f"{OIDC}#IDToken"),
+    "aud": ("Audience: who the token is for; an ID token must name this app's client id", f"{OIDC}#IDToken"),
+    "exp": ("Expires at: refuse the token after this time", f"{OIDC}#IDToken"),
+    "iat": ("Issued at: when the provider made the token", f"{OIDC}#IDToken"),
+    "nbf": ("Not before: refuse the token before this time", f"{JWT}#section-4.1.5"),
+    "auth_time": ("When the user actually authenticated at the provider", f"{OIDC}#IDToken"),
+    "nonce": (
+        "The value this app sent in the login request; ties the token to that login",
+        f"{OIDC}#IDToken",
+    ),
+    "acr": ('Authentication context class: how strong the login was ("0": no assurance)', f"{OIDC}#IDToken"),
+    "amr": (
+        "Authentication methods used (RFC 8176: pwd, otp, mfa, user…)",
+        "https://www.rfc-editor.org/rfc/rfc8176",
+    ),
+    "azp": ("Authorized party: the client the token was issued to", f"{OIDC}#IDToken"),
+    "at_hash": (
+        "Half of the access token's hash: binds the access token to this ID token",
+        f"{OIDC}#CodeIDToken",
+    ),
+    "c_hash": ("Half of the code's hash (hybrid flow)", f"{OIDC}#HybridIDToken"),
+    "sid": (
+        "Session id at the provider, for logout",
+        "https://openid.net/specs/openid-connect-frontchannel-1_0.html",
+    ),
+    "jti": ("Unique id of this token", f"{JWT}#section-4.1.7"),
+    "scope": ("Scopes this access token grants", f"{AT_JWT}#section-2.2.3"),
+    "client_id": ("The client the access token was issued to", f"{AT_JWT}#section-2.2"),
+    "name": ("Full name, for display", f"{OIDC}#StandardClaims"),
+    "given_name": ("Given (first) name", f"{OIDC}#StandardClaims"),
+    "family_name": ("Family (last) name", f"{OIDC}#StandardClaims"),
+    "preferred_username": ("Shorthand name; not unique, may change", f"{OIDC}#StandardClaims"),
+    "picture": ("URL of a profile picture", f"{OIDC}#StandardClaims"),
+    "email": ("Email address; trust it only when email_verified is true", f"{OIDC}#StandardClaims"),
+    "email_verified": ("Whether the provider verified the email address", f"{OIDC}#StandardClaims"),
+    "locale": ("Language and region (BCP 47)", f"{OIDC}#StandardClaims"),
+    "zoneinfo": ("Time zone (IANA)", f"{OIDC}#StandardClaims"),
+    "updated_at": ("When the profile last changed", f"{OIDC}#StandardClaims"),
+    "groups": ("Groups the user belongs to (provider-specific)", ""),
+    "roles": ("Roles the user holds (provider-specific)", ""),
+    "tid": ("Tenant id (Microsoft Entra ID)", ""),
+}
+
+HEADER_MEANINGS: dict[str, str] = {
+    "alg": "Signature algorithm",
+    "kid": "Which of the provider's keys signed it (look it up in the JWKS)",
+    "typ": "Token type (JWT for ID tokens, at+jwt for RFC 9068 access tokens)",
+}
+
+TIME_CLAIMS = frozenset({"exp", "iat", "nbf", "auth_time", "updated_at"})
+
+
+@dataclass(frozen=True)
+class ClaimRow:
+    claim: str
+    value: str
+    meaning: str
+    when: str
+    spec: str
+
+
+def relative(seconds: int) -> str:
+    span = abs(seconds)
+    for unit, size in (("day", 86400), ("h", 3600), ("min", 60)):
+        if span >= size:
+            amount = f"{span // size} {unit}{'s' if unit == 'day' and span // size > 1 else ''}"
+            break
+    else:
+        amount = f"{span} s"
+    return f"in {amount}" if seconds > 0 else f"{amount} ago"
+
+
+def human_time(timestamp: int, now: int) -> str:
+    moment = datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return f"{moment} ({relative(timestamp - now)})"
+
+
+def claim_rows(claims: Mapping[str, object], now: int) -> list[ClaimRow]:
+    rows = []
+    for claim, value in claims.items():
+        meaning, spec = MEANINGS.get(claim, ("", ""))
+        when = human_time(value, now) if claim in TIME_CLAIMS and isinstance(value, int) else ""
+        shown = (
+            value
+            if isinstance(value, str)
+            else repr(value)
+            if not isinstance(value, (list, dict))
+            else str(value)
+        )
+        rows.append(ClaimRow(claim, str(shown), meaning, when, spec))
+    return rows

@@ -1,0 +1,199 @@
+"""The JWT inspector's logic: decode any JWT, find keys, verify, run the OIDC checks.
+
+Every failure is a ``InspectError`` with a sentence a person can act on.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import httpx2
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet, import_key
+
+from auth.config import is_loopback_url
+from auth.errors import TokenValidationError
+from auth.validation import SAFE_ALGORITHMS, ValidationReport, validate_id_token
+
+MAX_TOKEN = 16_384
+EXPECTED_TYP = {"JWT", "at+jwt", "application/at+jwt", "id_token+jwt", None}
+
+
+class InspectError(Exception):
+    """Bad input for the inspector, described in words."""
+
+
+@dataclass(frozen=True)
+class Decoded:
+    header: dict[str, object]
+    claims: dict[str, object]
+    parts: tuple[str, str, str]
+
+
+def _b64json(part: str, what: str) -> dict[str, object]:
+    try:
+        raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise InspectError(
+            f"The {what} is not base64url-encoded JSON ({error.__class__.__name__})."
+        ) from error
+    if not isinstance(data, dict):
+        raise InspectError(f"The {what} is JSON but not an object.")
+    return data
+
+
+def decode(token: str) -> Decoded:
+    """Split and decode a compact JWS without verifying it."""
+    token = "".join(token.split())
+    if not token:
+        raise InspectError("Paste a JWT: three base64url parts separated by dots.")
+    if len(token) > MAX_TOKEN:
+        raise InspectError(f"That is {len(token)} characters; JWTs here are limited to {MAX_TOKEN}.")
+    parts = token.split(".")
+    if len(parts) == 5:
+        raise InspectError("This is an encrypted JWT (JWE, five parts); it cannot be read without the key.")
+    if len(parts) != 3:
+        raise InspectError(f"A JWT has three parts separated by dots; this has {len(parts)}.")
+    return Decoded(
+        _b64json(parts[0], "header"), _b64json(parts[1], "payload"), (parts[0], parts[1], parts[2])
+    )
+
+
+def warnings(decoded: Decoded, now: int | None = None, leeway: int = 60) -> list[str]:
+    now = int(time.time()) if now is None else now
+    out = []
+    claims, header = decoded.claims, decoded.header
+    if header.get("alg") == "none":
+        out.append("`alg` is none: this token is not signed; trust nothing in it.")
+    elif header.get("alg") not in SAFE_ALGORITHMS:
+        out.append(f"`alg` {header.get('alg')!r} is not an asymmetric signature this app would accept.")
+    if header.get("typ") not in EXPECTED_TYP:
+        out.append(f"Unexpected `typ` {header.get('typ')!r}: check this is the kind of token you expect.")
+    exp, nbf, iat = claims.get("exp"), claims.get("nbf"), claims.get("iat")
+    if isinstance(exp, int) and exp + leeway < now:
+        out.append("Expired: `exp` is in the past.")
+    if isinstance(nbf, int) and nbf - leeway > now:
+        out.append("Not yet valid: `nbf` is in the future.")
+    if isinstance(iat, int) and iat - leeway > now:
+        out.append("`iat` is in the future: the issuer's clock or the token is wrong.")
+    for claim in ("exp", "iat", "nbf", "auth_time"):
+        if claim in claims and not isinstance(claims[claim], int):
+            out.append(f"`{claim}` should be a number of seconds (NumericDate), not {claims[claim]!r}.")
+    return out
+
+
+def keys_from_text(text: str) -> KeySet:
+    """A JWKS (JSON), a single JWK (JSON) or a PEM public key."""
+    text = text.strip()
+    try:
+        if text.startswith("{"):
+            data = json.loads(text)
+            if "keys" in data:
+                return KeySet.import_key_set(data)
+            return KeySet([import_key(data)])
+        if "BEGIN" in text:
+            return KeySet([import_key(text)])
+    except (ValueError, JoseError, TypeError, KeyError) as error:
+        raise InspectError(f"Those keys cannot be read: {error}") from error
+    raise InspectError("Paste a JWKS (JSON with `keys`), one JWK (JSON), or a PEM public key.")
+
+
+def _fetch_json(url: str, what: str) -> Mapping[str, object]:
+    parts = urlsplit(url)
+    if parts.scheme != "https" and not (parts.scheme == "http" and is_loopback_url(url)):
+        raise InspectError(f"The {what} URL must be https:// (http:// only for localhost): {url!r}.")
+    try:
+        response = httpx2.get(url, timeout=5, follow_redirects=False)
+    except httpx2.HTTPError as error:
+        raise InspectError(f"Cannot fetch the {what} at {url}: {error}.") from error
+    if response.status_code != 200:
+        raise InspectError(f"The {what} at {url} answered HTTP {response.status_code}.")
+    try:
+        data = response.json()
+    except ValueError as error:
+        raise InspectError(f"The {what} at {url} is not JSON.") from error
+    if not isinstance(data, dict):
+        raise InspectError(f"The {what} at {url} is not a JSON object.")
+    return data
+
+
+def keys_from_url(url: str) -> KeySet:
+    try:
+        return KeySet.import_key_set(_fetch_json(url, "JWKS"))  # type: ignore[arg-type]
+    except (JoseError, ValueError, TypeError, KeyError) as error:
+        raise InspectError(f"The JWKS at {url} is malformed: {error}") from error
+
+
+def discover(issuer: str) -> Mapping[str, object]:
+    """The issuer's discovery document, checked to name the same issuer."""
+    metadata = _fetch_json(issuer.rstrip("/") + "/.well-known/openid-configuration", "discovery document")
+    if metadata.get("issuer") != issuer.rstrip("/"):
+        raise InspectError(
+            f"The discovery document names issuer {metadata.get('issuer')!r}, not {issuer!r} "
+            "(OIDC Discovery §4.3)."
+        )
+    return metadata
+
+
+def verify_signature(token: str, keys: KeySet) -> str:
+    """Which key verified the signature; raises InspectError when none does."""
+    decoded = decode(token)
+    alg = str(decoded.header.get("alg"))
+    if alg not in SAFE_ALGORITHMS:
+        raise InspectError(f"Refusing to verify `alg` {alg!r}: only asymmetric algorithms prove who signed.")
+    kid = decoded.header.get("kid")
+    candidates = [k for k in keys if kid is None or k.kid == kid]
+    if not candidates:
+        raise InspectError(f"No key with kid {kid!r} among the {len(keys.keys)} key(s) given.")
+    for key in candidates:
+        try:
+            jwt.decode("".join(token.split()), key, algorithms=[alg])
+        except JoseError:
+            continue
+        return str(key.kid or key.thumbprint())
+    raise InspectError(
+        "The signature does not verify with the given key(s): the token was altered, or it is another key."
+    )
+
+
+def oidc_checks(
+    token: str,
+    *,
+    keys: KeySet,
+    issuer: str,
+    audience: str,
+    nonce: str | None,
+    access_token: str | None,
+    algorithms: frozenset[str] = SAFE_ALGORITHMS,
+    now: int | None = None,
+) -> ValidationReport:
+    """OIDC Core §3.1.3.7, the same code the login uses; returns the report even when it fails."""
+    try:
+        return validate_id_token(
+            "".join(token.split()),
+            jwks=keys,
+            issuer=issuer,
+            client_id=audience,
+            nonce=nonce or None,
+            algorithms=algorithms,
+            now=int(time.time()) if now is None else now,
+            access_token=access_token or None,
+        )
+    except TokenValidationError as error:
+        return error.report
+
+
+def compare(left: Mapping[str, object], right: Mapping[str, object]) -> list[dict[str, object]]:
+    """Claim-by-claim comparison of two claim sets (ID token vs userinfo, before vs after)."""
+    rows = []
+    for claim in sorted(set(left) | set(right)):
+        a, b = left.get(claim, "—"), right.get(claim, "—")
+        rows.append({"claim": claim, "left": str(a), "right": str(b), "same": a == b})
+    return rows

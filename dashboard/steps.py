@@ -1,0 +1,88 @@
+"""What each step of a login means, in one or two sentences, and where to learn it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+NOTEBOOKS = {
+    "seed": "01_from_blog_recipe_to_correct_login",
+    "code": "02_authorization_code_flow",
+    "pkce": "03_pkce",
+    "id_token": "04_the_id_token",
+    "userinfo": "05_scopes_claims_userinfo",
+    "refresh": "06_refresh_tokens",
+    "logout": "07_revocation_introspection_logout",
+    "device": "08_device_authorization",
+    "m2m": "09_client_credentials",
+}
+
+_EXPLAIN: list[tuple[str, str, str]] = [
+    # (words in the step title, explanation, notebook key)
+    (
+        "Authorization request",
+        "The app sends the browser to the provider with its client id, the exact "
+        "redirect URI, the scopes, a random `state`, a `nonce`, and a PKCE `code_challenge`.",
+        "code",
+    ),
+    (
+        "Callback",
+        "The provider sends the browser back with a one-time `code`, the same `state`, and its "
+        "`iss`. Nothing here is trusted until the checks below pass.",
+        "code",
+    ),
+    (
+        "state matched",
+        "The `state` is looked up server-side, used once, and must belong to this browser: "
+        "this is what stops login CSRF.",
+        "code",
+    ),
+    (
+        "`iss`",
+        "RFC 9207: the provider names itself in the callback, so a response from another provider "
+        "(a mix-up attack) is caught.",
+        "code",
+    ),
+    (
+        "PKCE",
+        "The app proves it started this login: the provider hashes the `code_verifier` sent with the "
+        "code and compares it with the `code_challenge` it saw first.",
+        "pkce",
+    ),
+    (
+        "Discovery",
+        "The provider's metadata: where its endpoints and keys are. The app checks its `issuer` "
+        "equals the URL it came from.",
+        "code",
+    ),
+    (
+        "Token request",
+        "Server to server: the app trades the code (plus its secret and the PKCE verifier) "
+        "for tokens. The browser never sees them.",
+        "code",
+    ),
+    (
+        "JWKS",
+        "The provider's public keys; the ID token's signature must verify with the one named by its `kid`.",
+        "id_token",
+    ),
+    (
+        "ID token validated",
+        "Every check of OIDC Core §3.1.3.7: signature, `iss`, `aud`, `exp`, `iat`, `nonce`, `at_hash`.",
+        "id_token",
+    ),
+    (
+        "Userinfo",
+        "The profile, fetched with the access token. Its `sub` must equal the ID token's.",
+        "userinfo",
+    ),
+    ("userinfo `sub`", "A userinfo answer for another user would smuggle in a foreign profile.", "userinfo"),
+]
+
+
+def explain(step: Mapping[str, object]) -> tuple[str, str | None]:
+    """One or two sentences on a trace step, and the notebook that teaches it."""
+    title = str(step.get("title", ""))
+    for words, text, notebook in _EXPLAIN:
+        if words.lower() in title.lower():
+            return text, f"notebooks/{NOTEBOOKS[notebook]}.ipynb"
+    return "", None

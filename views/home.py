@@ -1,0 +1,51 @@
+"""Home: who is logged in, with which provider, since when, and when the tokens expire."""
+
+import time
+
+import streamlit as st
+
+from auth.streamlit import logout_button, require_login
+from dashboard.claims import human_time, relative
+
+session = require_login()
+profile, tokens = session.profile, session.tokens
+now = int(time.time())
+
+st.title(f"Hello, {profile.get('name') or 'there'}")
+provider = session.provider
+st.markdown(f"Logged in with **{provider}** since {human_time(session.created_at, now)}.")
+
+
+@st.fragment(run_every=1)
+def countdown() -> None:
+    now = int(time.time())
+    cols = st.columns(3)
+    if tokens.expires_at:
+        cols[0].metric("Access token expires", relative(tokens.expires_at - now))
+    if isinstance(session.claims.get("exp"), int):
+        cols[1].metric("ID token expires", relative(int(session.claims["exp"]) - now))  # type: ignore[arg-type]
+    cols[2].metric("Refresh token", "yes" if tokens.refresh_token else "none")
+
+
+countdown()
+st.subheader("Look around")
+links = st.columns(5)
+for column, (target, label, icon) in zip(
+    links,
+    [
+        ("views/profile.py", "Profile", ":material/person:"),
+        ("views/id_token.py", "ID token", ":material/badge:"),
+        ("views/tokens.py", "Tokens", ":material/key:"),
+        ("views/trace.py", "Login trace", ":material/timeline:"),
+        ("views/inspector.py", "JWT inspector", ":material/search:"),
+    ],
+    strict=True,
+):
+    column.page_link(target, label=label, icon=icon)
+
+st.subheader("Session")
+left, right = st.columns(2)
+with left:
+    st.page_link("views/tokens.py", label="Refresh or revoke tokens", icon=":material/refresh:")
+with right:
+    logout_button(session)

@@ -1,0 +1,102 @@
+"""JWT inspector: paste any JWT; decode, explain, verify, and run the OIDC checks."""
+
+import streamlit as st
+
+from auth.streamlit import authenticator, current_session
+from auth.validation import allowed_algorithms
+from dashboard.inspector import (
+    InspectError,
+    compare,
+    decode,
+    discover,
+    keys_from_text,
+    keys_from_url,
+    oidc_checks,
+    verify_signature,
+    warnings,
+)
+from dashboard.widgets import claims_table, colored_jwt, header_table, report_table
+
+session = current_session()
+st.title("JWT inspector")
+st.caption("Paste a JWT from any provider. It stays on this server; nothing is sent anywhere you do not ask.")
+
+own = session.tokens.id_token if session and session.tokens.id_token else ""
+if own and st.button("Use my ID token"):
+    st.session_state["inspect_token"] = own
+token = st.text_area("JWT", key="inspect_token", height=120, placeholder="eyJhbGciOi…")
+if not token.strip():
+    st.stop()
+try:
+    decoded = decode(token)
+except InspectError as error:
+    st.error(str(error))
+    st.stop()
+
+for warning in warnings(decoded):
+    st.warning(warning)
+colored_jwt("".join(token.split()), reveal_signature=False)
+st.subheader("Header")
+header_table(decoded.header)
+st.subheader("Claims")
+claims_table(decoded.claims)
+
+st.subheader("Verify the signature")
+source = st.radio(
+    "Keys", ["From the issuer (discovery)", "From a JWKS URL", "Pasted JWKS / JWK / PEM"], horizontal=True
+)
+issuer = str(decoded.claims.get("iss", ""))
+keys = metadata = None
+try:
+    if source.startswith("From the issuer"):
+        st.caption(f"Issuer: `{issuer or '(no iss claim)'}`; http:// is allowed for localhost only.")
+        if issuer and st.button("Fetch the issuer's keys"):
+            metadata = discover(issuer)
+            st.session_state["inspector_keys"] = (issuer, metadata)
+        if (saved := st.session_state.get("inspector_keys")) and saved[0] == issuer:
+            metadata = saved[1]
+            keys = keys_from_url(str(metadata["jwks_uri"]))
+    elif source.startswith("From a JWKS URL"):
+        if url := st.text_input("JWKS URL", placeholder="https://…/jwks.json"):
+            keys = keys_from_url(url)
+    elif text := st.text_area(
+        "Keys", height=120, placeholder='{"keys": [...]} or -----BEGIN PUBLIC KEY-----'
+    ):
+        keys = keys_from_text(text)
+    if keys is not None:
+        kid = verify_signature(token, keys)
+        st.success(f"✅ The signature verifies with key `{kid}`.")
+except InspectError as error:
+    st.error(str(error))
+    keys = None
+
+st.subheader("OpenID Connect checks (§3.1.3.7)")
+if keys is None:
+    st.info("Get the keys above first: the checks start with the signature.")
+else:
+    known = {p.client_id for p in authenticator().config.providers}
+    audience_default = next((a for a in [decoded.claims.get("aud")] if isinstance(a, str) and a in known), "")
+    audience = st.text_input("Your client id (expected `aud`)", value=audience_default)
+    nonce = st.text_input("The nonce you sent (optional)")
+    access_token = st.text_input(
+        "The access token issued with it, to recompute `at_hash` (optional)", type="password"
+    )
+    if audience:
+        algorithms = allowed_algorithms(
+            metadata.get("id_token_signing_alg_values_supported") if metadata else None
+        )
+        report = oidc_checks(
+            token,
+            keys=keys,
+            issuer=issuer,
+            audience=audience,
+            nonce=nonce,
+            access_token=access_token,
+            algorithms=algorithms,
+        )
+        st.markdown("✅ **All checks pass.**" if report.passed else "❌ **Refused.**")
+        report_table(report.as_dict())
+
+if session and session.userinfo and session.claims:
+    st.subheader("Your ID token's claims vs your userinfo")
+    st.dataframe(compare(session.claims, session.userinfo), hide_index=True, width="stretch")

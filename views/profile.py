@@ -1,0 +1,30 @@
+"""Profile: the normalized profile beside the raw userinfo / provider profile."""
+
+import streamlit as st
+
+from auth.streamlit import require_login
+
+session = require_login()
+profile = session.profile
+
+st.title("Profile")
+left, right = st.columns([1, 1])
+with left:
+    st.subheader("Normalized")
+    if profile.get("avatar"):
+        st.image(str(profile["avatar"]), width=96)
+    st.markdown(f"### {profile.get('name')}")
+    email = profile.get("email")
+    if email:
+        verified = "✅ verified" if profile.get("email_verified") else "⚠️ **not verified**: do not trust it"
+        st.markdown(f"**Email:** {email} — {verified}")
+    else:
+        st.markdown("**Email:** none released (the provider or the user withheld it)")
+    st.markdown(f"**Locale:** {profile.get('locale') or '—'}")
+    st.markdown(f"**Provider user id (`sub`):** `{profile.get('id')}`")
+    if profile.get("groups"):
+        st.markdown("**Groups:** " + ", ".join(f"`{g}`" for g in profile["groups"]))  # type: ignore[union-attr]
+    st.caption("Identify users by provider + `sub`, never by email: emails change and can be unverified.")
+with right:
+    st.subheader("Raw userinfo")
+    st.json(dict(session.userinfo) or {"note": "this provider has no userinfo endpoint"})

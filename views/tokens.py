@@ -1,0 +1,87 @@
+"""Tokens: the access token decoded or marked opaque, introspection, refresh and revoke."""
+
+import streamlit as st
+
+from auth import LoginError
+from auth.streamlit import authenticator, require_login, run
+from auth.tokens import introspect, revoke
+from auth.trace import fingerprint
+from dashboard.inspector import InspectError, compare, decode, warnings
+from dashboard.widgets import claims_table, header_table, masked_token
+
+session = require_login()
+tokens = session.tokens
+auth = authenticator()
+
+st.title("Tokens")
+st.subheader("Access token")
+masked_token("Access token", tokens.access_token, key="reveal_access")
+try:
+    decoded = decode(tokens.access_token)
+except InspectError:
+    decoded = None
+    st.info(
+        "**Opaque**: this access token is not a JWT. Only the provider can say what it means (introspection)."
+    )
+if decoded:
+    st.caption(f"A JWT (`typ` {decoded.header.get('typ')!r}); RFC 9068 defines JWT access tokens.")
+    for warning in warnings(decoded):
+        st.warning(warning)
+    header_table(decoded.header)
+    claims_table(decoded.claims)
+
+st.subheader("Scopes")
+requested = set(session.requested_scope.split())
+granted = set((tokens.scope or session.requested_scope).split())
+cols = st.columns(3)
+cols[0].markdown("**Requested**\n\n" + " ".join(f"`{s}`" for s in sorted(requested)))
+cols[1].markdown("**Granted**\n\n" + " ".join(f"`{s}`" for s in sorted(granted)))
+cols[2].markdown("**Not granted**\n\n" + (" ".join(f"`{s}`" for s in sorted(requested - granted)) or "—"))
+
+st.subheader("Refresh token")
+masked_token("Refresh token", tokens.refresh_token, key="reveal_refresh")
+if tokens.refresh_token:
+    seen = st.session_state.setdefault("refresh_fingerprints", [])
+    current = fingerprint(tokens.refresh_token)
+    if current not in seen:
+        seen.append(current)
+    st.markdown(
+        f"Refreshed **{tokens.refresh_count}** time(s). Refresh tokens seen in this browser tab: "
+        + " → ".join(f"`{f[:8]}`" for f in seen)
+        + (" (a new one each time: **rotation**)" if len(seen) > 1 else "")
+    )
+
+st.subheader("Actions")
+left, middle, right = st.columns(3)
+if left.button("Refresh now", disabled=not tokens.refresh_token, icon=":material/refresh:"):
+    before = decoded.claims if decoded else {}
+    try:
+        updated = run(auth.refresh(session.id))
+    except LoginError as error:
+        st.error(error.description)
+    else:
+        try:
+            after = decode(updated.tokens.access_token).claims
+        except InspectError:
+            after = {}
+        st.session_state["refresh_compare"] = compare(before, after)
+        st.rerun()
+if compare_rows := st.session_state.get("refresh_compare"):
+    with st.expander("Access-token claims before → after the last refresh", expanded=True):
+        st.dataframe(compare_rows, hide_index=True, width="stretch")
+if middle.button("Introspect", icon=":material/manage_search:"):
+    try:
+        st.session_state["introspection"] = run(introspect(auth, session))
+    except LoginError as error:
+        st.error(error.description)
+if right.button("Revoke access token", icon=":material/block:"):
+    try:
+        status = run(revoke(auth, session))
+        st.session_state["introspection"] = run(introspect(auth, session))
+    except LoginError as error:
+        st.error(error.description)
+    else:
+        st.success(f"Revocation answered HTTP {status}. The provider now says:")
+if result := st.session_state.get("introspection"):
+    st.markdown("**Introspection (RFC 7662)**: " + ("active ✅" if result.get("active") else "inactive ❌"))
+    st.json(result)

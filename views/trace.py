@@ -1,0 +1,107 @@
+"""Login trace: the login that just happened, as a sequence diagram and as HTTP exchanges."""
+
+from datetime import UTC, datetime
+
+import httpx2
+import pandas as pd
+import streamlit as st
+
+from auth.streamlit import authenticator, require_login
+from dashboard.sequence import as_image, sequence_svg
+from dashboard.steps import explain
+from dashboard.trace_export import to_json, to_markdown
+
+session = require_login()
+trace = session.trace
+steps = list(trace.get("steps", []))  # type: ignore[arg-type]
+
+st.title("Login trace")
+st.caption(
+    f"`state` {trace.get('state')} · code fingerprint `{trace.get('code_fingerprint')}` "
+    "(the provider's log names the same code the same way)"
+)
+st.subheader("Sequence")
+ink = "#e5e7eb" if st.context.theme.type == "dark" else "#1f2937"
+st.html(as_image(sequence_svg(steps, ink=ink)))
+
+st.subheader("Checks")
+badges = [s for s in steps if s.get("kind") == "check"]
+st.markdown(" ".join(f":{'green' if s['passed'] else 'red'}-badge[{s['title']}]" for s in badges))
+
+st.subheader("Steps")
+for number, step in enumerate(steps, 1):
+    kind = step.get("kind")
+    head = f"{number}. {step.get('title')}"
+    if kind == "http":
+        head += f" — {step.get('method')} → {step.get('status')} ({step.get('duration_ms')} ms)"
+    with st.expander(head, expanded=False):
+        text, notebook = explain(step)
+        if text:
+            st.markdown(text)
+        if notebook:
+            st.caption(f"Learn it step by step: `{notebook}`")
+        if step.get("url"):
+            st.code(str(step["url"]), language=None, wrap_lines=True)
+        if step.get("detail"):
+            st.markdown(str(step["detail"]))
+        if kind == "http":
+            left, right = st.columns(2)
+            left.markdown("**Request**")
+            left.json(
+                {"headers": step.get("request_headers"), "body": step.get("request_body")}, expanded=False
+            )
+            right.markdown("**Response**")
+            right.json(
+                {"headers": step.get("response_headers"), "body": step.get("response_body")}, expanded=False
+            )
+
+provider = authenticator().config.provider(session.provider)
+if provider is not None and provider.is_dev and session.claims.get("iss"):
+    st.subheader("Both sides: the app's exchanges joined with the provider's own log")
+    issuer = str(session.claims["iss"])
+    try:
+        entries = []
+        for key in ("state", "code_fingerprint"):
+            if trace.get(key):
+                answer = httpx2.get(f"{issuer}/log", params={key: trace[key]}, timeout=3)
+                entries += answer.json().get("entries", [])
+    except (httpx2.HTTPError, ValueError) as error:
+        st.warning(f"The provider's log is not reachable: {error}")
+        entries = []
+    rows = [
+        {
+            "time": datetime.fromtimestamp(float(s["at"]), UTC),
+            "side": "app",
+            "what": s["title"],
+            "status": s.get("status"),
+            "ms": s.get("duration_ms"),
+        }
+        for s in steps
+    ] + [
+        {
+            "time": datetime.fromtimestamp(float(e["at"]), UTC),
+            "side": "provider",
+            "what": f"{e['method']} {e['path']}",
+            "status": e["status"],
+            "ms": e["duration_ms"],
+        }
+        for e in {e["id"]: e for e in entries}.values()
+    ]
+    frame = pd.DataFrame(rows).sort_values("time")
+    st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        column_config={"time": st.column_config.DatetimeColumn(format="HH:mm:ss.SSS")},
+    )
+    for entry in entries:
+        for warning in entry.get("warnings", []):
+            st.warning(f"Provider says: {warning}")
+
+st.subheader("Export for a bug report")
+st.caption("Secrets are masked and JWT signatures removed.")
+left, right = st.columns(2)
+left.download_button("Download JSON", to_json(trace), "login-trace.json", "application/json")
+right.download_button(
+    "Download Markdown", to_markdown(trace, provider=session.provider), "login-trace.md", "text/markdown"
+)
