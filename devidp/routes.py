@@ -19,7 +19,7 @@ from authlib.oauth2.rfc6749.errors import OAuth2Error
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from .faults import FAULTS
@@ -401,7 +401,11 @@ def mount(server: DevAuthorizationServer, path: str = "/idp") -> list[BaseRoute]
         server.use_issuer(f"{request.url.scheme}://{request.url.netloc}{path}")
         return JSONResponse(server.metadata())
 
+    async def home(request: Request) -> Response:
+        return RedirectResponse(f"{path}/", 307)
+
     return [
         Route(f"/.well-known/oauth-authorization-server{path}", p.endpoint(rfc8414)),
+        Route(path, home),  # without it, Streamlit's catch-all answers /idp with the app
         Mount(path, app=app),
     ]
