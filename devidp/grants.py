@@ -46,13 +46,13 @@ class S256CodeChallenge(CodeChallenge):
         if challenge and data.get("code_challenge_method", "plain") != "S256":
             # RFC 9700 §2.1.1: plain would hand the verifier to whoever sees the request.
             raise InvalidRequestError(
-                "code_challenge_method must be S256; 'plain' is refused (RFC 9700 §2.1.1).",
+                "code_challenge_method must be S256; 'plain' is refused (RFC 9700 section 2.1.1).",
                 redirect_uri=redirect_uri,
             )
         if not challenge and client.is_public:
             # RFC 9700 §2.1.1: public clients MUST use PKCE.
             raise InvalidRequestError(
-                "Public clients must send a PKCE code_challenge (RFC 9700 §2.1.1).",
+                "Public clients must send a PKCE code_challenge (RFC 9700 section 2.1.1).",
                 redirect_uri=redirect_uri,
             )
         super().validate_code_challenge(grant, redirect_uri)
@@ -88,11 +88,12 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             store.revoke_family(family)
             raise InvalidGrantError(
                 "This authorization code was already used; the tokens issued for it "
-                "are now revoked (RFC 6749 §4.1.2)."
+                "are now revoked (RFC 6749 section 4.1.2)."
             )
         found = store.get_code(code)
         if found is None:
-            raise InvalidGrantError("Unknown or expired authorization code (codes live 10 minutes).")
+            ttl = _server(self).config.code_ttl
+            raise InvalidGrantError(f"Unknown or expired authorization code (codes live {ttl} seconds).")
         if found.client_id != client.client_id:
             raise InvalidGrantError("This authorization code was issued to another client.")
         return found
@@ -124,7 +125,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
                 raise InvalidGrantError(
                     "This refresh token was already used. Refresh tokens rotate: reusing "
                     "one means it leaked, so every token of this login is now revoked "
-                    "(RFC 9700 §4.14.2)."
+                    "(RFC 9700 section 4.14.2)."
                 )
             raise InvalidGrantError("This refresh token was revoked.")
         if token.refresh_expires_at is not None and server.now() >= token.refresh_expires_at:
@@ -139,7 +140,8 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
 
 
 class ClientCredentialsGrant(grants.ClientCredentialsGrant):
-    pass
+    # Authlib's default is basic only; discovery advertises client_secret_post too.
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = ["client_secret_basic", "client_secret_post"]
 
 
 class DeviceCodeGrant(_DeviceCodeGrant):
@@ -153,9 +155,14 @@ class DeviceCodeGrant(_DeviceCodeGrant):
     def should_slow_down(self, credential: object) -> bool:
         server = _server(self)
         now = server.now()
-        previous = server.store.record_poll(credential.device_code, now)  # type: ignore[attr-defined]
-        # RFC 8628 §3.5: polling faster than the interval earns slow_down.
-        return previous is not None and now - previous < server.config.device_poll_interval
+        code = credential.device_code  # type: ignore[attr-defined]
+        previous, interval = server.store.record_poll(code, now)
+        # RFC 8628 §3.5: polling faster than the interval earns slow_down, and the
+        # interval grows by 5 seconds "for this and all subsequent requests".
+        if previous is not None and now - previous < interval:
+            server.store.slow_down(code)
+            return True
+        return False
 
     def create_token_response(self) -> tuple[int, dict[str, object], list[tuple[str, str]]]:
         response = super().create_token_response()

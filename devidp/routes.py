@@ -84,6 +84,14 @@ class _Provider:
                     status=403,
                     kind="error",
                 )
+            elif request.url.scheme != "https" and not is_loopback(request.url.hostname):
+                # RFC 6749 §3.1, §3.2: beyond loopback OAuth needs TLS, and Authlib refuses plain http.
+                response = self.page(
+                    "HTTPS required",
+                    "Beyond loopback this provider must be served over https (put a TLS proxy in front).",
+                    status=400,
+                    kind="error",
+                )
             else:
                 response = await handler(request, http_request)
             self._journal(request, http_request, response, started)
@@ -331,7 +339,7 @@ class _Provider:
         entries = self.server.journal.entries(
             state=query.get("state"),
             code_fingerprint=query.get("code_fingerprint"),
-            since=int(query.get("since", "0") or 0),
+            since=int(query["since"]) if query.get("since", "").isdigit() else 0,
         )
         return JSONResponse({"entries": [e.as_dict() for e in entries]})
 

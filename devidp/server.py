@@ -193,7 +193,15 @@ class DevAuthorizationServer(AuthorizationServer):
     # --- the issuer ---------------------------------------------------------------
     @property
     def issuer(self) -> str:
-        return self.config.issuer or _request_issuer.get()
+        if self.config.issuer:
+            return self.config.issuer
+        try:
+            return _request_issuer.get()
+        except LookupError:
+            raise RuntimeError(
+                "The issuer follows the request URL: read it while serving a request, "
+                "or set ProviderConfig(issuer=...)."
+            ) from None
 
     def use_issuer(self, issuer: str) -> None:
         """Set the issuer for the request being served (derived from its URL)."""

@@ -110,14 +110,19 @@ class Store:
                     return replace(cred, now=self._clock())
         return None
 
-    def record_poll(self, device_code: str, when: int) -> int | None:
-        """Store this poll's time; return the previous one."""
+    def record_poll(self, device_code: str, when: int) -> tuple[int | None, int]:
+        """Store this poll's time; return the previous one and the interval in force."""
         with self._lock:
             cred = self._devices.get(device_code)
             if cred is None:
-                return None
+                return None, 0
             self._devices[device_code] = replace(cred, last_poll=when)
-            return cred.last_poll
+            return cred.last_poll, cred.interval
+
+    def slow_down(self, device_code: str, by: int = 5) -> None:
+        with self._lock:
+            if cred := self._devices.get(device_code):
+                self._devices[device_code] = replace(cred, interval=cred.interval + by)
 
     def grant_device(self, user_code: str, user_sub: str, approved: bool) -> None:
         with self._lock:
