@@ -12,38 +12,25 @@ from contextlib import asynccontextmanager
 
 import streamlit as st
 
+import devidp
 from auth import Authenticator, SessionManager, SQLiteStore, auth_routes, load_config
 from auth.streamlit import attach_loop, install, secrets_table
-from devidp import Client, DevAuthorizationServer, ProviderConfig, mount
 
 config = load_config(secrets_table())
-routes = []
-register = None
 dev = next((p for p in config.providers if p.is_dev), None)
-if dev is not None:
-    idp = DevAuthorizationServer(ProviderConfig())
-    routes += mount(idp, "/idp")
-
-    def register(redirect_uri: str, post_logout_redirect_uri: str) -> None:
-        """Register this app's callback for the origin it is served on (exact matching)."""
-        known = idp.query_client(dev.client_id)
-        idp.register_client(
-            Client(
-                client_id=dev.client_id,
-                client_secret=dev.client_secret,
-                name="This Streamlit app",
-                redirect_uris=tuple({*(known.redirect_uris if known else ()), redirect_uri}),
-                post_logout_redirect_uris=tuple(
-                    {*(known.post_logout_redirect_uris if known else ()), post_logout_redirect_uri}
-                ),
-            )
-        )
-
+embedded = devidp.embed("/idp") if dev else None
 
 authenticator = Authenticator(
     config,
     SessionManager(SQLiteStore(config.store_path), config.cookie_secret, config.session),
-    register_dev_client=register,
+    register_dev_client=(
+        embedded.client_registrar(dev.client_id, str(dev.client_secret), "This Streamlit app")
+        if embedded and dev
+        else None
+    ),
+    # In-process: same routes, no socket, and none of the ~40 ms Nagle stall that
+    # Streamlit's listening socket adds to kept-alive loopback calls.
+    dev_transport=embedded.transport if embedded else None,
 )
 install(authenticator)
 
@@ -55,4 +42,5 @@ async def lifespan(_app: object) -> AsyncIterator[None]:
     await authenticator.aclose()
 
 
-app = st.App("streamlit_app.py", routes=auth_routes(authenticator) + routes, lifespan=lifespan)
+routes = auth_routes(authenticator) + (embedded.routes if embedded else [])
+app = st.App("streamlit_app.py", routes=routes, lifespan=lifespan)

@@ -35,6 +35,7 @@ from .sessions import PendingLogin, Session, SessionManager, Tokens
 from .trace import Step, Trace, fingerprint, masked_params, masked_url
 from .validation import allowed_algorithms, unverified_header, validate_id_token
 
+AFTER_LOGOUT = "/login?logged_out=1"
 RegisterDevClient = Callable[[str, str], None]  # (redirect_uri, post_logout_redirect_uri)
 
 
@@ -55,10 +56,15 @@ class Authenticator:
         *,
         transport: httpx2.AsyncBaseTransport | None = None,
         register_dev_client: RegisterDevClient | None = None,
+        dev_transport: httpx2.AsyncBaseTransport | None = None,
     ) -> None:
+        """``transport`` carries calls to every provider (None: the network);
+        ``dev_transport`` those to the embedded development provider, which lives
+        in this very process and so needs no socket."""
         self.config = config
         self.sessions = sessions
         self._transport = transport
+        self._dev_transport = dev_transport
         self._register_dev_client = register_dev_client
         self._clients: dict[tuple[str, str], ProviderClient] = {}
         self._refresh_locks: dict[str, asyncio.Lock] = {}
@@ -76,6 +82,10 @@ class Authenticator:
     def redirect_uri(self, name: str, origin: str) -> str:
         return f"{self.base_url(origin)}/auth/callback/{name}"
 
+    def post_logout_uri(self, origin: str) -> str:
+        """Where the provider sends the browser after RP-initiated logout (register it there)."""
+        return f"{self.base_url(origin)}{AFTER_LOGOUT}"
+
     def metadata_url(self, settings: ProviderSettings, origin: str) -> str:
         if settings.server_metadata_url.startswith("/"):
             return self.base_url(origin) + settings.server_metadata_url
@@ -85,9 +95,8 @@ class Authenticator:
         """The pooled client for one provider at one discovery URL."""
         key = (settings.name, metadata_url)
         if key not in self._clients:
-            self._clients[key] = ProviderClient(
-                settings, metadata_url, self.config.http, transport=self._transport
-            )
+            transport = self._dev_transport if settings.is_dev and self._dev_transport else self._transport
+            self._clients[key] = ProviderClient(settings, metadata_url, self.config.http, transport=transport)
         return self._clients[key]
 
     async def aclose(self) -> None:
@@ -105,7 +114,7 @@ class Authenticator:
             )
         redirect_uri = self.redirect_uri(name, origin)
         if settings.is_dev and self._register_dev_client is not None:
-            self._register_dev_client(redirect_uri, f"{self.base_url(origin)}/")
+            self._register_dev_client(redirect_uri, self.post_logout_uri(origin))
         client = self.client(settings, self.metadata_url(settings, origin))
         trace = Trace()
         token = current_trace.set(trace)
@@ -370,7 +379,7 @@ class Authenticator:
             str(end_session),
             {
                 "id_token_hint": session.tokens.id_token,
-                "post_logout_redirect_uri": f"{self.base_url(origin)}/",
+                "post_logout_redirect_uri": self.post_logout_uri(origin),
                 "client_id": settings.client_id,
             },
         )

@@ -85,19 +85,37 @@ def _current_path() -> str:
     return safe_next(path)
 
 
+_BUTTON_CSS = (
+    "<style>a.login{display:block;padding:.6rem 1rem;margin:.4rem 0;border-radius:.5rem;"
+    "border:1px solid rgba(128,128,128,.4);text-decoration:none;font-weight:600}"
+    "a.login .dev{font-size:.75rem;font-weight:400;padding:.1rem .4rem;border-radius:.3rem;"
+    "background:#fef3c7;color:#78350f;margin-left:.4rem}</style>"
+)
+
+
+def _login_anchor(name: str, next_path: str, label: str, badge: str = "") -> str:
+    href = f"/auth/login/{escape(name)}?{urlencode({'next': safe_next(next_path)})}"
+    return f'<a class="login" href="{href}">{escape(label)}{badge}</a>'
+
+
 def login_buttons(next_path: str = "/") -> None:
-    """One button per configured provider; each navigates this tab to the provider."""
-    links = []
-    for provider in authenticator().config.providers:
-        href = f"/auth/login/{escape(provider.name)}?{urlencode({'next': safe_next(next_path)})}"
-        badge = ' <span class="dev">development</span>' if provider.is_dev else ""
-        links.append(f'<a class="login" href="{href}">Log in with {escape(provider.label)}{badge}</a>')
-    st.html(
-        "<style>a.login{display:block;padding:.6rem 1rem;margin:.4rem 0;border-radius:.5rem;"
-        "border:1px solid rgba(128,128,128,.4);text-decoration:none;font-weight:600}"
-        "a.login .dev{font-size:.75rem;font-weight:400;padding:.1rem .4rem;border-radius:.3rem;"
-        "background:#fef3c7;color:#78350f;margin-left:.4rem}</style>" + "".join(links)
-    )
+    """One button per configured provider. Plain links: they navigate this tab, where
+    ``st.link_button`` would open a new one and lose the login on the way back."""
+    links = [
+        _login_anchor(
+            p.name,
+            next_path,
+            f"Log in with {p.label}",
+            ' <span class="dev">development</span>' if p.is_dev else "",
+        )
+        for p in authenticator().config.providers
+    ]
+    st.html(_BUTTON_CSS + "".join(links))
+
+
+def login_link(provider: str, next_path: str, label: str) -> None:
+    """One same-tab login button for ``provider``."""
+    st.html(_BUTTON_CSS + _login_anchor(provider, next_path, label))
 
 
 def _post_button(session: Session, action: str, label: str, next_path: str | None = None) -> None:

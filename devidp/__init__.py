@@ -5,6 +5,7 @@ on loopback unless told otherwise.
 """
 
 from .config import Client, ProviderConfig, demo_clients
+from .embed import Embedded, embed
 from .faults import FAULTS
 from .personas import PERSONAS, Persona
 from .routes import create_app, mount
@@ -16,11 +17,13 @@ __all__ = [
     "PERSONAS",
     "Client",
     "DevAuthorizationServer",
+    "Embedded",
     "Persona",
     "ProviderConfig",
     "RunningProvider",
     "create_app",
     "demo_clients",
+    "embed",
     "mount",
     "serve",
 ]

@@ -3,7 +3,7 @@
 import httpx2
 import streamlit as st
 
-from auth.streamlit import origin, require_login
+from auth.streamlit import login_link, origin, require_login
 from devidp import FAULTS
 
 require_login()
@@ -38,6 +38,6 @@ if right.button("Switch all off", icon=":material/check_circle:"):
 
 if active:
     st.warning(f"Switched on: {', '.join(f'`{name}`' for name in sorted(active))}. Every login now meets it.")
-    st.link_button("Log in again with the faulty provider", "/auth/login/dev?next=/faults", type="primary")
+    login_link("dev", "/faults", "Log in again with the faulty provider")
 else:
     st.success("No fault is on: the provider behaves.")

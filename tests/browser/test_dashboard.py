@@ -1,0 +1,127 @@
+"""A newcomer's path through the dashboard, in a real Chromium, for each dev persona."""
+
+from __future__ import annotations
+
+import re
+
+import httpx2
+import pytest
+from playwright.sync_api import Page, expect
+
+from devidp import PERSONAS, Persona
+
+BY_NAME = {p.username: p for p in PERSONAS}
+
+
+def log_in(page: Page, app_url: str, persona: Persona, start: str = "/") -> None:
+    """From a logged-out page: the login page, the provider's persona list, consent, back."""
+    page.goto(app_url + start)
+    page.get_by_role("link", name=re.compile("Log in with Development provider")).click()
+    page.get_by_role("button", name=re.compile("^" + re.escape(persona.name[:40]))).click()
+    page.get_by_role("button", name="Allow").click()
+    page.wait_for_url(re.compile(re.escape(app_url)))
+
+
+def visit(page: Page, app_url: str, path: str, heading: str) -> None:
+    page.goto(f"{app_url}/{path}")
+    expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_newcomer_logs_in_visits_every_page_and_logs_out(page: Page, app_url: str) -> None:
+    """Alice logs in, sees her login from every angle, reloads, and logs out."""
+    alice = BY_NAME["alice"]
+    page.goto(app_url)
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    expect(page.get_by_test_id("stSidebarNav")).to_have_count(0)  # logged out: no other pages
+    log_in(page, app_url, alice)
+    expect(page.get_by_role("heading", name=f"Hello, {alice.name}")).to_be_visible()
+    nav = page.get_by_test_id("stSidebarNav")
+    for label in ("Home", "Profile", "ID token", "Tokens", "Login trace", "Try a fault", "JWT inspector"):
+        expect(nav.get_by_role("link", name=label)).to_be_visible()
+
+    visit(page, app_url, "profile", "Profile")
+    expect(page.get_by_text(f"{alice.email} — ✅ verified")).to_be_visible()
+    expect(page.get_by_text(alice.sub).first).to_be_visible()
+
+    visit(page, app_url, "id-token", "ID token")
+    expect(page.get_by_text("Trusted", exact=False).first).to_be_visible()
+    for check in ("signature", "aud", "nonce", "at_hash"):
+        expect(page.get_by_test_id("stDataFrame").first).to_contain_text(check)
+    expect(page.get_by_text("■ header")).to_be_visible()
+
+    visit(page, app_url, "tokens", "Tokens")
+    expect(page.get_by_text("Access token (", exact=False)).to_be_visible()
+    page.get_by_role("button", name="Introspect").click()
+    expect(page.get_by_text("active ✅", exact=False)).to_be_visible()
+    page.get_by_role("button", name="Refresh now").click()
+    expect(page.get_by_text("Refreshed 1 time(s)", exact=False)).to_be_visible()
+
+    visit(page, app_url, "trace", "Login trace")
+    expect(page.get_by_role("img", name="Sequence diagram of the login")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Token request — POST → 200"))).to_be_visible()
+    expect(page.get_by_text("Both sides", exact=False)).to_be_visible()
+
+    visit(page, app_url, "inspector", "JWT inspector")
+    page.get_by_role("button", name="Use my ID token").click()
+    expect(page.get_by_role("heading", name="Claims", exact=True)).to_be_visible()
+    page.get_by_role("button", name="Fetch the issuer's keys").click()
+    expect(page.get_by_text("The signature verifies with key", exact=False)).to_be_visible()
+    expect(page.get_by_text("All checks pass.", exact=False)).to_be_visible()
+
+    visit(page, app_url, "providers", "Providers")
+    expect(page.get_by_text(f"{app_url}/auth/callback/dev")).to_be_visible()
+
+    page.reload()
+    expect(page.get_by_role("heading", name="Providers")).to_be_visible()  # still logged in
+
+    visit(page, app_url, "", f"Hello, {alice.name}")
+    page.get_by_role("button", name="Log out").click()
+    expect(
+        page.get_by_text("You are signed out", exact=False).or_(page.get_by_text("You are logged out"))
+    ).to_be_visible()
+    assert page.context.request.get(f"{app_url}/auth/me").status == 401
+
+
+@pytest.mark.parametrize("username", ["bob", "jiwoo", "noemail", "longname"])
+def test_each_persona_sees_their_own_profile_and_claims(page: Page, app_url: str, username: str) -> None:
+    """Each persona's name, email status and claims show as that persona has them."""
+    persona = BY_NAME[username]
+    log_in(page, app_url, persona, start="/profile")
+    expect(page.get_by_role("heading", name="Profile")).to_be_visible()
+    expect(page.get_by_text(persona.name[:60], exact=False).first).to_be_visible()
+    if persona.email is None:
+        expect(page.get_by_text("none released", exact=False)).to_be_visible()
+    elif persona.email_verified:
+        expect(page.get_by_text(f"{persona.email} — ✅ verified")).to_be_visible()
+    else:
+        expect(page.get_by_text("not verified", exact=False)).to_be_visible()
+    visit(page, app_url, "id-token", "ID token")
+    expect(page.get_by_test_id("stDataFrame").nth(2)).to_contain_text(persona.sub)
+
+
+def test_a_gated_url_opened_logged_out_returns_there_after_login(page: Page, app_url: str) -> None:
+    """Opening /tokens logged out shows the login page, and the login comes back to /tokens."""
+    page.goto(f"{app_url}/tokens")
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    log_in(page, app_url, BY_NAME["alice"], start="/tokens")
+    page.wait_for_url(f"{app_url}/tokens")
+    expect(page.get_by_role("heading", name="Tokens")).to_be_visible()
+
+
+def test_a_fault_switched_on_is_refused_by_the_named_check(page: Page, app_url: str) -> None:
+    """With `wrong_aud` on, logging in again lands on the login page naming the `aud` check."""
+    log_in(page, app_url, BY_NAME["alice"])
+    try:
+        visit(page, app_url, "faults", "Try a fault")
+        page.get_by_text("wrong_aud —", exact=False).click()
+        page.get_by_role("button", name="Switch it on").click()
+        page.get_by_role("link", name="Log in again with the faulty provider").click()
+        page.get_by_role("button", name="Allow").click()
+        expect(
+            page.get_by_text(re.compile(r"the ID token's\s*aud\s*is not this app's client id"))
+        ).to_be_visible()
+        expect(page.get_by_text("The login was refused", exact=False)).to_be_visible()
+        expect(page.get_by_test_id("stDataFrame").first).to_contain_text("some-other-client")
+    finally:
+        httpx2.post(f"{app_url}/idp/faults", json={"faults": []}, timeout=5)
