@@ -1,0 +1,1 @@
+"""Benchmarks: numbers to print, never to assert on. See ``benchmarks/README.md``."""
