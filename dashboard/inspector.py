@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import httpx2
 from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet, import_key
+from joserfc.jwk import Key, KeySet, import_key
 
 from auth.config import is_loopback_url
 from auth.errors import TokenValidationError
@@ -89,6 +89,16 @@ def warnings(decoded: Decoded, now: int | None = None, leeway: int = 60) -> list
     return out
 
 
+def _import_pem(text: str) -> Key:
+    # Name the key type: joserfc warns that guessing it is not safe, and rightly.
+    for key_type in ("RSA", "EC", "OKP"):
+        try:
+            return import_key(text, key_type)  # type: ignore[arg-type]
+        except (ValueError, JoseError, TypeError):
+            continue
+    raise InspectError("That PEM is not an RSA, EC or OKP public key.")
+
+
 def keys_from_text(text: str) -> KeySet:
     """A JWKS (JSON), a single JWK (JSON) or a PEM public key."""
     text = text.strip()
@@ -99,7 +109,7 @@ def keys_from_text(text: str) -> KeySet:
                 return KeySet.import_key_set(data)
             return KeySet([import_key(data)])
         if "BEGIN" in text:
-            return KeySet([import_key(text)])
+            return KeySet([_import_pem(text)])
     except (ValueError, JoseError, TypeError, KeyError) as error:
         raise InspectError(f"Those keys cannot be read: {error}") from error
     raise InspectError("Paste a JWKS (JSON with `keys`), one JWK (JSON), or a PEM public key.")

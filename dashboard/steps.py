@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 NOTEBOOKS = {
-    "seed": "01_from_blog_recipe_to_correct_login",
+    "seed": "01_from_the_blog_recipe",
     "code": "02_authorization_code_flow",
     "pkce": "03_pkce",
-    "id_token": "04_the_id_token",
+    "id_token": "04_id_token",
     "userinfo": "05_scopes_claims_userinfo",
     "refresh": "06_refresh_tokens",
     "logout": "07_revocation_introspection_logout",
-    "device": "08_device_authorization",
+    "device": "08_device_flow",
     "m2m": "09_client_credentials",
 }
 

@@ -1,0 +1,147 @@
+"""The JWT inspector decodes, explains, verifies and checks any JWT, with clear words for bad input."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+from joserfc import jwt
+from joserfc.jwk import KeySet, OctKey, RSAKey
+
+from dashboard.inspector import (
+    InspectError,
+    compare,
+    decode,
+    discover,
+    keys_from_text,
+    keys_from_url,
+    oidc_checks,
+    verify_signature,
+    warnings,
+)
+from devidp import ProviderConfig, serve
+
+NOW = 1_800_000_000
+
+
+@pytest.fixture(scope="module")
+def key() -> RSAKey:
+    generated = RSAKey.generate_key(2048, private=True)
+    generated.ensure_kid()
+    return generated
+
+
+def sign(key: RSAKey, claims: dict[str, object], **header: object) -> str:
+    return jwt.encode({"alg": "RS256", "kid": key.kid, **header}, claims, key)
+
+
+def test_decode_splits_header_and_claims(key):
+    """A pasted token, even with line breaks, decodes to its header and claims."""
+    token = sign(key, {"sub": "alice", "iat": NOW})
+    decoded = decode(token[:20] + "\n  " + token[20:])
+    assert decoded.header["kid"] == key.kid
+    assert decoded.claims == {"sub": "alice", "iat": NOW}
+
+
+@pytest.mark.parametrize(
+    ("pasted", "words"),
+    [
+        ("", "Paste a JWT"),
+        ("abc.def", "three parts"),
+        ("a.b.c.d.e", "encrypted JWT"),
+        ("!!!.e30.sig", "header is not base64url-encoded JSON"),
+        (base64.urlsafe_b64encode(b"[1]").decode().rstrip("=") + ".e30.x", "not an object"),
+        ("x" * 20_000, "limited to"),
+    ],
+)
+def test_malformed_input_is_named_in_words(pasted, words):
+    """Each malformed paste gets a sentence saying what is wrong."""
+    with pytest.raises(InspectError, match=words):
+        decode(pasted)
+
+
+def test_time_claims_and_unsigned_tokens_warn(key):
+    """Expired, not-yet-valid, future iat, string dates, alg none and odd typ all warn."""
+    expired = decode(sign(key, {"exp": NOW - 3600, "nbf": NOW + 3600, "iat": NOW + 3600}, typ="weird"))
+    found = " ".join(warnings(expired, now=NOW))
+    for words in ("Expired", "Not yet valid", "`iat` is in the future", "Unexpected `typ`"):
+        assert words in found
+    unsigned = "eyJhbGciOiJub25lIn0." + base64.urlsafe_b64encode(b'{"exp":"soon"}').decode().rstrip("=") + "."
+    found = " ".join(warnings(decode(unsigned), now=NOW))
+    assert "not signed" in found and "NumericDate" in found
+    assert warnings(decode(sign(key, {"exp": NOW + 60, "iat": NOW})), now=NOW) == []
+
+
+def test_signature_verifies_with_pasted_jwks_pem_or_jwk(key):
+    """The right key verifies, whether pasted as a JWKS, one JWK, or PEM."""
+    token = sign(key, {"sub": "alice"})
+    public = key.as_dict(private=False)
+    for pasted in (json.dumps({"keys": [public]}), json.dumps(public), key.as_pem(private=False).decode()):
+        assert verify_signature(token, keys_from_text(pasted))
+
+
+def test_a_tampered_or_foreign_token_does_not_verify(key):
+    """A changed payload, another key, or an HMAC token are refused in words."""
+    token = sign(key, {"sub": "alice"})
+    head, body, signature = token.split(".")
+    body = base64.urlsafe_b64encode(b'{"sub":"mallory"}').decode().rstrip("=")
+    forged = f"{head}.{body}.{signature}"
+    with pytest.raises(InspectError, match="does not verify"):
+        verify_signature(forged, KeySet([key]))
+    other = RSAKey.generate_key(2048, private=True)
+    with pytest.raises(InspectError, match="No key with kid"):
+        verify_signature(token, KeySet([other]))
+    hmac_token = jwt.encode({"alg": "HS256"}, {"sub": "x"}, OctKey.import_key("s" * 32))
+    with pytest.raises(InspectError, match="only asymmetric"):
+        verify_signature(hmac_token, KeySet([key]))
+
+
+def test_unreadable_keys_are_named(key):
+    """Garbage where keys should be gets a sentence, not a traceback."""
+    with pytest.raises(InspectError, match="Paste a JWKS"):
+        keys_from_text("hello")
+    with pytest.raises(InspectError, match="cannot be read"):
+        keys_from_text('{"kty": "RSA"}')
+
+
+def test_oidc_checks_report_each_check(key):
+    """The inspector runs the login's own OIDC checks and returns the report even on failure."""
+    claims = {"iss": "https://idp", "aud": "app", "sub": "alice", "iat": NOW, "exp": NOW + 60, "nonce": "n"}
+    token = sign(key, claims)
+    good = oidc_checks(token, keys=KeySet([key]), issuer="https://idp", audience="app", nonce="n",
+                       access_token=None, now=NOW)  # fmt: skip
+    assert good.passed
+    bad = oidc_checks(token, keys=KeySet([key]), issuer="https://idp", audience="other", nonce="n",
+                      access_token=None, now=NOW)  # fmt: skip
+    assert not bad.passed
+    assert bad.first_failure is not None and bad.first_failure.name == "aud"
+
+
+def test_keys_and_discovery_come_from_a_real_provider():
+    """Against the dev provider: discovery names its issuer and its JWKS lists its signing key."""
+    with serve() as idp:
+        metadata = discover(idp.url)
+        keys = keys_from_url(str(metadata["jwks_uri"]))
+        assert [k.kid for k in keys] == [idp.server.keys.active_kid]
+
+
+def test_a_discovery_document_naming_another_issuer_is_refused():
+    """OIDC Discovery §4.3: the document must name the issuer it was fetched for."""
+    with (
+        serve(ProviderConfig(issuer="https://elsewhere.example")) as idp,
+        pytest.raises(InspectError, match=r"names issuer 'https://elsewhere\.example'"),
+    ):
+        discover(idp.url)
+
+
+def test_only_https_or_localhost_keys_are_fetched():
+    """An http:// URL that is not loopback is refused before any request."""
+    with pytest.raises(InspectError, match="must be https"):
+        keys_from_url("http://example.com/jwks.json")
+
+
+def test_compare_lines_up_two_claim_sets():
+    """ID token vs userinfo: same, different and one-sided claims."""
+    rows = compare({"sub": "a", "name": "A"}, {"sub": "a", "email": "a@x"})
+    assert {r["claim"]: r["same"] for r in rows} == {"email": False, "name": False, "sub": True}

@@ -1,0 +1,31 @@
+"""The sequence diagram draws one arrow per exchange and one note per check."""
+
+from base64 import b64decode
+
+from dashboard.sequence import as_image, sequence_svg
+
+STEPS = [
+    {"kind": "redirect", "title": "Authorization request"},
+    {"kind": "callback", "title": "Callback"},
+    {"kind": "check", "title": "state matched", "passed": True},
+    {"kind": "http", "title": "Token request", "method": "POST", "url": "http://x/idp/token", "status": 200,
+     "duration_ms": 2.5},
+    {"kind": "check", "title": "aud <is> wrong", "passed": False},
+]  # fmt: skip
+
+
+def test_each_exchange_is_an_arrow_and_each_check_a_note():
+    """3 (redirect) + 2 (callback) + 2 (http) + 1 (back to the page) arrows, 2 notes."""
+    svg = sequence_svg(STEPS)
+    assert svg.count("<line") == 3 + 8  # three lifelines, eight arrows
+    assert svg.count("<rect") == 2
+    assert "POST …/token  (Token request)" in svg
+    assert "✓ state matched" in svg and "✗ aud &lt;is&gt; wrong" in svg  # escaped
+
+
+def test_the_ink_follows_the_theme_and_the_image_embeds_the_svg():
+    """A dark theme gets light lines; the <img> carries the SVG as a data URI."""
+    svg = sequence_svg(STEPS, ink="#e5e7eb")
+    assert "currentColor" not in svg and "#e5e7eb" in svg
+    image = as_image(svg)
+    assert b64decode(image.split("base64,")[1].split('"')[0]).decode() == svg

@@ -1,0 +1,40 @@
+"""A trace exported for a bug report carries no usable token: secrets masked, signatures gone."""
+
+import json
+
+from dashboard.trace_export import to_json, to_markdown
+
+JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLWJ5dGVz"
+TRACE = {
+    "state": "st4te",
+    "code_fingerprint": "abcd1234",
+    "steps": [
+        {"kind": "redirect", "title": "Authorization request", "url": "https://idp/authorize?state=st4te"},
+        {"kind": "check", "title": "state matched", "passed": True, "detail": "RFC 9700 §4.7.1"},
+        {
+            "kind": "http", "title": "Token request", "method": "POST", "url": "https://idp/token",
+            "status": 200, "duration_ms": 3.1,
+            "response_body": {"id_token": JWT, "nested": [f"Bearer {JWT}"]},
+        },
+    ],
+}  # fmt: skip
+
+
+def test_json_export_removes_every_jwt_signature():
+    """Header and claims stay readable; the signature is gone wherever the JWT appears."""
+    exported = to_json(TRACE)
+    assert "c2lnbmF0dXJlLWJ5dGVz" not in exported
+    data = json.loads(exported)
+    assert data["steps"][2]["response_body"]["id_token"] == (
+        "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.<signature removed>"
+    )
+    assert data["steps"][2]["response_body"]["nested"][0].endswith("<signature removed>")
+
+
+def test_markdown_export_reads_as_numbered_steps():
+    """Each step is a heading with its outcome; bodies are fenced JSON without signatures."""
+    text = to_markdown(TRACE, provider="dev")
+    assert text.startswith("# Login trace (dev)")
+    assert "## 2. state matched — passed" in text
+    assert "## 3. Token request — `POST https://idp/token` → 200 (3.1 ms)" in text
+    assert "c2lnbmF0dXJlLWJ5dGVz" not in text
