@@ -14,9 +14,14 @@ import streamlit as st
 
 import devidp
 from auth import Authenticator, SessionManager, SQLiteStore, auth_routes, load_config
+from auth.errors import ConfigError
 from auth.streamlit import attach_loop, install, secrets_table
 
-config = load_config(secrets_table())
+try:
+    config = load_config(secrets_table())
+except ConfigError as error:
+    # One line that names the key, not a traceback through Streamlit's loader.
+    raise SystemExit(f"Login configuration error: {error.description}") from None
 dev = next((p for p in config.providers if p.is_dev), None)
 embedded = devidp.embed("/idp") if dev else None
 
