@@ -64,7 +64,7 @@ class HttpSettings:
     timeout: float = 5.0
     metadata_ttl: int = 3600
     jwks_ttl: int = 3600
-    jwks_refetch_interval: float = 10.0  # at most one unknown-`kid` refetch this often
+    jwks_refetch_interval: float = 1.0  # at most one unknown-`kid` refetch a second per provider
 
 
 @dataclass(frozen=True, kw_only=True)

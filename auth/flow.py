@@ -353,9 +353,9 @@ class Authenticator:
         self._refresh_locks.pop(session_id, None)
         if session is None:
             return None
-        settings = self.settings(session.provider)
-        client = self.client(settings, session.metadata_url)
-        try:
+        try:  # the provider may have left the config since this login: the session is gone anyway
+            settings = self.settings(session.provider)
+            client = self.client(settings, session.metadata_url)
             metadata = await client.metadata()
         except LoginError:
             return None

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx2
 from authlib.integrations.base_client import OAuthError
@@ -49,6 +50,11 @@ class _Cached:
 
 def expected_issuer(metadata_url: str) -> str:
     """OIDC Discovery §4.3 / RFC 8414 §3.3: the issuer is the URL the document came from."""
+    parts = urlsplit(metadata_url)
+    inserted = WELL_KNOWN[1] + "/"
+    if parts.path.startswith(inserted):
+        # RFC 8414 §3.1: the well-known segment goes between the host and the issuer's path.
+        return urlunsplit(parts._replace(path=parts.path[len(WELL_KNOWN[1]) :]))
     for suffix in WELL_KNOWN:
         if metadata_url.endswith(suffix):
             return metadata_url[: -len(suffix)]
@@ -168,9 +174,9 @@ class ProviderClient:
         stale = not self._fresh(cached, self._http.jwks_ttl)
         may_refetch = cached is None or self._clock() - cached.fetched_at >= self._http.jwks_refetch_interval
         if stale or (not known and may_refetch):
+            metadata = await self.metadata()  # outside the lock: asyncio.Lock is not reentrant
             async with self._lock:
                 if self._jwks is cached:
-                    metadata = await self.metadata()
                     data = await self._get_json(str(metadata["jwks_uri"]), "JWKS")
                     try:
                         keyset = KeySet.import_key_set(data)  # type: ignore[arg-type]

@@ -82,7 +82,9 @@ def masked_headers(headers: httpx2.Headers) -> dict[str, str]:
     for key, value in headers.items():
         if key.lower() in SECRET_HEADERS:
             scheme, _, rest = value.partition(" ")
-            out[key] = f"{scheme} {mask(rest)}" if rest else "••••••"
+            # Basic credentials are the client secret itself (RFC 6749 §2.3.1): show none of it.
+            shown = mask(rest) if rest and scheme.lower() != "basic" else "••••••"
+            out[key] = f"{scheme} {shown}" if rest else shown
         else:
             out[key] = value
     return out

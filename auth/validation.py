@@ -78,6 +78,11 @@ class ValidationReport:
         return cls(checks, dict(data.get("header", {})), dict(data.get("claims", {})))  # type: ignore[call-overload]
 
 
+def _is_numeric_date(value: object) -> bool:
+    # RFC 7519 §2: a NumericDate is any JSON number, fractions included (but not a boolean).
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def allowed_algorithms(advertised: Iterable[str] | None) -> frozenset[str]:
     """The provider's advertised algorithms we are willing to verify (RS256 by default)."""
     return frozenset(advertised or ["RS256"]) & SAFE_ALGORITHMS
@@ -161,6 +166,15 @@ def validate_id_token(
         "OIDC Core §3.1.3.7 (6)",
         "the ID token's signature does not verify with the provider's JWKS",
     )
+    sub = claims.get("sub")
+    check(
+        "sub",
+        isinstance(sub, str) and bool(sub),
+        "the user's identifier",
+        sub,
+        "OIDC Core §2",
+        "the ID token has no `sub`: it does not say who logged in",
+    )
     iss = claims.get("iss")
     expected_iss = issuer_check or issuer
     check(
@@ -196,7 +210,7 @@ def validate_id_token(
     exp = claims.get("exp")
     check(
         "exp",
-        isinstance(exp, int) and now < exp + leeway,
+        _is_numeric_date(exp) and now < exp + leeway,  # type: ignore[operator]
         f"after now ({now})",
         exp,
         "OIDC Core §3.1.3.7 (9)",
@@ -205,7 +219,7 @@ def validate_id_token(
     iat = claims.get("iat")
     check(
         "iat",
-        isinstance(iat, int) and iat <= now + leeway,
+        _is_numeric_date(iat) and iat <= now + leeway,  # type: ignore[operator]
         f"not after now ({now}) + {leeway}s",
         iat,
         "OIDC Core §3.1.3.7 (10)",

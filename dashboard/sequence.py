@@ -61,11 +61,16 @@ def _rows(steps: Sequence[Mapping[str, object]]) -> list[Row]:
 
 
 def sequence_svg(
-    steps: Sequence[Mapping[str, object]], *, logged_in: bool = True, ink: str = "#1f2937"
+    steps: Sequence[Mapping[str, object]],
+    *,
+    logged_in: bool = True,
+    ink: str = "#1f2937",
+    paper: str = "#ffffff",
 ) -> str:
     """An SVG of the exchanges in ``steps`` (a login trace's steps), top to bottom.
 
-    ``ink`` colours lines and text: pass a light colour on a dark theme.
+    ``ink`` colours lines and text, on ``paper``: the diagram brings its own background,
+    so it reads the same in light and dark themes.
     """
     rows = _rows(steps)
     if logged_in:
@@ -84,7 +89,8 @@ def sequence_svg(
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 700 {height}" width="100%" '
         f'role="img" aria-label="Sequence diagram of the login" '
-        f'style="max-width:760px;font-family:sans-serif">{lanes}{"".join(body)}</svg>'
+        f'style="max-width:760px;font-family:sans-serif">'
+        f'<rect width="700" height="{height}" rx="8" fill="{paper}"/>{lanes}{"".join(body)}</svg>'
     ).replace("currentColor", ink)
 
 

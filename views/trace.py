@@ -21,8 +21,7 @@ st.caption(
     "(the provider's log names the same code the same way)"
 )
 st.subheader("Sequence")
-ink = "#e5e7eb" if st.context.theme.type == "dark" else "#1f2937"
-st.html(as_image(sequence_svg(steps, ink=ink)))
+st.html(as_image(sequence_svg(steps)))
 
 st.subheader("Checks")
 badges = [s for s in steps if s.get("kind") == "check"]

@@ -18,14 +18,14 @@ def test_each_exchange_is_an_arrow_and_each_check_a_note():
     """3 (redirect) + 2 (callback) + 2 (http) + 1 (back to the page) arrows, 2 notes."""
     svg = sequence_svg(STEPS)
     assert svg.count("<line") == 3 + 8  # three lifelines, eight arrows
-    assert svg.count("<rect") == 2
+    assert svg.count("<rect") == 1 + 2  # the paper, two notes
     assert "POST …/token  (Token request)" in svg
     assert "✓ state matched" in svg and "✗ aud &lt;is&gt; wrong" in svg  # escaped
 
 
 def test_the_ink_follows_the_theme_and_the_image_embeds_the_svg():
-    """A dark theme gets light lines; the <img> carries the SVG as a data URI."""
-    svg = sequence_svg(STEPS, ink="#e5e7eb")
-    assert "currentColor" not in svg and "#e5e7eb" in svg
+    """Ink and paper are the diagram's own; the <img> carries the SVG as a data URI."""
+    svg = sequence_svg(STEPS, ink="#e5e7eb", paper="#111111")
+    assert "currentColor" not in svg and "#e5e7eb" in svg and 'fill="#111111"' in svg
     image = as_image(svg)
     assert b64decode(image.split("base64,")[1].split('"')[0]).decode() == svg

@@ -1,0 +1,337 @@
+"""The app side of the auth tests: the composition of ``app.py``, driven like a browser.
+
+``LoginApp`` holds our routes and the real embedded provider in one Starlette
+app, as ``app.py`` composes them: the ``Authenticator`` reaches the dev provider
+by its in-process transport (``devidp.embed``) and any other provider through
+the app itself, so nothing needs a socket. Nothing here stands in for Authlib or
+the provider: every helper talks to the real thing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import httpx2
+import uvicorn
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute
+
+from auth import (
+    AuthConfig,
+    Authenticator,
+    KeyValueStore,
+    MemoryStore,
+    ProviderSettings,
+    SessionManager,
+    auth_routes,
+)
+from auth.config import HttpSettings, SessionSettings, dev_provider_settings
+from devidp import DevAuthorizationServer, Embedded, create_app, mount
+
+COOKIE_SECRET = "test-cookie-secret-0123456789abcdefghijklmnopqrstuvwxyz"
+DEV_CLIENT_SECRET = "test-dev-client-secret"
+INTROSPECTOR = ("demo-web", "demo-web-secret")
+SESSION_COOKIE = "auth_session"
+BINDING_COOKIE = "auth_login"
+
+
+BuildApp = Callable[..., "LoginApp"]
+
+
+def query_of(url: str) -> dict[str, str]:
+    return dict(parse_qsl(urlsplit(url).query))
+
+
+def with_params(url: str, **params: str) -> str:
+    return f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
+
+
+def set_cookies(response: httpx2.Response) -> dict[str, str]:
+    """The Set-Cookie headers of a response, by cookie name (whole header as value)."""
+    return {header.split("=", 1)[0]: header for header in response.headers.get_list("set-cookie")}
+
+
+def cookie_value(header: str) -> str:
+    return header.split("=", 1)[1].split(";", 1)[0]
+
+
+def dev_config(
+    *,
+    providers: Sequence[ProviderSettings] = (),
+    dev: bool = True,
+    base_url: str | None = None,
+    session: SessionSettings | None = None,
+    http: HttpSettings | None = None,
+) -> AuthConfig:
+    """An AuthConfig with the embedded dev provider (fixed client secret) plus ``providers``."""
+    listed = (*providers, dev_provider_settings(DEV_CLIENT_SECRET)) if dev else tuple(providers)
+    return AuthConfig(
+        cookie_secret=COOKIE_SECRET,
+        providers=listed,
+        base_url=base_url,
+        session=session or SessionSettings(),
+        http=http or HttpSettings(),
+    )
+
+
+def embedded(idp: DevAuthorizationServer, path: str = "/idp") -> Embedded:
+    """``devidp.embed`` for a provider made elsewhere (so tests can share one)."""
+    transport = httpx2.ASGITransport(app=create_app(idp), root_path=path)
+    return Embedded(idp, path, mount(idp, path), transport)
+
+
+class Latency(httpx2.AsyncBaseTransport):
+    """A provider some milliseconds away: in-process calls otherwise never overlap."""
+
+    def __init__(self, inner: httpx2.AsyncBaseTransport, seconds: float) -> None:
+        self.inner = inner
+        self.seconds = seconds
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        await asyncio.sleep(self.seconds)
+        return await self.inner.handle_async_request(request)
+
+
+def compose(
+    idp: DevAuthorizationServer,
+    config: AuthConfig,
+    store: KeyValueStore,
+    *,
+    transport: httpx2.AsyncBaseTransport | None,
+    dev_in_process: bool = False,
+    latency: float = 0.0,
+    extra_routes: Sequence[BaseRoute] = (),
+) -> tuple[Authenticator, list[BaseRoute]]:
+    """What ``app.py`` builds: an Authenticator, and the routes (ours, then the provider at /idp).
+
+    ``transport`` carries the app's calls to providers (None: the network); with
+    ``dev_in_process`` the dev provider is reached by its own in-process transport, as in app.py.
+    """
+    provider = embedded(idp)
+    dev = next((p for p in config.providers if p.is_dev), None)
+    dev_transport: httpx2.AsyncBaseTransport | None = provider.transport if dev_in_process else None
+    if latency:
+        transport = transport and Latency(transport, latency)
+        dev_transport = dev_transport and Latency(dev_transport, latency)
+    authenticator = Authenticator(
+        config,
+        SessionManager(store, config.cookie_secret, config.session),
+        transport=transport,
+        register_dev_client=(
+            provider.client_registrar(dev.client_id, str(dev.client_secret), "The app under test")
+            if dev
+            else None
+        ),
+        dev_transport=dev_transport,
+    )
+    return authenticator, [*auth_routes(authenticator), *provider.routes, *extra_routes]
+
+
+@dataclass
+class LoginApp:
+    """Our routes and the real provider in one in-process app, plus browser-like helpers."""
+
+    idp: DevAuthorizationServer
+    auth: Authenticator
+    app: Starlette
+    transport: httpx2.ASGITransport
+    base_url: str = "http://localhost"
+    _browsers: list[httpx2.AsyncClient] = field(default_factory=list)
+
+    @property
+    def issuer(self) -> str:
+        return f"{self.base_url}/idp"
+
+    def browser(self) -> httpx2.AsyncClient:
+        """A new user agent: its own cookie jar, redirects not followed."""
+        client = httpx2.AsyncClient(transport=self.transport, base_url=self.base_url)
+        self._browsers.append(client)
+        return client
+
+    async def aclose(self) -> None:
+        for client in self._browsers:
+            await client.aclose()
+        await self.auth.aclose()
+
+    # --- the steps of a login ----------------------------------------------------------
+    async def start(self, browser: httpx2.AsyncClient, next_path: str = "/x", provider: str = "dev") -> str:
+        """GET /auth/login/{provider}: the authorization URL the browser is sent to."""
+        response = await browser.get(f"/auth/login/{provider}", params={"next": next_path})
+        assert response.status_code == 302, (response.status_code, response.text)
+        return response.headers["location"]
+
+    async def authorize(self, browser: httpx2.AsyncClient, authorize_url: str, persona: str = "alice") -> str:
+        """At the provider, as ``persona`` (login_hint skips its login page): the callback URL."""
+        response = await browser.get(with_params(authorize_url, login_hint=persona))
+        assert response.status_code == 302, (response.status_code, response.text)
+        return response.headers["location"]
+
+    async def login(
+        self,
+        browser: httpx2.AsyncClient,
+        next_path: str = "/x",
+        persona: str = "alice",
+        provider: str = "dev",
+    ) -> httpx2.Response:
+        """A whole login; returns the callback's response (302 to next on success)."""
+        callback = await self.authorize(browser, await self.start(browser, next_path, provider), persona)
+        return await browser.get(callback)
+
+    async def logged_in(self, browser: httpx2.AsyncClient, persona: str = "alice") -> str:
+        """Log ``browser`` in; return the session id from its cookie."""
+        response = await self.login(browser, persona=persona)
+        assert response.status_code == 302, response.headers.get("location")
+        return cookie_value(set_cookies(response)[self.session_cookie])
+
+    @property
+    def session_cookie(self) -> str:
+        return f"__Host-{SESSION_COOKIE}" if self.base_url.startswith("https") else SESSION_COOKIE
+
+    @property
+    def binding_cookie(self) -> str:
+        return f"__Host-{BINDING_COOKIE}" if self.base_url.startswith("https") else BINDING_COOKIE
+
+    # --- the provider's side ---------------------------------------------------------------
+    def mark(self) -> int:
+        """The provider journal's newest entry id: count what happens after it."""
+        return max((e.id for e in self.idp.journal.entries()), default=0)
+
+    def requests_since(self, mark: int, path: str, **params: str) -> list[object]:
+        return [
+            e
+            for e in self.idp.journal.entries(since=mark)
+            if e.path == f"/idp{path}" and all(e.params.get(k) == v for k, v in params.items())
+        ]
+
+    async def introspect(self, token: str) -> dict[str, object]:
+        async with httpx2.AsyncClient(transport=self.transport, base_url=self.base_url) as client:
+            response = await client.post("/idp/introspect", data={"token": token}, auth=INTROSPECTOR)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def set_faults(self, *faults: str) -> None:
+        async with httpx2.AsyncClient(transport=self.transport, base_url=self.base_url) as client:
+            response = await client.post("/idp/faults", json={"faults": list(faults)})
+        assert response.status_code == 200, response.text
+
+    async def rotate_keys(self) -> str:
+        async with httpx2.AsyncClient(transport=self.transport, base_url=self.base_url) as client:
+            response = await client.post("/idp/keys/rotate", json={})
+        assert response.status_code == 200, response.text
+        return str(response.json()["active_kid"])
+
+
+def build_login_app(
+    idp: DevAuthorizationServer,
+    config: AuthConfig | None = None,
+    *,
+    store: KeyValueStore | None = None,
+    base_url: str = "http://localhost",
+    extra_routes: Sequence[BaseRoute] = (),
+    over_network: bool = False,
+    latency: float = 0.0,
+) -> LoginApp:
+    """Compose the app in-process, all of it reachable without a socket.
+
+    ``over_network``: the app calls providers over real sockets instead (for providers
+    served on loopback). ``latency``: seconds added to each of the app's calls to a provider.
+    """
+    config = config or dev_config()
+    app = Starlette()
+    transport = httpx2.ASGITransport(app=app)
+    authenticator, routes = compose(
+        idp,
+        config,
+        store or MemoryStore(),
+        transport=None if over_network else transport,
+        dev_in_process=not over_network,
+        latency=latency,
+        extra_routes=extra_routes,
+    )
+    app.router.routes.extend(routes)
+    return LoginApp(idp, authenticator, app, transport, base_url)
+
+
+# --- real loopback sockets ----------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serve_asgi(app: object, *, lifespan: str = "off") -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a free loopback port in a thread (like ``devidp.serve``)."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,  # type: ignore[arg-type]
+            log_level="warning",
+            lifespan=lifespan,
+            access_log=False,
+            timeout_graceful_shutdown=2,
+        )
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+class HungProvider:
+    """An OIDC provider that answers discovery, then hangs on chosen paths until released."""
+
+    def __init__(self, hang: frozenset[str]) -> None:
+        self.hang = hang
+        self.url = ""
+        self._release = threading.Event()
+
+    def release(self) -> None:
+        self._release.set()
+
+    async def __call__(self, scope: Mapping[str, object], receive: object, send: object) -> None:
+        if scope["type"] != "http":
+            return
+        path = str(scope["path"])
+        if path in self.hang:
+            while not self._release.is_set():
+                await asyncio.sleep(0.02)
+        body = json.dumps(
+            {
+                "issuer": self.url,
+                "authorization_endpoint": f"{self.url}/authorize",
+                "token_endpoint": f"{self.url}/token",
+                "jwks_uri": f"{self.url}/jwks",
+                "response_types_supported": ["code"],
+                "subject_types_supported": ["public"],
+                "id_token_signing_alg_values_supported": ["RS256"],
+            }
+        ).encode()
+        await send(  # type: ignore[operator]
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})  # type: ignore[operator]

@@ -1,0 +1,145 @@
+"""``streamlit run app.py`` as a subprocess: our routes answer beside Streamlit's own st.login routes.
+
+The app runs from a scratch directory that links to the code, so its `.local/`
+(cookie secret, session store) and the absence of secrets.toml are the test's
+own, and the developer's checkout is left alone.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2
+import pytest
+from login_harness import free_port, with_params
+
+ROOT = Path(__file__).resolve().parents[2]
+KEEP_OUT = {
+    ".git",
+    ".venv",
+    ".local",
+    ".streamlit",
+    "tests",
+    "test-artifacts",
+    ".pytest_cache",
+    ".ruff_cache",
+}
+
+
+def scratch_checkout(where: Path) -> Path:
+    """A directory that looks like the repo (code linked in) without its local state or secrets."""
+    for entry in ROOT.iterdir():
+        if entry.name not in KEEP_OUT:
+            (where / entry.name).symlink_to(entry)
+    (where / ".streamlit").mkdir()
+    shutil.copy(ROOT / ".streamlit" / "config.toml", where / ".streamlit" / "config.toml")
+    return where
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``streamlit run app.py`` on a free port, with no configuration: the dev provider only."""
+    cwd = scratch_checkout(tmp_path_factory.mktemp("app"))
+    port = free_port()
+    log_path = cwd / "streamlit.log"
+    env = {**os.environ, "HOME": str(cwd)}  # no ~/.streamlit/secrets.toml of the developer's
+    env = {k: v for k, v in env.items() if not k.startswith("AUTH_")}
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://localhost:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"streamlit exited with {process.returncode}:\n{log_path.read_text()}")
+            try:
+                if httpx2.get(f"{url}/_stcore/health", timeout=1).status_code == 200:
+                    break
+            except httpx2.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not become healthy in 30 s:\n{log_path.read_text()}")
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    assert (cwd / ".local" / "cookie_secret").exists()  # generated in the app's own local dir
+
+
+@pytest.fixture
+def browser(app_url: str) -> Iterator[httpx2.Client]:
+    with httpx2.Client(base_url=app_url, timeout=10) as client:
+        yield client
+
+
+def test_our_login_route_sends_the_browser_to_the_provider(app_url: str, browser: httpx2.Client) -> None:
+    """GET /auth/login/dev is ours: a 302 to the embedded provider's authorize endpoint."""
+    response = browser.get("/auth/login/dev", params={"next": "/home"})
+    assert response.status_code == 302
+    assert response.headers["location"].startswith(f"{app_url}/idp/authorize?")
+
+
+def test_streamlit_login_route_still_answers(browser: httpx2.Client) -> None:
+    """GET /auth/login (st.login's, no provider segment) is Streamlit's, not shadowed by ours."""
+    response = browser.get("/auth/login")
+    assert response.status_code not in (404, 405) and response.status_code < 500
+    assert "not_logged_in" not in response.text
+
+
+def test_streamlit_oauth2callback_still_answers(browser: httpx2.Client) -> None:
+    """GET /oauth2callback is Streamlit's and answers without a 404 or a 500."""
+    response = browser.get("/oauth2callback")
+    assert response.status_code not in (404, 405) and response.status_code < 500
+
+
+def test_our_logout_answers_posts(browser: httpx2.Client) -> None:
+    """POST /auth/logout without a session is ours: 401 JSON."""
+    response = browser.post("/auth/logout")
+    assert response.status_code == 401
+    assert response.json()["error"] == "not_logged_in"
+
+
+def test_streamlit_logout_answers_gets(browser: httpx2.Client) -> None:
+    """GET /auth/logout is still Streamlit's st.logout: a redirect, not our 405."""
+    response = browser.get("/auth/logout")
+    assert 300 <= response.status_code < 400
+
+
+def test_a_person_logs_in_as_a_dev_persona_and_me_shows_them(app_url: str, browser: httpx2.Client) -> None:
+    """With no configuration, a full login through the real app ends with /auth/me showing the persona."""
+    start = browser.get("/auth/login/dev", params={"next": "/home"})
+    at_provider = browser.get(with_params(start.headers["location"], login_hint="jiwoo"))
+    assert at_provider.status_code == 302
+    back = browser.get(at_provider.headers["location"])
+    assert back.status_code == 302, back.headers.get("location")
+    assert back.headers["location"] == f"{app_url}/home"
+    me = browser.get("/auth/me")
+    assert me.status_code == 200
+    assert me.json()["profile"]["username"] == "jiwoo"
+    assert browser.get("/home").status_code == 200  # the page itself is Streamlit's

@@ -1,0 +1,186 @@
+"""load_config: st.login's secrets layout, the dev-provider default, env overrides, clear errors."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from auth import AuthConfig, load_config
+from auth.errors import ConfigError
+
+SECRET = "a-cookie-secret-of-at-least-32-characters"
+GOOGLE = {
+    "client_id": "google-id",
+    "client_secret": "google-secret",
+    "server_metadata_url": "https://accounts.google.com/.well-known/openid-configuration",
+    "client_kwargs": {"scope": "openid email", "prompt": "select_account"},
+}
+
+
+def load(auth: object, environ: dict[str, str] | None = None, *, local_dir: Path) -> AuthConfig:
+    return load_config({"auth": auth}, environ or {}, local_dir=local_dir)
+
+
+def test_no_provider_means_the_dev_provider_only(tmp_path: Path) -> None:
+    """With no [auth] at all, the embedded dev provider is the one provider."""
+    config = load_config({}, {}, local_dir=tmp_path)
+    (dev,) = config.providers
+    assert dev.name == "dev" and dev.is_dev
+    assert dev.server_metadata_url == "/idp/.well-known/openid-configuration"
+    assert "openid" in dev.scope.split() and "offline_access" in dev.scope.split()
+    assert dev.client_secret and len(dev.client_secret) >= 32
+    assert config.store_path == tmp_path / "sessions.sqlite3"
+
+
+def test_streamlit_login_layout_configures_a_provider(tmp_path: Path) -> None:
+    """An [auth.google] table as st.login reads it gives a provider, and switches the dev one off."""
+    config = load(
+        {"cookie_secret": SECRET, "redirect_uri": "http://localhost:8501/oauth2callback", "google": GOOGLE},
+        local_dir=tmp_path,
+    )
+    (google,) = config.providers  # redirect_uri is st.login's, not a provider
+    assert google.name == "google" and not google.is_dev
+    assert google.client_id == "google-id" and google.client_secret == "google-secret"
+    assert google.server_metadata_url == GOOGLE["server_metadata_url"]
+    assert google.scope == "openid email"
+    assert google.authorize_params == {"prompt": "select_account"}
+    assert config.cookie_secret == SECRET
+
+
+def test_dev_provider_can_be_kept_beside_real_ones(tmp_path: Path) -> None:
+    """[auth] dev_provider = true keeps the dev provider next to configured ones."""
+    config = load({"cookie_secret": SECRET, "dev_provider": True, "google": GOOGLE}, local_dir=tmp_path)
+    assert [p.name for p in config.providers] == ["google", "dev"]
+
+
+def test_public_client_without_secret_is_allowed(tmp_path: Path) -> None:
+    """A provider without client_secret is a public client (PKCE only)."""
+    table = {k: v for k, v in GOOGLE.items() if k != "client_secret"}
+    (google,) = load({"cookie_secret": SECRET, "google": table}, local_dir=tmp_path).providers
+    assert google.client_secret is None
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        ({"client_id": None}, "client_id"),
+        ({"client_id": ""}, "client_id"),
+        ({"server_metadata_url": None}, "server_metadata_url"),
+        (
+            {"server_metadata_url": "http://idp.example.com/.well-known/openid-configuration"},
+            "server_metadata_url",
+        ),
+        ({"client_kwargs": "scope=openid"}, "client_kwargs"),
+    ],
+    ids=["no-client-id", "empty-client-id", "no-metadata-url", "plain-http-metadata", "kwargs-not-a-table"],
+)
+def test_broken_provider_table_names_the_key(tmp_path: Path, change: dict[str, object], key: str) -> None:
+    """A broken [auth.x] stops start-up with one message naming the table and the key."""
+    table = {k: v for k, v in {**GOOGLE, **change}.items() if v is not None}
+    with pytest.raises(ConfigError) as caught:
+        load({"cookie_secret": SECRET, "x": table}, local_dir=tmp_path)
+    assert "[auth.x]" in caught.value.description
+    assert f"`{key}`" in caught.value.description
+
+
+def test_loopback_http_metadata_url_is_allowed(tmp_path: Path) -> None:
+    """A provider on loopback (a local Keycloak, say) may use plain http."""
+    table = {
+        **GOOGLE,
+        "server_metadata_url": "http://127.0.0.1:8080/realms/x/.well-known/openid-configuration",
+    }
+    config = load({"cookie_secret": SECRET, "kc": table}, local_dir=tmp_path)
+    assert config.providers[0].server_metadata_url.startswith("http://127.0.0.1")
+
+
+@pytest.mark.parametrize(
+    ("auth", "words"),
+    [
+        ("not a table", "must be a table"),
+        ({"cookie_secret": "short"}, "at least 32 characters"),
+        ({"cookie_secret": SECRET, "base_url": "app.example.com"}, "`base_url`"),
+    ],
+)
+def test_broken_auth_table_is_explained(tmp_path: Path, auth: object, words: str) -> None:
+    """A broken [auth] table is a ConfigError saying what to fix."""
+    with pytest.raises(ConfigError, match=words):
+        load(auth, local_dir=tmp_path)
+
+
+def test_missing_cookie_secret_is_generated_and_kept(tmp_path: Path) -> None:
+    """Without cookie_secret one is generated into the local dir, private, and reused next start."""
+    local = tmp_path / ".local"
+    first = load_config({}, {}, local_dir=local)
+    path = local / "cookie_secret"
+    assert path.read_text() == first.cookie_secret and len(first.cookie_secret) >= 32
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_config({}, {}, local_dir=local).cookie_secret == first.cookie_secret
+
+
+def test_given_cookie_secret_writes_nothing_locally(tmp_path: Path) -> None:
+    """A configured cookie_secret is used as is, and no local file is made."""
+    config = load({"cookie_secret": SECRET}, local_dir=tmp_path / ".local")
+    assert config.cookie_secret == SECRET
+    assert not (tmp_path / ".local" / "cookie_secret").exists()
+
+
+def test_environment_overrides_secrets(tmp_path: Path) -> None:
+    """AUTH_COOKIE_SECRET, AUTH_BASE_URL and AUTH_<NAME>_CLIENT_ID/SECRET win over secrets.toml."""
+    environ = {
+        "AUTH_COOKIE_SECRET": "an-environment-cookie-secret-of-32-chars",
+        "AUTH_BASE_URL": "https://app.example.com/",
+        "AUTH_GOOGLE_CLIENT_ID": "env-id",
+        "AUTH_GOOGLE_CLIENT_SECRET": "env-secret",
+    }
+    config = load({"cookie_secret": SECRET, "google": GOOGLE}, environ, local_dir=tmp_path)
+    assert config.cookie_secret == environ["AUTH_COOKIE_SECRET"]
+    assert config.base_url == "https://app.example.com"
+    (google,) = config.providers
+    assert (google.client_id, google.client_secret) == ("env-id", "env-secret")
+
+
+def test_environment_can_supply_a_missing_client_id(tmp_path: Path) -> None:
+    """A client_id kept out of secrets.toml can come from the environment alone."""
+    table = {k: v for k, v in GOOGLE.items() if k != "client_id"}
+    config = load(
+        {"cookie_secret": SECRET, "google": table}, {"AUTH_GOOGLE_CLIENT_ID": "env-id"}, local_dir=tmp_path
+    )
+    assert config.providers[0].client_id == "env-id"
+
+
+def test_dev_provider_refused_for_a_public_base_url(tmp_path: Path) -> None:
+    """The passwordless dev provider cannot be configured for a non-loopback base_url."""
+    with pytest.raises(ConfigError, match="development provider"):
+        load({"cookie_secret": SECRET, "base_url": "https://app.example.com"}, local_dir=tmp_path)
+    with pytest.raises(ConfigError, match="development provider"):
+        load({"cookie_secret": SECRET}, {"AUTH_BASE_URL": "http://10.0.0.5:8501"}, local_dir=tmp_path)
+
+
+def test_dev_provider_allowed_for_a_loopback_base_url(tmp_path: Path) -> None:
+    """base_url on localhost or 127.0.0.1 keeps the dev provider."""
+    for base in ("http://localhost:8501", "http://127.0.0.1:8501", "http://[::1]:8501"):
+        config = load({"cookie_secret": SECRET, "base_url": base}, local_dir=tmp_path)
+        assert config.dev_provider_enabled
+
+
+def test_real_provider_with_public_base_url_is_fine(tmp_path: Path) -> None:
+    """A public base_url with a real provider (and no dev provider) loads."""
+    config = load(
+        {"cookie_secret": SECRET, "base_url": "https://app.example.com", "google": GOOGLE}, local_dir=tmp_path
+    )
+    assert not config.dev_provider_enabled
+
+
+def test_auth_dev_table_is_reserved(tmp_path: Path) -> None:
+    """[auth.dev] is the embedded provider's name and cannot be configured."""
+    with pytest.raises(ConfigError, match=r"\[auth.dev\] is reserved"):
+        load({"cookie_secret": SECRET, "dev": GOOGLE}, local_dir=tmp_path)
+
+
+def test_provider_lookup_by_name(tmp_path: Path) -> None:
+    """config.provider(name) finds a configured provider, and None for others."""
+    config = load({"cookie_secret": SECRET, "google": GOOGLE}, local_dir=tmp_path)
+    assert config.provider("google").client_id == "google-id"
+    assert config.provider("nosuch") is None

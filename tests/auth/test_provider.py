@@ -1,0 +1,318 @@
+"""One provider as the app talks to it: discovery checks, metadata and JWKS caches, bounded time."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+import httpx2
+import pytest
+from login_harness import BuildApp, HungProvider, LoginApp, dev_config, free_port, query_of, set_cookies
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Mount, Route
+
+from auth import ProviderSettings
+from auth.config import HttpSettings
+from auth.errors import DiscoveryError, ProviderUnreachable
+from auth.provider import ProviderClient, expected_issuer
+from devidp import Client, DevAuthorizationServer
+
+StartHung = Callable[..., HungProvider]
+DISCOVERY = "/.well-known/openid-configuration"
+
+
+def settings(name: str, metadata_url: str) -> ProviderSettings:
+    return ProviderSettings(
+        name=name, client_id="app", client_secret="secret", server_metadata_url=metadata_url
+    )
+
+
+def document(issuer: str) -> dict[str, object]:
+    return {
+        "issuer": issuer,
+        "authorization_endpoint": f"{issuer}/authorize",
+        "token_endpoint": f"{issuer}/token",
+        "jwks_uri": f"{issuer}/jwks",
+        "response_types_supported": ["code"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+    }
+
+
+def provider_app(answer: Callable[[Request], Response]) -> Starlette:
+    async def endpoint(request: Request) -> Response:
+        return answer(request)
+
+    return Starlette(routes=[Route(DISCOVERY, endpoint)])
+
+
+async def fetch_metadata(
+    app: Starlette, base: str = "https://op.test", timeout: float = 5.0
+) -> dict[str, object]:
+    client = ProviderClient(
+        settings("op", base + DISCOVERY),
+        base + DISCOVERY,
+        HttpSettings(timeout=timeout),
+        transport=httpx2.ASGITransport(app=app),
+    )
+    try:
+        return await client.metadata()
+    finally:
+        await client.aclose()
+
+
+# --- discovery --------------------------------------------------------------------------------
+async def test_discovery_vouching_for_another_issuer_is_refused() -> None:
+    """A discovery document whose issuer is not the URL it came from is a DiscoveryError."""
+    liar = provider_app(lambda _: JSONResponse(document("https://accounts.example.com")))
+    with pytest.raises(DiscoveryError) as caught:
+        await fetch_metadata(liar, "https://op.test")
+    assert "'https://accounts.example.com'" in caught.value.description
+    assert "'https://op.test'" in caught.value.description
+    assert "OIDC Discovery §4.3" in caught.value.description
+
+
+async def test_discovery_with_a_trailing_slash_issuer_is_refused() -> None:
+    """Identical means identical: a trailing slash is another issuer."""
+    liar = provider_app(lambda _: JSONResponse(document("https://op.test/")))
+    with pytest.raises(DiscoveryError):
+        await fetch_metadata(liar, "https://op.test")
+
+
+async def test_honest_discovery_is_accepted_and_cached() -> None:
+    """A document naming its own URL's issuer is accepted."""
+    honest = provider_app(lambda _: JSONResponse(document("https://op.test")))
+    assert (await fetch_metadata(honest))["token_endpoint"] == "https://op.test/token"
+
+
+async def test_discovery_without_a_jwks_uri_is_refused() -> None:
+    """A document missing a required endpoint cannot be used to verify anything."""
+    incomplete = {k: v for k, v in document("https://op.test").items() if k != "jwks_uri"}
+    with pytest.raises(DiscoveryError, match="jwks_uri"):
+        await fetch_metadata(provider_app(lambda _: JSONResponse(incomplete)))
+
+
+@pytest.mark.parametrize(
+    ("response", "words"),
+    [
+        (PlainTextResponse("down", status_code=503), "answered HTTP 503"),
+        (PlainTextResponse("<html>hi</html>"), "is not JSON"),
+        (JSONResponse(["a", "list"]), "not a JSON object"),
+    ],
+    ids=["503", "html", "json-list"],
+)
+async def test_failing_discovery_is_provider_unreachable(response: Response, words: str) -> None:
+    """A provider answering garbage is a clean ProviderUnreachable, naming what went wrong."""
+    with pytest.raises(ProviderUnreachable, match=words):
+        await fetch_metadata(provider_app(lambda _: response))
+
+
+async def test_lying_discovery_ends_on_the_login_page(build_app: BuildApp) -> None:
+    """Through the routes: a login with an untrusted discovery document lands on the login page."""
+    liar = provider_app(lambda _: JSONResponse(document("http://localhost/idp")))
+    app = build_app(
+        config=dev_config(providers=[settings("liar", "http://localhost/liar" + DISCOVERY)]),
+        extra_routes=[Mount("/liar", app=liar)],
+    )
+    browser = app.browser()
+    response = await browser.get("/auth/login/liar")
+    assert response.status_code == 303
+    record = app.auth.sessions.failure(query_of(response.headers["location"])["failure"])
+    assert record is not None and record["error"] == "discovery_untrusted"
+    assert "'http://localhost/idp'" in str(record["description"])
+
+
+@pytest.mark.parametrize(
+    ("url", "issuer"),
+    [
+        ("https://op.example.com/.well-known/openid-configuration", "https://op.example.com"),
+        ("https://op.example.com/tenant/.well-known/openid-configuration", "https://op.example.com/tenant"),
+        ("https://op.example.com/.well-known/oauth-authorization-server", "https://op.example.com"),
+        (
+            "https://op.example.com/.well-known/oauth-authorization-server/tenant",
+            "https://op.example.com/tenant",
+        ),
+    ],
+)
+def test_expected_issuer_follows_the_discovery_url(url: str, issuer: str) -> None:
+    """OIDC Discovery appends the well-known path; RFC 8414 §3.1 inserts it before the issuer's path."""
+    assert expected_issuer(url) == issuer
+
+
+async def test_login_through_the_rfc8414_metadata_url(
+    build_app: BuildApp, shared_idp: DevAuthorizationServer
+) -> None:
+    """A provider configured by its RFC 8414 metadata URL (path inserted) logs in."""
+    shared_idp.register_client(
+        Client(
+            client_id="as-app",
+            client_secret="as-secret",
+            name="as",
+            redirect_uris=("http://localhost/auth/callback/as",),
+        )
+    )
+    rfc8414 = ProviderSettings(
+        name="as",
+        client_id="as-app",
+        client_secret="as-secret",
+        server_metadata_url="http://localhost/.well-known/oauth-authorization-server/idp",
+    )
+    app = build_app(config=dev_config(providers=[rfc8414]))
+    response = await app.login(app.browser(), provider="as")
+    assert response.status_code == 302, response.headers["location"]
+
+
+# --- caches -----------------------------------------------------------------------------------
+async def test_metadata_and_jwks_are_fetched_once_for_many_logins(login_app: LoginApp) -> None:
+    """Three logins share one discovery fetch and one JWKS fetch (st.login refetches every time)."""
+    mark = login_app.mark()
+    for _ in range(3):
+        assert (await login_app.login(login_app.browser())).status_code == 302
+    assert len(login_app.requests_since(mark, DISCOVERY)) == 1
+    assert len(login_app.requests_since(mark, "/jwks.json")) == 1
+
+
+async def test_metadata_expires_after_its_ttl(build_app: BuildApp) -> None:
+    """With metadata_ttl=0 each login refetches discovery; stale metadata with stale JWKS doesn't deadlock."""
+    app = build_app(config=dev_config(http=HttpSettings(metadata_ttl=0)))
+    mark = app.mark()
+    assert (await asyncio.wait_for(app.login(app.browser()), 5)).status_code == 302
+    after_one = len(app.requests_since(mark, DISCOVERY))
+    assert (await asyncio.wait_for(app.login(app.browser()), 5)).status_code == 302
+    assert len(app.requests_since(mark, DISCOVERY)) > after_one >= 1
+
+
+async def test_jwks_expires_after_its_ttl(build_app: BuildApp) -> None:
+    """With jwks_ttl=0 every login fetches the JWKS again."""
+    app = build_app(config=dev_config(http=HttpSettings(jwks_ttl=0)))
+    mark = app.mark()
+    for _ in range(2):
+        assert (await app.login(app.browser())).status_code == 302
+    assert len(app.requests_since(mark, "/jwks.json")) == 2
+
+
+async def test_key_rotation_refetches_the_jwks_once_and_the_login_succeeds(
+    build_app: BuildApp, idp: DevAuthorizationServer
+) -> None:
+    """After the provider rotates its key, the unknown kid makes one JWKS refetch and the login passes."""
+    app = build_app(idp, config=dev_config(http=HttpSettings(jwks_refetch_interval=0)))
+    mark = app.mark()
+    assert (await app.login(app.browser())).status_code == 302
+    new_kid = await app.rotate_keys()
+    browser = app.browser()
+    response = await app.login(browser)
+    assert response.status_code == 302, response.headers["location"]
+    assert len(app.requests_since(mark, "/jwks.json")) == 2
+    session = app.auth.sessions.load(set_cookies(response)["auth_session"].split("=", 1)[1].split(";")[0])
+    assert session is not None and session.report["header"]["kid"] == new_kid  # type: ignore[index]
+
+
+async def test_unknown_kid_refetches_are_rate_limited(
+    build_app: BuildApp, idp: DevAuthorizationServer
+) -> None:
+    """Within jwks_refetch_interval an unknown kid does not refetch: the login is refused on kid."""
+    app = build_app(idp, config=dev_config(http=HttpSettings(jwks_refetch_interval=3600)))
+    mark = app.mark()
+    assert (await app.login(app.browser())).status_code == 302
+    await app.rotate_keys()
+    response = await app.login(app.browser())
+    assert response.status_code == 303
+    record = app.auth.sessions.failure(query_of(response.headers["location"])["failure"])
+    assert record is not None and "is not in the provider's JWKS" in str(record["description"])
+    client = app.auth.client(app.auth.settings("dev"), "http://localhost/idp" + DISCOVERY)
+    for _ in range(5):
+        await client.jwks(kid="an-attackers-made-up-kid")
+    assert len(app.requests_since(mark, "/jwks.json")) == 1
+
+
+async def test_one_pooled_client_per_provider(login_app: LoginApp) -> None:
+    """The Authenticator keeps one client per provider and discovery URL."""
+    dev = login_app.auth.settings("dev")
+    url = "http://localhost/idp" + DISCOVERY
+    assert login_app.auth.client(dev, url) is login_app.auth.client(dev, url)
+
+
+# --- bounded time ------------------------------------------------------------------------------
+async def test_hung_discovery_times_out_quickly(hung_provider: StartHung) -> None:
+    """A provider that never answers discovery gives ProviderUnreachable within the timeout."""
+    hung = hung_provider(DISCOVERY)
+    client = ProviderClient(
+        settings("slow", hung.url + DISCOVERY), hung.url + DISCOVERY, HttpSettings(timeout=0.5)
+    )
+    started = time.monotonic()
+    try:
+        with pytest.raises(ProviderUnreachable, match="timed out"):
+            await client.metadata()
+    finally:
+        await client.aclose()
+    assert time.monotonic() - started < 2
+
+
+async def test_unreachable_provider_fails_fast() -> None:
+    """A provider whose port is closed gives ProviderUnreachable, not a hang."""
+    url = f"http://127.0.0.1:{free_port()}{DISCOVERY}"
+    client = ProviderClient(settings("gone", url), url, HttpSettings(timeout=0.5))
+    try:
+        with pytest.raises(ProviderUnreachable, match="cannot fetch"):
+            await client.metadata()
+    finally:
+        await client.aclose()
+
+
+async def test_login_with_a_hung_provider_lands_on_the_login_page(
+    build_app: BuildApp, hung_provider: StartHung
+) -> None:
+    """GET /auth/login/slow answers a redirect to the login page within seconds, no 5xx, no traceback."""
+    hung = hung_provider(DISCOVERY)
+    app = build_app(
+        config=dev_config(
+            providers=[settings("slow", hung.url + DISCOVERY)], dev=False, http=HttpSettings(timeout=0.5)
+        ),
+        over_network=True,
+    )
+    started = time.monotonic()
+    response = await app.browser().get("/auth/login/slow")
+    assert time.monotonic() - started < 2
+    assert response.status_code == 303
+    assert "Traceback" not in response.text
+    record = app.auth.sessions.failure(query_of(response.headers["location"])["failure"])
+    assert record is not None and record["error"] == "provider_unreachable"
+    assert "timed out" in str(record["description"])
+
+
+async def test_callback_with_a_hung_token_endpoint_lands_on_the_login_page(
+    build_app: BuildApp, hung_provider: StartHung
+) -> None:
+    """A token endpoint that never answers ends the callback within seconds on the login page, no session."""
+    hung = hung_provider("/token")
+    app = build_app(
+        config=dev_config(
+            providers=[settings("slow", hung.url + DISCOVERY)], dev=False, http=HttpSettings(timeout=0.5)
+        ),
+        over_network=True,
+    )
+    browser = app.browser()
+    state = query_of(await app.start(browser, provider="slow"))["state"]
+    started = time.monotonic()
+    response = await browser.get("/auth/callback/slow", params={"code": "c", "state": state})
+    assert time.monotonic() - started < 2
+    assert response.status_code == 303
+    assert "auth_session" not in set_cookies(response)
+    record = app.auth.sessions.failure(query_of(response.headers["location"])["failure"])
+    assert record is not None and record["error"] == "provider_unreachable"
+    assert "token request timed out" in str(record["description"])
+
+
+def test_every_call_has_a_timeout() -> None:
+    """The pooled client carries the configured timeout for connect, read, write and pool."""
+    client = ProviderClient(
+        settings("op", "https://op.test" + DISCOVERY),
+        "https://op.test" + DISCOVERY,
+        HttpSettings(timeout=1.5),
+    )
+    timeout = client.client.timeout
+    assert (timeout.connect, timeout.read, timeout.write, timeout.pool) == (1.5, 1.5, 1.5, 1.5)
+    assert HttpSettings().timeout <= 10

@@ -1,0 +1,343 @@
+"""The HTTP contract of auth/routes.py: cookies, /auth/me, next, logout, refresh and CSRF."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from login_harness import (
+    DEV_CLIENT_SECRET,
+    BuildApp,
+    LoginApp,
+    cookie_value,
+    dev_config,
+    query_of,
+    set_cookies,
+)
+
+from auth import MemoryStore, ProviderSettings, csrf_token
+from auth.flow import safe_next
+from devidp import Client, DevAuthorizationServer
+
+
+def csrf(app: LoginApp, session_id: str) -> dict[str, str]:
+    return {"X-CSRF-Token": csrf_token(app.auth.config.cookie_secret, session_id)}
+
+
+# --- the session cookie ---------------------------------------------------------------------
+async def test_session_cookie_is_httponly_lax_and_host_wide(login_app: LoginApp) -> None:
+    """Over http the session cookie is HttpOnly, SameSite=Lax, Path=/, and not Secure."""
+    response = await login_app.login(login_app.browser())
+    header = set_cookies(response)["auth_session"]
+    assert "HttpOnly" in header
+    assert "samesite=lax" in header.lower()
+    assert "Path=/" in header
+    assert "Secure" not in header
+    assert len(cookie_value(header)) >= 43  # 32 random bytes
+
+
+async def test_under_https_cookies_are_secure_and_host_prefixed(build_app: BuildApp) -> None:
+    """Served over https, both cookies are __Host- prefixed, Secure, Path=/ and without Domain."""
+    app = build_app(base_url="https://localhost")
+    browser = app.browser()
+    start = await browser.get("/auth/login/dev", params={"next": "/x"})
+    binding = set_cookies(start)["__Host-auth_login"]
+    callback = await app.authorize(browser, start.headers["location"])
+    response = await browser.get(callback)
+    assert response.headers["location"] == "https://localhost/x"
+    session = set_cookies(response)["__Host-auth_session"]
+    for header in (binding, session):
+        assert "Secure" in header and "Path=/" in header and "HttpOnly" in header
+        assert "Domain" not in header
+        assert "samesite=lax" in header.lower()
+    assert (await browser.get("/auth/me")).status_code == 200
+
+
+async def test_configured_https_base_url_makes_cookies_secure(build_app: BuildApp) -> None:
+    """Behind a TLS proxy (base_url https://...), cookies are Secure even though the hop is http."""
+    app = build_app(config=dev_config(base_url="https://localhost"), base_url="https://localhost")
+    response = await app.browser().get("/auth/login/dev")
+    assert "__Host-auth_login" in set_cookies(response)
+
+
+async def test_login_started_on_another_host_moves_to_the_public_base_url(build_app: BuildApp) -> None:
+    """With base_url set, a login started on another host name is first sent to the public host."""
+    app = build_app(config=dev_config(base_url="http://127.0.0.1"))
+    response = await app.browser().get("/auth/login/dev", params={"next": "/x"})
+    assert response.status_code == 302
+    assert response.headers["location"] == "http://127.0.0.1/auth/login/dev?next=%2Fx"
+    assert not set_cookies(response)
+
+
+async def test_callback_clears_the_login_cookie(login_app: LoginApp) -> None:
+    """The one-use login cookie is deleted once the callback is handled."""
+    response = await login_app.login(login_app.browser())
+    assert "Max-Age=0" in set_cookies(response)["auth_login"]
+
+
+# --- /auth/me --------------------------------------------------------------------------------
+async def test_me_without_a_session_is_401_json(login_app: LoginApp) -> None:
+    """/auth/me answers 401 JSON without a cookie and with a cookie that names no session."""
+    browser = login_app.browser()
+    response = await browser.get("/auth/me")
+    assert response.status_code == 401
+    assert response.json()["error"] == "not_logged_in"
+    browser.cookies.set("auth_session", "no-such-session")
+    assert (await browser.get("/auth/me")).status_code == 401
+
+
+async def test_me_shows_the_session_but_never_the_raw_tokens(login_app: LoginApp) -> None:
+    """/auth/me has provider, profile, claims and expiry times, and no token string."""
+    browser = login_app.browser()
+    session_id = await login_app.logged_in(browser)
+    session = login_app.auth.sessions.load(session_id)
+    assert session is not None
+    response = await browser.get("/auth/me")
+    assert response.headers["cache-control"] == "no-store"
+    body = response.json()
+    assert body["provider"] == "dev"
+    assert body["claims"]["sub"] == body["profile"]["id"]
+    assert body["tokens"]["access_token_expires_at"] > body["created_at"]
+    assert body["tokens"]["id_token_expires_at"] == body["claims"]["exp"]
+    assert body["tokens"]["has_refresh_token"] is True
+    text = response.text
+    tokens = session.tokens
+    for secret in (tokens.access_token, tokens.refresh_token, tokens.id_token, session_id):
+        assert secret and secret not in text
+    assert "access_token" not in json.dumps(body).replace("access_token_expires_at", "")
+
+
+# --- next ------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "next_path",
+    ["//evil.com", "https://evil.com", "/\\evil.com", "\\\\evil.com", "evil.com", "", "javascript:alert(1)"],
+)
+async def test_next_outside_this_origin_falls_back_to_root(login_app: LoginApp, next_path: str) -> None:
+    """After login, a next that could leave this origin lands on / instead."""
+    response = await login_app.login(login_app.browser(), next_path=next_path)
+    assert response.status_code == 302
+    assert response.headers["location"] == "http://localhost/"
+
+
+async def test_same_origin_next_with_a_query_is_kept(login_app: LoginApp) -> None:
+    """A same-origin path with a query survives the round trip to the provider."""
+    response = await login_app.login(login_app.browser(), next_path="/reports?year=2026")
+    assert response.headers["location"] == "http://localhost/reports?year=2026"
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [("/a/b", "/a/b"), ("//evil.com", "/"), ("/\\evil.com", "/"), (None, "/"), ("https://x", "/")],
+)
+def test_safe_next_keeps_only_same_origin_paths(given: str | None, expected: str) -> None:
+    """safe_next is the one gate for every next parameter."""
+    assert safe_next(given) == expected
+
+
+# --- logout ----------------------------------------------------------------------------------
+async def test_logout_ends_the_session_server_side(login_app: LoginApp) -> None:
+    """After logout, the old cookie replayed by anyone is not logged in."""
+    browser = login_app.browser()
+    session_id = await login_app.logged_in(browser)
+    response = await browser.post("/auth/logout", headers=csrf(login_app, session_id))
+    assert response.status_code == 303
+    assert "Max-Age=0" in set_cookies(response)["auth_session"]
+    replay = login_app.browser()
+    replay.cookies.set("auth_session", session_id)
+    assert (await replay.get("/auth/me")).status_code == 401
+    assert login_app.auth.sessions.load(session_id) is None
+
+
+async def test_logout_revokes_the_tokens_at_the_provider(login_app: LoginApp) -> None:
+    """The provider's introspection calls both tokens inactive after logout (RFC 7009)."""
+    browser = login_app.browser()
+    session_id = await login_app.logged_in(browser)
+    session = login_app.auth.sessions.load(session_id)
+    assert session is not None and session.tokens.refresh_token
+    assert (await login_app.introspect(session.tokens.access_token))["active"] is True
+    mark = login_app.mark()
+    await browser.post("/auth/logout", headers=csrf(login_app, session_id))
+    assert login_app.requests_since(mark, "/revoke")
+    assert (await login_app.introspect(session.tokens.access_token))["active"] is False
+    assert (await login_app.introspect(session.tokens.refresh_token))["active"] is False
+
+
+async def test_logout_offers_rp_initiated_logout_with_id_token_hint(login_app: LoginApp) -> None:
+    """JSON logout answers the provider's end_session URL with id_token_hint and where to come back."""
+    browser = login_app.browser()
+    session_id = await login_app.logged_in(browser)
+    session = login_app.auth.sessions.load(session_id)
+    assert session is not None
+    response = await browser.post(
+        "/auth/logout", headers={**csrf(login_app, session_id), "Accept": "application/json"}
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["logged_out"] is True
+    url = body["end_session_url"]
+    assert url.startswith("http://localhost/idp/logout?")
+    params = query_of(url)
+    assert params["id_token_hint"] == session.tokens.id_token
+    assert params["post_logout_redirect_uri"] == login_app.auth.post_logout_uri("http://localhost")
+    assert params["client_id"] == "streamlit-app"
+    at_provider = await browser.get(url)
+    assert at_provider.status_code in (302, 303)
+    assert at_provider.headers["location"] == params["post_logout_redirect_uri"]
+
+
+async def test_form_logout_redirects_to_the_providers_logout(login_app: LoginApp) -> None:
+    """A logout form post (the Streamlit button) is sent on to the provider's end_session URL."""
+    browser = login_app.browser()
+    session_id = await login_app.logged_in(browser)
+    token = csrf_token(login_app.auth.config.cookie_secret, session_id)
+    response = await browser.post("/auth/logout", data={"csrf": token})
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("http://localhost/idp/logout?id_token_hint=")
+
+
+async def test_logout_without_a_session_is_401(login_app: LoginApp) -> None:
+    """POST /auth/logout without a session answers 401 JSON."""
+    response = await login_app.browser().post("/auth/logout")
+    assert response.status_code == 401
+    assert response.json()["error"] == "not_logged_in"
+
+
+# --- cross-site requests ----------------------------------------------------------------------
+@pytest.mark.parametrize("path", ["/auth/logout", "/auth/refresh"])
+async def test_cross_site_posts_are_refused(login_app: LoginApp, path: str) -> None:
+    """Wrong Origin, no token, a wrong token, or another session's token: 403, session intact."""
+    browser = login_app.browser()
+    session_id = await login_app.logged_in(browser)
+    other_id = await login_app.logged_in(login_app.browser(), persona="bob")
+    attempts = [
+        {"Origin": "https://evil.example.com", **csrf(login_app, session_id)},
+        {},
+        {"X-CSRF-Token": "0" * 64},
+        csrf(login_app, other_id),
+    ]
+    for headers in attempts:
+        response = await browser.post(path, headers=headers)
+        assert response.status_code == 403, headers
+        assert response.json()["error"] == "csrf"
+    assert (await browser.get("/auth/me")).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/auth/logout", "/auth/refresh"])
+async def test_same_origin_posts_with_the_token_are_accepted(login_app: LoginApp, path: str) -> None:
+    """The csrf token of this session, from this origin, is accepted."""
+    browser = login_app.browser()
+    session_id = await login_app.logged_in(browser)
+    headers = {"Origin": "http://localhost", "Accept": "application/json", **csrf(login_app, session_id)}
+    assert (await browser.post(path, headers=headers)).status_code == 200
+
+
+async def test_get_is_not_a_way_to_log_out(login_app: LoginApp) -> None:
+    """GET /auth/logout is not ours (a link or an image cannot log a user out here)."""
+    browser = login_app.browser()
+    await login_app.logged_in(browser)
+    assert (await browser.get("/auth/logout")).status_code == 405
+    assert (await browser.get("/auth/me")).status_code == 200
+
+
+# --- refresh ---------------------------------------------------------------------------------
+async def test_refresh_rotates_the_tokens(login_app: LoginApp) -> None:
+    """POST /auth/refresh gets a new access token and a rotated refresh token from the provider."""
+    browser = login_app.browser()
+    session_id = await login_app.logged_in(browser)
+    before = login_app.auth.sessions.load(session_id)
+    response = await browser.post("/auth/refresh", headers=csrf(login_app, session_id))
+    assert response.status_code == 200
+    assert response.json()["tokens"]["refresh_count"] == 1
+    after = login_app.auth.sessions.load(session_id)
+    assert before is not None and after is not None
+    assert after.tokens.access_token != before.tokens.access_token
+    assert after.tokens.refresh_token != before.tokens.refresh_token
+    assert after.tokens.refreshed_at is not None
+    assert (await login_app.introspect(after.tokens.access_token))["active"] is True
+    assert (await browser.get("/auth/me")).json()["tokens"]["refresh_count"] == 1
+
+
+async def test_refresh_twice_refreshes_twice(login_app: LoginApp) -> None:
+    """Two refreshes one after the other both reach the provider (single flight is for concurrent calls)."""
+    browser = login_app.browser()
+    session_id = await login_app.logged_in(browser)
+    mark = login_app.mark()
+    for expected in (1, 2):
+        response = await browser.post("/auth/refresh", headers=csrf(login_app, session_id))
+        assert response.json()["tokens"]["refresh_count"] == expected
+    assert len(login_app.requests_since(mark, "/token", grant_type="refresh_token")) == 2
+
+
+async def test_concurrent_refreshes_reach_the_provider_once(build_app: BuildApp) -> None:
+    """Eight concurrent POST /auth/refresh for one session make exactly one refresh grant, all 200."""
+    login_app = build_app(latency=0.02)  # so the eight overlap while the first is at the provider
+    browser = login_app.browser()
+    session_id = await login_app.logged_in(browser)
+    mark = login_app.mark()
+    responses = await asyncio.gather(
+        *(browser.post("/auth/refresh", headers=csrf(login_app, session_id)) for _ in range(8))
+    )
+    assert [r.status_code for r in responses] == [200] * 8
+    assert len(login_app.requests_since(mark, "/token", grant_type="refresh_token")) == 1
+    assert {r.json()["tokens"]["refresh_count"] for r in responses} == {1}
+
+
+async def test_refresh_form_post_returns_to_a_safe_next(login_app: LoginApp) -> None:
+    """The refresh button's form post redirects to its next, same-origin only."""
+    browser = login_app.browser()
+    session_id = await login_app.logged_in(browser)
+    token = csrf_token(login_app.auth.config.cookie_secret, session_id)
+    response = await browser.post("/auth/refresh", data={"csrf": token, "next": "//evil.com"})
+    assert response.status_code == 303
+    assert response.headers["location"] == "/"
+
+
+async def test_refresh_refused_by_the_provider_is_a_clean_400(login_app: LoginApp) -> None:
+    """A refresh token the provider has revoked gives a JSON error naming invalid_grant, not a 500."""
+    browser = login_app.browser()
+    session_id = await login_app.logged_in(browser)
+    session = login_app.auth.sessions.load(session_id)
+    assert session is not None and session.tokens.refresh_token
+    revoked = await login_app.browser().post(
+        "/idp/revoke",
+        data={"token": session.tokens.refresh_token, "token_type_hint": "refresh_token"},
+        auth=("streamlit-app", DEV_CLIENT_SECRET),
+    )
+    assert revoked.status_code == 200
+    response = await browser.post("/auth/refresh", headers=csrf(login_app, session_id))
+    assert response.status_code == 400
+    assert response.json()["error"] == "provider_error"
+    assert "invalid_grant" in response.json()["description"]
+    assert (await browser.get("/auth/me")).status_code == 200  # still logged in; just not refreshed
+
+
+async def test_logout_of_a_provider_removed_from_the_config_still_ends_the_session(
+    build_app: BuildApp, shared_idp: DevAuthorizationServer
+) -> None:
+    """After a restart without the session's provider, logout still deletes the session (no 500)."""
+    shared_idp.register_client(
+        Client(
+            client_id="second-app",
+            client_secret="second-secret",
+            name="second",
+            redirect_uris=("http://localhost/auth/callback/second",),
+        )
+    )
+    second = ProviderSettings(
+        name="second",
+        client_id="second-app",
+        client_secret="second-secret",
+        server_metadata_url="http://localhost/idp/.well-known/openid-configuration",
+    )
+    store = MemoryStore()
+    before = build_app(config=dev_config(providers=[second]), store=store)
+    browser = before.browser()
+    response = await before.login(browser, provider="second")
+    session_id = cookie_value(set_cookies(response)["auth_session"])
+    after = build_app(store=store)  # restarted with the dev provider only
+    restarted = after.browser()
+    restarted.cookies.set("auth_session", session_id)
+    response = await restarted.post("/auth/logout", headers=csrf(after, session_id))
+    assert response.status_code == 303
+    assert after.auth.sessions.load(session_id) is None

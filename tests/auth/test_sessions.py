@@ -1,0 +1,191 @@
+"""Server-side sessions: random ids, idle and absolute expiry, encryption under the store key."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from login_harness import COOKIE_SECRET, BuildApp, dev_config
+
+from auth import MemoryStore, Session, SessionManager, SQLiteStore
+from auth.config import SessionSettings
+from auth.sessions import TOUCH_EVERY, PendingLogin, Tokens
+
+
+def new_session(sessions: SessionManager, access_token: str = "at-1") -> Session:
+    return sessions.create(
+        provider="dev",
+        profile={"id": "u1"},
+        claims={"sub": "u1"},
+        tokens=Tokens(access_token=access_token, refresh_token="rt-1", id_token="it-1"),
+    )
+
+
+def pending(state: str = "state-1", created_at: int | None = None) -> PendingLogin:
+    return PendingLogin(
+        provider="dev",
+        state=state,
+        nonce="nonce-1",
+        code_verifier="v" * 64,
+        redirect_uri="http://localhost/auth/callback/dev",
+        next_path="/x",
+        browser_binding="b",
+        created_at=int(time.time()) if created_at is None else created_at,
+        metadata_url="http://localhost/idp/.well-known/openid-configuration",
+    )
+
+
+@pytest.fixture
+def sessions() -> SessionManager:
+    return SessionManager(
+        MemoryStore(), COOKIE_SECRET, SessionSettings(idle_timeout=600, absolute_timeout=3600)
+    )
+
+
+def test_each_session_gets_a_new_random_id(sessions: SessionManager) -> None:
+    """Ids are 256-bit random, never reused."""
+    ids = {new_session(sessions).id for _ in range(50)}
+    assert len(ids) == 50
+    assert all(len(i) >= 43 for i in ids)
+
+
+def test_a_live_session_loads_with_its_tokens(sessions: SessionManager) -> None:
+    """What was saved comes back, tokens included, for the right id only."""
+    session = new_session(sessions)
+    loaded = sessions.load(session.id)
+    assert loaded is not None and loaded.tokens.access_token == "at-1"
+    assert sessions.load(session.id + "x") is None
+    assert sessions.load(None) is None and sessions.load("") is None
+
+
+def test_session_idle_past_the_idle_timeout_is_gone(sessions: SessionManager) -> None:
+    """A session unused for longer than idle_timeout is refused and deleted."""
+    session = new_session(sessions)
+    sessions.save(replace(session, last_seen=session.last_seen - 601))
+    assert sessions.load(session.id) is None
+
+
+def test_session_older_than_the_absolute_timeout_is_gone_even_if_active(sessions: SessionManager) -> None:
+    """Absolute expiry ends a session however recently it was used."""
+    session = new_session(sessions)
+    sessions.save(replace(session, created_at=session.created_at - 3601, last_seen=int(time.time())))
+    assert sessions.load(session.id) is None
+
+
+def test_use_keeps_a_session_alive(sessions: SessionManager) -> None:
+    """Loading a session last seen more than a minute ago moves last_seen forward."""
+    session = new_session(sessions)
+    sessions.save(replace(session, last_seen=session.last_seen - TOUCH_EVERY - 5))
+    touched = sessions.load(session.id)
+    assert touched is not None and touched.last_seen >= int(time.time()) - 1
+    again = sessions.load(session.id)
+    assert again is not None and again.last_seen == touched.last_seen
+
+
+def test_store_ttl_is_the_remaining_absolute_lifetime(tmp_path: Path) -> None:
+    """The store row expires when the session's absolute lifetime does, not later."""
+    store = SQLiteStore(tmp_path / "s.sqlite3")
+    sessions = SessionManager(store, COOKIE_SECRET, SessionSettings(absolute_timeout=100))
+    new_session(sessions)
+    with sqlite3.connect(tmp_path / "s.sqlite3") as db:
+        (expires,) = db.execute("SELECT expires FROM kv WHERE key LIKE 'session:%'").fetchone()
+    assert time.time() + 95 < expires <= time.time() + 101
+
+
+def test_deleted_session_is_gone(sessions: SessionManager) -> None:
+    """delete() is what logout calls: the id no longer loads."""
+    session = new_session(sessions)
+    sessions.delete(session.id)
+    assert sessions.load(session.id) is None
+
+
+# --- pending logins ---------------------------------------------------------------------------
+def test_pending_login_is_taken_once(sessions: SessionManager) -> None:
+    """A state can be taken once; the second take finds nothing."""
+    sessions.save_pending(pending())
+    assert sessions.take_pending("state-1") is not None
+    assert sessions.take_pending("state-1") is None
+
+
+def test_pending_login_past_state_ttl_is_refused(sessions: SessionManager) -> None:
+    """A pending login created more than state_ttl ago is refused even if the store kept it."""
+    sessions.save_pending(pending(created_at=int(time.time()) - 601))
+    assert sessions.take_pending("state-1") is None
+
+
+def test_pending_login_is_keyed_by_its_state(sessions: SessionManager) -> None:
+    """Another state does not find this login."""
+    sessions.save_pending(pending())
+    assert sessions.take_pending("state-2") is None
+
+
+def test_browser_binding_is_a_keyed_hash_of_the_cookie(sessions: SessionManager) -> None:
+    """The binding stored with the state is an HMAC: same cookie same binding, never the cookie itself."""
+    assert sessions.binding("cookie-a") == sessions.binding("cookie-a")
+    assert sessions.binding("cookie-a") != sessions.binding("cookie-b")
+    assert "cookie-a" not in sessions.binding("cookie-a")
+    other = SessionManager(MemoryStore(), COOKIE_SECRET + "2", SessionSettings())
+    assert other.binding("cookie-a") != sessions.binding("cookie-a")
+
+
+# --- encryption ---------------------------------------------------------------------------------
+def test_a_row_copied_under_another_key_does_not_decrypt(tmp_path: Path) -> None:
+    """Moving session A's encrypted row under session B's key gives no session (the key is the AAD)."""
+    path = tmp_path / "s.sqlite3"
+    sessions = SessionManager(SQLiteStore(path), COOKIE_SECRET, SessionSettings())
+    a = new_session(sessions, "at-a")
+    with sqlite3.connect(path) as db:
+        ((key_a, row_a),) = db.execute("SELECT key, value FROM kv").fetchall()
+    b = new_session(sessions, "at-b")
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE kv SET value = ? WHERE key != ?", (row_a, key_a))
+    assert sessions.load(b.id) is None
+    loaded = sessions.load(a.id)
+    assert loaded is not None and loaded.tokens.access_token == "at-a"
+
+
+def test_another_cookie_secret_reads_nothing(tmp_path: Path) -> None:
+    """A store copied to an app with another cookie_secret yields no session."""
+    store = SQLiteStore(tmp_path / "s.sqlite3")
+    session = new_session(SessionManager(store, COOKIE_SECRET, SessionSettings()))
+    stranger = SessionManager(store, "another-cookie-secret-0123456789abcdef", SessionSettings())
+    assert stranger.load(session.id) is None
+
+
+def test_tampered_row_reads_as_no_session(tmp_path: Path) -> None:
+    """A flipped byte in the ciphertext is caught by AES-GCM's tag: no session, no crash."""
+    path = tmp_path / "s.sqlite3"
+    sessions = SessionManager(SQLiteStore(path), COOKIE_SECRET, SessionSettings())
+    session = new_session(sessions)
+    with sqlite3.connect(path) as db:
+        (key, value) = db.execute("SELECT key, value FROM kv").fetchone()
+        db.execute("UPDATE kv SET value = ? WHERE key = ?", (value[:-1] + bytes([value[-1] ^ 1]), key))
+    assert sessions.load(session.id) is None
+
+
+def test_store_keys_do_not_reveal_session_ids(tmp_path: Path) -> None:
+    """Rows are keyed by an HMAC of the session id, so the store lists no usable cookie."""
+    path = tmp_path / "s.sqlite3"
+    sessions = SessionManager(SQLiteStore(path), COOKIE_SECRET, SessionSettings())
+    session = new_session(sessions)
+    with sqlite3.connect(path) as db:
+        keys = [k for (k,) in db.execute("SELECT key FROM kv")]
+    assert keys and all(session.id not in k for k in keys)
+
+
+# --- expiry through the routes -----------------------------------------------------------------
+async def test_expired_session_cookie_is_not_logged_in(build_app: BuildApp) -> None:
+    """Through the routes: idle and absolute expiry both make /auth/me answer 401."""
+    app = build_app(config=dev_config(session=SessionSettings(idle_timeout=120, absolute_timeout=600)))
+    for change in ({"last_seen": -121}, {"created_at": -601}):
+        browser = app.browser()
+        session_id = await app.logged_in(browser)
+        assert (await browser.get("/auth/me")).status_code == 200
+        session = app.auth.sessions.load(session_id)
+        assert session is not None
+        ((name, delta),) = change.items()
+        app.auth.sessions.save(replace(session, **{name: getattr(session, name) + delta}))
+        assert (await browser.get("/auth/me")).status_code == 401, change
