@@ -1,7 +1,8 @@
 """An embedded OpenID Connect provider for development, built on Authlib.
 
 It logs anyone in as one of a few demo personas, without a password, and only
-on loopback unless told otherwise.
+on loopback unless told otherwise. ``devidp.flavors`` makes it answer like
+Google, GitHub, Facebook, Microsoft, Apple, GitLab, Discord, Kakao and Naver.
 """
 
 from .config import Client, ProviderConfig, demo_clients

@@ -146,11 +146,16 @@ class _RequestBoundProtector(ResourceProtector):
         return cast(Token, self.validate_request([scopes], current_request.get()))
 
 
+def bearer_protector(server: DevAuthorizationServer) -> ResourceProtector:
+    """Authlib's RFC 6750 bearer-token checks over this provider's token store."""
+    protector = _RequestBoundProtector()
+    protector.register_token_validator(_BearerValidator(server))
+    return protector
+
+
 class UserInfoEndpoint(_UserInfoEndpoint):
     def __init__(self, server: DevAuthorizationServer) -> None:
-        protector = _RequestBoundProtector()
-        protector.register_token_validator(_BearerValidator(server))
-        super().__init__(server=server, resource_protector=protector)
+        super().__init__(server=server, resource_protector=bearer_protector(server))
 
     def generate_user_info(self, user: Persona | None, scope: str) -> UserInfo:
         server = cast("DevAuthorizationServer", self.server)

@@ -5,6 +5,7 @@ Only storage and policy live here; every protocol check is Authlib's.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from authlib.oauth2.rfc6749 import grants
@@ -13,6 +14,7 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc8628 import DeviceCodeGrant as _DeviceCodeGrant
 from authlib.oidc.core import UserInfo
 from authlib.oidc.core.grants import OpenIDCode, OpenIDToken
+from joserfc import jws
 from joserfc.jwk import RSAKey
 
 from .config import Client
@@ -20,6 +22,7 @@ from .faults import break_id_token
 from .journal import fingerprint
 from .models import AuthorizationCode, Token
 from .personas import BY_SUB, Persona
+from .policy import MAIN_POLICY
 
 if TYPE_CHECKING:
     from authlib.oauth2.rfc6749 import OAuth2Request
@@ -111,8 +114,11 @@ def family_of(code: str) -> str:
 
 class RefreshTokenGrant(grants.RefreshTokenGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = PUBLIC_AND_CONFIDENTIAL
-    # RFC 9700 §4.14.2: rotate refresh tokens, so a stolen one is detected on reuse.
-    INCLUDE_NEW_REFRESH_TOKEN = True
+
+    @property
+    def INCLUDE_NEW_REFRESH_TOKEN(self) -> bool:  # type: ignore[override]
+        # The token policy decides: the main provider rotates (RFC 9700 §4.14.2), some emulated ones don't.
+        return _server(self).token_policy.rotates_refresh_tokens()
 
     def authenticate_refresh_token(self, refresh_token: str) -> Token | None:
         server = _server(self)
@@ -136,7 +142,9 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         return refresh_token.get_user()
 
     def revoke_old_credential(self, refresh_token: Token) -> None:
-        _server(self).store.update_token(refresh_token, refresh_used=True)
+        server = _server(self)
+        if server.token_policy.rotates_refresh_tokens():
+            server.store.update_token(refresh_token, refresh_used=True)
 
 
 class ClientCredentialsGrant(grants.ClientCredentialsGrant):
@@ -202,6 +210,18 @@ class _IDTokenIssuer(OpenIDToken):
 
     def encode_id_token(self, token: dict[str, object], request: OAuth2Request) -> str:
         id_token = super().encode_id_token(token, request)
+        policy = self.server.token_policy
+        if policy is not MAIN_POLICY:
+            # Authlib built the claims; an emulated provider reshapes them, then faults apply.
+            compact = jws.extract_compact(id_token.encode())
+            claims = policy.id_token_claims(
+                json.loads(compact.payload),
+                cast(Persona, request.user),
+                cast(Client, request.client),
+                str(token.get("scope", "")),
+            )
+            payload = json.dumps(claims, separators=(",", ":"), ensure_ascii=False)
+            id_token = jws.serialize_compact(dict(compact.headers()), payload, self.server.keys.active)
         return break_id_token(
             id_token, self.server.faults.active(), self.server.now(), self.server.keys.active
         )

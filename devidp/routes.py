@@ -11,6 +11,7 @@ import json
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -23,6 +24,10 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Mount, Route
 
 from .faults import FAULTS
+from .flavors import REGISTRY as FLAVORS
+from .flavors import emulated_url
+from .flavors.base import Call
+from .flavors.errors import AuthorizationRefused
 from .journal import authorization_warnings, fingerprint, logout_warnings, masked
 from .personas import BY_USERNAME, PERSONAS, SCOPE_DESCRIPTIONS, Persona, avatar_svg
 from .server import DevAuthorizationServer, HttpRequest, HttpResponse
@@ -35,6 +40,9 @@ _templates = Environment(
 )
 
 Handler = Callable[[Request, HttpRequest], Awaitable[Response]]
+
+# The real provider an emulated request is for, named on every page it renders.
+_emulating: ContextVar[str | None] = ContextVar("emulating", default=None)
 
 
 def is_loopback(host: str | None) -> bool:
@@ -105,7 +113,11 @@ class _Provider:
         params = dict(http_request.query) | dict(http_request.form)
         location = response.headers.get("location")
         answered = dict(parse_qsl(urlsplit(location).query)) if location else {}
-        code = answered.get("code") or (params.get("code") if "grant_type" in params else None)
+        code = (
+            answered.get("code")
+            or getattr(request.state, "code", None)
+            or (params.get("code") if "grant_type" in params else None)
+        )
         warnings: list[str] = getattr(request.state, "warnings", [])
         self.server.journal.record(
             at=time.time(),
@@ -136,7 +148,9 @@ class _Provider:
         )
 
     def render(self, template: str, *, status: int = 200, **context: object) -> HTMLResponse:
-        html = _templates.get_template(template).render(issuer=self.server.issuer, **context)
+        html = _templates.get_template(template).render(
+            issuer=self.server.issuer, emulating=_emulating.get(), **context
+        )
         return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
 
     def _session_user(self, request: Request) -> tuple[Persona | None, int]:
@@ -320,10 +334,46 @@ class _Provider:
         response.delete_cookie(SESSION_COOKIE, path=urlsplit(self.server.issuer).path or "/")
         return response
 
+    # --- emulated providers (devidp.flavors) ------------------------------------------------
+    async def flavor(self, request: Request, http_request: HttpRequest) -> Response:
+        """Answer a twin of a real provider's URL: the flavour rewrites, the main flow runs."""
+        flavor = FLAVORS.get(request.path_params["flavor"])
+        found = flavor.match(request.method, request.path_params["rest"]) if flavor else None
+        if flavor is None or found is None:
+            return JSONResponse({"message": "Not Found", "flavors": sorted(FLAVORS)}, status_code=404)
+        endpoint, params = found
+        call = Call(server=self.server, request=http_request, idp=self.server.issuer, params=params)
+        label = _emulating.set(flavor.label)
+        try:
+            if endpoint.handler != "authorize":
+                if endpoint.handler == "token":
+                    request.state.code = call.values.get("code")
+                return self.reply(flavor.handle(endpoint, call))
+            try:
+                main = _captured(await self.authorize(request, flavor.authorization_request(call)))
+                if main.location:
+                    request.state.code = dict(parse_qsl(urlsplit(main.location).query)).get("code")
+                return self.reply(flavor.authorization_response(call, main))
+            except AuthorizationRefused as refusal:
+                return self.page(
+                    f"{flavor.label} refuses this login request",
+                    f"{refusal.error}: {refusal.description}",
+                    status=400,
+                    kind="error",
+                    detail="The app that sent you here needs fixing; nothing was shared with it.",
+                )
+        finally:
+            _emulating.reset(label)
+
     # --- teaching aids -----------------------------------------------------------------
     async def index(self, request: Request, http_request: HttpRequest) -> Response:
+        issuer = self.server.issuer
         return self.render(
-            "index.html", title="Development OpenID Provider", personas=PERSONAS, clients=self.server.clients
+            "index.html",
+            title="Development OpenID Provider",
+            personas=PERSONAS,
+            clients=self.server.clients,
+            flavors=[(f, emulated_url(f.entry_url, issuer, f.name)) for f in FLAVORS.values()],
         )
 
     async def avatar(self, request: Request, http_request: HttpRequest) -> Response:
@@ -362,6 +412,16 @@ class _Provider:
         return JSONResponse({"active_kid": kid, "jwks": self.server.keys.jwks()})
 
 
+def _captured(response: Response) -> HttpResponse:
+    """A Starlette response as the framework-free ``HttpResponse`` a flavour reshapes."""
+    headers = [
+        (key.decode("latin-1"), value.decode("latin-1"))
+        for key, value in response.raw_headers
+        if key.lower() != b"content-length"
+    ]
+    return HttpResponse(status=response.status_code, body=bytes(response.body).decode(), headers=headers)
+
+
 def create_app(server: DevAuthorizationServer) -> Starlette:
     """The provider as an ASGI app, to mount or to serve on its own."""
     p = _Provider(server)
@@ -390,6 +450,7 @@ def create_app(server: DevAuthorizationServer) -> Starlette:
         Route("/log", e(p.log)),
         Route("/faults", e(p.faults), methods=["GET", "POST"]),
         Route("/keys/rotate", e(p.rotate_keys), methods=["POST"]),
+        Route("/flavors/{flavor}/{rest:path}", e(p.flavor), methods=["GET", "POST"]),
     ]
     app = Starlette(routes=routes)
     app.state.server = server

@@ -7,12 +7,12 @@ from __future__ import annotations
 import json
 import secrets
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import cast
 
-from authlib.common.security import generate_token
 from authlib.oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import OAuth2Payload, OAuth2Request
 from authlib.oauth2.rfc6749.requests import JsonPayload, JsonRequest
@@ -27,6 +27,7 @@ from .endpoints import (
     IntrospectionEndpoint,
     RevocationEndpoint,
     UserInfoEndpoint,
+    bearer_protector,
     current_request,
 )
 from .faults import EVIL_ISSUER, FaultSwitches
@@ -44,9 +45,13 @@ from .journal import Journal
 from .keys import ALGORITHM, KeyRing
 from .models import Token
 from .personas import Persona
+from .policy import MAIN_POLICY, TokenPolicy
 from .store import Store
 
 _request_issuer: ContextVar[str] = ContextVar("request_issuer")
+# An emulated provider serving a request acts as its own issuer, with its own token policy.
+_acting_issuer: ContextVar[str | None] = ContextVar("acting_issuer", default=None)
+_token_policy: ContextVar[TokenPolicy] = ContextVar("token_policy", default=MAIN_POLICY)
 
 Pairs = Sequence[tuple[str, str]]
 
@@ -137,10 +142,18 @@ class _AccessTokens(JWTBearerTokenGenerator):
         super().__init__(
             issuer="",
             alg=ALGORITHM,
-            refresh_token_generator=lambda **_: generate_token(48),
-            expires_generator=lambda client, grant_type: server.config.access_token_ttl,
+            refresh_token_generator=lambda **_: server.token_policy.refresh_token(),
+            expires_generator=lambda client, grant_type: server.token_policy.access_token_ttl(
+                server.config.access_token_ttl
+            ),
         )
         self.server = server
+
+    def access_token_generator(
+        self, client: Client, grant_type: str, user: Persona | None, scope: str
+    ) -> str:
+        opaque = self.server.token_policy.access_token()
+        return opaque or str(super().access_token_generator(client, grant_type, user, scope))
 
     def get_jwks(self) -> KeySet:
         return KeySet([self.server.keys.active])
@@ -169,6 +182,7 @@ class DevAuthorizationServer(AuthorizationServer):
         self.faults = FaultSwitches()
         self.journal = Journal()
         self._last_authorization: dict[str, str] = {}
+        self._bearer = bearer_protector(self)
 
         self.register_token_generator("default", _AccessTokens(self))
         self.register_grant(
@@ -193,6 +207,8 @@ class DevAuthorizationServer(AuthorizationServer):
     # --- the issuer ---------------------------------------------------------------
     @property
     def issuer(self) -> str:
+        if acting := _acting_issuer.get():
+            return acting
         if self.config.issuer:
             return self.config.issuer
         try:
@@ -206,6 +222,22 @@ class DevAuthorizationServer(AuthorizationServer):
     def use_issuer(self, issuer: str) -> None:
         """Set the issuer for the request being served (derived from its URL)."""
         _request_issuer.set(issuer)
+
+    @property
+    def token_policy(self) -> TokenPolicy:
+        """How the tokens of the request being served look (``MAIN_POLICY`` unless emulating)."""
+        return _token_policy.get()
+
+    @contextmanager
+    def acting_as(self, issuer: str, policy: TokenPolicy) -> Iterator[None]:
+        """Serve the block as another issuer with its token policy (an emulated provider)."""
+        issuer_reset = _acting_issuer.set(issuer)
+        policy_reset = _token_policy.set(policy)
+        try:
+            yield
+        finally:
+            _token_policy.reset(policy_reset)
+            _acting_issuer.reset(issuer_reset)
 
     # --- Authlib's storage and framework hooks ------------------------------------------
     def query_client(self, client_id: str) -> Client | None:
@@ -277,6 +309,12 @@ class DevAuthorizationServer(AuthorizationServer):
             if "reused_code" in self.faults and previous:
                 response.location = previous
         return response
+
+    def bearer_token(self, request: HttpRequest, scope: str | None = None) -> Token:
+        """The live access token an API request carries (RFC 6750 §2.1) with ``scope``;
+        raises Authlib's ``OAuth2Error`` (missing, unknown, expired, revoked, insufficient scope)."""
+        oauth_request = self.create_oauth2_request(request)
+        return cast(Token, self._bearer.validate_request([scope] if scope else None, oauth_request))
 
     def metadata(self) -> dict[str, object]:
         """OpenID Provider Metadata (OIDC Discovery §3, RFC 8414 §2)."""
