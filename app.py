@@ -16,6 +16,7 @@ import devidp
 from auth import Authenticator, SessionManager, SQLiteStore, auth_routes, load_config
 from auth.errors import ConfigError
 from auth.streamlit import attach_loop, install, secrets_table
+from devidp.flavors import register_apple_client
 
 try:
     config = load_config(secrets_table())
@@ -38,6 +39,15 @@ authenticator = Authenticator(
     dev_transport=embedded.transport if embedded else None,
 )
 install(authenticator)
+if embedded is not None and (apple := next((p for p in config.providers if p.is_dev and p.apple_key), None)):
+    # The emulated Apple checks the ES256 client secrets against the public half of this key.
+    register_apple_client(
+        embedded.server,
+        client_id=apple.client_id,
+        team_id=apple.apple_key.team_id,
+        key_id=apple.apple_key.key_id,
+        public_key=apple.apple_key.private_key,
+    )
 
 
 @asynccontextmanager

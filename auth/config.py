@@ -23,20 +23,34 @@ import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
+from .presets import GENERIC_OIDC, PRESETS, Preset, emulated
 
 DEV_PROVIDER = "dev"
 DEV_CLIENT_ID = "streamlit-app"
-STREAMLIT_RESERVED = frozenset({"redirect_uri", "cookie_secret", "base_url", "session", "dev_provider"})
+STREAMLIT_RESERVED = frozenset(
+    {"redirect_uri", "cookie_secret", "base_url", "session", "dev_provider", "emulated_providers"}
+)
+EMULATED_PREFIX = "emulated-"
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppleKey:
+    """What Apple's ES256 client secret is made from (Apple's "Sign in with Apple" key)."""
+
+    team_id: str
+    key_id: str
+    private_key: str  # PEM
 
 
 @dataclass(frozen=True, kw_only=True)
 class ProviderSettings:
-    """One login provider. Any OIDC provider needs only its discovery URL."""
+    """One login provider: a preset (endpoints, quirks) plus this app's credentials.
+    Any OIDC provider needs only its discovery URL (the generic ``oidc`` preset)."""
 
     name: str
     client_id: str
@@ -46,10 +60,18 @@ class ProviderSettings:
     display_name: str = ""
     authorize_params: Mapping[str, str] = field(default_factory=dict)
     is_dev: bool = False
+    preset: Preset = GENERIC_OIDC
+    apple_key: AppleKey | None = None
 
     @property
     def label(self) -> str:
-        return self.display_name or self.name.replace("_", " ").title()
+        if self.display_name:
+            return self.display_name
+        return self.preset.label if self.preset is not GENERIC_OIDC else self.name.replace("_", " ").title()
+
+    @property
+    def is_oidc(self) -> bool:
+        return self.preset.kind == "oidc"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -108,6 +130,14 @@ def _local_cookie_secret(local_dir: Path) -> str:
     return value
 
 
+def _throwaway_apple_key() -> AppleKey:
+    """A key for the emulated Apple only: app.py registers its public half there."""
+    from joserfc.jwk import ECKey
+
+    key = ECKey.generate_key("P-256", private=True)
+    return AppleKey(team_id="DEVTEAM001", key_id="DEVKEY0001", private_key=key.as_pem(private=True).decode())
+
+
 def is_loopback_url(url: str) -> bool:
     host = urlsplit(url).hostname or ""
     if host == "localhost":
@@ -118,32 +148,101 @@ def is_loopback_url(url: str) -> bool:
         return False
 
 
+def _text(table: Mapping[str, object], key: str, name: str, env: Mapping[str, str]) -> str:
+    value = env.get(f"AUTH_{name.upper()}_{key.upper()}") or table.get(key)
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"[auth.{name}] needs `{key}` (a non-empty string) in .streamlit/secrets.toml.")
+    return value
+
+
+def _apple_key(name: str, table: Mapping[str, object], environ: Mapping[str, str]) -> AppleKey:
+    pem = table.get("private_key")
+    if not pem:
+        path = Path(_text(table, "private_key_path", name, environ))
+        if not path.is_file():
+            raise ConfigError(f"[auth.{name}] `private_key_path` {str(path)!r} is not a readable file.")
+        pem = path.read_text()
+    return AppleKey(
+        team_id=_text(table, "team_id", name, environ),
+        key_id=_text(table, "key_id", name, environ),
+        private_key=str(pem),
+    )
+
+
 def _provider(name: str, table: Mapping[str, object], environ: Mapping[str, str]) -> ProviderSettings:
-    env = f"AUTH_{name.upper()}_"
-    client_id = environ.get(env + "CLIENT_ID") or table.get("client_id")
-    client_secret = environ.get(env + "CLIENT_SECRET") or table.get("client_secret")
-    metadata_url = table.get("server_metadata_url")
-    for key, value in (("client_id", client_id), ("server_metadata_url", metadata_url)):
-        if not isinstance(value, str) or not value:
-            raise ConfigError(f"[auth.{name}] needs `{key}` (a non-empty string) in .streamlit/secrets.toml.")
-    assert isinstance(client_id, str) and isinstance(metadata_url, str)
-    if urlsplit(metadata_url).scheme != "https" and not is_loopback_url(metadata_url):
-        raise ConfigError(f"[auth.{name}] `server_metadata_url` must be https:// (got {metadata_url!r}).")
+    preset_name = str(table.get("preset", name))
+    preset = PRESETS.get(preset_name, GENERIC_OIDC)
+    if "preset" in table and preset_name not in PRESETS:
+        raise ConfigError(f"[auth.{name}] `preset` {preset_name!r} is unknown; known: {', '.join(PRESETS)}.")
+    client_id = _text(table, "client_id", name, environ)
+    secret = environ.get(f"AUTH_{name.upper()}_CLIENT_SECRET") or table.get("client_secret")
+    metadata_url = table.get("server_metadata_url") or preset.server_metadata_url or ""
+    if base := table.get("base_url"):  # self-hosted, e.g. GitLab
+        metadata_url = f"{str(base).rstrip('/')}/.well-known/openid-configuration"
+    if preset.kind == "oidc":
+        if not isinstance(metadata_url, str) or not metadata_url:
+            raise ConfigError(
+                f"[auth.{name}] needs `server_metadata_url` (the provider's discovery URL) "
+                "in .streamlit/secrets.toml."
+            )
+        if urlsplit(metadata_url).scheme != "https" and not is_loopback_url(metadata_url):
+            raise ConfigError(f"[auth.{name}] `server_metadata_url` must be https:// (got {metadata_url!r}).")
     kwargs = table.get("client_kwargs", {})
     if not isinstance(kwargs, Mapping):
         raise ConfigError(
             f'[auth.{name}] `client_kwargs` must be a table, like {{ scope = "openid email" }}.'
         )
-    scope = str(kwargs.get("scope", "openid email profile"))
+    apple = _apple_key(name, table, environ) if preset.name == "apple" else None
+    if not secret and apple is None and preset.kind == "oauth2":
+        raise ConfigError(f"[auth.{name}] needs `client_secret`: {preset.label} has no public-client login.")
     extra = {str(k): str(v) for k, v in kwargs.items() if k not in ("scope", "code_challenge_method")}
     return ProviderSettings(
         name=name,
         client_id=client_id,
-        client_secret=str(client_secret) if client_secret else None,
-        server_metadata_url=metadata_url,
-        scope=scope,
+        client_secret=str(secret) if secret else None,
+        server_metadata_url=str(metadata_url),
+        scope=str(kwargs.get("scope", preset.scope)),
         display_name=str(table.get("display_name", "")),
-        authorize_params=extra,
+        authorize_params={**preset.authorize_params, **extra},
+        preset=preset,
+        apple_key=apple,
+    )
+
+
+def emulated_providers(client_secret: str, apple_key: AppleKey) -> list[ProviderSettings]:
+    """Every preset again, pointed at the dev provider's offline twin of that provider."""
+    return [
+        ProviderSettings(
+            name=EMULATED_PREFIX + preset.name,
+            client_id=DEV_CLIENT_ID,
+            client_secret=client_secret,
+            server_metadata_url=emulated(preset.server_metadata_url, preset.name)
+            if preset.server_metadata_url
+            else "",
+            scope=preset.scope,
+            display_name=f"{preset.label} (emulated)",
+            authorize_params=preset.authorize_params,
+            is_dev=True,
+            preset=emulated_preset(preset),
+            apple_key=apple_key if preset.name == "apple" else None,
+        )
+        for preset in PRESETS.values()
+    ]
+
+
+def emulated_preset(preset: Preset) -> Preset:
+    def twin(url: str | None) -> str | None:
+        return emulated(url, preset.name) if url else url
+
+    return replace(
+        preset,
+        server_metadata_url=twin(preset.server_metadata_url),
+        authorize_url=twin(preset.authorize_url) or "",
+        token_url=twin(preset.token_url) or "",
+        profile_url=twin(preset.profile_url),
+        emails_url=twin(preset.emails_url),
+        revocation_url=twin(preset.revocation_url),
+        issuer_template=twin(preset.issuer_template),
     )
 
 
@@ -188,7 +287,10 @@ def load_config(
             f"base_url {base_url!r}. Configure a real provider in [auth.<name>] or serve on localhost."
         )
     if want_dev:
-        providers.append(dev_provider_settings(client_secret=secrets.token_urlsafe(32)))
+        dev_secret = secrets.token_urlsafe(32)
+        providers.append(dev_provider_settings(client_secret=dev_secret))
+        if auth.get("emulated_providers", True):
+            providers += emulated_providers(dev_secret, _throwaway_apple_key())
     return AuthConfig(
         cookie_secret=cookie_secret,
         providers=tuple(providers),

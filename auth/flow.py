@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import json
 import secrets
 import time
 from collections.abc import Callable, Mapping
@@ -33,7 +34,13 @@ from .profile import normalize
 from .provider import ProviderClient, current_trace
 from .sessions import PendingLogin, Session, SessionManager, Tokens
 from .trace import Step, Trace, fingerprint, masked_params, masked_url
-from .validation import allowed_algorithms, unverified_header, validate_id_token
+from .validation import (
+    ValidationReport,
+    allowed_algorithms,
+    unverified_claims,
+    unverified_header,
+    validate_id_token,
+)
 
 AFTER_LOGOUT = "/login?logged_out=1"
 RegisterDevClient = Callable[[str, str], None]  # (redirect_uri, post_logout_redirect_uri)
@@ -86,17 +93,13 @@ class Authenticator:
         """Where the provider sends the browser after RP-initiated logout (register it there)."""
         return f"{self.base_url(origin)}{AFTER_LOGOUT}"
 
-    def metadata_url(self, settings: ProviderSettings, origin: str) -> str:
-        if settings.server_metadata_url.startswith("/"):
-            return self.base_url(origin) + settings.server_metadata_url
-        return settings.server_metadata_url
-
-    def client(self, settings: ProviderSettings, metadata_url: str) -> ProviderClient:
-        """The pooled client for one provider at one discovery URL."""
-        key = (settings.name, metadata_url)
+    def client(self, settings: ProviderSettings, app_base: str) -> ProviderClient:
+        """The pooled client for one provider, reached through the app at ``app_base``
+        (which only matters for the embedded provider and its emulations)."""
+        key = (settings.name, app_base if settings.is_dev else "")
         if key not in self._clients:
             transport = self._dev_transport if settings.is_dev and self._dev_transport else self._transport
-            self._clients[key] = ProviderClient(settings, metadata_url, self.config.http, transport=transport)
+            self._clients[key] = ProviderClient(settings, app_base, self.config.http, transport=transport)
         return self._clients[key]
 
     async def aclose(self) -> None:
@@ -115,22 +118,26 @@ class Authenticator:
         redirect_uri = self.redirect_uri(name, origin)
         if settings.is_dev and self._register_dev_client is not None:
             self._register_dev_client(redirect_uri, self.post_logout_uri(origin))
-        client = self.client(settings, self.metadata_url(settings, origin))
+        client = self.client(settings, self.base_url(origin))
         trace = Trace()
         token = current_trace.set(trace)
         try:
             metadata = await client.metadata()
         finally:
             current_trace.reset(token)
-        state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        state = secrets.token_urlsafe(32)
+        # OIDC Core §3.1.2.1: a nonce ties the ID token to this login; OAuth-only providers have none.
+        nonce = secrets.token_urlsafe(32) if settings.is_oidc else ""
         verifier = secrets.token_urlsafe(64)  # RFC 7636 §4.1: 43-128 characters
+        extra = {"nonce": nonce} if nonce else {}
+        if settings.scope:
+            extra["scope"] = settings.scope
         url, _ = client.client.create_authorization_url(
             str(metadata["authorization_endpoint"]),
             state=state,
             code_verifier=verifier,
-            nonce=nonce,
             redirect_uri=redirect_uri,
-            scope=settings.scope,
+            **extra,
             **settings.authorize_params,
         )
         trace.state = state
@@ -147,7 +154,7 @@ class Authenticator:
                 next_path=safe_next(next_path),
                 browser_binding=self.sessions.binding(binding_cookie),
                 created_at=int(time.time()),
-                metadata_url=client.metadata_url,
+                app_base=client.app_base,
                 trace=trace.as_dict(),
             )
         )
@@ -206,9 +213,9 @@ class Authenticator:
                 "(its login cookie does not match the `state`). Start the login again in one browser."
             )
         settings = self.settings(name)
-        client = self.client(settings, pending.metadata_url)
+        client = self.client(settings, pending.app_base)
         metadata = await client.metadata()
-        issuer = str(metadata["issuer"])
+        issuer = metadata.get("issuer")
         returned_iss = params.get("iss")
         if returned_iss is not None or metadata.get("authorization_response_iss_parameter_supported"):
             ok = returned_iss == issuer
@@ -235,6 +242,7 @@ class Authenticator:
             f"code_challenge = {create_s256_code_challenge(pending.code_verifier)}; "
             "the provider compares it with the verifier sent in the token request (RFC 7636 §4.6)",
         )
+        client.prepare_client_secret()
         token = await client.call(
             "token request",
             client.client.fetch_token(
@@ -245,36 +253,39 @@ class Authenticator:
                 code_verifier=pending.code_verifier,
             ),
         )
+        if not isinstance(token.get("access_token"), str):
+            # RFC 6749 §5.1: access_token is REQUIRED in a successful token response.
+            raise ProviderError(f"{settings.label}'s token response has no `access_token` (RFC 6749 §5.1).")
         claims: dict[str, object] = {}
         report: dict[str, object] = {}
-        if "openid" in settings.scope.split():
+        if settings.is_oidc:
             id_token = token.get("id_token")
             if not isinstance(id_token, str):
                 raise ProviderError(f"{settings.label} returned no ID token although `openid` was requested.")
             checked = await self._validate(client, metadata, id_token, token, pending.nonce)
             claims, report = dict(checked.claims), checked.as_dict()
             trace.check("ID token validated (OIDC Core §3.1.3.7)", True, "all checks passed; nonce matched")
-        userinfo: dict[str, object] = {}
-        if metadata.get("userinfo_endpoint"):
-            userinfo = await self._userinfo(
-                client, str(metadata["userinfo_endpoint"]), str(token["access_token"])
+        access_token = str(token["access_token"])
+        userinfo = await self._profile(client, metadata, access_token)
+        if claims and userinfo and userinfo.get("sub") != claims.get("sub"):
+            trace.check("userinfo `sub` equals the ID token's", False, "OIDC Core §5.3.2")
+            raise UserinfoMismatch(
+                f"Userinfo answered for `sub` {userinfo.get('sub')!r}, but the ID token is for "
+                f"{claims.get('sub')!r}; the profile cannot be trusted (OIDC Core §5.3.2)."
             )
-            if claims and userinfo.get("sub") != claims.get("sub"):
-                trace.check("userinfo `sub` equals the ID token's", False, "OIDC Core §5.3.2")
-                raise UserinfoMismatch(
-                    f"Userinfo answered for `sub` {userinfo.get('sub')!r}, but the ID token is for "
-                    f"{claims.get('sub')!r}; the profile cannot be trusted (OIDC Core §5.3.2)."
-                )
+        if first_login := _apple_user(params):
+            # Apple sends the name once, on the first authorization, in the form post.
+            userinfo = {**userinfo, **first_login}
         session = self.sessions.create(
             provider=name,
-            profile=normalize(claims, userinfo),
+            profile=normalize(claims, userinfo, settings.preset),
             claims=claims,
             tokens=_tokens(token),
             report=report,
             trace=trace.as_dict(),
             userinfo=userinfo,
             requested_scope=settings.scope,
-            metadata_url=client.metadata_url,
+            app_base=client.app_base,
         )
         return session
 
@@ -285,13 +296,21 @@ class Authenticator:
         id_token: str,
         token: Mapping[str, object],
         nonce: str | None,
-    ):  # -> ValidationReport
+    ) -> ValidationReport:
         kid = unverified_header(id_token).get("kid")
         jwks = await client.jwks(kid=str(kid) if kid else None)
+        issuer = str(metadata["issuer"])
+        issuer_check = None
+        if "{tenantid}" in issuer:
+            # Microsoft: the template's tenant comes from the token's own `tid`. Never skip
+            # the `iss` check: without a `tid` the expected issuer is unmatchable.
+            tid = unverified_claims(id_token).get("tid")
+            issuer_check = issuer.replace("{tenantid}", tid if isinstance(tid, str) and tid else "(no tid)")
         return validate_id_token(
             id_token,
             jwks=jwks,
-            issuer=str(metadata["issuer"]),
+            issuer=issuer,
+            issuer_check=issuer_check,
             client_id=client.settings.client_id,
             nonce=nonce,
             algorithms=allowed_algorithms(metadata.get("id_token_signing_alg_values_supported")),  # type: ignore[arg-type]
@@ -299,17 +318,28 @@ class Authenticator:
             access_token=str(token.get("access_token", "")) or None,
         )
 
-    async def _userinfo(self, client: ProviderClient, url: str, access_token: str) -> dict[str, object]:
-        try:
-            response = await client.client.request(
-                "GET", url, withhold_token=True, headers={"Authorization": f"Bearer {access_token}"}
-            )
-        except httpx2.HTTPError as error:
-            raise ProviderError(f"{client.settings.label}: the userinfo request failed: {error}.") from error
-        if response.status_code != 200:
-            raise ProviderError(f"{client.settings.label}: userinfo answered HTTP {response.status_code}.")
-        data = response.json()
-        return data if isinstance(data, dict) else {}
+    async def _profile(
+        self, client: ProviderClient, metadata: Mapping[str, object], access_token: str
+    ) -> dict[str, object]:
+        """OIDC userinfo, or an OAuth 2.0 provider's profile API (and GitHub's emails)."""
+        preset = client.settings.preset
+        url = metadata.get("userinfo_endpoint") or (
+            client.url(preset.profile_url) if preset.profile_url else None
+        )
+        if not url:
+            return {}
+        data = await client.get_json(str(url), "profile", bearer=access_token)
+        if preset.profile_envelope:
+            data = data.get(preset.profile_envelope)  # type: ignore[union-attr]
+        profile = dict(data) if isinstance(data, Mapping) else {}
+        if preset.emails_url:
+            emails = await client.get_json(client.url(preset.emails_url), "email list", bearer=access_token)
+            verified = [e for e in emails if isinstance(e, Mapping) and e.get("verified")]  # type: ignore[union-attr]
+            primary = next((e for e in verified if e.get("primary")), verified[0] if verified else None)
+            # The profile's email may be unverified or hidden: use the primary verified one, or none.
+            profile["email"] = primary.get("email") if primary else None
+            profile["email_verified"] = primary is not None
+        return profile
 
     # --- refresh and logout -----------------------------------------------------------
     async def refresh(self, session_id: str) -> Session:
@@ -324,7 +354,7 @@ class Authenticator:
                 return session  # another request refreshed while we waited: single flight
             if not session.tokens.refresh_token:
                 raise ProviderError("This login has no refresh token (ask for `offline_access`).")
-            client = self.client(self.settings(session.provider), session.metadata_url)
+            client = self.client(self.settings(session.provider), session.app_base)
             metadata = await client.metadata()
             token = await client.call(
                 "token refresh",
@@ -355,7 +385,7 @@ class Authenticator:
             return None
         try:  # the provider may have left the config since this login: the session is gone anyway
             settings = self.settings(session.provider)
-            client = self.client(settings, session.metadata_url)
+            client = self.client(settings, session.app_base)
             metadata = await client.metadata()
         except LoginError:
             return None
@@ -383,6 +413,18 @@ class Authenticator:
                 "client_id": settings.client_id,
             },
         )
+
+
+def _apple_user(params: Mapping[str, str]) -> dict[str, object]:
+    try:
+        user = json.loads(params.get("user", "") or "{}")
+    except ValueError:
+        return {}
+    name = user.get("name") if isinstance(user, dict) else None
+    if not isinstance(name, dict):
+        return {}
+    full = " ".join(str(part) for part in (name.get("firstName"), name.get("lastName")) if part)
+    return {"name": full, "given_name": name.get("firstName"), "family_name": name.get("lastName")}
 
 
 def _tokens(token: Mapping[str, object]) -> Tokens:

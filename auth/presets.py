@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
+from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,10 +38,26 @@ class Preset:
     notes: str = ""
 
 
+def emulated(url: str, flavor: str) -> str:
+    """The dev provider's offline twin of a real URL: https://HOST/PATH → /idp/flavors/FLAVOR/HOST/PATH.
+
+    Relative to the app's base URL, where the dev provider is mounted at /idp.
+    """
+    parts = urlsplit(url)
+    twin = f"/idp/flavors/{flavor}/{parts.netloc}{parts.path}"
+    return f"{twin}?{parts.query}" if parts.query else twin
+
+
 OIDC_PROFILE: Mapping[str, str] = {
     "id": "sub", "name": "name|preferred_username|nickname", "username": "preferred_username|nickname",
     "email": "email", "email_verified": "email_verified", "avatar": "picture", "locale": "locale",
 }  # fmt: skip
+
+GENERIC_OIDC = Preset(
+    name="oidc", label="OpenID Connect", kind="oidc", authorize_url="", token_url="",
+    scope="openid email profile", profile=OIDC_PROFILE,
+    notes="Any standards OpenID Connect provider (Auth0, Okta, Keycloak, Authentik…) by its discovery URL.",
+)  # fmt: skip
 
 PRESETS: dict[str, Preset] = {
     p.name: p
@@ -88,6 +105,7 @@ PRESETS: dict[str, Preset] = {
             profile_url="https://graph.facebook.com/v21.0/me?fields=id,name,email,picture",
             scope="public_profile email",
             profile={"id": "id", "name": "name", "email": "email", "avatar": "picture.data.url"},
+            token_auth_method="client_secret_post",  # Facebook documents only parameters
             # Facebook releases only confirmed emails, and may release none.
             email_verified_when_present=True,
             register_at="https://developers.facebook.com/apps/",
@@ -116,6 +134,7 @@ PRESETS: dict[str, Preset] = {
             scope="openid name email",
             response_mode="form_post",
             authorize_params={"response_mode": "form_post"},
+            token_auth_method="client_secret_post",  # the only method Apple's discovery lists
             profile=OIDC_PROFILE,
             register_at="https://developer.apple.com/account/resources/identifiers/list/serviceId",
             notes="The client secret is an ES256 JWT made from your key; the name comes only at first login.",

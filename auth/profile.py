@@ -1,22 +1,42 @@
-"""One profile shape for every provider: id, name, email, email_verified, avatar, locale."""
+"""One profile shape for every provider: id, name, username, email, email_verified,
+avatar, locale, groups. Each preset's ``profile`` mapping says where those are."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from .presets import GENERIC_OIDC, OIDC_PROFILE, Preset, lookup
 
-def normalize(claims: Mapping[str, object], userinfo: Mapping[str, object]) -> dict[str, object]:
-    """Merge ID-token claims and userinfo (userinfo wins: it is the fresher source)."""
+
+def _as_bool(value: object) -> bool:
+    # Apple sends email_verified as the string "true".
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def normalize(
+    claims: Mapping[str, object], userinfo: Mapping[str, object], preset: Preset = GENERIC_OIDC
+) -> dict[str, object]:
+    """Map ID-token claims and the profile API's answer onto one shape (the API wins:
+    it is the fresher source)."""
     merged = {**claims, **userinfo}
-    email = merged.get("email")
+    mapping = preset.profile or OIDC_PROFILE
+    email = lookup(merged, mapping.get("email", "email"))
+    if "email_verified" in mapping:
+        verified = _as_bool(lookup(merged, mapping["email_verified"]))
+    else:
+        verified = preset.email_verified_when_present
+    avatar = lookup(merged, mapping["avatar"]) if "avatar" in mapping else None
+    if preset.avatar_template and merged.get("avatar"):
+        avatar = preset.avatar_template.format(**{k: merged.get(k) for k in ("id", "avatar")})
+    user_id = lookup(merged, mapping.get("id", "sub"))
     return {
-        "id": str(merged.get("sub", "")),
-        "name": merged.get("name") or merged.get("preferred_username") or email or merged.get("sub"),
-        "username": merged.get("preferred_username"),
+        "id": str(user_id) if user_id is not None else "",
+        "name": lookup(merged, mapping.get("name", "name")) or email or user_id,
+        "username": lookup(merged, mapping.get("username", "preferred_username")),
         "email": email,
         # OIDC Core §5.1: an email is only as trustworthy as email_verified says.
-        "email_verified": bool(merged.get("email_verified", False)) if email else False,
-        "avatar": merged.get("picture"),
-        "locale": merged.get("locale"),
+        "email_verified": bool(email) and verified,
+        "avatar": avatar,
+        "locale": lookup(merged, mapping.get("locale", "locale")),
         "groups": merged.get("groups", []),
     }

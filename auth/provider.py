@@ -19,13 +19,15 @@ import httpx2
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 from authlib.oidc.discovery import OpenIDProviderMetadata
+from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
+from joserfc.jwk import ECKey, KeySet
 
 from .config import HttpSettings, ProviderSettings
 from .errors import DiscoveryError, ProviderError, ProviderUnreachable
 from .trace import Trace
 
+APPLE_AUDIENCE = "https://appleid.apple.com"
 WELL_KNOWN = ("/.well-known/openid-configuration", "/.well-known/oauth-authorization-server")
 
 # The login being traced by the current task; the pooled client's hooks write there.
@@ -67,37 +69,66 @@ class ProviderClient:
     def __init__(
         self,
         settings: ProviderSettings,
-        metadata_url: str,
+        app_base: str,
         http: HttpSettings,
         *,
         transport: httpx2.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        """``app_base`` resolves the relative URLs of emulated providers (``/idp/...``)."""
         self.settings = settings
-        self.metadata_url = metadata_url
+        self.app_base = app_base.rstrip("/")
+        self.metadata_url = self.url(settings.server_metadata_url) if settings.is_oidc else ""
         self._http = http
         self._clock = clock
         self._lock = asyncio.Lock()
         self._metadata: _Cached | None = None
         self._jwks: _Cached | None = None
+        self._apple_secret: _Cached | None = None
+        confidential = settings.client_secret or settings.apple_key
+        auth_method = settings.preset.token_auth_method if confidential else "none"
         self.client = AsyncOAuth2Client(
             client_id=settings.client_id,
             client_secret=settings.client_secret,
-            token_endpoint_auth_method=None if settings.client_secret else "none",
+            token_endpoint_auth_method=auth_method,
+            revocation_endpoint_auth_method=auth_method,
             code_challenge_method="S256",
             timeout=httpx2.Timeout(http.timeout),
             transport=transport,
             event_hooks={"request": [_on_request], "response": [_on_response]},
+            # GitHub answers its token endpoint in form encoding unless asked for JSON.
             headers={"Accept": "application/json"},
         )
+
+    def url(self, value: str) -> str:
+        return f"{self.app_base}{value}" if value.startswith("/") else value
+
+    def prepare_client_secret(self) -> None:
+        """Apple: the client secret is an ES256 JWT signed with the app's key, made fresh hourly."""
+        key = self.settings.apple_key
+        now = self._clock()
+        if key is None or (self._apple_secret and now - self._apple_secret.fetched_at < 3000):
+            return
+        claims = {
+            "iss": key.team_id,
+            "iat": int(now),
+            "exp": int(now) + 3600,
+            "aud": APPLE_AUDIENCE,
+            "sub": self.settings.client_id,
+        }
+        secret = jwt.encode({"alg": "ES256", "kid": key.key_id}, claims, ECKey.import_key(key.private_key))
+        self._apple_secret = _Cached(secret, now)
+        self.client.client_secret = secret
 
     async def aclose(self) -> None:
         await self.client.aclose()
 
     # --- HTTP with clean errors -------------------------------------------------------
-    async def _get_json(self, url: str, what: str) -> dict[str, object]:
+    async def get_json(self, url: str, what: str, *, bearer: str | None = None) -> object:
+        """GET a JSON document; ``bearer`` sends an access token. Errors name the URL."""
+        headers = {"Authorization": f"Bearer {bearer}"} if bearer else None
         try:
-            response = await self.client.request("GET", url, withhold_token=True)
+            response = await self.client.request("GET", url, withhold_token=True, headers=headers)
         except httpx2.TimeoutException as error:
             raise ProviderUnreachable(f"{self.settings.label}: the {what} at {url} timed out.") from error
         except httpx2.HTTPError as error:
@@ -109,9 +140,12 @@ class ProviderClient:
                 f"{self.settings.label}: the {what} at {url} answered HTTP {response.status_code}."
             )
         try:
-            data = response.json()
+            return response.json()
         except ValueError as error:
             raise ProviderUnreachable(f"{self.settings.label}: the {what} at {url} is not JSON.") from error
+
+    async def _get_json(self, url: str, what: str) -> dict[str, object]:
+        data = await self.get_json(url, what)
         if not isinstance(data, dict):
             raise ProviderUnreachable(f"{self.settings.label}: the {what} at {url} is not a JSON object.")
         return data
@@ -137,7 +171,16 @@ class ProviderClient:
         return cached is not None and self._clock() - cached.fetched_at < ttl
 
     async def metadata(self) -> dict[str, object]:
-        """The provider's discovery document: fetched, checked, cached for ``metadata_ttl``."""
+        """The provider's discovery document: fetched, checked, cached for ``metadata_ttl``.
+        An OAuth 2.0-only provider has none: its endpoints come from its preset."""
+        if not self.settings.is_oidc:
+            preset = self.settings.preset
+            endpoints = {
+                "authorization_endpoint": preset.authorize_url,
+                "token_endpoint": preset.token_url,
+                "revocation_endpoint": preset.revocation_url,
+            }
+            return {key: self.url(value) for key, value in endpoints.items() if value}
         if self._fresh(self._metadata, self._http.metadata_ttl):
             return self._metadata.value  # type: ignore[union-attr, return-value]
         async with self._lock:
@@ -149,6 +192,9 @@ class ProviderClient:
 
     def _check_metadata(self, data: dict[str, object]) -> None:
         issuer = expected_issuer(self.metadata_url)
+        if template := self.settings.preset.issuer_template:
+            # Microsoft's multi-tenant endpoints name a template, checked per token against `tid`.
+            issuer = self.url(template)
         if data.get("issuer") != issuer:
             # OIDC Discovery §4.3: otherwise a document could vouch for another issuer.
             raise DiscoveryError(

@@ -2,6 +2,7 @@
 
     GET  /auth/login/{provider}?next=/page   302 to the provider
     GET  /auth/callback/{provider}           session cookie + 302 to next, or 303 to the login page
+    POST /auth/callback/{provider}           the same, for response_mode=form_post (Apple)
     GET  /auth/me                            200 the session (never the raw tokens), 401 without one
     POST /auth/refresh                       refresh the tokens (single flight)
     POST /auth/logout                        end the session, revoke tokens, RP-initiated logout
@@ -58,15 +59,27 @@ class _Routes:
     def _secure(self, request: Request) -> bool:
         return self.auth.base_url(self._origin(request)).startswith("https://")
 
-    def _set(self, response: Response, request: Request, base: str, value: str, max_age: int) -> None:
+    def _set(
+        self,
+        response: Response,
+        request: Request,
+        base: str,
+        value: str,
+        max_age: int,
+        *,
+        cross_site: bool = False,
+    ) -> None:
+        secure = self._secure(request)
         response.set_cookie(
-            cookie_name(base, self._secure(request)),
+            cookie_name(base, secure),
             value,
             max_age=max_age,
             path="/",
             httponly=True,
-            samesite="lax",
-            secure=self._secure(request),
+            # A form_post callback (Apple) is a cross-site POST: a Lax cookie would not come
+            # back with it. SameSite=None needs Secure, so only under https.
+            samesite="none" if cross_site and secure else "lax",
+            secure=secure,
         )
 
     def _clear(self, response: Response, request: Request, base: str) -> None:
@@ -101,12 +114,23 @@ class _Routes:
         except LoginError as error:
             return self._to_login_page(request, error, provider, next_path)
         response = RedirectResponse(url, 302)
-        self._set(response, request, BINDING_COOKIE, binding, self.auth.config.session.state_ttl)
+        settings = self.auth.config.provider(provider)
+        form_post = settings is not None and settings.preset.response_mode == "form_post"
+        self._set(
+            response,
+            request,
+            BINDING_COOKIE,
+            binding,
+            self.auth.config.session.state_ttl,
+            cross_site=form_post,
+        )
         return response
 
     async def callback(self, request: Request) -> Response:
         provider = request.path_params["provider"]
         params = dict(request.query_params)
+        if request.method == "POST":  # response_mode=form_post (OAuth 2.0 Form Post Response Mode §2)
+            params |= {k: str(v) for k, v in (await request.form()).items()}
         binding = request.cookies.get(cookie_name(BINDING_COOKIE, self._secure(request)))
         try:
             session, next_path = await self.auth.finish_login(provider, params, binding_cookie=binding)
@@ -192,7 +216,7 @@ def auth_routes(auth: Authenticator) -> list[Route]:
     r = _Routes(auth)
     return [
         Route("/auth/login/{provider}", r.login, methods=["GET"]),
-        Route("/auth/callback/{provider}", r.callback, methods=["GET"]),
+        Route("/auth/callback/{provider}", r.callback, methods=["GET", "POST"]),
         Route("/auth/me", r.me, methods=["GET"]),
         Route("/auth/refresh", r.refresh, methods=["POST"]),
         Route("/auth/logout", r.logout, methods=["POST"]),

@@ -63,7 +63,7 @@ class Session:
     trace: Mapping[str, object] = field(default_factory=dict)
     userinfo: Mapping[str, object] = field(default_factory=dict)
     requested_scope: str = ""
-    metadata_url: str = ""
+    app_base: str = ""  # the app URL its provider client was reached through
 
     def public(self) -> dict[str, object]:
         """What ``/auth/me`` shows: everything but the tokens themselves."""
@@ -97,7 +97,7 @@ class PendingLogin:
     next_path: str
     browser_binding: str  # HMAC of the binding cookie: ties the callback to this browser
     created_at: int
-    metadata_url: str
+    app_base: str
     trace: Mapping[str, object] = field(default_factory=dict)
 
 

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
+from .config import EMULATED_PREFIX, ProviderSettings
 from .flow import Authenticator, safe_next
 from .routes import csrf_token, session_id_from
 from .sessions import Session
@@ -86,36 +87,49 @@ def _current_path() -> str:
 
 
 _BUTTON_CSS = (
-    "<style>a.login{display:block;padding:.6rem 1rem;margin:.4rem 0;border-radius:.5rem;"
-    "border:1px solid rgba(128,128,128,.4);text-decoration:none;font-weight:600}"
+    "<style>a.login{display:flex;align-items:center;gap:.6rem;padding:.55rem 1rem;margin:.35rem 0;"
+    "border-radius:.5rem;border:1px solid rgba(128,128,128,.4);text-decoration:none;font-weight:600}"
+    "a.login .mark{display:inline-grid;place-items:center;width:1.6rem;height:1.6rem;border-radius:50%;"
+    "font-size:.85rem;font-weight:700;flex:none}"
     "a.login .dev{font-size:.75rem;font-weight:400;padding:.1rem .4rem;border-radius:.3rem;"
-    "background:#fef3c7;color:#78350f;margin-left:.4rem}</style>"
+    "background:#fef3c7;color:#78350f}</style>"
 )
+# Brand colour and initial: a mark drawn here, so the login page loads nothing from outside.
+_MARKS: dict[str, tuple[str, str, str]] = {
+    "google": ("#4285f4", "#fff", "G"), "github": ("#24292f", "#fff", "GH"),
+    "facebook": ("#1877f2", "#fff", "f"), "microsoft": ("#00a4ef", "#fff", "M"),
+    "apple": ("#000", "#fff", ""), "gitlab": ("#fc6d26", "#fff", "GL"),
+    "discord": ("#5865f2", "#fff", "D"), "kakao": ("#fee500", "#191919", "K"),
+    "naver": ("#03c75a", "#fff", "N"), "oidc": ("#6b7280", "#fff", "ID"), "dev": ("#f59e0b", "#fff", "🧪"),
+}  # fmt: skip
 
 
-def _login_anchor(name: str, next_path: str, label: str, badge: str = "") -> str:
-    href = f"/auth/login/{escape(name)}?{urlencode({'next': safe_next(next_path)})}"
-    return f'<a class="login" href="{href}">{escape(label)}{badge}</a>'
+def _login_anchor(provider: ProviderSettings, next_path: str, label: str | None = None) -> str:
+    href = f"/auth/login/{escape(provider.name)}?{urlencode({'next': safe_next(next_path)})}"
+    key = "dev" if provider.name == "dev" else provider.preset.name
+    background, ink, letter = _MARKS.get(key, _MARKS["oidc"])
+    mark = f'<span class="mark" style="background:{background};color:{ink}">{escape(letter)}</span>'
+    badge = ' <span class="dev">offline</span>' if provider.is_dev else ""
+    text = escape(label or f"Log in with {provider.label}")
+    return f'<a class="login" href="{href}">{mark}<span>{text}</span>{badge}</a>'
 
 
 def login_buttons(next_path: str = "/") -> None:
     """One button per configured provider. Plain links: they navigate this tab, where
-    ``st.link_button`` would open a new one and lose the login on the way back."""
-    links = [
-        _login_anchor(
-            p.name,
-            next_path,
-            f"Log in with {p.label}",
-            ' <span class="dev">development</span>' if p.is_dev else "",
-        )
-        for p in authenticator().config.providers
-    ]
-    st.html(_BUTTON_CSS + "".join(links))
+    ``st.link_button`` would open a new one. Emulated providers come last, folded away."""
+    providers = authenticator().config.providers
+    real = [p for p in providers if not p.name.startswith(EMULATED_PREFIX)]
+    st.html(_BUTTON_CSS + "".join(_login_anchor(p, next_path) for p in real))
+    emulated = [p for p in providers if p.name.startswith(EMULATED_PREFIX)]
+    if emulated:
+        with st.expander("Try a real provider's shape, offline (emulated by the development provider)"):
+            st.html(_BUTTON_CSS + "".join(_login_anchor(p, next_path) for p in emulated))
 
 
 def login_link(provider: str, next_path: str, label: str) -> None:
     """One same-tab login button for ``provider``."""
-    st.html(_BUTTON_CSS + _login_anchor(provider, next_path, label))
+    settings = authenticator().settings(provider)
+    st.html(_BUTTON_CSS + _login_anchor(settings, next_path, label))
 
 
 def _post_button(session: Session, action: str, label: str, next_path: str | None = None) -> None:

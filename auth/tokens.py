@@ -23,7 +23,7 @@ def _value(session: Session, which: Which) -> str:
 async def _post(
     auth: Authenticator, session: Session, endpoint_key: str, which: Which, what: str
 ) -> httpx2.Response:
-    client = auth.client(auth.settings(session.provider), session.metadata_url)
+    client = auth.client(auth.settings(session.provider), session.app_base)
     metadata = await client.metadata()
     endpoint = metadata.get(endpoint_key)
     if not endpoint:

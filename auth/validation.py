@@ -97,7 +97,7 @@ def unverified_header(id_token: str) -> dict[str, object]:
         ) from error
 
 
-def _unverified_claims(id_token: str) -> dict[str, object]:
+def unverified_claims(id_token: str) -> dict[str, object]:
     try:
         claims = json.loads(extract_compact(id_token.encode()).payload)
     except (JoseError, ValueError):
@@ -124,7 +124,7 @@ def validate_id_token(
     issuer is a template (Microsoft's ``{tenantid}``): pass the resolved issuer.
     """
     header = unverified_header(id_token)
-    claims = _unverified_claims(id_token)
+    claims = unverified_claims(id_token)
     checks: list[Check] = []
 
     def check(name: str, passed: bool, expected: object, actual: object, spec: str, message: str) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from auth import AuthConfig, load_config
 from auth.errors import ConfigError
+from auth.presets import PRESETS
 
 SECRET = "a-cookie-secret-of-at-least-32-characters"
 GOOGLE = {
@@ -24,9 +25,12 @@ def load(auth: object, environ: dict[str, str] | None = None, *, local_dir: Path
 
 
 def test_no_provider_means_the_dev_provider_only(tmp_path: Path) -> None:
-    """With no [auth] at all, the embedded dev provider is the one provider."""
+    """With no [auth] at all, the embedded dev provider is the one provider (plus its emulations)."""
     config = load_config({}, {}, local_dir=tmp_path)
-    (dev,) = config.providers
+    dev, *emulated = config.providers
+    assert {p.name for p in emulated} == {f"emulated-{name}" for name in PRESETS}
+    assert all(p.is_dev and p.client_secret == dev.client_secret for p in emulated)
+    assert load_config({"auth": {"emulated_providers": False}}, {}, local_dir=tmp_path).providers[1:] == ()
     assert dev.name == "dev" and dev.is_dev
     assert dev.server_metadata_url == "/idp/.well-known/openid-configuration"
     assert "openid" in dev.scope.split() and "offline_access" in dev.scope.split()
@@ -45,14 +49,15 @@ def test_streamlit_login_layout_configures_a_provider(tmp_path: Path) -> None:
     assert google.client_id == "google-id" and google.client_secret == "google-secret"
     assert google.server_metadata_url == GOOGLE["server_metadata_url"]
     assert google.scope == "openid email"
-    assert google.authorize_params == {"prompt": "select_account"}
+    # The preset's own parameters stay; client_kwargs override them.
+    assert google.authorize_params == {"access_type": "offline", "prompt": "select_account"}
     assert config.cookie_secret == SECRET
 
 
 def test_dev_provider_can_be_kept_beside_real_ones(tmp_path: Path) -> None:
     """[auth] dev_provider = true keeps the dev provider next to configured ones."""
     config = load({"cookie_secret": SECRET, "dev_provider": True, "google": GOOGLE}, local_dir=tmp_path)
-    assert [p.name for p in config.providers] == ["google", "dev"]
+    assert [p.name for p in config.providers][:2] == ["google", "dev"]
 
 
 def test_public_client_without_secret_is_allowed(tmp_path: Path) -> None:

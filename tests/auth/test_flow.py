@@ -469,5 +469,5 @@ async def test_a_provider_answering_nonsense_still_ends_on_the_login_page(build_
     state = query_of(await app.start(browser, provider="broken"))["state"]
     response = await browser.get("/auth/callback/broken", params={"code": "c", "state": state})
     record = await refused(app, browser, response)
-    assert record["error"] == "login_failed"
-    assert "failed unexpectedly" in str(record["description"])
+    assert record["error"] == "provider_error"
+    assert "token response has no `access_token`" in str(record["description"])

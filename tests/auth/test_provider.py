@@ -222,17 +222,19 @@ async def test_unknown_kid_refetches_are_rate_limited(
     assert response.status_code == 303
     record = app.auth.sessions.failure(query_of(response.headers["location"])["failure"])
     assert record is not None and "is not in the provider's JWKS" in str(record["description"])
-    client = app.auth.client(app.auth.settings("dev"), "http://localhost/idp" + DISCOVERY)
+    client = app.auth.client(app.auth.settings("dev"), "http://localhost")
     for _ in range(5):
         await client.jwks(kid="an-attackers-made-up-kid")
     assert len(app.requests_since(mark, "/jwks.json")) == 1
 
 
 async def test_one_pooled_client_per_provider(login_app: LoginApp) -> None:
-    """The Authenticator keeps one client per provider and discovery URL."""
+    """The Authenticator keeps one client per provider (and, for the dev one, per app URL)."""
     dev = login_app.auth.settings("dev")
-    url = "http://localhost/idp" + DISCOVERY
-    assert login_app.auth.client(dev, url) is login_app.auth.client(dev, url)
+    assert login_app.auth.client(dev, "http://localhost") is login_app.auth.client(dev, "http://localhost")
+    assert login_app.auth.client(dev, "http://localhost") is not login_app.auth.client(
+        dev, "http://127.0.0.1"
+    )
 
 
 # --- bounded time ------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ def pending(state: str = "state-1", created_at: int | None = None) -> PendingLog
         next_path="/x",
         browser_binding="b",
         created_at=int(time.time()) if created_at is None else created_at,
-        metadata_url="http://localhost/idp/.well-known/openid-configuration",
+        app_base="http://localhost",
     )
 
 
