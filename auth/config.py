@@ -130,7 +130,7 @@ def _local_cookie_secret(local_dir: Path) -> str:
     return value
 
 
-def _throwaway_apple_key() -> AppleKey:
+def throwaway_apple_key() -> AppleKey:
     """A key for the emulated Apple only: app.py registers its public half there."""
     from joserfc.jwk import ECKey
 
@@ -290,7 +290,7 @@ def load_config(
         dev_secret = secrets.token_urlsafe(32)
         providers.append(dev_provider_settings(client_secret=dev_secret))
         if auth.get("emulated_providers", True):
-            providers += emulated_providers(dev_secret, _throwaway_apple_key())
+            providers += emulated_providers(dev_secret, throwaway_apple_key())
     return AuthConfig(
         cookie_secret=cookie_secret,
         providers=tuple(providers),

@@ -91,6 +91,7 @@ PRESETS: dict[str, Preset] = {
                 "name": "name|login",
                 "username": "login",
                 "email": "email",
+                "email_verified": "email_verified",  # set by the login from /user/emails
                 "avatar": "avatar_url",
             },
             register_at="https://github.com/settings/developers",

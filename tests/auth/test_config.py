@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from auth import AuthConfig, load_config
+from auth.config import throwaway_apple_key
 from auth.errors import ConfigError
 from auth.presets import PRESETS
 
@@ -189,3 +190,50 @@ def test_provider_lookup_by_name(tmp_path: Path) -> None:
     config = load({"cookie_secret": SECRET, "google": GOOGLE}, local_dir=tmp_path)
     assert config.provider("google").client_id == "google-id"
     assert config.provider("nosuch") is None
+
+
+# --- presets ----------------------------------------------------------------------------------
+def test_a_preset_needs_only_client_id_and_secret(tmp_path: Path) -> None:
+    """[auth.github] with two keys is a whole provider: endpoints, scopes and quirks come from the preset."""
+    config = load(
+        {"cookie_secret": SECRET, "github": {"client_id": "id", "client_secret": "s"}}, local_dir=tmp_path
+    )
+    github = config.provider("github")
+    assert github is not None and github.preset is PRESETS["github"] and not github.is_oidc
+    assert github.scope == "read:user user:email" and github.label == "GitHub"
+
+
+def test_a_preset_under_another_name_and_a_self_hosted_gitlab(tmp_path: Path) -> None:
+    """`preset = "gitlab"` with `base_url` points discovery at the self-hosted instance."""
+    table = {
+        "preset": "gitlab",
+        "client_id": "id",
+        "client_secret": "s",
+        "base_url": "https://git.example.org/",
+    }
+    work = load({"cookie_secret": SECRET, "work": table}, local_dir=tmp_path).provider("work")
+    assert work is not None and work.preset is PRESETS["gitlab"]
+    assert work.server_metadata_url == "https://git.example.org/.well-known/openid-configuration"
+
+
+def test_unknown_preset_and_missing_secret_are_named(tmp_path: Path) -> None:
+    """A typo in `preset`, or an OAuth-only provider without a secret, stops with words."""
+    with pytest.raises(ConfigError, match="`preset` 'gitlub' is unknown"):
+        load({"cookie_secret": SECRET, "x": {"preset": "gitlub", "client_id": "id"}}, local_dir=tmp_path)
+    with pytest.raises(ConfigError, match=r"\[auth.github\] needs `client_secret`"):
+        load({"cookie_secret": SECRET, "github": {"client_id": "id"}}, local_dir=tmp_path)
+
+
+def test_apple_reads_its_key_file(tmp_path: Path) -> None:
+    """Apple needs team_id, key_id and the .p8 key (a path, or inline); each is named when missing."""
+    key = tmp_path / "AuthKey.p8"
+    key.write_text(throwaway_apple_key().private_key)
+    table = {"client_id": "com.example.web", "team_id": "T1", "key_id": "K1", "private_key_path": str(key)}
+    apple = load({"cookie_secret": SECRET, "apple": table}, local_dir=tmp_path).provider("apple")
+    assert apple is not None and apple.apple_key is not None and apple.apple_key.team_id == "T1"
+    with pytest.raises(ConfigError, match="`team_id`"):
+        load({"cookie_secret": SECRET, "apple": {**table, "team_id": ""}}, local_dir=tmp_path)
+    with pytest.raises(ConfigError, match="is not a readable file"):
+        load(
+            {"cookie_secret": SECRET, "apple": {**table, "private_key_path": "/nope.p8"}}, local_dir=tmp_path
+        )

@@ -318,3 +318,29 @@ def test_every_call_has_a_timeout() -> None:
     timeout = client.client.timeout
     assert (timeout.connect, timeout.read, timeout.write, timeout.pool) == (1.5, 1.5, 1.5, 1.5)
     assert HttpSettings().timeout <= 10
+
+
+def test_apple_client_secret_is_a_fresh_es256_jwt() -> None:
+    """Apple's client secret: ES256, kid = key id, iss = team, sub = client id, aud = Apple, short-lived."""
+    from joserfc import jwt
+    from joserfc.jwk import ECKey
+
+    from auth.config import throwaway_apple_key
+    from auth.presets import PRESETS
+
+    key = throwaway_apple_key()
+    apple = ProviderSettings(
+        name="apple", client_id="com.example.web", client_secret=None, preset=PRESETS["apple"],
+        server_metadata_url="https://appleid.apple.com/.well-known/openid-configuration", apple_key=key,
+    )  # fmt: skip
+    client = ProviderClient(apple, "", HttpSettings(), clock=lambda: 1_800_000_000)
+    client.prepare_client_secret()
+    token = jwt.decode(
+        str(client.client.client_secret), ECKey.import_key(key.private_key), algorithms=["ES256"]
+    )
+    assert token.header["kid"] == key.key_id
+    assert token.claims == {
+        "iss": key.team_id, "sub": "com.example.web", "aud": "https://appleid.apple.com",
+        "iat": 1_800_000_000, "exp": 1_800_003_600,
+    }  # fmt: skip
+    assert client.client.token_endpoint_auth_method == "client_secret_post"
