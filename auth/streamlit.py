@@ -98,7 +98,7 @@ _BUTTON_CSS = (
 _MARKS: dict[str, tuple[str, str, str]] = {
     "google": ("#4285f4", "#fff", "G"), "github": ("#24292f", "#fff", "GH"),
     "facebook": ("#1877f2", "#fff", "f"), "microsoft": ("#00a4ef", "#fff", "M"),
-    "apple": ("#000", "#fff", ""), "gitlab": ("#fc6d26", "#fff", "GL"),
+    "apple": ("#000", "#fff", "A"), "gitlab": ("#fc6d26", "#fff", "GL"),
     "discord": ("#5865f2", "#fff", "D"), "kakao": ("#fee500", "#191919", "K"),
     "naver": ("#03c75a", "#fff", "N"), "oidc": ("#6b7280", "#fff", "ID"), "dev": ("#f59e0b", "#fff", "🧪"),
 }  # fmt: skip

@@ -2,10 +2,12 @@
 
 import streamlit as st
 
-from auth.streamlit import require_login
+from auth.streamlit import authenticator, require_login
 
 session = require_login()
 profile = session.profile
+provider = authenticator().config.provider(session.provider)
+oidc = provider is None or provider.is_oidc
 
 st.title("Profile")
 left, right = st.columns([1, 1])
@@ -26,5 +28,7 @@ with left:
         st.markdown("**Groups:** " + ", ".join(f"`{g}`" for g in profile["groups"]))  # type: ignore[union-attr]
     st.caption("Identify users by provider + `sub`, never by email: emails change and can be unverified.")
 with right:
-    st.subheader("Raw userinfo")
+    st.subheader("Raw userinfo" if oidc else "Raw profile, from the provider's API")
+    if not oidc:
+        st.caption("An OAuth 2.0-only provider: no ID token, so this API answer is all there is to go on.")
     st.json(dict(session.userinfo) or {"note": "this provider has no userinfo endpoint"})

@@ -125,3 +125,21 @@ def test_a_fault_switched_on_is_refused_by_the_named_check(page: Page, app_url: 
         expect(page.get_by_test_id("stDataFrame").first).to_contain_text("some-other-client")
     finally:
         httpx2.post(f"{app_url}/idp/faults", json={"faults": []}, timeout=5)
+
+
+@pytest.mark.parametrize(
+    "preset", ["google", "github", "facebook", "microsoft", "apple", "gitlab", "discord", "kakao", "naver"]
+)
+def test_each_real_provider_shape_logs_in_from_the_login_page(page: Page, app_url: str, preset: str) -> None:
+    """From the login page, the emulated twin of each provider logs Alice in and lands on home."""
+    page.goto(app_url)
+    page.get_by_text("Try a real provider's shape, offline", exact=False).click()
+    label = {"microsoft": "Microsoft", "github": "GitHub", "gitlab": "GitLab"}.get(preset, preset.title())
+    page.get_by_role("link", name=re.compile(rf"Log in with {label} \(emulated\)")).click()
+    expect(page.get_by_text(f"Emulating {label}", exact=False).first).to_be_visible()
+    page.get_by_role("button", name=re.compile("^Alice Anderson")).click()
+    page.get_by_role("button", name="Allow").click()
+    expect(page.get_by_role("heading", name=re.compile(r"^Hello, Alice"))).to_be_visible()
+    expect(page.get_by_text(f"emulated-{preset}", exact=False)).to_be_visible()
+    visit(page, app_url, "profile", "Profile")
+    expect(page.get_by_text("alice@example.com", exact=False).first).to_be_visible()
