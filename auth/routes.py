@@ -106,7 +106,9 @@ class _Routes:
         if base != origin:
             # Start on the public host, so the login cookie lands where the callback will arrive.
             return RedirectResponse(f"{base}{request.url.path}?{request.url.query}", 302)
-        binding = secrets.token_urlsafe(32)
+        # One binding per browser, reused: logins started in two tabs must both be able to finish.
+        existing = request.cookies.get(cookie_name(BINDING_COOKIE, self._secure(request)), "")
+        binding = existing if len(existing) >= 32 else secrets.token_urlsafe(32)
         try:
             url = await self.auth.start_login(
                 provider, origin=origin, next_path=next_path, binding_cookie=binding
@@ -147,7 +149,6 @@ class _Routes:
             self._set(
                 response, request, SESSION_COOKIE, session.id, self.auth.config.session.absolute_timeout
             )
-        self._clear(response, request, BINDING_COOKIE)
         return response
 
     async def me(self, request: Request) -> Response:

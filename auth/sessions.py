@@ -180,7 +180,7 @@ class SessionManager:
         ):
             self.store.delete(key)
             return None
-        if now - session.last_seen > TOUCH_EVERY:
+        if now - session.last_seen > min(TOUCH_EVERY, self.settings.idle_timeout // 2):
             session = replace(session, last_seen=now)
             self.save(session)
         return session

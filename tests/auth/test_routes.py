@@ -70,10 +70,16 @@ async def test_login_started_on_another_host_moves_to_the_public_base_url(build_
     assert not set_cookies(response)
 
 
-async def test_callback_clears_the_login_cookie(login_app: LoginApp) -> None:
-    """The one-use login cookie is deleted once the callback is handled."""
-    response = await login_app.login(login_app.browser())
-    assert "Max-Age=0" in set_cookies(response)["auth_login"]
+async def test_two_logins_started_in_two_tabs_both_finish(login_app: LoginApp) -> None:
+    """One browser, two tabs: the second login reuses the browser's binding, so the first still finishes."""
+    browser = login_app.browser()
+    first = await login_app.authorize(browser, await login_app.start(browser, "/one"))
+    second = await login_app.authorize(browser, await login_app.start(browser, "/two"))
+    assert (await browser.get(first)).headers["location"].endswith("/one")
+    assert (await browser.get(second)).headers["location"].endswith("/two")
+    other_browser = login_app.browser()  # and the binding still ties each state to its browser
+    third = await login_app.authorize(browser, await login_app.start(browser, "/three"))
+    assert (await other_browser.get(third)).status_code == 303
 
 
 # --- /auth/me --------------------------------------------------------------------------------

@@ -85,6 +85,16 @@ def test_use_keeps_a_session_alive(sessions: SessionManager) -> None:
     assert again is not None and again.last_seen == touched.last_seen
 
 
+def test_a_short_idle_timeout_is_kept_fresh_by_use() -> None:
+    """With idle_timeout under a minute, use within it still keeps the session alive."""
+    short = SessionManager(MemoryStore(), COOKIE_SECRET, SessionSettings(idle_timeout=20))
+    session = new_session(short)
+    short.save(replace(session, last_seen=session.last_seen - 15))
+    assert short.load(session.id) is not None
+    refreshed = short.load(session.id)
+    assert refreshed is not None and refreshed.last_seen >= int(time.time()) - 1
+
+
 def test_store_ttl_is_the_remaining_absolute_lifetime(tmp_path: Path) -> None:
     """The store row expires when the session's absolute lifetime does, not later."""
     store = SQLiteStore(tmp_path / "s.sqlite3")
