@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import json
 import secrets
 import time
 from collections.abc import Callable, Mapping
@@ -30,10 +29,10 @@ from .errors import (
     UnknownProvider,
     UserinfoMismatch,
 )
-from .profile import normalize
+from .profile import apple_first_login, normalize
 from .provider import ProviderClient, current_trace
 from .sessions import PendingLogin, Session, SessionManager, Tokens
-from .trace import Step, Trace, fingerprint, masked_params, masked_url
+from .trace import Trace, fingerprint, masked_params, masked_url
 from .validation import (
     ValidationReport,
     allowed_algorithms,
@@ -178,7 +177,7 @@ class Authenticator:
                 "The callback's `state` is unknown, already used, or expired (a login must finish "
                 "within 10 minutes). Start the login again."
             )
-        trace = _restore(pending.trace)
+        trace = Trace.from_dict(pending.trace)
         trace.add(
             "callback", "Callback: the provider sends the browser back", detail=str(masked_params(params))
         )
@@ -266,21 +265,21 @@ class Authenticator:
             claims, report = dict(checked.claims), checked.as_dict()
             trace.check("ID token validated (OIDC Core §3.1.3.7)", True, "all checks passed; nonce matched")
         access_token = str(token["access_token"])
-        userinfo = await self._profile(client, metadata, access_token)
+        userinfo = await client.profile(metadata, access_token)
         if claims and userinfo and userinfo.get("sub") != claims.get("sub"):
             trace.check("userinfo `sub` equals the ID token's", False, "OIDC Core §5.3.2")
             raise UserinfoMismatch(
                 f"Userinfo answered for `sub` {userinfo.get('sub')!r}, but the ID token is for "
                 f"{claims.get('sub')!r}; the profile cannot be trusted (OIDC Core §5.3.2)."
             )
-        if first_login := _apple_user(params):
+        if first_login := apple_first_login(params):
             # Apple sends the name once, on the first authorization, in the form post.
             userinfo = {**userinfo, **first_login}
         session = self.sessions.create(
             provider=name,
             profile=normalize(claims, userinfo, settings.preset),
             claims=claims,
-            tokens=_tokens(token),
+            tokens=Tokens.from_response(token),
             report=report,
             trace=trace.as_dict(),
             userinfo=userinfo,
@@ -318,29 +317,6 @@ class Authenticator:
             access_token=str(token.get("access_token", "")) or None,
         )
 
-    async def _profile(
-        self, client: ProviderClient, metadata: Mapping[str, object], access_token: str
-    ) -> dict[str, object]:
-        """OIDC userinfo, or an OAuth 2.0 provider's profile API (and GitHub's emails)."""
-        preset = client.settings.preset
-        url = metadata.get("userinfo_endpoint") or (
-            client.url(preset.profile_url) if preset.profile_url else None
-        )
-        if not url:
-            return {}
-        data = await client.get_json(str(url), "profile", bearer=access_token)
-        if preset.profile_envelope:
-            data = data.get(preset.profile_envelope)  # type: ignore[union-attr]
-        profile = dict(data) if isinstance(data, Mapping) else {}
-        if preset.emails_url:
-            emails = await client.get_json(client.url(preset.emails_url), "email list", bearer=access_token)
-            verified = [e for e in emails if isinstance(e, Mapping) and e.get("verified")]  # type: ignore[union-attr]
-            primary = next((e for e in verified if e.get("primary")), verified[0] if verified else None)
-            # The profile's email may be unverified or hidden: use the primary verified one, or none.
-            profile["email"] = primary.get("email") if primary else None
-            profile["email_verified"] = primary is not None
-        return profile
-
     # --- refresh and logout -----------------------------------------------------------
     async def refresh(self, session_id: str) -> Session:
         """Refresh the session's tokens. Concurrent calls for one session refresh once."""
@@ -362,7 +338,7 @@ class Authenticator:
                     str(metadata["token_endpoint"]), refresh_token=session.tokens.refresh_token
                 ),
             )
-            fresh = _tokens(token)
+            fresh = Tokens.from_response(token)
             updated = replace(
                 session,
                 tokens=replace(
@@ -413,35 +389,3 @@ class Authenticator:
                 "client_id": settings.client_id,
             },
         )
-
-
-def _apple_user(params: Mapping[str, str]) -> dict[str, object]:
-    try:
-        user = json.loads(params.get("user", "") or "{}")
-    except ValueError:
-        return {}
-    name = user.get("name") if isinstance(user, dict) else None
-    if not isinstance(name, dict):
-        return {}
-    full = " ".join(str(part) for part in (name.get("firstName"), name.get("lastName")) if part)
-    return {"name": full, "given_name": name.get("firstName"), "family_name": name.get("lastName")}
-
-
-def _tokens(token: Mapping[str, object]) -> Tokens:
-    expires_at = token.get("expires_at")
-    if expires_at is None and token.get("expires_in") is not None:
-        expires_at = int(time.time()) + int(str(token["expires_in"]))
-    return Tokens(
-        access_token=str(token["access_token"]),
-        token_type=str(token.get("token_type", "Bearer")),
-        expires_at=int(str(expires_at)) if expires_at is not None else None,
-        refresh_token=str(token["refresh_token"]) if token.get("refresh_token") else None,
-        id_token=str(token["id_token"]) if token.get("id_token") else None,
-        scope=str(token["scope"]) if token.get("scope") else None,
-    )
-
-
-def _restore(data: Mapping[str, object]) -> Trace:
-    trace = Trace(state=data.get("state"), code_fingerprint=data.get("code_fingerprint"))  # type: ignore[arg-type]
-    trace.steps = [Step(**s) for s in data.get("steps", [])]  # type: ignore[union-attr, arg-type]
-    return trace

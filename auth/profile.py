@@ -3,6 +3,7 @@ avatar, locale, groups. Each preset's ``profile`` mapping says where those are."
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 
 from .presets import GENERIC_OIDC, OIDC_PROFILE, Preset, lookup
@@ -40,3 +41,16 @@ def normalize(
         "locale": lookup(merged, mapping.get("locale", "locale")),
         "groups": merged.get("groups", []),
     }
+
+
+def apple_first_login(params: Mapping[str, str]) -> dict[str, object]:
+    """Apple sends the name once, at the first authorization, as JSON in the form post's `user`."""
+    try:
+        user = json.loads(params.get("user", "") or "{}")
+    except ValueError:
+        return {}
+    name = user.get("name") if isinstance(user, dict) else None
+    if not isinstance(name, dict):
+        return {}
+    full = " ".join(str(part) for part in (name.get("firstName"), name.get("lastName")) if part)
+    return {"name": full, "given_name": name.get("firstName"), "family_name": name.get("lastName")}

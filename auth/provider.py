@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
@@ -239,3 +239,24 @@ class ProviderClient:
             "metadata": self._metadata.fetched_at if self._metadata else None,
             "jwks": self._jwks.fetched_at if self._jwks else None,
         }
+
+    async def profile(self, metadata: Mapping[str, object], access_token: str) -> dict[str, object]:
+        """OIDC userinfo, or an OAuth 2.0 provider's profile API (and GitHub's emails)."""
+        preset = self.settings.preset
+        url = metadata.get("userinfo_endpoint") or (
+            self.url(preset.profile_url) if preset.profile_url else None
+        )
+        if not url:
+            return {}
+        data = await self.get_json(str(url), "profile", bearer=access_token)
+        if preset.profile_envelope:
+            data = data.get(preset.profile_envelope)  # type: ignore[union-attr]
+        profile = dict(data) if isinstance(data, Mapping) else {}
+        if preset.emails_url:
+            emails = await self.get_json(self.url(preset.emails_url), "email list", bearer=access_token)
+            verified = [e for e in emails if isinstance(e, Mapping) and e.get("verified")]  # type: ignore[union-attr]
+            primary = next((e for e in verified if e.get("primary")), verified[0] if verified else None)
+            # The profile's email may be unverified or hidden: use the primary verified one, or none.
+            profile["email"] = primary.get("email") if primary else None
+            profile["email_verified"] = primary is not None
+        return profile

@@ -47,6 +47,21 @@ class Tokens:
     refreshed_at: int | None = None
     refresh_count: int = 0
 
+    @classmethod
+    def from_response(cls, token: Mapping[str, object]) -> Tokens:
+        """From a token endpoint's JSON (RFC 6749 §5.1), with ``expires_in`` made absolute."""
+        expires_at = token.get("expires_at")
+        if expires_at is None and token.get("expires_in") is not None:
+            expires_at = int(time.time()) + int(str(token["expires_in"]))
+        return cls(
+            access_token=str(token["access_token"]),
+            token_type=str(token.get("token_type", "Bearer")),
+            expires_at=int(str(expires_at)) if expires_at is not None else None,
+            refresh_token=str(token["refresh_token"]) if token.get("refresh_token") else None,
+            id_token=str(token["id_token"]) if token.get("id_token") else None,
+            scope=str(token["scope"]) if token.get("scope") else None,
+        )
+
 
 @dataclass(frozen=True, kw_only=True)
 class Session:

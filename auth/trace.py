@@ -148,6 +148,12 @@ class Trace:
     def hooks(self) -> dict[str, list[object]]:
         return {"request": [self.on_request], "response": [self.on_response]}
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> Trace:
+        trace = cls(state=data.get("state"), code_fingerprint=data.get("code_fingerprint"))  # type: ignore[arg-type]
+        trace.steps = [Step(**s) for s in data.get("steps", [])]  # type: ignore[union-attr, arg-type]
+        return trace
+
     def as_dict(self) -> dict[str, object]:
         return {
             "state": self.state,
