@@ -192,10 +192,14 @@ class ProviderClient:
 
     def _check_metadata(self, data: dict[str, object]) -> None:
         issuer = expected_issuer(self.metadata_url)
+        # OIDC Discovery §4.1: an issuer's terminating "/" is removed before appending the
+        # well-known path, so "https://x/" (Auth0, Authentik) is the prefix of this URL too.
+        accepted = {issuer, issuer + "/"}
         if template := self.settings.preset.issuer_template:
-            # Microsoft's multi-tenant endpoints name a template, checked per token against `tid`.
-            issuer = self.url(template)
-        if data.get("issuer") != issuer:
+            # Microsoft's multi-tenant endpoints name a template, checked per token against
+            # `tid`; a single-tenant URL names its own issuer, as usual.
+            accepted.add(self.url(template))
+        if data.get("issuer") not in accepted:
             # OIDC Discovery §4.3: otherwise a document could vouch for another issuer.
             raise DiscoveryError(
                 f"{self.settings.label}: the discovery document's `issuer` is {data.get('issuer')!r}, "

@@ -195,3 +195,27 @@ async def test_oauth2_presets_build_real_login_urls_with_a_dummy_client_id(
     params = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
     assert params["client_id"] == "dummy-client-id"
     assert params["redirect_uri"] == f"http://localhost/auth/callback/{preset}"
+
+
+async def test_microsoft_single_tenant_discovery_names_its_own_issuer(
+    build_app: BuildApp, apple_key: AppleKey
+) -> None:
+    """[auth.microsoft] pointed at one tenant's discovery URL logs that tenant's people in."""
+    from dataclasses import replace
+
+    from devidp.flavors.microsoft import CONTOSO
+
+    single = next(
+        p for p in emulated_providers(DEV_CLIENT_SECRET, apple_key) if p.name == "emulated-microsoft"
+    )
+    single = replace(
+        single,
+        name="contoso",
+        server_metadata_url=single.server_metadata_url.replace("/common/", f"/{CONTOSO}/"),
+    )
+    app = build_app(DevAuthorizationServer(ProviderConfig()), config=dev_config(providers=[single]))
+    browser = app.browser()
+    response = await through_the_provider(app, browser, await app.start(browser, provider="contoso"), "alice")
+    assert response.status_code == 302, query_of(response.headers.get("location", ""))
+    me = (await browser.get("/auth/me")).json()
+    assert me["claims"]["iss"].endswith(f"/login.microsoftonline.com/{CONTOSO}/v2.0")

@@ -75,11 +75,18 @@ async def test_discovery_vouching_for_another_issuer_is_refused() -> None:
     assert "OIDC Discovery §4.3" in caught.value.description
 
 
-async def test_discovery_with_a_trailing_slash_issuer_is_refused() -> None:
-    """Identical means identical: a trailing slash is another issuer."""
-    liar = provider_app(lambda _: JSONResponse(document("https://op.test/")))
-    with pytest.raises(DiscoveryError):
-        await fetch_metadata(liar, "https://op.test")
+async def test_discovery_issuer_with_a_terminating_slash_is_that_prefix() -> None:
+    """OIDC Discovery §4.1 drops an issuer's terminating "/" to build the URL (Auth0 issuers end in "/")."""
+    auth0_like = provider_app(lambda _: JSONResponse(document("https://op.test/")))
+    assert (await fetch_metadata(auth0_like, "https://op.test"))["issuer"] == "https://op.test/"
+
+
+async def test_discovery_naming_a_longer_or_other_path_is_refused() -> None:
+    """Anything but the prefix itself (with or without its "/") is another issuer."""
+    for other in ("https://op.test/tenant", "https://op.test//", "https://op.test.evil"):
+        liar = provider_app(lambda _, other=other: JSONResponse(document(other)))
+        with pytest.raises(DiscoveryError):
+            await fetch_metadata(liar, "https://op.test")
 
 
 async def test_honest_discovery_is_accepted_and_cached() -> None:
