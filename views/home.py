@@ -4,7 +4,7 @@ import time
 
 import streamlit as st
 
-from auth.streamlit import logout_button, require_login
+from auth.streamlit import logout_button, refresh_button, require_login
 from dashboard.claims import human_time, relative
 
 session = require_login()
@@ -44,8 +44,11 @@ for column, (target, label, icon) in zip(
     column.page_link(target, label=label, icon=icon)
 
 st.subheader("Session")
-left, right = st.columns(2)
+left, middle, right = st.columns(3)
 with left:
-    st.page_link("views/tokens.py", label="Refresh or revoke tokens", icon=":material/refresh:")
+    if tokens.refresh_token:
+        refresh_button(session, next_path="/")
+with middle:
+    st.page_link("views/tokens.py", label="Introspect or revoke tokens", icon=":material/key:")
 with right:
     logout_button(session)

@@ -6,6 +6,8 @@ import re
 
 import httpx2
 import pytest
+from joserfc import jwt
+from joserfc.jwk import RSAKey
 from playwright.sync_api import Page, expect
 
 from devidp import PERSONAS, Persona
@@ -143,3 +145,43 @@ def test_each_real_provider_shape_logs_in_from_the_login_page(page: Page, app_ur
     expect(page.get_by_text(f"emulated-{preset}", exact=False)).to_be_visible()
     visit(page, app_url, "profile", "Profile")
     expect(page.get_by_text("alice@example.com", exact=False).first).to_be_visible()
+
+
+def no_horizontal_overflow(page: Page) -> bool:
+    return bool(page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth"))
+
+
+def test_long_names_and_a_4kb_token_do_not_overflow(page: Page, app_url: str) -> None:
+    """A 300-character name in five scripts and a 4 KB pasted token stay inside the page."""
+    longname = BY_NAME["longname"]
+    log_in(page, app_url, longname, start="/profile")
+    expect(page.get_by_text(longname.name[:60], exact=False).first).to_be_visible()
+    assert no_horizontal_overflow(page)
+    visit(page, app_url, "inspector", "JWT inspector")
+    key = RSAKey.generate_key(2048, private=True)
+    claims = {"iss": "https://idp.example", "sub": "x" * 200, "roles": ["r" * 40] * 60, "exp": 1}
+    big = jwt.encode({"alg": "RS256", "kid": "k" * 80}, claims, key)
+    assert len(big) > 4096
+    page.get_by_role("textbox", name="JWT").fill(big)
+    page.keyboard.press("Control+Enter")
+    expect(
+        page.get_by_text("Expired: `exp` is in the past.", exact=False)
+        .or_(page.get_by_text("Expired:", exact=False))
+        .first
+    ).to_be_visible()
+    expect(page.get_by_role("heading", name="Claims", exact=True)).to_be_visible()
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    assert no_horizontal_overflow(page)
+    page.get_by_role("textbox", name="JWT").fill("not.a.jwt" + "!" * 5000)
+    page.keyboard.press("Control+Enter")
+    # A sentence, not a traceback.
+    expect(page.get_by_text("The header is not base64url-encoded JSON", exact=False)).to_be_visible()
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_home_refreshes_the_tokens_in_place(page: Page, app_url: str) -> None:
+    """The home page's refresh control gets new tokens and comes back home."""
+    log_in(page, app_url, BY_NAME["alice"])
+    page.get_by_role("button", name="Refresh tokens").click()
+    expect(page.get_by_role("heading", name=re.compile(r"^Hello, Alice"))).to_be_visible()
+    assert page.context.request.get(f"{app_url}/auth/me").json()["tokens"]["refresh_count"] == 1
