@@ -34,7 +34,7 @@ from auth import (
     auth_routes,
 )
 from auth.config import HttpSettings, SessionSettings, dev_provider_settings
-from devidp import DevAuthorizationServer, Embedded, create_app, mount
+from devidp import Client, DevAuthorizationServer, Embedded, create_app, mount
 
 COOKIE_SECRET = "test-cookie-secret-0123456789abcdefghijklmnopqrstuvwxyz"
 DEV_CLIENT_SECRET = "test-dev-client-secret"
@@ -79,6 +79,24 @@ def dev_config(
         base_url=base_url,
         session=session or SessionSettings(),
         http=http or HttpSettings(),
+    )
+
+
+def second_provider(idp: DevAuthorizationServer) -> ProviderSettings:
+    """Another OIDC provider beside the dev one: the same server, a client of its own."""
+    idp.register_client(
+        Client(
+            client_id="second-app",
+            client_secret="second-secret",
+            name="second",
+            redirect_uris=("http://localhost/auth/callback/second",),
+        )
+    )
+    return ProviderSettings(
+        name="second",
+        client_id="second-app",
+        client_secret="second-secret",
+        server_metadata_url="http://localhost/idp/.well-known/openid-configuration",
     )
 
 

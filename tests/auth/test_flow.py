@@ -20,6 +20,7 @@ from login_harness import (
     cookie_value,
     dev_config,
     query_of,
+    second_provider,
     set_cookies,
     with_params,
 )
@@ -30,7 +31,7 @@ from starlette.routing import Mount, Route
 
 from auth import ProviderSettings
 from auth.config import SessionSettings
-from devidp import Client, DevAuthorizationServer
+from devidp import DevAuthorizationServer
 
 
 async def refused(app: LoginApp, browser: httpx2.AsyncClient, response: httpx2.Response) -> dict[str, object]:
@@ -105,20 +106,7 @@ async def test_each_provider_gets_its_own_redirect_uri(
     build_app: BuildApp, shared_idp: DevAuthorizationServer
 ) -> None:
     """A second provider logs in through /auth/callback/<its name>, not the dev provider's."""
-    shared_idp.register_client(
-        Client(
-            client_id="second-app",
-            client_secret="second-secret",
-            name="second",
-            redirect_uris=("http://localhost/auth/callback/second",),
-        )
-    )
-    second = ProviderSettings(
-        name="second",
-        client_id="second-app",
-        client_secret="second-secret",
-        server_metadata_url="http://localhost/idp/.well-known/openid-configuration",
-    )
+    second = second_provider(shared_idp)
     app = build_app(config=dev_config(providers=[second]))
     browser = app.browser()
     assert query_of(await app.start(browser, provider="second"))["redirect_uri"] == (

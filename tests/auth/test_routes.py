@@ -13,12 +13,13 @@ from login_harness import (
     cookie_value,
     dev_config,
     query_of,
+    second_provider,
     set_cookies,
 )
 
-from auth import MemoryStore, ProviderSettings, csrf_token
+from auth import MemoryStore, csrf_token
 from auth.flow import safe_next
-from devidp import Client, DevAuthorizationServer
+from devidp import DevAuthorizationServer
 
 
 def csrf(app: LoginApp, session_id: str) -> dict[str, str]:
@@ -322,20 +323,7 @@ async def test_logout_of_a_provider_removed_from_the_config_still_ends_the_sessi
     build_app: BuildApp, shared_idp: DevAuthorizationServer
 ) -> None:
     """After a restart without the session's provider, logout still deletes the session (no 500)."""
-    shared_idp.register_client(
-        Client(
-            client_id="second-app",
-            client_secret="second-secret",
-            name="second",
-            redirect_uris=("http://localhost/auth/callback/second",),
-        )
-    )
-    second = ProviderSettings(
-        name="second",
-        client_id="second-app",
-        client_secret="second-secret",
-        server_metadata_url="http://localhost/idp/.well-known/openid-configuration",
-    )
+    second = second_provider(shared_idp)
     store = MemoryStore()
     before = build_app(config=dev_config(providers=[second]), store=store)
     browser = before.browser()
