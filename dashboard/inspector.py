@@ -6,7 +6,9 @@ Every failure is a ``InspectError`` with a sentence a person can act on.
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
+import socket
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -115,10 +117,29 @@ def keys_from_text(text: str) -> KeySet:
     raise InspectError("Paste a JWKS (JSON with `keys`), one JWK (JSON), or a PEM public key.")
 
 
+def _internal_addresses(host: str) -> list[str]:
+    """The private, link-local or reserved addresses ``host`` resolves to (loopback aside)."""
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except OSError as error:
+        raise InspectError(f"Cannot resolve {host!r}: {error.strerror or error}.") from error
+    addresses = {ipaddress.ip_address(info[4][0]) for info in infos}
+    return [
+        str(a) for a in addresses
+        if not a.is_loopback and (a.is_private or a.is_link_local or a.is_reserved or a.is_multicast)
+    ]  # fmt: skip
+
+
 def _fetch_json(url: str, what: str) -> Mapping[str, object]:
     parts = urlsplit(url)
     if parts.scheme != "https" and not (parts.scheme == "http" and is_loopback_url(url)):
         raise InspectError(f"The {what} URL must be https:// (http:// only for localhost): {url!r}.")
+    # A pasted URL makes this server send a request: keep it away from the internal network.
+    if internal := _internal_addresses(parts.hostname or ""):
+        raise InspectError(
+            f"Refusing to fetch the {what} from {parts.hostname} ({', '.join(internal)}): "
+            "an internal address. Paste the keys instead."
+        )
     try:
         response = httpx2.get(url, timeout=5, follow_redirects=False)
     except httpx2.HTTPError as error:

@@ -3,10 +3,14 @@
 import httpx2
 import streamlit as st
 
+from auth.config import is_loopback_url
 from auth.streamlit import login_link, origin, require_login
 from devidp import FAULTS
 
 require_login()
+if not is_loopback_url(origin()):
+    st.error("The development provider, and so its fault switches, only work on localhost.")
+    st.stop()
 faults_url = f"{origin()}/idp/faults"
 
 st.title("Try a fault")

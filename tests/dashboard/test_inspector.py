@@ -145,3 +145,14 @@ def test_compare_lines_up_two_claim_sets():
     """ID token vs userinfo: same, different and one-sided claims."""
     rows = compare({"sub": "a", "name": "A"}, {"sub": "a", "email": "a@x"})
     assert {r["claim"]: r["same"] for r in rows} == {"email": False, "name": False, "sub": True}
+
+
+def test_keys_are_never_fetched_from_the_internal_network():
+    """A pasted URL on a private or link-local address is refused before any request is sent."""
+    for url in (
+        "https://10.1.2.3/jwks.json",
+        "https://169.254.169.254/latest/meta-data",
+        "https://[fd00::1]/k",
+    ):
+        with pytest.raises(InspectError, match="internal address"):
+            keys_from_url(url)
