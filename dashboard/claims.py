@@ -9,10 +9,15 @@ from datetime import UTC, datetime
 OIDC = "https://openid.net/specs/openid-connect-core-1_0.html"
 JWT = "https://www.rfc-editor.org/rfc/rfc7519"
 AT_JWT = "https://www.rfc-editor.org/rfc/rfc9068"
+INTROSPECTION = "https://www.rfc-editor.org/rfc/rfc7662"
 
 MEANINGS: dict[str, tuple[str, str]] = {
     "iss": ("Issuer: who made and signed this token", f"{OIDC}#IDToken"),
-    "sub": ("Subject: the user's stable id at this provider (never reuse email for this)", f"{OIDC}#IDToken"),
+    "sub": (
+        "Subject: the user's stable id at this provider (never reuse email for this); "
+        "for a machine's token, the client",
+        f"{OIDC}#IDToken",
+    ),
     "aud": ("Audience: who the token is for; an ID token must name this app's client id", f"{OIDC}#IDToken"),
     "exp": ("Expires at: refuse the token after this time", f"{OIDC}#IDToken"),
     "iat": ("Issued at: when the provider made the token", f"{OIDC}#IDToken"),
@@ -53,6 +58,19 @@ MEANINGS: dict[str, tuple[str, str]] = {
     "groups": ("Groups the user belongs to (provider-specific)", ""),
     "roles": ("Roles the user holds (provider-specific)", ""),
     "tid": ("Tenant id (Microsoft Entra ID)", ""),
+    # RFC 7662 §2.2: what an introspection response says besides the claims above.
+    "active": (
+        "Whether the token is usable right now; if false, nothing else is said",
+        f"{INTROSPECTION}#section-2.2",
+    ),
+    "token_type": (
+        "Type of the token, as the token response named it (e.g. Bearer)",
+        f"{INTROSPECTION}#section-2.2",
+    ),
+    "username": (
+        "Human-readable identifier of the user who authorized the token",
+        f"{INTROSPECTION}#section-2.2",
+    ),
 }
 
 HEADER_MEANINGS: dict[str, str] = {

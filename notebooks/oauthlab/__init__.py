@@ -1,0 +1,67 @@
+"""What the tutorial notebooks share: the dev provider, a printer of HTTP exchanges with
+secrets masked, tables of tokens and claims, sequence diagrams, and the bridge to a real
+provider (credentials from the environment, a browser, a loopback callback).
+
+Protocol steps stay in the notebooks; only the plumbing lives here::
+
+    provider    start_provider, stop_provider, provider_log
+    exchanges   trace, hidden_fields (and show, watch)      masking: what they hide
+    logins      log_in, poll_for_token, DEVICE_GRANT
+    tables      claims_table, params_table, jwt_table, decode_jwt, validation_report, report_table
+    diagrams    sequence
+    loopback    serve_until, catch_redirect
+    real        real_provider, real_login
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# The notebooks run with notebooks/ as their working directory and import the project's
+# packages (auth, dashboard, devidp) too, which live one level up.
+_ROOT = Path(__file__).resolve().parents[2]
+if str(_ROOT) not in sys.path:
+    sys.path.insert(0, str(_ROOT))
+
+from auth.trace import mask  # noqa: E402
+
+from .diagrams import sequence  # noqa: E402
+from .exchanges import hidden_fields, trace, watch  # noqa: E402
+from .logins import DEVICE_GRANT, log_in, poll_for_token  # noqa: E402
+from .loopback import catch_redirect, serve_until  # noqa: E402
+from .provider import provider_log, start_provider, stop_provider  # noqa: E402
+from .real import real_login, real_provider  # noqa: E402
+from .tables import (  # noqa: E402
+    claims_table,
+    decode_jwt,
+    jwt_table,
+    params_table,
+    report_table,
+    validation_report,
+)
+
+# Exactly what the notebooks call as oauthlab.<name>.
+__all__ = [
+    "DEVICE_GRANT",
+    "catch_redirect",
+    "claims_table",
+    "decode_jwt",
+    "hidden_fields",
+    "jwt_table",
+    "log_in",
+    "mask",
+    "params_table",
+    "poll_for_token",
+    "provider_log",
+    "real_login",
+    "real_provider",
+    "report_table",
+    "sequence",
+    "serve_until",
+    "start_provider",
+    "stop_provider",
+    "trace",
+    "validation_report",
+    "watch",
+]
