@@ -62,9 +62,9 @@ def claims_table(claims: Mapping[str, object], *, now: int | None = None) -> Non
         column_config={
             "claim": st.column_config.TextColumn("claim", width="small"),
             "value": st.column_config.TextColumn("value", width="medium"),
-            "meaning": st.column_config.TextColumn("what it means", width="large"),
-            "when": st.column_config.TextColumn("as a time"),
-            "spec": st.column_config.LinkColumn("spec", display_text="spec"),
+            "meaning": st.column_config.TextColumn("what it means", width="medium"),
+            "when": st.column_config.TextColumn("as a time", width="medium"),
+            "spec": st.column_config.LinkColumn("spec", display_text="spec", width="small"),
         },
     )
 

@@ -10,23 +10,30 @@ auth = authenticator()
 here = origin()
 
 st.title("Providers")
+st.caption("Setting one up? `docs/providers.md` walks through each provider's console.")
 for provider in auth.config.providers:
-    st.subheader(provider.label + (" (development)" if provider.is_dev else ""))
+    st.subheader(provider.label)
     client = auth.client(provider, auth.base_url(here))
+    if provider.is_dev:
+        st.caption("Runs inside this app; its client is registered automatically, for this origin.")
+    elif provider.preset.register_at:
+        st.markdown(f"Register the app at <{provider.preset.register_at}>.")
+    if provider.preset.notes:
+        st.caption(provider.preset.notes)
     if provider.is_oidc:
         st.markdown(f"**Discovery:** `{client.metadata_url}`")
     else:
-        st.markdown(
-            f"**OAuth 2.0 only** (no ID token): authorize at `{client.url(provider.preset.authorize_url)}`"
-        )
+        authorize = client.url(provider.preset.authorize_url)
+        st.markdown(f"**OAuth 2.0 only** (no ID token): authorize at `{authorize}`")
     st.markdown("**Redirect URI to register at the provider** (exactly this):")
     st.code(auth.redirect_uri(provider.name, here), language=None)
-    st.markdown(f"**Client id:** `{provider.client_id}` · **Scopes:** `{provider.scope}`")
+    st.markdown(f"**Client id:** `{provider.client_id}` · **Scopes:** `{provider.scope or '(none)'}`")
     try:
         metadata = run(client.metadata())
     except LoginError as error:
         st.error(f"Not reachable: {error.description}")
         continue
-    st.success("Reachable; its discovery document names the right issuer.")
-    with st.expander("Discovery metadata"):
+    if provider.is_oidc:
+        st.success("Reachable; its discovery document names the right issuer.")
+    with st.expander("Endpoints" if not provider.is_oidc else "Discovery metadata"):
         st.json(metadata)
