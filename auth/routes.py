@@ -144,6 +144,9 @@ class _Routes:
             error = LoginError("The login failed unexpectedly; the server log has the details.")
             response = self._to_login_page(request, error, provider, "/")
         else:
+            if previous := session_id_from(dict(request.cookies)):
+                # A new login replaces this browser's old session: end it server-side too.
+                self.auth.sessions.delete(previous)
             target = f"{self.auth.base_url(self._origin(request))}{next_path}"
             response = RedirectResponse(target, 302)
             self._set(

@@ -335,3 +335,13 @@ async def test_logout_of_a_provider_removed_from_the_config_still_ends_the_sessi
     response = await restarted.post("/auth/logout", headers=csrf(after, session_id))
     assert response.status_code == 303
     assert after.auth.sessions.load(session_id) is None
+
+
+async def test_a_new_login_ends_the_browsers_previous_session(login_app: LoginApp) -> None:
+    """Logging in again replaces the old session: its id no longer works, even replayed."""
+    browser = login_app.browser()
+    old = await login_app.logged_in(browser, persona="alice")
+    new = await login_app.logged_in(browser, persona="bob")
+    assert old != new
+    assert login_app.auth.sessions.load(old) is None
+    assert login_app.auth.sessions.load(new) is not None
