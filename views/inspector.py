@@ -52,13 +52,17 @@ try:
         st.caption(f"Issuer: `{issuer or '(no iss claim)'}`; http:// is allowed for localhost only.")
         if issuer and st.button("Fetch the issuer's keys"):
             metadata = discover(issuer)
-            st.session_state["inspector_keys"] = (issuer, metadata)
+            st.session_state["inspector_keys"] = (issuer, metadata, keys_from_url(str(metadata["jwks_uri"])))
+        # Fetched once per click, not on every rerun of this page.
         if (saved := st.session_state.get("inspector_keys")) and saved[0] == issuer:
-            metadata = saved[1]
-            keys = keys_from_url(str(metadata["jwks_uri"]))
+            _, metadata, keys = saved
     elif source.startswith("From a JWKS URL"):
         if url := st.text_input("JWKS URL", placeholder="https://…/jwks.json"):
-            keys = keys_from_url(url)
+            fetched = st.session_state.get("inspector_url_keys")
+            if fetched is None or fetched[0] != url:
+                fetched = (url, keys_from_url(url))
+                st.session_state["inspector_url_keys"] = fetched
+            keys = fetched[1]
     elif text := st.text_area(
         "Keys", height=120, placeholder='{"keys": [...]} or -----BEGIN PUBLIC KEY-----'
     ):
