@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2
 import pytest
-from login_harness import free_port, with_params
+from login_harness import with_params
+
+from tests.streamlit_process import streamlit_app
 
 ROOT = Path(__file__).resolve().parents[2]
 KEEP_OUT = {
@@ -46,49 +45,9 @@ def scratch_checkout(where: Path) -> Path:
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``streamlit run app.py`` on a free port, with no configuration: the dev provider only."""
     cwd = scratch_checkout(tmp_path_factory.mktemp("app"))
-    port = free_port()
-    log_path = cwd / "streamlit.log"
     env = {**os.environ, "HOME": str(cwd)}  # no ~/.streamlit/secrets.toml of the developer's
-    env = {k: v for k, v in env.items() if not k.startswith("AUTH_")}
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "app.py",
-        "--server.port",
-        str(port),
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-        "--server.fileWatcherType",
-        "none",
-    ]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://localhost:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"streamlit exited with {process.returncode}:\n{log_path.read_text()}")
-            try:
-                if httpx2.get(f"{url}/_stcore/health", timeout=1).status_code == 200:
-                    break
-            except httpx2.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not become healthy in 30 s:\n{log_path.read_text()}")
-            time.sleep(0.1)
+    with streamlit_app(cwd, cwd / "streamlit.log", env=env) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
     assert (cwd / ".local" / "cookie_secret").exists()  # generated in the app's own local dir
 
 

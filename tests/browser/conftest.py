@@ -11,19 +11,16 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx2
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
 import devidp
+from tests.streamlit_process import streamlit_app
 
 HERE = Path(__file__).parent
 
@@ -122,54 +119,15 @@ def idp() -> Iterator[devidp.RunningProvider]:
         yield running
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until_healthy(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        if process.poll() is not None:
-            pytest.fail(f"streamlit exited with {process.returncode}:\n{log.read_text()}", pytrace=False)
-        try:
-            if httpx2.get(f"{url}/_stcore/health", timeout=1).status_code == 200:
-                return
-        except httpx2.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            pytest.fail(f"streamlit was not healthy after {timeout:.0f} s:\n{log.read_text()}", pytrace=False)
-        time.sleep(0.1)
-
-
 @pytest.fixture(scope="module")
 def app_url(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``streamlit run app.py`` on a free port with no provider configured, for one test module."""
     scratch = tmp_path_factory.mktemp("streamlit")
     secrets = scratch / "secrets.toml"
     secrets.write_text("# empty: the embedded development provider is the only provider\n")
-    log = scratch / "streamlit.log"
-    port = free_port()
-    command = [
-        *(sys.executable, "-m", "streamlit", "run", "app.py"),
-        *("--server.port", str(port), "--server.headless", "true"),
-        *("--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"),
-        *("--secrets.files", str(secrets)),  # not the developer's .streamlit/secrets.toml
-    ]
-    env = {key: value for key, value in os.environ.items() if not key.startswith("AUTH_")}
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            command, cwd=pytestconfig.rootpath, env=env, stdout=output, stderr=subprocess.STDOUT
-        )
-    url = f"http://localhost:{port}"
-    try:
-        wait_until_healthy(url, process, log)
+    with streamlit_app(
+        pytestconfig.rootpath,
+        scratch / "streamlit.log",
+        args=("--secrets.files", str(secrets)),  # not the developer's .streamlit/secrets.toml
+    ) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
