@@ -86,7 +86,8 @@ class HttpSettings:
     timeout: float = 5.0
     metadata_ttl: int = 3600
     jwks_ttl: int = 3600
-    jwks_refetch_interval: float = 1.0  # at most one unknown-`kid` refetch a second per provider
+    # Unknown-`kid` refetches, at most one a second per provider; ordinary fetches don't count.
+    jwks_refetch_interval: float = 1.0
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -84,6 +84,7 @@ class ProviderClient:
         self._lock = asyncio.Lock()
         self._metadata: _Cached | None = None
         self._jwks: _Cached | None = None
+        self._kid_refetched_at: float | None = None
         self._apple_secret: _Cached | None = None
         confidential = settings.client_secret or settings.apple_key
         auth_method = settings.preset.token_auth_method if confidential else "none"
@@ -218,24 +219,38 @@ class ProviderClient:
                 raise DiscoveryError(f"{self.settings.label}: discovery document: {error}.") from error
 
     async def jwks(self, *, kid: str | None = None) -> KeySet:
-        """The provider's keys, re-fetched once if ``kid`` is unknown (at most every few seconds)."""
+        """The provider's keys, cached for ``jwks_ttl``; re-fetched at once for an unknown ``kid``.
+
+        An unknown ``kid`` is how a key rotation shows (OIDC Core §10.1.1; OpenID RP
+        certification ``rp-key-rotation-op-sign-key``), so it refetches whatever the cache's
+        age. Only those refetches are rate-limited, to one per ``jwks_refetch_interval``:
+        tokens with made-up ``kid``s must not turn every login into a JWKS fetch.
+        """
         cached = self._jwks
-        known = cached is not None and (kid is None or any(k.kid == kid for k in cached.value))  # type: ignore[attr-defined]
-        stale = not self._fresh(cached, self._http.jwks_ttl)
-        may_refetch = cached is None or self._clock() - cached.fetched_at >= self._http.jwks_refetch_interval
-        if stale or (not known and may_refetch):
-            metadata = await self.metadata()  # outside the lock: asyncio.Lock is not reentrant
-            async with self._lock:
-                if self._jwks is cached:
-                    data = await self._get_json(str(metadata["jwks_uri"]), "JWKS")
-                    try:
-                        keyset = KeySet.import_key_set(data)  # type: ignore[arg-type]
-                    except (JoseError, ValueError, TypeError, KeyError) as error:
-                        raise DiscoveryError(
-                            f"{self.settings.label}: the JWKS is malformed: {error}."
-                        ) from error
-                    self._jwks = _Cached(keyset, self._clock())
-        return self._jwks.value  # type: ignore[union-attr, return-value]
+        if self._fresh(cached, self._http.jwks_ttl) and self._knows(cached, kid):
+            return cached.value  # type: ignore[union-attr, return-value]
+        metadata = await self.metadata()  # outside the lock: asyncio.Lock is not reentrant
+        async with self._lock:
+            current = self._jwks
+            if current is not cached:
+                return current.value  # type: ignore[union-attr, return-value]  # fetched while we waited
+            if self._fresh(current, self._http.jwks_ttl):  # fresh, but the kid is unknown
+                now = self._clock()
+                last = self._kid_refetched_at
+                if last is not None and now - last < self._http.jwks_refetch_interval:
+                    return current.value  # type: ignore[union-attr, return-value]
+                self._kid_refetched_at = now
+            data = await self._get_json(str(metadata["jwks_uri"]), "JWKS")
+            try:
+                keyset = KeySet.import_key_set(data)  # type: ignore[arg-type]
+            except (JoseError, ValueError, TypeError, KeyError) as error:
+                raise DiscoveryError(f"{self.settings.label}: the JWKS is malformed: {error}.") from error
+            self._jwks = _Cached(keyset, self._clock())
+            return keyset
+
+    @staticmethod
+    def _knows(cached: _Cached | None, kid: str | None) -> bool:
+        return cached is not None and (kid is None or any(k.kid == kid for k in cached.value))  # type: ignore[attr-defined]
 
     @property
     def cache_times(self) -> dict[str, float | None]:

@@ -201,38 +201,65 @@ async def test_jwks_expires_after_its_ttl(build_app: BuildApp) -> None:
     assert len(app.requests_since(mark, "/jwks.json")) == 2
 
 
-async def test_key_rotation_refetches_the_jwks_once_and_the_login_succeeds(
+async def test_a_login_right_after_a_key_rotation_is_accepted(
     build_app: BuildApp, idp: DevAuthorizationServer
 ) -> None:
-    """After the provider rotates its key, the unknown kid makes one JWKS refetch and the login passes."""
-    app = build_app(idp, config=dev_config(http=HttpSettings(jwks_refetch_interval=0)))
+    """Login, rotate, log in again at once: the new kid refetches the JWKS once and the login passes,
+    however fresh the cache (OpenID RP certification rp-key-rotation-op-sign-key)."""
+    app = build_app(idp, config=dev_config(http=HttpSettings(jwks_refetch_interval=3600)))
     mark = app.mark()
     assert (await app.login(app.browser())).status_code == 302
     new_kid = await app.rotate_keys()
-    browser = app.browser()
-    response = await app.login(browser)
+    response = await app.login(app.browser())
     assert response.status_code == 302, response.headers["location"]
     assert len(app.requests_since(mark, "/jwks.json")) == 2
     session = app.auth.sessions.load(set_cookies(response)["auth_session"].split("=", 1)[1].split(";")[0])
     assert session is not None and session.report["header"]["kid"] == new_kid  # type: ignore[index]
 
 
-async def test_unknown_kid_refetches_are_rate_limited(
+async def test_logins_racing_after_a_rotation_share_one_refetch(
     build_app: BuildApp, idp: DevAuthorizationServer
 ) -> None:
-    """Within jwks_refetch_interval an unknown kid does not refetch: the login is refused on kid."""
-    app = build_app(idp, config=dev_config(http=HttpSettings(jwks_refetch_interval=3600)))
-    mark = app.mark()
+    """Three logins finishing together after a rotation all pass, on one JWKS refetch between them."""
+    app = build_app(idp, config=dev_config(http=HttpSettings(jwks_refetch_interval=3600)), latency=0.02)
     assert (await app.login(app.browser())).status_code == 302
     await app.rotate_keys()
-    response = await app.login(app.browser())
-    assert response.status_code == 303
-    record = app.auth.sessions.failure(query_of(response.headers["location"])["failure"])
-    assert record is not None and "is not in the provider's JWKS" in str(record["description"])
-    client = app.auth.client(app.auth.settings("dev"), "http://localhost")
+    browsers = [app.browser() for _ in range(3)]
+    callbacks = [await app.authorize(b, await app.start(b)) for b in browsers]
+    mark = app.mark()
+    responses = await asyncio.gather(*(b.get(url) for b, url in zip(browsers, callbacks, strict=True)))
+    assert [r.status_code for r in responses] == [302, 302, 302], [r.headers["location"] for r in responses]
+    assert len(app.requests_since(mark, "/jwks.json")) == 1
+
+
+async def test_made_up_kids_refetch_at_most_once_per_interval(
+    build_app: BuildApp, idp: DevAuthorizationServer
+) -> None:
+    """A burst of unknown kids refetches once; the next refetch waits for jwks_refetch_interval."""
+    app = build_app(idp)
+    now = [1_000_000.0]
+    client = ProviderClient(
+        app.auth.settings("dev"),
+        app.base_url,
+        HttpSettings(jwks_refetch_interval=1.0),
+        transport=app.transport,
+        clock=lambda: now[0],
+    )
+    mark = app.mark()
+    await client.jwks()
     for _ in range(5):
         await client.jwks(kid="an-attackers-made-up-kid")
-    assert len(app.requests_since(mark, "/jwks.json")) == 1
+    assert len(app.requests_since(mark, "/jwks.json")) == 2  # the first fetch, one refetch
+    now[0] += 0.5
+    await client.jwks(kid="another-made-up-kid")
+    assert len(app.requests_since(mark, "/jwks.json")) == 2
+    now[0] += 0.5
+    for _ in range(5):
+        await client.jwks(kid="yet-another-kid")
+    assert len(app.requests_since(mark, "/jwks.json")) == 3
+    await client.jwks()  # known keys, fresh cache: no fetch at all
+    assert len(app.requests_since(mark, "/jwks.json")) == 3
+    await client.aclose()
 
 
 async def test_one_pooled_client_per_provider(login_app: LoginApp) -> None:
