@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from authlib.oauth2.rfc6749 import OAuth2Request, ResourceProtector
-from authlib.oauth2.rfc6749.errors import UnauthorizedClientError
+from authlib.oauth2.rfc6749.errors import InvalidRequestError, UnauthorizedClientError
 from authlib.oauth2.rfc6750 import BearerTokenValidator
 from authlib.oauth2.rfc7009 import RevocationEndpoint as _RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _IntrospectionEndpoint
@@ -16,6 +16,7 @@ from authlib.oauth2.rfc8628 import DeviceAuthorizationEndpoint as _DeviceAuthori
 from authlib.oidc.core import UserInfo
 from authlib.oidc.core import UserInfoEndpoint as _UserInfoEndpoint
 from authlib.oidc.rpinitiated import EndSessionEndpoint as _EndSessionEndpoint
+from authlib.oidc.rpinitiated.end_session import EndSessionRequest
 
 from .config import DEVICE_CODE, Client
 from .models import DeviceCredential, Token
@@ -171,6 +172,19 @@ class UserInfoEndpoint(_UserInfoEndpoint):
 
 
 class EndSessionEndpoint(_EndSessionEndpoint):
+    def validate_request(self, request: OAuth2Request) -> EndSessionRequest:
+        validated = super().validate_request(request)
+        uri = request.payload.data.get("post_logout_redirect_uri")
+        client = cast("Client | None", validated.client)
+        if uri and client is not None and uri not in client.post_logout_redirect_uris:
+            # RP-Initiated Logout 1.0 §3 only forbids redirecting there; a certified provider
+            # also says so, instead of leaving the browser on a silent "signed out" page.
+            raise InvalidRequestError(
+                f"post_logout_redirect_uri not registered: {uri!r} is not among this client's "
+                "post_logout_redirect_uris (exact match)."
+            )
+        return validated
+
     def get_server_jwks(self) -> dict[str, object]:
         return cast("DevAuthorizationServer", self.server).keys.jwks()
 

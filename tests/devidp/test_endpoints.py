@@ -204,8 +204,9 @@ def test_confirmed_logout_without_hint_signs_out_but_does_not_redirect(idp, brow
     assert "You are signed out" in response.text
 
 
-def test_logout_to_an_unregistered_uri_does_not_redirect(idp, rp):
-    """Even with a valid hint, an unregistered post_logout_redirect_uri gets no redirect (§3)."""
+def test_logout_to_an_unregistered_uri_is_refused_with_the_reason(idp, rp):
+    """Even with a valid hint, an unregistered post_logout_redirect_uri gets no redirect (§3),
+    and the page says why, as a certified provider does."""
     login = sign_in(idp.url, rp("demo-web"))
     response = httpx2.get(
         f"{idp.url}/logout",
@@ -214,9 +215,9 @@ def test_logout_to_an_unregistered_uri_does_not_redirect(idp, rp):
             "post_logout_redirect_uri": "https://evil.example/",
         },
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "location" not in response.headers
-    assert "You are signed out" in response.text
+    assert "post_logout_redirect_uri not registered" in response.text
 
 
 def test_logout_refuses_a_hint_for_another_client(idp, rp):
