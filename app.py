@@ -15,7 +15,7 @@ import streamlit as st
 import devidp
 from auth import Authenticator, SessionManager, SQLiteStore, auth_routes, load_config
 from auth.errors import ConfigError
-from auth.streamlit import attach_loop, install, secrets_table
+from auth.streamlit import attach_loop, console_log, install, log_registrations, secrets_table
 from devidp.flavors import register_apple_client
 
 try:
@@ -39,6 +39,8 @@ authenticator = Authenticator(
     dev_transport=embedded.transport if embedded else None,
 )
 install(authenticator)
+console_log()  # refused and completed logins, and logouts, one line each on this console
+log_registrations(authenticator, port=int(st.get_option("server.port")))
 if embedded is not None and (apple := next((p for p in config.providers if p.is_dev and p.apple_key), None)):
     # The emulated Apple checks the ES256 client secrets against the public half of this key.
     register_apple_client(

@@ -11,6 +11,7 @@ The layout is Streamlit's own ``st.login`` layout in ``.streamlit/secrets.toml``
     client_secret = "..."
     server_metadata_url = "https://accounts.google.com/.well-known/openid-configuration"
     client_kwargs = { scope = "openid email profile" }
+    post_logout_redirect_uri = "..."  # optional: default, the callback URI /auth/callback/google
 
 Environment variables override: ``AUTH_COOKIE_SECRET``, ``AUTH_BASE_URL``,
 ``AUTH_<NAME>_CLIENT_ID``, ``AUTH_<NAME>_CLIENT_SECRET``.
@@ -62,6 +63,9 @@ class ProviderSettings:
     is_dev: bool = False
     preset: Preset = GENERIC_OIDC
     apple_key: AppleKey | None = None
+    # Where the provider sends the browser after RP-initiated logout; None: the callback URI,
+    # which is registered already (and is what Streamlit's own st.logout sends too).
+    post_logout_redirect_uri: str | None = None
 
     @property
     def label(self) -> str:
@@ -193,6 +197,14 @@ def _provider(name: str, table: Mapping[str, object], environ: Mapping[str, str]
         raise ConfigError(
             f'[auth.{name}] `client_kwargs` must be a table, like {{ scope = "openid email" }}.'
         )
+    post_logout = table.get("post_logout_redirect_uri")
+    if post_logout is not None and (
+        not isinstance(post_logout, str) or not post_logout.startswith(("http://", "https://"))
+    ):
+        raise ConfigError(
+            f"[auth.{name}] `post_logout_redirect_uri` must be an absolute http(s) URL "
+            f"registered at the provider (got {post_logout!r})."
+        )
     apple = _apple_key(name, table, environ) if preset.name == "apple" else None
     if not secret and apple is None and preset.kind == "oauth2":
         raise ConfigError(f"[auth.{name}] needs `client_secret`: {preset.label} has no public-client login.")
@@ -207,6 +219,7 @@ def _provider(name: str, table: Mapping[str, object], environ: Mapping[str, str]
         authorize_params={**preset.authorize_params, **extra},
         preset=preset,
         apple_key=apple,
+        post_logout_redirect_uri=post_logout,
     )
 
 

@@ -4,6 +4,7 @@
     ├── ConfigError                 the app's auth configuration is broken
     ├── UnknownProvider             no provider of that name is configured
     ├── StateError                  the callback is not the answer to a login we started
+    │   └── LogoutReturnError       ... nor to a logout we started (RP-Initiated Logout §3)
     ├── ProviderError               the provider answered with an OAuth error
     ├── ProviderUnreachable         the provider timed out or answered garbage
     ├── DiscoveryError              the discovery document cannot be trusted
@@ -20,6 +21,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from .trace import Trace
     from .validation import ValidationReport
 
 
@@ -31,6 +33,9 @@ class LoginError(Exception):
     def __init__(self, description: str) -> None:
         super().__init__(description)
         self.description = description
+        # Set by the login flow for the failure page: the login's trace so far, and where it was going.
+        self.trace: Trace | None = None
+        self.next_path = "/"
 
     def as_dict(self) -> dict[str, str]:
         return {"error": self.error, "description": self.description}
@@ -46,6 +51,10 @@ class UnknownProvider(LoginError):
 
 class StateError(LoginError):
     error = "state_mismatch"
+
+
+class LogoutReturnError(StateError):
+    """A return from the provider's logout whose ``state`` is not one this app sent."""
 
 
 class ProviderError(LoginError):

@@ -12,7 +12,7 @@ import hmac
 import secrets
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import httpx2
 from authlib.common.urls import add_params_to_uri
@@ -23,6 +23,7 @@ from .errors import (
     ConfigError,
     IssuerMismatch,
     LoginError,
+    LogoutReturnError,
     NotLoggedIn,
     ProviderError,
     StateError,
@@ -31,7 +32,8 @@ from .errors import (
 )
 from .profile import apple_first_login, normalize
 from .provider import ProviderClient, current_trace
-from .sessions import PendingLogin, Session, SessionManager, Tokens
+from .registration import Registration
+from .sessions import PendingLogin, PendingLogout, Session, SessionManager, Tokens
 from .trace import Trace, fingerprint, masked_params, masked_url
 from .validation import (
     ValidationReport,
@@ -41,8 +43,18 @@ from .validation import (
     validate_id_token,
 )
 
-AFTER_LOGOUT = "/login?logged_out=1"
 RegisterDevClient = Callable[[str, str], None]  # (redirect_uri, post_logout_redirect_uri)
+
+
+@dataclass(frozen=True)
+class LoggedOut:
+    """What a logout did: which login it ended, and where the browser goes next."""
+
+    provider: str | None = None
+    subject: str | None = None  # a fingerprint of `sub`, for the log
+    revoked: int = 0
+    end_session_url: str | None = None  # the provider's RP-initiated logout, when it has one
+    state: str | None = None  # sent there, to be checked when the browser comes back
 
 
 def safe_next(path: str | None) -> str:
@@ -88,9 +100,11 @@ class Authenticator:
     def redirect_uri(self, name: str, origin: str) -> str:
         return f"{self.base_url(origin)}/auth/callback/{name}"
 
-    def post_logout_uri(self, origin: str) -> str:
-        """Where the provider sends the browser after RP-initiated logout (register it there)."""
-        return f"{self.base_url(origin)}{AFTER_LOGOUT}"
+    def post_logout_uri(self, name: str, origin: str) -> str:
+        """Where the provider sends the browser after RP-initiated logout: the login callback
+        unless configured otherwise, so nothing new needs registering where a provider accepts
+        a registered redirect URI there (Microsoft, Keycloak's default); others need it listed too."""
+        return self.settings(name).post_logout_redirect_uri or self.redirect_uri(name, origin)
 
     def client(self, settings: ProviderSettings, app_base: str) -> ProviderClient:
         """The pooled client for one provider, reached through the app at ``app_base``
@@ -100,6 +114,12 @@ class Authenticator:
             transport = self._dev_transport if settings.is_dev and self._dev_transport else self._transport
             self._clients[key] = ProviderClient(settings, app_base, self.config.http, transport=transport)
         return self._clients[key]
+
+    def registration(self, name: str, origin: str) -> Registration:
+        """The exact URIs to register at provider ``name`` for this app served at ``origin``."""
+        return Registration.of(
+            self.settings(name), self.redirect_uri(name, origin), self.post_logout_uri(name, origin)
+        )
 
     async def aclose(self) -> None:
         for client in self._clients.values():
@@ -116,7 +136,7 @@ class Authenticator:
             )
         redirect_uri = self.redirect_uri(name, origin)
         if settings.is_dev and self._register_dev_client is not None:
-            self._register_dev_client(redirect_uri, self.post_logout_uri(origin))
+            self._register_dev_client(redirect_uri, self.post_logout_uri(name, origin))
         client = self.client(settings, self.base_url(origin))
         trace = Trace()
         token = current_trace.set(trace)
@@ -185,8 +205,7 @@ class Authenticator:
         try:
             session = await self._finish(name, params, pending, binding_cookie, trace)
         except LoginError as error:
-            error.trace = trace  # type: ignore[attr-defined]
-            error.next_path = pending.next_path  # type: ignore[attr-defined]
+            error.trace, error.next_path = trace, pending.next_path
             raise
         finally:
             current_trace.reset(token)
@@ -286,6 +305,7 @@ class Authenticator:
             requested_scope=settings.scope,
             app_base=client.app_base,
         )
+        self.sessions.mark_provider_working(name)  # its set-up help is no longer needed
         return session
 
     async def _validate(
@@ -352,19 +372,22 @@ class Authenticator:
             self.sessions.save(updated)
             return updated
 
-    async def logout(self, session_id: str, *, origin: str) -> str | None:
-        """End the session here, revoke its tokens, and return the provider's logout URL if any."""
+    async def logout(self, session_id: str, *, origin: str) -> LoggedOut:
+        """End the session here, revoke its tokens, and say where the provider's logout is, if any."""
         session = self.sessions.load(session_id)
         self.sessions.delete(session_id)
         self._refresh_locks.pop(session_id, None)
         if session is None:
-            return None
+            return LoggedOut()
+        subject = session.claims.get("sub") or session.profile.get("sub")
+        done = LoggedOut(provider=session.provider, subject=fingerprint(str(subject)) if subject else None)
         try:  # the provider may have left the config since this login: the session is gone anyway
             settings = self.settings(session.provider)
             client = self.client(settings, session.app_base)
             metadata = await client.metadata()
         except LoginError:
-            return None
+            return done
+        revoked = 0
         if revocation := metadata.get("revocation_endpoint"):
             # RFC 7009 §2.1: revoking the refresh token first takes its access tokens with it.
             for value, hint in (
@@ -378,14 +401,55 @@ class Authenticator:
                             "revocation",
                             client.client.revoke_token(str(revocation), token=value, token_type_hint=hint),
                         )
+                        revoked += 1
         end_session = metadata.get("end_session_endpoint")
         if not end_session or not session.tokens.id_token:
-            return None
-        return add_params_to_uri(
+            return replace(done, revoked=revoked)
+        state = secrets.token_urlsafe(32)
+        back = self.post_logout_uri(session.provider, origin)
+        self.sessions.save_pending_logout(
+            PendingLogout(
+                provider=session.provider,
+                state=state,
+                post_logout_redirect_uri=back,
+                created_at=int(time.time()),
+            )
+        )
+        # OIDC RP-Initiated Logout 1.0 §2: id_token_hint names the login; `state` comes back (§3).
+        url = add_params_to_uri(
             str(end_session),
             {
                 "id_token_hint": session.tokens.id_token,
-                "post_logout_redirect_uri": self.post_logout_uri(origin),
+                "post_logout_redirect_uri": back,
                 "client_id": settings.client_id,
+                "state": state,
             },
+        )
+        return replace(done, revoked=revoked, end_session_url=url, state=state)
+
+    def unfinished_logout(self, state: str | None, origin: str) -> Registration | None:
+        """A logout sent to its provider that never came back (``state`` from the browser's
+        cookie): most likely the provider refused the post-logout URI. What to register."""
+        pending = self.sessions.pending_logout(state)
+        if pending is None or self.config.provider(pending.provider) is None:
+            return None
+        registration = self.registration(pending.provider, origin)
+        return replace(registration, post_logout_redirect_uri=pending.post_logout_redirect_uri)
+
+    def finish_logout(self, name: str, params: Mapping[str, str]) -> PendingLogout:
+        """The browser is back from the provider's logout: match its ``state`` (single use).
+
+        Raises ``LogoutReturnError`` when the return is not the answer to a logout started here.
+        """
+        state = params.get("state")
+        pending = self.sessions.pending_logout(state, take=True)
+        if pending is not None and pending.provider == name:
+            return pending
+        settings = self.settings(name)
+        if state and self.sessions.take_pending(state) is not None:
+            raise ProviderError(f"{settings.label} sent the browser back without a `code`.")
+        raise LogoutReturnError(
+            f"The browser came back from {settings.label} with neither a `code` nor the `state` of a "
+            "logout this app started (OpenID Connect RP-Initiated Logout 1.0 §3), so this return "
+            "proves nothing. Any session of this app ended when you pressed Log out."
         )

@@ -25,13 +25,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from .errors import LoginError, NotLoggedIn, TokenValidationError
+from .errors import LoginError, NotLoggedIn, ProviderError, TokenValidationError
 from .flow import Authenticator, safe_next
+from .registration import is_redirect_uri_mismatch
+from .trace import Trace, fingerprint
 
 log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "auth_session"
 BINDING_COOKIE = "auth_login"
+LOGOUT_COOKIE = "auth_logout"  # the `state` of a logout gone to the provider and not back yet
 LOGIN_PAGE = "/login"
 
 
@@ -87,11 +90,48 @@ class _Routes:
             cookie_name(base, self._secure(request)), path="/", secure=self._secure(request)
         )
 
-    def _to_login_page(self, request: Request, error: LoginError, provider: str, next_path: str) -> Response:
-        record: dict[str, object] = {"provider": provider, "next": next_path, **error.as_dict()}
+    def _to_login_page(
+        self,
+        request: Request,
+        error: LoginError,
+        provider: str,
+        next_path: str,
+        *,
+        kind: str = "login",
+        unexpected: bool = False,
+        trace: Trace | None = None,
+    ) -> Response:
+        """Record a refusal, log one line an operator can act on, and send the browser to
+        the login page, which explains it. No token or secret goes into the log."""
+        request_id = secrets.token_hex(6)
+        check = error.error
+        if isinstance(error, TokenValidationError) and (failed := error.report.first_failure):
+            check = f"{check}/{failed.name}"
+        if unexpected:
+            log.exception("%s with %s failed unexpectedly: request_id=%s", kind, provider, request_id)
+        else:
+            log.warning(
+                "%s refused: provider=%s check=%s request_id=%s: %s",
+                kind,
+                provider,
+                check,
+                request_id,
+                error.description,
+            )
+        record: dict[str, object] = {
+            "provider": provider,
+            "next": next_path,
+            "kind": kind,
+            "request_id": request_id,
+            "check": check,
+            **error.as_dict(),
+        }
         if isinstance(error, TokenValidationError):
             record["report"] = error.report.as_dict()
-        if trace := getattr(error, "trace", None):
+        code = error.code if isinstance(error, ProviderError) else ""
+        if self.auth.config.provider(provider) and is_redirect_uri_mismatch(code, error.description):
+            record["registration"] = self.auth.registration(provider, self._origin(request)).as_dict()
+        if trace is not None:
             record["trace"] = trace.as_dict()
         failure_id = self.auth.sessions.save_failure(record)
         query = urlencode({"failure": failure_id, "next": next_path})
@@ -133,25 +173,41 @@ class _Routes:
         params = dict(request.query_params)
         if request.method == "POST":  # response_mode=form_post (OAuth 2.0 Form Post Response Mode §2)
             params |= {k: str(v) for k, v in (await request.form()).items()}
+        if "code" not in params and "error" not in params:
+            # Neither a success nor an error response (RFC 6749 §4.1.2): the browser is back
+            # from the provider's logout, at the URI this app sent as post_logout_redirect_uri.
+            return self._logout_return(request, provider, params)
         binding = request.cookies.get(cookie_name(BINDING_COOKIE, self._secure(request)))
         try:
             session, next_path = await self.auth.finish_login(provider, params, binding_cookie=binding)
         except LoginError as error:
-            log.info("login with %s refused: %s", provider, error.description)
-            response = self._to_login_page(request, error, provider, getattr(error, "next_path", "/"))
+            response = self._to_login_page(request, error, provider, error.next_path, trace=error.trace)
         except Exception:  # a bug must still not leave a half-made session or a 500
-            log.exception("login with %s failed unexpectedly", provider)
             error = LoginError("The login failed unexpectedly; the server log has the details.")
-            response = self._to_login_page(request, error, provider, "/")
+            response = self._to_login_page(request, error, provider, "/", unexpected=True)
         else:
             if previous := session_id_from(dict(request.cookies)):
                 # A new login replaces this browser's old session: end it server-side too.
                 self.auth.sessions.delete(previous)
+            subject = session.claims.get("sub") or session.profile.get("sub")
+            log.info("login: provider=%s sub=%s", provider, fingerprint(str(subject)) if subject else "-")
             target = f"{self.auth.base_url(self._origin(request))}{next_path}"
             response = RedirectResponse(target, 302)
             self._set(
                 response, request, SESSION_COOKIE, session.id, self.auth.config.session.absolute_timeout
             )
+            self._clear(response, request, LOGOUT_COOKIE)
+        return response
+
+    def _logout_return(self, request: Request, provider: str, params: dict[str, str]) -> Response:
+        try:
+            self.auth.finish_logout(provider, params)
+        except LoginError as error:
+            return self._to_login_page(request, error, provider, "/", kind="logout")
+        log.info("logout: provider=%s confirmed by the provider (state matched)", provider)
+        query = urlencode({"logged_out": 1, "at": provider})
+        response = RedirectResponse(f"{self.auth.base_url(self._origin(request))}{LOGIN_PAGE}?{query}", 303)
+        self._clear(response, request, LOGOUT_COOKIE)
         return response
 
     async def me(self, request: Request) -> Response:
@@ -201,7 +257,15 @@ class _Routes:
 
     async def logout(self, request: Request) -> Response:
         async def act(session_id: str, form: dict[str, str]) -> Response:
-            end_session = await self.auth.logout(session_id, origin=self._origin(request))
+            done = await self.auth.logout(session_id, origin=self._origin(request))
+            log.info(
+                "logout: provider=%s sub=%s revoked=%d provider_logout=%s",
+                done.provider or "-",
+                done.subject or "-",
+                done.revoked,
+                "yes" if done.end_session_url else "no",
+            )
+            end_session = done.end_session_url
             if "application/json" in request.headers.get("accept", ""):
                 response: Response = JSONResponse({"logged_out": True, "end_session_url": end_session})
             else:
@@ -210,6 +274,9 @@ class _Routes:
                 )
                 response = RedirectResponse(target, 303)
             self._clear(response, request, SESSION_COOKIE)
+            if done.state:
+                # Until the provider sends the browser back, the login page can say why it didn't.
+                self._set(response, request, LOGOUT_COOKIE, done.state, self.auth.config.session.state_ttl)
             return response
 
         return await self._post(request, act)

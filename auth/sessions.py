@@ -26,6 +26,7 @@ from .config import SessionSettings
 from .store import KeyValueStore
 
 TOUCH_EVERY = 60  # seconds: idle expiry is kept fresh without a write on every rerun
+PROVIDER_OK_TTL = 365 * 24 * 3600  # a provider that logged someone in once is set up
 
 
 def _derive(secret: str, purpose: bytes) -> bytes:
@@ -116,8 +117,19 @@ class PendingLogin:
     trace: Mapping[str, object] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, kw_only=True)
+class PendingLogout:
+    """An RP-initiated logout on its way through the provider: its ``state`` comes back
+    with the browser (OIDC RP-Initiated Logout 1.0 §3)."""
+
+    provider: str
+    state: str
+    post_logout_redirect_uri: str
+    created_at: int
+
+
 class SessionManager:
-    """Encrypts and stores sessions, pending logins and failed-login records."""
+    """Encrypts and stores sessions, pending logins and logouts, and failed-login records."""
 
     def __init__(self, store: KeyValueStore, cookie_secret: str, settings: SessionSettings) -> None:
         self.store = store
@@ -165,6 +177,28 @@ class SessionManager:
         if time.time() - pending.created_at > self.settings.state_ttl:
             return None
         return pending
+
+    # --- pending logouts ---------------------------------------------------------------
+    def save_pending_logout(self, pending: PendingLogout) -> None:
+        key = self._key("logout", pending.state)
+        self.store.put(key, self._seal(key, asdict(pending)), self.settings.state_ttl)
+
+    def pending_logout(self, state: str | None, *, take: bool = False) -> PendingLogout | None:
+        """The logout that sent ``state`` to the provider; ``take`` removes it (single use)."""
+        if not state:
+            return None
+        key = self._key("logout", state)
+        data = self._open(key, self.store.pop(key) if take else self.store.get(key))
+        return PendingLogout(**data) if data is not None else None  # type: ignore[arg-type]
+
+    # --- providers that have completed a login (no set-up help needed) -------------------
+    def mark_provider_working(self, provider: str) -> None:
+        key = self._key("provider-ok", provider)
+        self.store.put(key, self._seal(key, {"provider": provider}), PROVIDER_OK_TTL)
+
+    def provider_working(self, provider: str) -> bool:
+        key = self._key("provider-ok", provider)
+        return self._open(key, self.store.get(key)) is not None
 
     # --- sessions -------------------------------------------------------------------
     def create(self, **fields: object) -> Session:

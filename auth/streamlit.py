@@ -7,6 +7,7 @@ on every rerun, so it is one cookie read, one keyed store read and one decrypt.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Coroutine, Mapping
 from html import escape
 from typing import TypeVar
@@ -16,7 +17,8 @@ import streamlit as st
 
 from .config import EMULATED_PREFIX, ProviderSettings
 from .flow import Authenticator, safe_next
-from .routes import csrf_token, session_id_from
+from .registration import Registration
+from .routes import LOGOUT_COOKIE, cookie_name, csrf_token, session_id_from
 from .sessions import Session
 
 _authenticator: Authenticator | None = None
@@ -28,6 +30,24 @@ def install(authenticator: Authenticator) -> None:
     """Make ``authenticator`` the one the helpers use (``app.py`` calls this once)."""
     global _authenticator
     _authenticator = authenticator
+
+
+def console_log() -> logging.Logger:
+    """The ``auth`` logger, printed on the console of ``streamlit run`` in Streamlit's own format
+    and at its ``logger.level`` (INFO by default): a library logger without a handler would
+    show nothing below WARNING there, so refused and completed logins would leave no trace."""
+    from streamlit.logger import get_logger
+
+    return get_logger("auth")
+
+
+def log_registrations(authenticator: Authenticator, port: int) -> None:
+    """At start-up, for each real provider: the exact URIs to register there."""
+    origin = authenticator.config.base_url or f"http://localhost:{port}"
+    log = logging.getLogger("auth")
+    for provider in authenticator.config.providers:
+        if not provider.is_dev:
+            log.info("set-up: %s", authenticator.registration(provider.name, origin).log_line())
 
 
 def attach_loop(loop: asyncio.AbstractEventLoop) -> None:
@@ -151,6 +171,28 @@ def logout_button(session: Session) -> None:
 
 def refresh_button(session: Session, next_path: str = "/") -> None:
     _post_button(session, "refresh", "Refresh tokens", next_path=safe_next(next_path))
+
+
+def providers_to_set_up() -> list[Registration]:
+    """Real providers that have never completed a login here, with what to register at each."""
+    auth = authenticator()
+    return [
+        auth.registration(p.name, origin())
+        for p in auth.config.providers
+        if not p.is_dev and not auth.sessions.provider_working(p.name)
+    ]
+
+
+def unfinished_logout() -> Registration | None:
+    """A logout of this browser that went to its provider and never came back."""
+    cookies = st.context.cookies
+    state = cookies.get(cookie_name(LOGOUT_COOKIE, True)) or cookies.get(LOGOUT_COOKIE)
+    return authenticator().unfinished_logout(state, origin()) if state else None
+
+
+def provider_label(name: str) -> str:
+    found = authenticator().config.provider(name)
+    return found.label if found else name
 
 
 def login_failure() -> dict[str, object] | None:

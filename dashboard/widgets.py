@@ -126,9 +126,49 @@ def timeline_chart(claims: Mapping[str, object], *, now: int | None = None) -> N
     st.altair_chart(alt.layer(*layers).properties(height=160), width="stretch")
 
 
+def registration_box(registration: Mapping[str, object]) -> None:
+    """The exact URIs to register at one provider, ready to copy."""
+    where = registration.get("register_at")
+    st.markdown(
+        f"Register at **{escape_markdown(str(registration['label']))}**"
+        + (f" ({where})" if where else "")
+        + f", for client id `{str(registration['client_id']).replace('`', '')}`, exactly this redirect URI:"
+    )
+    st.code(str(registration["redirect_uri"]), language=None)
+    if logout := registration.get("post_logout_redirect_uri"):
+        st.markdown(
+            "and, where the provider keeps a separate list for RP-initiated logout (Okta, Auth0, "
+            "Keycloak, any certified provider), this post-logout redirect URI:"
+        )
+        st.code(str(logout), language=None)
+
+
 def login_failure_box(failure: Mapping[str, object]) -> None:
     """What a refused login tells a developer: the message, the failed check, the report."""
-    st.error(f"**The login was refused.** {failure.get('description')}")
+    what = (
+        "The return from the provider's logout was not recognised."
+        if failure.get("kind") == "logout"
+        else ("The login was refused.")
+    )
+    st.error(f"**{what}** {failure.get('description')}")
+    if request_id := failure.get("request_id"):
+        st.caption(
+            f"Request id `{request_id}`: the server log has the same line (check `{failure.get('check')}`)."
+        )
+    if registration := failure.get("registration"):
+        st.warning(
+            "This looks like a **redirect URI mismatch**: the provider does not accept the redirect URI "
+            "this app sent. Providers compare it exactly (scheme, host, port, path)."
+        )
+        registration_box(registration)  # type: ignore[arg-type]
     if report := failure.get("report"):
         with st.expander("Validation report of the refused ID token", expanded=True):
             report_table(report)  # type: ignore[arg-type]
+
+
+def escape_markdown(text: str) -> str:
+    """Text from a provider shown as itself, never as Markdown (links, images, code spans)."""
+    return "".join(f"\\{c}" if c in MARKDOWN_SPECIALS else c for c in text)
+
+
+MARKDOWN_SPECIALS = frozenset("\\`*_{}[]()<>#+-.!|~$:")

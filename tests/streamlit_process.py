@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -12,6 +13,29 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx2
+
+ROOT = Path(__file__).resolve().parents[1]
+KEEP_OUT = {
+    ".git",
+    ".venv",
+    ".local",
+    ".streamlit",
+    "tests",
+    "test-artifacts",
+    ".pytest_cache",
+    ".ruff_cache",
+}
+
+
+def scratch_checkout(where: Path) -> Path:
+    """A directory that looks like the repo (code linked in) without its local state or secrets,
+    so a test's `.local/` (cookie secret, session store) is its own."""
+    for entry in ROOT.iterdir():
+        if entry.name not in KEEP_OUT:
+            (where / entry.name).symlink_to(entry)
+    (where / ".streamlit").mkdir()
+    shutil.copy(ROOT / ".streamlit" / "config.toml", where / ".streamlit" / "config.toml")
+    return where
 
 
 def free_port() -> int:

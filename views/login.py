@@ -1,9 +1,18 @@
-"""Log in: one button per configured provider, and why the last login failed."""
+"""Log in: one button per configured provider, why the last login (or logout) failed, and
+the set-up a real provider needs before its first login."""
 
 import streamlit as st
 
-from auth.streamlit import authenticator, current_session, login_buttons, login_failure
-from dashboard.widgets import login_failure_box
+from auth.streamlit import (
+    authenticator,
+    current_session,
+    login_buttons,
+    login_failure,
+    provider_label,
+    providers_to_set_up,
+    unfinished_logout,
+)
+from dashboard.widgets import login_failure_box, registration_box
 
 st.title("Log in")
 next_path = st.query_params.get("next") or st.session_state.get("login_next", "/")
@@ -12,7 +21,19 @@ if failure:
     login_failure_box(failure)
     next_path = str(failure.get("next") or next_path)
 if st.query_params.get("logged_out"):
-    st.success("You are logged out: the session is gone from this server and its tokens are revoked.")
+    at = st.query_params.get("at")
+    st.success(
+        "You are logged out: the session is gone from this server and its tokens are revoked."
+        + (f" {provider_label(at)} signed you out too, and sent you back here." if at else "")
+    )
+elif stranded := unfinished_logout():
+    st.warning(
+        f"You are logged out of this app, but your logout at **{stranded.label}** did not come back "
+        "here. If the provider showed an error such as *post_logout_redirect_uri not registered*, it "
+        "does not accept the URI this app sent: register it there exactly, or set "
+        f"`post_logout_redirect_uri` in `[auth.{stranded.provider}]` to one it has."
+    )
+    registration_box(stranded.as_dict())
 
 if current_session() is not None:
     st.info("You are already logged in.")
@@ -20,6 +41,14 @@ if current_session() is not None:
 
 st.write("Choose a provider. You will come straight back here, logged in.")
 login_buttons(next_path=next_path)
+for registration in providers_to_set_up():
+    with st.expander(f"Set-up: {registration.label} has not completed a login here yet", expanded=True):
+        st.caption(
+            "A provider only sends the browser back to a redirect URI registered with it. "
+            "`docs/providers.md` walks through each provider's console. This panel goes away "
+            "after the first login that works."
+        )
+        registration_box(registration.as_dict())
 if authenticator().config.dev_provider_enabled:
     st.caption(
         "The **development provider** runs inside this app at `/idp`. It logs anyone in as a demo "

@@ -4,6 +4,7 @@ import streamlit as st
 
 from auth import LoginError
 from auth.streamlit import authenticator, origin, require_login, run
+from dashboard.widgets import registration_box
 
 require_login()
 auth = authenticator()
@@ -16,8 +17,6 @@ for provider in auth.config.providers:
     client = auth.client(provider, auth.base_url(here))
     if provider.is_dev:
         st.caption("Runs inside this app; its client is registered automatically, for this origin.")
-    elif provider.preset.register_at:
-        st.markdown(f"Register the app at <{provider.preset.register_at}>.")
     if provider.preset.notes:
         st.caption(provider.preset.notes)
     if provider.is_oidc:
@@ -25,9 +24,8 @@ for provider in auth.config.providers:
     else:
         authorize = client.url(provider.preset.authorize_url)
         st.markdown(f"**OAuth 2.0 only** (no ID token): authorize at `{authorize}`")
-    st.markdown("**Redirect URI to register at the provider** (exactly this):")
-    st.code(auth.redirect_uri(provider.name, here), language=None)
-    st.markdown(f"**Client id:** `{provider.client_id}` · **Scopes:** `{provider.scope or '(none)'}`")
+    registration_box(auth.registration(provider.name, here).as_dict())
+    st.markdown(f"**Scopes:** `{provider.scope or '(none)'}`")
     try:
         metadata = run(client.metadata())
     except LoginError as error:

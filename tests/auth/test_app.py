@@ -8,43 +8,27 @@ own, and the developer's checkout is left alone.
 from __future__ import annotations
 
 import os
-import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx2
 import pytest
 from login_harness import with_params
 
-from tests.streamlit_process import streamlit_app
-
-ROOT = Path(__file__).resolve().parents[2]
-KEEP_OUT = {
-    ".git",
-    ".venv",
-    ".local",
-    ".streamlit",
-    "tests",
-    "test-artifacts",
-    ".pytest_cache",
-    ".ruff_cache",
-}
-
-
-def scratch_checkout(where: Path) -> Path:
-    """A directory that looks like the repo (code linked in) without its local state or secrets."""
-    for entry in ROOT.iterdir():
-        if entry.name not in KEEP_OUT:
-            (where / entry.name).symlink_to(entry)
-    (where / ".streamlit").mkdir()
-    shutil.copy(ROOT / ".streamlit" / "config.toml", where / ".streamlit" / "config.toml")
-    return where
+from tests.streamlit_process import scratch_checkout, streamlit_app
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def app_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return scratch_checkout(tmp_path_factory.mktemp("app"))
+
+
+@pytest.fixture(scope="module")
+def app_url(app_dir: Path) -> Iterator[str]:
     """``streamlit run app.py`` on a free port, with no configuration: the dev provider only."""
-    cwd = scratch_checkout(tmp_path_factory.mktemp("app"))
+    cwd = app_dir
     env = {**os.environ, "HOME": str(cwd)}  # no ~/.streamlit/secrets.toml of the developer's
     with streamlit_app(cwd, cwd / "streamlit.log", env=env) as url:
         yield url
@@ -102,3 +86,21 @@ def test_a_person_logs_in_as_a_dev_persona_and_me_shows_them(app_url: str, brows
     assert me.status_code == 200
     assert me.json()["profile"]["username"] == "jiwoo"
     assert browser.get("/home").status_code == 200  # the page itself is Streamlit's
+
+
+def test_a_refused_login_is_one_line_on_the_console(app_dir: Path, browser: httpx2.Client) -> None:
+    """With Streamlit's default logging, a forged callback prints one line naming the check and the
+    request id that the failure page shows (a library logger alone would print nothing at INFO)."""
+    response = browser.get("/auth/callback/dev", params={"code": "stolen-code", "state": "forged-state"})
+    assert response.status_code == 303
+    failure = dict(parse_qsl(urlsplit(response.headers["location"]).query))["failure"]
+    assert failure
+    deadline = time.monotonic() + 5
+    while (
+        "login refused" not in (log := (app_dir / "streamlit.log").read_text())
+        and time.monotonic() < deadline
+    ):
+        time.sleep(0.05)
+    [line] = [entry for entry in log.splitlines() if "login refused" in entry]
+    assert "provider=dev check=state_mismatch request_id=" in line
+    assert "stolen-code" not in log and "forged-state" not in log

@@ -119,7 +119,10 @@ def test_logout_over_loopback(served: Served, browser: httpx2.Client) -> None:
     assert query_of(end_session)["id_token_hint"] == session.tokens.id_token
     back = browser.get(end_session)
     assert back.status_code in (302, 303)
-    assert back.headers["location"] == served.auth.post_logout_uri(served.url)
+    state = query_of(end_session)["state"]
+    assert back.headers["location"] == f"{served.auth.post_logout_uri('dev', served.url)}?state={state}"
+    home = browser.get(back.headers["location"])
+    assert home.status_code == 303 and "/login?logged_out=1" in home.headers["location"]
     introspection = httpx2.post(
         f"{served.url}/idp/introspect", data={"token": session.tokens.access_token}, auth=INTROSPECTOR
     )

@@ -15,6 +15,7 @@ from login_harness import (
     query_of,
     second_provider,
     set_cookies,
+    with_params,
 )
 
 from auth import MemoryStore, csrf_token
@@ -186,11 +187,13 @@ async def test_logout_offers_rp_initiated_logout_with_id_token_hint(login_app: L
     assert url.startswith("http://localhost/idp/logout?")
     params = query_of(url)
     assert params["id_token_hint"] == session.tokens.id_token
-    assert params["post_logout_redirect_uri"] == login_app.auth.post_logout_uri("http://localhost")
+    assert params["post_logout_redirect_uri"] == login_app.auth.post_logout_uri("dev", "http://localhost")
     assert params["client_id"] == "streamlit-app"
     at_provider = await browser.get(url)
     assert at_provider.status_code in (302, 303)
-    assert at_provider.headers["location"] == params["post_logout_redirect_uri"]
+    assert at_provider.headers["location"] == with_params(
+        params["post_logout_redirect_uri"], state=params["state"]
+    )
 
 
 async def test_form_logout_redirects_to_the_providers_logout(login_app: LoginApp) -> None:
