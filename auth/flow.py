@@ -11,6 +11,7 @@ import contextlib
 import hmac
 import secrets
 import time
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
@@ -57,9 +58,13 @@ class LoggedOut:
     state: str | None = None  # sent there, to be checked when the browser comes back
 
 
+MAX_NEXT = 2048  # longer is no page of this app, and would bloat what is stored per login
+MAX_DEV_ORIGINS = 8  # addresses the embedded provider registers callbacks for, without base_url
+
+
 def safe_next(path: str | None) -> str:
     """Same-origin paths only: anything else would make the login an open redirect."""
-    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
+    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path or len(path) > MAX_NEXT:
         return "/"
     return path
 
@@ -85,7 +90,9 @@ class Authenticator:
         self._dev_transport = dev_transport
         self._register_dev_client = register_dev_client
         self._clients: dict[tuple[str, str], ProviderClient] = {}
-        self._refresh_locks: dict[str, asyncio.Lock] = {}
+        # A lock lives while a refresh holds it: one per session would grow with every login.
+        self._refresh_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._dev_origins: set[str] = set()
 
     # --- providers -------------------------------------------------------------------
     def settings(self, name: str) -> ProviderSettings:
@@ -135,8 +142,8 @@ class Authenticator:
                 "The development provider only works on localhost: it logs anyone in without a password."
             )
         redirect_uri = self.redirect_uri(name, origin)
-        if settings.is_dev and self._register_dev_client is not None:
-            self._register_dev_client(redirect_uri, self.post_logout_uri(name, origin))
+        if settings.is_dev:
+            self._dev_origin(self.base_url(origin), redirect_uri, self.post_logout_uri(name, origin))
         client = self.client(settings, self.base_url(origin))
         trace = Trace()
         token = current_trace.set(trace)
@@ -178,6 +185,19 @@ class Authenticator:
             )
         )
         return url
+
+    def _dev_origin(self, app_base: str, redirect_uri: str, post_logout_uri: str) -> None:
+        """Register this origin's callback with the embedded provider, for a few origins only:
+        each distinct Host would otherwise add a URI and a client, forever."""
+        if app_base not in self._dev_origins:
+            if len(self._dev_origins) >= MAX_DEV_ORIGINS:
+                raise ConfigError(
+                    f"The development provider was reached at {MAX_DEV_ORIGINS} different addresses "
+                    "already; open the app at one of them, or set [auth] base_url to the one you use."
+                )
+            self._dev_origins.add(app_base)
+        if self._register_dev_client is not None:
+            self._register_dev_client(redirect_uri, post_logout_uri)
 
     async def finish_login(
         self, name: str, params: Mapping[str, str], *, binding_cookie: str | None
@@ -340,7 +360,9 @@ class Authenticator:
     # --- refresh and logout -----------------------------------------------------------
     async def refresh(self, session_id: str) -> Session:
         """Refresh the session's tokens. Concurrent calls for one session refresh once."""
-        lock = self._refresh_locks.setdefault(session_id, asyncio.Lock())
+        lock = self._refresh_locks.get(session_id)
+        if lock is None:
+            lock = self._refresh_locks[session_id] = asyncio.Lock()
         seen = self.sessions.load(session_id)
         async with lock:
             session = self.sessions.load(session_id)

@@ -19,7 +19,7 @@ import hmac
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -36,6 +36,13 @@ SESSION_COOKIE = "auth_session"
 BINDING_COOKIE = "auth_login"
 LOGOUT_COOKIE = "auth_logout"  # the `state` of a logout gone to the provider and not back yet
 LOGIN_PAGE = "/login"
+# Request bodies are read only up to these: a callback form post (Apple's carries an ID token
+# and a name) and the logout/refresh forms (a CSRF token) are far smaller.
+CALLBACK_BODY_LIMIT = 16 * 1024
+POST_BODY_LIMIT = 4 * 1024
+FAILURE_TEXT_LIMIT = 1000
+# Every response of these routes: no page of another origin may frame them (clickjacking).
+NO_FRAMING = {"Content-Security-Policy": "frame-ancestors 'none'", "X-Frame-Options": "DENY"}
 
 
 def cookie_name(base: str, secure: bool) -> str:
@@ -58,6 +65,11 @@ class _Routes:
 
     def _origin(self, request: Request) -> str:
         return f"{request.url.scheme}://{request.url.netloc}"
+
+    def _here(self, path: str) -> str:
+        """A URL of this app for a redirect: on the configured base URL, else relative, so a
+        forged Host header never becomes a Location elsewhere."""
+        return f"{self.auth.config.base_url or ''}{path}"
 
     def _secure(self, request: Request) -> bool:
         return self.auth.base_url(self._origin(request)).startswith("https://")
@@ -113,18 +125,20 @@ class _Routes:
             log.warning(
                 "%s refused: provider=%s check=%s request_id=%s: %s",
                 kind,
-                provider,
+                _one_line(provider, 64),
                 check,
                 request_id,
-                error.description,
+                _one_line(error.description, 500),
             )
+        # Anyone can make these (a forged callback): small, and gone after FAILURE_TTL.
         record: dict[str, object] = {
-            "provider": provider,
+            "provider": provider[:64],
             "next": next_path,
             "kind": kind,
             "request_id": request_id,
             "check": check,
-            **error.as_dict(),
+            "error": error.error,
+            "description": error.description[:FAILURE_TEXT_LIMIT],
         }
         if isinstance(error, TokenValidationError):
             record["report"] = error.report.as_dict()
@@ -135,7 +149,7 @@ class _Routes:
             record["trace"] = trace.as_dict()
         failure_id = self.auth.sessions.save_failure(record)
         query = urlencode({"failure": failure_id, "next": next_path})
-        return RedirectResponse(f"{self.auth.base_url(self._origin(request))}{LOGIN_PAGE}?{query}", 303)
+        return RedirectResponse(self._here(f"{LOGIN_PAGE}?{query}"), 303)
 
     # --- routes ---------------------------------------------------------------------------
     async def login(self, request: Request) -> Response:
@@ -172,7 +186,10 @@ class _Routes:
         provider = request.path_params["provider"]
         params = dict(request.query_params)
         if request.method == "POST":  # response_mode=form_post (OAuth 2.0 Form Post Response Mode §2)
-            params |= {k: str(v) for k, v in (await request.form()).items()}
+            form = await _small_form(request, CALLBACK_BODY_LIMIT)
+            if form is None:
+                return _too_large(CALLBACK_BODY_LIMIT)
+            params |= form
         if "code" not in params and "error" not in params:
             # Neither a success nor an error response (RFC 6749 §4.1.2): the browser is back
             # from the provider's logout, at the URI this app sent as post_logout_redirect_uri.
@@ -191,8 +208,7 @@ class _Routes:
                 self.auth.sessions.delete(previous)
             subject = session.claims.get("sub") or session.profile.get("sub")
             log.info("login: provider=%s sub=%s", provider, fingerprint(str(subject)) if subject else "-")
-            target = f"{self.auth.base_url(self._origin(request))}{next_path}"
-            response = RedirectResponse(target, 302)
+            response = RedirectResponse(self._here(next_path), 302)
             self._set(
                 response, request, SESSION_COOKIE, session.id, self.auth.config.session.absolute_timeout
             )
@@ -206,7 +222,7 @@ class _Routes:
             return self._to_login_page(request, error, provider, "/", kind="logout")
         log.info("logout: provider=%s confirmed by the provider (state matched)", provider)
         query = urlencode({"logged_out": 1, "at": provider})
-        response = RedirectResponse(f"{self.auth.base_url(self._origin(request))}{LOGIN_PAGE}?{query}", 303)
+        response = RedirectResponse(self._here(f"{LOGIN_PAGE}?{query}"), 303)
         self._clear(response, request, LOGOUT_COOKIE)
         return response
 
@@ -230,9 +246,11 @@ class _Routes:
         self, request: Request, action: Callable[[str, dict[str, str]], Awaitable[Response]]
     ) -> Response:
         session_id = session_id_from(dict(request.cookies))
-        form = {k: str(v) for k, v in (await request.form()).items()}
         if not session_id or self.auth.sessions.load(session_id) is None:
             return JSONResponse(NotLoggedIn("No session: log in first.").as_dict(), 401)
+        form = await _small_form(request, POST_BODY_LIMIT)  # only once a session is known
+        if form is None:
+            return _too_large(POST_BODY_LIMIT)
         if not self._check_csrf(request, session_id, form):
             return JSONResponse(
                 {
@@ -269,10 +287,7 @@ class _Routes:
             if "application/json" in request.headers.get("accept", ""):
                 response: Response = JSONResponse({"logged_out": True, "end_session_url": end_session})
             else:
-                target = (
-                    end_session or f"{self.auth.base_url(self._origin(request))}{LOGIN_PAGE}?logged_out=1"
-                )
-                response = RedirectResponse(target, 303)
+                response = RedirectResponse(end_session or self._here(f"{LOGIN_PAGE}?logged_out=1"), 303)
             self._clear(response, request, SESSION_COOKIE)
             if done.state:
                 # Until the provider sends the browser back, the login page can say why it didn't.
@@ -282,13 +297,56 @@ class _Routes:
         return await self._post(request, act)
 
 
+async def _small_form(request: Request, limit: int) -> dict[str, str] | None:
+    """An urlencoded body of at most ``limit`` bytes, or None: read in memory, never spooled
+    to disk like Starlette's multipart parser does. Other content types carry no form here."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        return None
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        return {}
+    return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+
+
+def _too_large(limit: int) -> Response:
+    return JSONResponse(
+        {
+            "error": "request_too_large",
+            "description": f"This request body is over {limit // 1024} KB (or not form-encoded); "
+            "nothing was done.",
+        },
+        413,
+    )
+
+
+def _one_line(text: str, limit: int) -> str:
+    """Text for a log line: no line breaks or control characters to forge other lines with."""
+    return "".join(c if c.isprintable() else "?" for c in text[:limit])
+
+
+def _no_framing(
+    endpoint: Callable[[Request], Awaitable[Response]],
+) -> Callable[[Request], Awaitable[Response]]:
+    async def framed(request: Request) -> Response:
+        response = await endpoint(request)
+        response.headers.update(NO_FRAMING)
+        return response
+
+    return framed
+
+
 def auth_routes(auth: Authenticator) -> list[Route]:
     """The routes to pass to ``st.App(routes=...)``."""
     r = _Routes(auth)
     return [
-        Route("/auth/login/{provider}", r.login, methods=["GET"]),
-        Route("/auth/callback/{provider}", r.callback, methods=["GET", "POST"]),
-        Route("/auth/me", r.me, methods=["GET"]),
-        Route("/auth/refresh", r.refresh, methods=["POST"]),
-        Route("/auth/logout", r.logout, methods=["POST"]),
+        Route("/auth/login/{provider}", _no_framing(r.login), methods=["GET"]),
+        Route("/auth/callback/{provider}", _no_framing(r.callback), methods=["GET", "POST"]),
+        Route("/auth/me", _no_framing(r.me), methods=["GET"]),
+        Route("/auth/refresh", _no_framing(r.refresh), methods=["POST"]),
+        Route("/auth/logout", _no_framing(r.logout), methods=["POST"]),
     ]

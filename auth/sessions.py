@@ -27,6 +27,7 @@ from .store import KeyValueStore
 
 TOUCH_EVERY = 60  # seconds: idle expiry is kept fresh without a write on every rerun
 PROVIDER_OK_TTL = 365 * 24 * 3600  # a provider that logged someone in once is set up
+FAILURE_TTL = 300  # a failed login is explained once, right after it; anyone can cause one
 
 
 def _derive(secret: str, purpose: bytes) -> bytes:
@@ -241,7 +242,7 @@ class SessionManager:
     def save_failure(self, record: Mapping[str, object]) -> str:
         failure_id = secrets.token_urlsafe(16)
         key = self._key("failure", failure_id)
-        self.store.put(key, self._seal(key, record), self.settings.state_ttl)
+        self.store.put(key, self._seal(key, record), FAILURE_TTL)
         return failure_id
 
     def failure(self, failure_id: str) -> dict[str, object] | None:

@@ -81,7 +81,7 @@ def test_a_person_logs_in_as_a_dev_persona_and_me_shows_them(app_url: str, brows
     assert at_provider.status_code == 302
     back = browser.get(at_provider.headers["location"])
     assert back.status_code == 302, back.headers.get("location")
-    assert back.headers["location"] == f"{app_url}/home"
+    assert back.headers["location"] == "/home"  # relative: a forged Host cannot redirect elsewhere
     me = browser.get("/auth/me")
     assert me.status_code == 200
     assert me.json()["profile"]["username"] == "jiwoo"

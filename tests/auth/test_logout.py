@@ -75,7 +75,7 @@ async def test_logout_comes_back_to_the_app_logged_out(
     assert back.headers["location"] == f"{CALLBACK}?state={sent['state']}"
     landed = await browser.get(back.headers["location"])
     assert landed.status_code == 303
-    assert landed.headers["location"] == "http://localhost/login?logged_out=1&at=corp"
+    assert landed.headers["location"] == "/login?logged_out=1&at=corp"
     assert "Max-Age=0" in set_cookies(landed)["auth_logout"]
     assert app.auth.sessions.load(session_id) is None
 

@@ -90,3 +90,13 @@ async def test_a_login_and_a_logout_leave_one_info_line_each(
     assert logout.getMessage() == f"logout: provider=dev sub={fingerprint(sub)} revoked=2 provider_logout=yes"
     for secret in hidden:
         assert secret not in login.getMessage() + logout.getMessage()
+
+
+async def test_a_log_line_cannot_be_split_by_what_a_stranger_sends(
+    login_app: LoginApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A line break in the provider name or the provider's error text does not forge a second line."""
+    with caplog.at_level(logging.INFO, logger="auth"):
+        await login_app.browser().get("/auth/login/x%0A2026-12-02 login: provider=dev sub=forged")
+    [line] = lines(caplog)
+    assert "\n" not in line.getMessage()

@@ -1,0 +1,186 @@
+"""What a stranger without a session can make the login routes do: nothing that lasts, grows or
+points elsewhere (framing, forged Host headers, large bodies, failure records, locks)."""
+
+from __future__ import annotations
+
+import gc
+import time
+
+import pytest
+from login_harness import (
+    DEV_CLIENT_SECRET,
+    BuildApp,
+    LoginApp,
+    cookie_value,
+    dev_config,
+    query_of,
+    set_cookies,
+)
+
+from auth import MemoryStore, csrf_token
+from auth.config import emulated_providers, throwaway_apple_key
+from auth.flow import MAX_DEV_ORIGINS
+from auth.routes import CALLBACK_BODY_LIMIT
+from auth.sessions import FAILURE_TTL
+from devidp import DevAuthorizationServer
+
+MEGABYTE = b"x=" + b"a" * 1_000_000
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/auth/login/dev"),
+        ("GET", "/auth/callback/dev?code=x&state=y"),
+        ("GET", "/auth/me"),
+        ("POST", "/auth/logout"),
+        ("POST", "/auth/refresh"),
+    ],
+)
+async def test_no_auth_route_may_be_framed(login_app: LoginApp, method: str, path: str) -> None:
+    """A page of another origin cannot frame a login step under a click (clickjacking)."""
+    response = await login_app.browser().request(method, path)
+    assert response.headers["content-security-policy"] == "frame-ancestors 'none'"
+    assert response.headers["x-frame-options"] == "DENY"
+
+
+async def test_a_forged_host_never_becomes_a_location(login_app: LoginApp) -> None:
+    """Without base_url, redirects back into the app are relative: `Host: evil.example` goes nowhere."""
+    browser = login_app.browser()
+    for path in ("/auth/callback/dev?code=x&state=y", "/auth/login/dev", "/auth/login/nobody"):
+        response = await browser.get(path, headers={"Host": "evil.example"})
+        assert response.status_code == 303
+        assert response.headers["location"].startswith("/login?failure="), response.headers["location"]
+
+
+async def test_with_a_base_url_redirects_go_there(build_app: BuildApp) -> None:
+    app = build_app(config=dev_config(base_url="http://localhost"))
+    response = await app.browser().get("/auth/callback/dev?code=x&state=y", headers={"Host": "127.0.0.1"})
+    assert response.headers["location"].startswith("http://localhost/login?failure=")
+
+
+async def test_the_dev_provider_registers_callbacks_for_a_few_addresses_only(
+    build_app: BuildApp, idp: DevAuthorizationServer
+) -> None:
+    """Each loopback Host used to add a redirect URI and a client forever; now a few, then a refusal."""
+    app = build_app(idp)
+    browser = app.browser()
+    answers = [
+        await browser.get("/auth/login/dev", headers={"Host": f"127.0.0.{i}"})
+        for i in range(1, 3 * MAX_DEV_ORIGINS)
+    ]
+    assert [a.status_code for a in answers[:MAX_DEV_ORIGINS]] == [302] * MAX_DEV_ORIGINS
+    assert {a.status_code for a in answers[MAX_DEV_ORIGINS:]} == {303}
+    record = app.auth.sessions.failure(query_of(answers[-1].headers["location"])["failure"])
+    assert record is not None and "set [auth] base_url" in str(record["description"])
+    client = idp.query_client("streamlit-app")
+    assert client is not None and len(client.redirect_uris) == MAX_DEV_ORIGINS
+    assert len(app.auth._clients) <= MAX_DEV_ORIGINS
+    again = await browser.get("/auth/login/dev", headers={"Host": "127.0.0.1"})  # a known one still works
+    assert again.status_code == 302
+
+
+async def test_every_emulated_provider_starts_on_one_address(build_app: BuildApp) -> None:
+    """The bound counts addresses, not providers: the dev provider and its nine twins on one host."""
+    twins = emulated_providers(DEV_CLIENT_SECRET, throwaway_apple_key())
+    app = build_app(config=dev_config(providers=twins))
+    browser = app.browser()
+    for provider in ("dev", *(p.name for p in twins)):
+        assert (await browser.get(f"/auth/login/{provider}")).status_code == 302, provider
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/x-www-form-urlencoded", "multipart/form-data; boundary=zzz"]
+)
+async def test_a_large_callback_body_is_refused_and_writes_nothing(
+    build_app: BuildApp, content_type: str
+) -> None:
+    """A 1 MB form post to the callback: 413 at once, nothing stored (it used to be spooled to disk)."""
+    store = MemoryStore()
+    app = build_app(store=store)
+    before = len(store._data)
+    response = await app.browser().post(
+        "/auth/callback/dev", content=MEGABYTE, headers={"Content-Type": content_type}
+    )
+    assert response.status_code == 413
+    assert response.json()["error"] == "request_too_large"
+    assert len(store._data) == before
+
+
+async def test_a_body_without_a_length_is_cut_off_at_the_limit(login_app: LoginApp) -> None:
+    """A chunked body (no Content-Length) is read only up to the limit."""
+    read = []
+
+    async def chunks():  # type: ignore[no-untyped-def]
+        for _ in range(100):
+            read.append(1)
+            yield b"a" * 1024
+
+    response = await login_app.browser().post(
+        "/auth/callback/dev",
+        content=chunks(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 413
+    assert len(read) <= CALLBACK_BODY_LIMIT // 1024 + 2
+
+
+@pytest.mark.parametrize("path", ["/auth/logout", "/auth/refresh"])
+async def test_posts_check_the_session_before_reading_the_body(login_app: LoginApp, path: str) -> None:
+    """Without a session a 1 MB body is not read: 401. With one: 413, and the session lives on."""
+    stranger = await login_app.browser().post(
+        path, content=MEGABYTE, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert stranger.status_code == 401
+    browser = login_app.browser()
+    session_id = await login_app.logged_in(browser)
+    browser.cookies.set("auth_session", session_id)
+    response = await browser.post(
+        path,
+        content=MEGABYTE,
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-CSRF-Token": csrf_token(login_app.auth.config.cookie_secret, session_id),
+        },
+    )
+    assert response.status_code == 413
+    assert login_app.auth.sessions.load(session_id) is not None
+
+
+async def test_failure_records_are_small_and_short_lived(build_app: BuildApp) -> None:
+    """A forged callback with a 30 KB error text leaves a record of at most ~1 KB text, for 5 minutes."""
+    store = MemoryStore()
+    app = build_app(store=store)
+    browser = app.browser()
+    state = query_of(await app.start(browser))["state"]
+    response = await browser.get(
+        "/auth/callback/dev",
+        params={
+            "state": state,
+            "iss": app.issuer,
+            "error": "access_denied",
+            "error_description": "z" * 30_000,
+        },
+    )
+    failure_id = query_of(response.headers["location"])["failure"]
+    record = app.auth.sessions.failure(failure_id)
+    assert record is not None and len(str(record["description"])) <= 1000
+    [(blob, expires)] = [v for k, v in store._data.items() if k.startswith("failure:")]
+    assert len(blob) < 64 * 1024
+    assert expires - time.time() <= FAILURE_TTL
+
+
+async def test_refresh_locks_do_not_outlive_their_refresh(login_app: LoginApp) -> None:
+    """One lock per session that ever refreshed used to stay in memory for good."""
+    for _ in range(5):
+        browser = login_app.browser()
+        response = await login_app.login(browser)
+        session_id = cookie_value(set_cookies(response)["auth_session"])
+        browser.cookies.set("auth_session", session_id)
+        refreshed = await browser.post(
+            "/auth/refresh",
+            headers={"X-CSRF-Token": csrf_token(login_app.auth.config.cookie_secret, session_id)},
+        )
+        assert refreshed.status_code == 200, refreshed.text
+    gc.collect()
+    assert len(login_app.auth._refresh_locks) == 0
