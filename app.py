@@ -12,44 +12,29 @@ from contextlib import asynccontextmanager
 
 import streamlit as st
 
-import devidp
 from auth import Authenticator, SessionManager, SQLiteStore, auth_routes, load_config
 from auth.errors import ConfigError
 from auth.streamlit import attach_loop, console_log, install, log_registrations, secrets_table
-from devidp.flavors import register_apple_client
 
 try:
     config = load_config(secrets_table())
 except ConfigError as error:
     # One line that names the key, not a traceback through Streamlit's loader.
     raise SystemExit(f"Login configuration error: {error.description}") from None
-dev = next((p for p in config.providers if p.is_dev), None)
-embedded = devidp.embed("/idp") if dev else None
+local = None
+if config.dev_provider_enabled:
+    # Development mode: the embedded provider at /idp. Imported only then: never in production.
+    from auth.devmode import LocalProviders
 
+    local = LocalProviders.for_config(config)
 authenticator = Authenticator(
     config,
     SessionManager(SQLiteStore(config.store_path), config.cookie_secret, config.session),
-    register_dev_client=(
-        embedded.client_registrar(dev.client_id, str(dev.client_secret), "This Streamlit app")
-        if embedded and dev
-        else None
-    ),
-    # In-process: same routes, no socket, and none of the ~40 ms Nagle stall that
-    # Streamlit's listening socket adds to kept-alive loopback calls.
-    dev_transport=embedded.transport if embedded else None,
+    local=local,
 )
 install(authenticator)
 console_log()  # refused and completed logins, and logouts, one line each on this console
 log_registrations(authenticator, port=int(st.get_option("server.port")))
-if embedded is not None and (apple := next((p for p in config.providers if p.is_dev and p.apple_key), None)):
-    # The emulated Apple checks the ES256 client secrets against the public half of this key.
-    register_apple_client(
-        embedded.server,
-        client_id=apple.client_id,
-        team_id=apple.apple_key.team_id,
-        key_id=apple.apple_key.key_id,
-        public_key=apple.apple_key.private_key,
-    )
 
 
 @asynccontextmanager
@@ -59,5 +44,5 @@ async def lifespan(_app: object) -> AsyncIterator[None]:
     await authenticator.aclose()
 
 
-routes = auth_routes(authenticator) + (embedded.routes if embedded else [])
+routes = auth_routes(authenticator) + (local.routes if local else [])
 app = st.App("streamlit_app.py", routes=routes, lifespan=lifespan)

@@ -24,13 +24,14 @@ import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
-from .presets import GENERIC_OIDC, PRESETS, Preset, emulated
+from .presets import GENERIC_OIDC, PRESETS, Preset
 
+# Names reserved for development mode (devmode.py): its provider, its client, its twins.
 DEV_PROVIDER = "dev"
 DEV_CLIENT_ID = "streamlit-app"
 STREAMLIT_RESERVED = frozenset(
@@ -77,6 +78,11 @@ class ProviderSettings:
     def is_oidc(self) -> bool:
         return self.preset.kind == "oidc"
 
+    @property
+    def served_here(self) -> bool:
+        """Its URLs are paths of this app (the embedded provider), resolved against the app's origin."""
+        return self.server_metadata_url.startswith("/") or self.preset.authorize_url.startswith("/")
+
 
 @dataclass(frozen=True, kw_only=True)
 class SessionSettings:
@@ -111,19 +117,6 @@ class AuthConfig:
         return next((p for p in self.providers if p.name == name), None)
 
 
-def dev_provider_settings(client_secret: str) -> ProviderSettings:
-    """The embedded dev provider; its discovery URL is resolved against the app's own origin."""
-    return ProviderSettings(
-        name=DEV_PROVIDER,
-        client_id=DEV_CLIENT_ID,
-        client_secret=client_secret,
-        server_metadata_url="/idp/.well-known/openid-configuration",
-        scope="openid email profile groups offline_access",
-        display_name="Development provider",
-        is_dev=True,
-    )
-
-
 def _local_cookie_secret(local_dir: Path) -> str:
     path = local_dir / "cookie_secret"
     if path.exists():
@@ -133,14 +126,6 @@ def _local_cookie_secret(local_dir: Path) -> str:
     path.write_text(value)
     path.chmod(0o600)
     return value
-
-
-def throwaway_apple_key() -> AppleKey:
-    """A key for the emulated Apple only: app.py registers its public half there."""
-    from joserfc.jwk import ECKey
-
-    key = ECKey.generate_key("P-256", private=True)
-    return AppleKey(team_id="DEVTEAM001", key_id="DEVKEY0001", private_key=key.as_pem(private=True).decode())
 
 
 def is_loopback_url(url: str) -> bool:
@@ -223,43 +208,6 @@ def _provider(name: str, table: Mapping[str, object], environ: Mapping[str, str]
     )
 
 
-def emulated_providers(client_secret: str, apple_key: AppleKey) -> list[ProviderSettings]:
-    """Every preset again, pointed at the dev provider's offline twin of that provider."""
-    return [
-        ProviderSettings(
-            name=EMULATED_PREFIX + preset.name,
-            client_id=DEV_CLIENT_ID,
-            client_secret=client_secret,
-            server_metadata_url=emulated(preset.server_metadata_url, preset.name)
-            if preset.server_metadata_url
-            else "",
-            scope=preset.scope,
-            display_name=f"{preset.label} (emulated)",
-            authorize_params=preset.authorize_params,
-            is_dev=True,
-            preset=emulated_preset(preset),
-            apple_key=apple_key if preset.name == "apple" else None,
-        )
-        for preset in PRESETS.values()
-    ]
-
-
-def emulated_preset(preset: Preset) -> Preset:
-    def twin(url: str | None) -> str | None:
-        return emulated(url, preset.name) if url else url
-
-    return replace(
-        preset,
-        server_metadata_url=twin(preset.server_metadata_url),
-        authorize_url=twin(preset.authorize_url) or "",
-        token_url=twin(preset.token_url) or "",
-        profile_url=twin(preset.profile_url),
-        emails_url=twin(preset.emails_url),
-        revocation_url=twin(preset.revocation_url),
-        issuer_template=twin(preset.issuer_template),
-    )
-
-
 def load_config(
     secrets_table: Mapping[str, object],
     environ: Mapping[str, str] | None = None,
@@ -301,10 +249,10 @@ def load_config(
             f"base_url {base_url!r}. Configure a real provider in [auth.<name>] or serve on localhost."
         )
     if want_dev:
-        dev_secret = secrets.token_urlsafe(32)
-        providers.append(dev_provider_settings(client_secret=dev_secret))
-        if auth.get("emulated_providers", True):
-            providers += emulated_providers(dev_secret, throwaway_apple_key())
+        # Imported only here: a production app never loads the development provider.
+        from .devmode import dev_providers
+
+        providers += dev_providers(emulated=bool(auth.get("emulated_providers", True)))
     return AuthConfig(
         cookie_secret=cookie_secret,
         providers=tuple(providers),

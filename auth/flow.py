@@ -7,59 +7,51 @@ knows about Starlette or Streamlit.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
 import secrets
 import time
 import weakref
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Protocol
 
 import httpx2
-from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
-from .config import AuthConfig, ProviderSettings, is_loopback_url
+from .config import AuthConfig, ProviderSettings
 from .errors import (
-    ConfigError,
     IssuerMismatch,
     LoginError,
-    LogoutReturnError,
     NotLoggedIn,
     ProviderError,
     StateError,
     UnknownProvider,
     UserinfoMismatch,
 )
+from .logout import Logouts
 from .profile import apple_first_login, normalize
 from .provider import ProviderClient, current_trace
 from .registration import Registration
-from .sessions import PendingLogin, PendingLogout, Session, SessionManager, Tokens
+from .sessions import PendingLogin, Session, SessionManager, Tokens
 from .trace import Trace, fingerprint, masked_params, masked_url
-from .validation import (
-    ValidationReport,
-    allowed_algorithms,
-    unverified_claims,
-    unverified_header,
-    validate_id_token,
-)
-
-RegisterDevClient = Callable[[str, str], None]  # (redirect_uri, post_logout_redirect_uri)
+from .validation import ValidationReport, expected_from_discovery, unverified_header, validate_id_token
 
 
-@dataclass(frozen=True)
-class LoggedOut:
-    """What a logout did: which login it ended, and where the browser goes next."""
+class LocalProviders(Protocol):
+    """Providers this app serves itself (development mode: ``devmode.LocalProviders``)."""
 
-    provider: str | None = None
-    subject: str | None = None  # a fingerprint of `sub`, for the log
-    revoked: int = 0
-    end_session_url: str | None = None  # the provider's RP-initiated logout, when it has one
-    state: str | None = None  # sent there, to be checked when the browser comes back
+    def transport(self, settings: ProviderSettings) -> httpx2.AsyncBaseTransport | None:
+        """How to reach ``settings``' provider in-process, or None for the network."""
+        ...
+
+    def before_login(
+        self, settings: ProviderSettings, app_base: str, redirect_uri: str, post_logout_uri: str
+    ) -> None:
+        """Called as each login starts; may register the URIs, or refuse with ``ConfigError``."""
+        ...
 
 
 MAX_NEXT = 2048  # longer is no page of this app, and would bloat what is stored per login
-MAX_DEV_ORIGINS = 8  # addresses the embedded provider registers callbacks for, without base_url
 
 
 def safe_next(path: str | None) -> str:
@@ -69,7 +61,7 @@ def safe_next(path: str | None) -> str:
     return path
 
 
-class Authenticator:
+class Authenticator(Logouts):
     """Logs browsers in and out of the configured providers."""
 
     def __init__(
@@ -78,21 +70,17 @@ class Authenticator:
         sessions: SessionManager,
         *,
         transport: httpx2.AsyncBaseTransport | None = None,
-        register_dev_client: RegisterDevClient | None = None,
-        dev_transport: httpx2.AsyncBaseTransport | None = None,
+        local: LocalProviders | None = None,
     ) -> None:
-        """``transport`` carries calls to every provider (None: the network);
-        ``dev_transport`` those to the embedded development provider, which lives
-        in this very process and so needs no socket."""
+        """``transport`` carries calls to providers (None: the network); ``local`` serves the
+        providers that live in this very process (development mode)."""
         self.config = config
         self.sessions = sessions
         self._transport = transport
-        self._dev_transport = dev_transport
-        self._register_dev_client = register_dev_client
+        self._local = local
         self._clients: dict[tuple[str, str], ProviderClient] = {}
         # A lock lives while a refresh holds it: one per session would grow with every login.
         self._refresh_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
-        self._dev_origins: set[str] = set()
 
     # --- providers -------------------------------------------------------------------
     def settings(self, name: str) -> ProviderSettings:
@@ -115,10 +103,10 @@ class Authenticator:
 
     def client(self, settings: ProviderSettings, app_base: str) -> ProviderClient:
         """The pooled client for one provider, reached through the app at ``app_base``
-        (which only matters for the embedded provider and its emulations)."""
-        key = (settings.name, app_base if settings.is_dev else "")
+        (which only matters for a provider whose URLs are paths of this app)."""
+        key = (settings.name, app_base if settings.served_here else "")
         if key not in self._clients:
-            transport = self._dev_transport if settings.is_dev and self._dev_transport else self._transport
+            transport = (self._local and self._local.transport(settings)) or self._transport
             self._clients[key] = ProviderClient(settings, app_base, self.config.http, transport=transport)
         return self._clients[key]
 
@@ -137,18 +125,16 @@ class Authenticator:
     async def start_login(self, name: str, *, origin: str, next_path: str | None, binding_cookie: str) -> str:
         """Remember a new pending login and return the provider URL to send the browser to."""
         settings = self.settings(name)
-        if settings.is_dev and not is_loopback_url(self.base_url(origin)):
-            raise ConfigError(
-                "The development provider only works on localhost: it logs anyone in without a password."
-            )
         redirect_uri = self.redirect_uri(name, origin)
-        if settings.is_dev:
-            self._dev_origin(self.base_url(origin), redirect_uri, self.post_logout_uri(name, origin))
+        if self._local is not None:
+            self._local.before_login(
+                settings, self.base_url(origin), redirect_uri, self.post_logout_uri(name, origin)
+            )
         client = self.client(settings, self.base_url(origin))
         trace = Trace()
         token = current_trace.set(trace)
         try:
-            metadata = await client.metadata()
+            await client.metadata()  # traced: the first login shows the discovery fetch
         finally:
             current_trace.reset(token)
         state = secrets.token_urlsafe(32)
@@ -158,8 +144,7 @@ class Authenticator:
         extra = {"nonce": nonce} if nonce else {}
         if settings.scope:
             extra["scope"] = settings.scope
-        url, _ = client.client.create_authorization_url(
-            str(metadata["authorization_endpoint"]),
+        url = await client.authorization_url(
             state=state,
             code_verifier=verifier,
             redirect_uri=redirect_uri,
@@ -186,26 +171,52 @@ class Authenticator:
         )
         return url
 
-    def _dev_origin(self, app_base: str, redirect_uri: str, post_logout_uri: str) -> None:
-        """Register this origin's callback with the embedded provider, for a few origins only:
-        each distinct Host would otherwise add a URI and a client, forever."""
-        if app_base not in self._dev_origins:
-            if len(self._dev_origins) >= MAX_DEV_ORIGINS:
-                raise ConfigError(
-                    f"The development provider was reached at {MAX_DEV_ORIGINS} different addresses "
-                    "already; open the app at one of them, or set [auth] base_url to the one you use."
-                )
-            self._dev_origins.add(app_base)
-        if self._register_dev_client is not None:
-            self._register_dev_client(redirect_uri, post_logout_uri)
-
     async def finish_login(
         self, name: str, params: Mapping[str, str], *, binding_cookie: str | None
     ) -> tuple[Session, str]:
         """Complete the login from the callback's parameters; return the session and where to go next.
 
-        Raises ``LoginError`` naming the check that failed; on any failure no session exists.
+        The steps, in order: the state is ours and this browser's; the response comes from the
+        provider we asked (RFC 9207); the code is redeemed; the ID token is valid; userinfo is for
+        the same user; then, only then, a session. Raises ``LoginError`` naming the check that
+        failed; on any failure no session exists.
         """
+        pending = self._take_pending(params)
+        trace = Trace.from_dict(pending.trace)
+        trace.add(
+            "callback", "Callback: the provider sends the browser back", detail=str(masked_params(params))
+        )
+        token = current_trace.set(trace)
+        try:
+            self._check_browser(name, pending, binding_cookie, trace)
+            settings = self.settings(name)
+            client = self.client(settings, pending.app_base)
+            metadata = await client.metadata()
+            code = self._authorization_code(settings, metadata, params, trace)
+            tokens = await self._redeem(client, code, pending, trace)
+            claims, report = await self._id_token(client, metadata, tokens, pending.nonce, trace)
+            userinfo = await self._userinfo(client, metadata, tokens, claims, params, trace)
+        except LoginError as error:
+            error.trace, error.next_path = trace, pending.next_path
+            raise
+        finally:
+            current_trace.reset(token)
+        session = self.sessions.create(
+            provider=name,
+            profile=normalize(claims, userinfo, settings.preset),
+            claims=claims,
+            tokens=Tokens.from_response(tokens),
+            report=report.as_dict() if report else {},
+            trace=trace.as_dict(),
+            userinfo=userinfo,
+            requested_scope=settings.scope,
+            app_base=client.app_base,
+        )
+        self.sessions.mark_provider_working(name)  # its set-up help is no longer needed
+        return session, pending.next_path
+
+    def _take_pending(self, params: Mapping[str, str]) -> PendingLogin:
+        """The login this callback answers, removed: a state is good for one callback."""
         state = params.get("state")
         if not state:
             raise StateError(
@@ -217,28 +228,11 @@ class Authenticator:
                 "The callback's `state` is unknown, already used, or expired (a login must finish "
                 "within 10 minutes). Start the login again."
             )
-        trace = Trace.from_dict(pending.trace)
-        trace.add(
-            "callback", "Callback: the provider sends the browser back", detail=str(masked_params(params))
-        )
-        token = current_trace.set(trace)
-        try:
-            session = await self._finish(name, params, pending, binding_cookie, trace)
-        except LoginError as error:
-            error.trace, error.next_path = trace, pending.next_path
-            raise
-        finally:
-            current_trace.reset(token)
-        return session, pending.next_path
+        return pending
 
-    async def _finish(
-        self,
-        name: str,
-        params: Mapping[str, str],
-        pending: PendingLogin,
-        binding_cookie: str | None,
-        trace: Trace,
-    ) -> Session:
+    def _check_browser(
+        self, name: str, pending: PendingLogin, binding_cookie: str | None, trace: Trace
+    ) -> None:
         if pending.provider != name:
             raise StateError(f"This `state` belongs to a login with {pending.provider!r}, not {name!r}.")
         bound = binding_cookie is not None and hmac.compare_digest(
@@ -250,9 +244,15 @@ class Authenticator:
                 "This callback reached a different browser than the one that started the login "
                 "(its login cookie does not match the `state`). Start the login again in one browser."
             )
-        settings = self.settings(name)
-        client = self.client(settings, pending.app_base)
-        metadata = await client.metadata()
+
+    def _authorization_code(
+        self,
+        settings: ProviderSettings,
+        metadata: Mapping[str, object],
+        params: Mapping[str, str],
+        trace: Trace,
+    ) -> str:
+        """The code, once the response is known to come from this provider (RFC 9207)."""
         issuer = metadata.get("issuer")
         returned_iss = params.get("iss")
         if returned_iss is not None or metadata.get("authorization_response_iss_parameter_supported"):
@@ -274,37 +274,66 @@ class Authenticator:
         if not code:
             raise ProviderError(f"{settings.label} sent the browser back without a `code`.")
         trace.code_fingerprint = fingerprint(code)
+        return code
+
+    async def _redeem(
+        self, client: ProviderClient, code: str, pending: PendingLogin, trace: Trace
+    ) -> dict[str, object]:
         trace.check(
             "PKCE: S256(code_verifier) recomputed",
             True,
             f"code_challenge = {create_s256_code_challenge(pending.code_verifier)}; "
             "the provider compares it with the verifier sent in the token request (RFC 7636 §4.6)",
         )
-        client.prepare_client_secret()
-        token = await client.call(
-            "token request",
-            client.client.fetch_token(
-                str(metadata["token_endpoint"]),
-                grant_type="authorization_code",
-                code=code,
-                redirect_uri=pending.redirect_uri,
-                code_verifier=pending.code_verifier,
-            ),
+        tokens = await client.exchange_code(
+            code=code, redirect_uri=pending.redirect_uri, code_verifier=pending.code_verifier
         )
-        if not isinstance(token.get("access_token"), str):
+        if not isinstance(tokens.get("access_token"), str):
             # RFC 6749 §5.1: access_token is REQUIRED in a successful token response.
-            raise ProviderError(f"{settings.label}'s token response has no `access_token` (RFC 6749 §5.1).")
-        claims: dict[str, object] = {}
-        report: dict[str, object] = {}
-        if settings.is_oidc:
-            id_token = token.get("id_token")
-            if not isinstance(id_token, str):
-                raise ProviderError(f"{settings.label} returned no ID token although `openid` was requested.")
-            checked = await self._validate(client, metadata, id_token, token, pending.nonce)
-            claims, report = dict(checked.claims), checked.as_dict()
-            trace.check("ID token validated (OIDC Core §3.1.3.7)", True, "all checks passed; nonce matched")
-        access_token = str(token["access_token"])
-        userinfo = await client.profile(metadata, access_token)
+            raise ProviderError(
+                f"{client.settings.label}'s token response has no `access_token` (RFC 6749 §5.1)."
+            )
+        return tokens
+
+    async def _id_token(
+        self,
+        client: ProviderClient,
+        metadata: Mapping[str, object],
+        tokens: Mapping[str, object],
+        nonce: str,
+        trace: Trace,
+    ) -> tuple[dict[str, object], ValidationReport | None]:
+        """OIDC Core §3.1.3.7: every check, or ``TokenValidationError`` with the report."""
+        if not client.settings.is_oidc:
+            return {}, None
+        id_token = tokens.get("id_token")
+        if not isinstance(id_token, str):
+            raise ProviderError(
+                f"{client.settings.label} returned no ID token although `openid` was requested."
+            )
+        kid = unverified_header(id_token).get("kid")
+        report = validate_id_token(
+            id_token,
+            jwks=await client.jwks(kid=str(kid) if kid else None),
+            **expected_from_discovery(metadata, id_token),
+            client_id=client.settings.client_id,
+            nonce=nonce,
+            now=int(time.time()),
+            access_token=str(tokens.get("access_token", "")) or None,
+        )
+        trace.check("ID token validated (OIDC Core §3.1.3.7)", True, "all checks passed; nonce matched")
+        return dict(report.claims), report
+
+    async def _userinfo(
+        self,
+        client: ProviderClient,
+        metadata: Mapping[str, object],
+        tokens: Mapping[str, object],
+        claims: Mapping[str, object],
+        params: Mapping[str, str],
+        trace: Trace,
+    ) -> dict[str, object]:
+        userinfo = await client.profile(metadata, str(tokens["access_token"]))
         if claims and userinfo and userinfo.get("sub") != claims.get("sub"):
             trace.check("userinfo `sub` equals the ID token's", False, "OIDC Core §5.3.2")
             raise UserinfoMismatch(
@@ -314,48 +343,7 @@ class Authenticator:
         if first_login := apple_first_login(params):
             # Apple sends the name once, on the first authorization, in the form post.
             userinfo = {**userinfo, **first_login}
-        session = self.sessions.create(
-            provider=name,
-            profile=normalize(claims, userinfo, settings.preset),
-            claims=claims,
-            tokens=Tokens.from_response(token),
-            report=report,
-            trace=trace.as_dict(),
-            userinfo=userinfo,
-            requested_scope=settings.scope,
-            app_base=client.app_base,
-        )
-        self.sessions.mark_provider_working(name)  # its set-up help is no longer needed
-        return session
-
-    async def _validate(
-        self,
-        client: ProviderClient,
-        metadata: Mapping[str, object],
-        id_token: str,
-        token: Mapping[str, object],
-        nonce: str | None,
-    ) -> ValidationReport:
-        kid = unverified_header(id_token).get("kid")
-        jwks = await client.jwks(kid=str(kid) if kid else None)
-        issuer = str(metadata["issuer"])
-        issuer_check = None
-        if "{tenantid}" in issuer:
-            # Microsoft: the template's tenant comes from the token's own `tid`. Never skip
-            # the `iss` check: without a `tid` the expected issuer is unmatchable.
-            tid = unverified_claims(id_token).get("tid")
-            issuer_check = issuer.replace("{tenantid}", tid if isinstance(tid, str) and tid else "(no tid)")
-        return validate_id_token(
-            id_token,
-            jwks=jwks,
-            issuer=issuer,
-            issuer_check=issuer_check,
-            client_id=client.settings.client_id,
-            nonce=nonce,
-            algorithms=allowed_algorithms(metadata.get("id_token_signing_alg_values_supported")),  # type: ignore[arg-type]
-            now=int(time.time()),
-            access_token=str(token.get("access_token", "")) or None,
-        )
+        return userinfo
 
     # --- refresh and logout -----------------------------------------------------------
     async def refresh(self, session_id: str) -> Session:
@@ -373,14 +361,7 @@ class Authenticator:
             if not session.tokens.refresh_token:
                 raise ProviderError("This login has no refresh token (ask for `offline_access`).")
             client = self.client(self.settings(session.provider), session.app_base)
-            metadata = await client.metadata()
-            token = await client.call(
-                "token refresh",
-                client.client.refresh_token(
-                    str(metadata["token_endpoint"]), refresh_token=session.tokens.refresh_token
-                ),
-            )
-            fresh = Tokens.from_response(token)
+            fresh = Tokens.from_response(await client.refresh(session.tokens.refresh_token))
             updated = replace(
                 session,
                 tokens=replace(
@@ -393,85 +374,3 @@ class Authenticator:
             )
             self.sessions.save(updated)
             return updated
-
-    async def logout(self, session_id: str, *, origin: str) -> LoggedOut:
-        """End the session here, revoke its tokens, and say where the provider's logout is, if any."""
-        session = self.sessions.load(session_id)
-        self.sessions.delete(session_id)
-        self._refresh_locks.pop(session_id, None)
-        if session is None:
-            return LoggedOut()
-        subject = session.claims.get("sub") or session.profile.get("sub")
-        done = LoggedOut(provider=session.provider, subject=fingerprint(str(subject)) if subject else None)
-        try:  # the provider may have left the config since this login: the session is gone anyway
-            settings = self.settings(session.provider)
-            client = self.client(settings, session.app_base)
-            metadata = await client.metadata()
-        except LoginError:
-            return done
-        revoked = 0
-        if revocation := metadata.get("revocation_endpoint"):
-            # RFC 7009 §2.1: revoking the refresh token first takes its access tokens with it.
-            for value, hint in (
-                (session.tokens.refresh_token, "refresh_token"),
-                (session.tokens.access_token, "access_token"),
-            ):
-                if value:
-                    # The session is gone here whatever the provider says.
-                    with contextlib.suppress(LoginError):
-                        await client.call(
-                            "revocation",
-                            client.client.revoke_token(str(revocation), token=value, token_type_hint=hint),
-                        )
-                        revoked += 1
-        end_session = metadata.get("end_session_endpoint")
-        if not end_session or not session.tokens.id_token:
-            return replace(done, revoked=revoked)
-        state = secrets.token_urlsafe(32)
-        back = self.post_logout_uri(session.provider, origin)
-        self.sessions.save_pending_logout(
-            PendingLogout(
-                provider=session.provider,
-                state=state,
-                post_logout_redirect_uri=back,
-                created_at=int(time.time()),
-            )
-        )
-        # OIDC RP-Initiated Logout 1.0 §2: id_token_hint names the login; `state` comes back (§3).
-        url = add_params_to_uri(
-            str(end_session),
-            {
-                "id_token_hint": session.tokens.id_token,
-                "post_logout_redirect_uri": back,
-                "client_id": settings.client_id,
-                "state": state,
-            },
-        )
-        return replace(done, revoked=revoked, end_session_url=url, state=state)
-
-    def unfinished_logout(self, state: str | None, origin: str) -> Registration | None:
-        """A logout sent to its provider that never came back (``state`` from the browser's
-        cookie): most likely the provider refused the post-logout URI. What to register."""
-        pending = self.sessions.pending_logout(state)
-        if pending is None or self.config.provider(pending.provider) is None:
-            return None
-        registration = self.registration(pending.provider, origin)
-        return replace(registration, post_logout_redirect_uri=pending.post_logout_redirect_uri)
-
-    def finish_logout(self, name: str, params: Mapping[str, str]) -> PendingLogout:
-        """The browser is back from the provider's logout: match its ``state`` (single use).
-
-        Raises ``LogoutReturnError`` when the return is not the answer to a logout started here.
-        """
-        state = params.get("state")
-        pending = self.sessions.pending_logout(state, take=True)
-        if pending is not None and pending.provider == name:
-            return pending
-        settings = self.settings(name)
-        if state and self.sessions.take_pending(state) is not None:
-            raise ProviderError(f"{settings.label} sent the browser back without a `code`.")
-        raise LogoutReturnError(
-            f"The browser came back from {settings.label} with neither a `code` nor the `state` of a "
-            "logout this app started (OpenID Connect RP-Initiated Logout 1.0 §3), so this return "
-            "proves nothing. Any session of this app ended when you pressed Log out."
-        )

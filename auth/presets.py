@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
-from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,16 +35,6 @@ class Preset:
     email_verified_when_present: bool = False  # the provider only ever releases verified emails
     register_at: str = ""
     notes: str = ""
-
-
-def emulated(url: str, flavor: str) -> str:
-    """The dev provider's offline twin of a real URL: https://HOST/PATH → /idp/flavors/FLAVOR/HOST/PATH.
-
-    Relative to the app's base URL, where the dev provider is mounted at /idp.
-    """
-    parts = urlsplit(url)
-    twin = f"/idp/flavors/{flavor}/{parts.netloc}{parts.path}"
-    return f"{twin}?{parts.query}" if parts.query else twin
 
 
 OIDC_PROFILE: Mapping[str, str] = {

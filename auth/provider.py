@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
@@ -151,10 +151,10 @@ class ProviderClient:
             raise ProviderUnreachable(f"{self.settings.label}: the {what} at {url} is not a JSON object.")
         return data
 
-    async def call(self, what: str, coro: object) -> dict[str, object]:
-        """Await an Authlib token call, turning its failures into our errors."""
+    async def _token_call(self, what: str, call: Awaitable[object]) -> dict[str, object]:
+        """Await an Authlib token-endpoint call, turning its failures into our errors."""
         try:
-            result = await coro  # type: ignore[misc]
+            result = await call
         except OAuthError as error:
             raise ProviderError(
                 f"{self.settings.label} refused the {what}: {error.error}"
@@ -166,6 +166,77 @@ class ProviderClient:
         except (httpx2.HTTPError, ValueError) as error:
             raise ProviderUnreachable(f"{self.settings.label}: the {what} failed: {error}.") from error
         return dict(result) if isinstance(result, dict) else {}
+
+    async def _endpoint(self, key: str, what: str) -> str:
+        endpoint = (await self.metadata()).get(key)
+        if not endpoint:
+            raise ProviderError(f"{self.settings.label} does not advertise {what} ({key} in discovery).")
+        return str(endpoint)
+
+    # --- the OAuth operations ------------------------------------------------------------
+    async def authorization_url(
+        self, *, state: str, code_verifier: str, redirect_uri: str, **params: str
+    ) -> str:
+        """RFC 6749 §4.1.1 with PKCE S256 (RFC 7636 §4.3): where to send the browser."""
+        url, _ = self.client.create_authorization_url(
+            await self._endpoint("authorization_endpoint", "an authorization endpoint"),
+            state=state,
+            code_verifier=code_verifier,
+            redirect_uri=redirect_uri,
+            **params,
+        )
+        return str(url)
+
+    async def exchange_code(self, *, code: str, redirect_uri: str, code_verifier: str) -> dict[str, object]:
+        """RFC 6749 §4.1.3: the authorization code (and PKCE verifier) for tokens."""
+        self.prepare_client_secret()
+        return await self._token_call(
+            "token request",
+            self.client.fetch_token(
+                await self._endpoint("token_endpoint", "a token endpoint"),
+                grant_type="authorization_code",
+                code=code,
+                redirect_uri=redirect_uri,
+                code_verifier=code_verifier,
+            ),
+        )
+
+    async def refresh(self, refresh_token: str) -> dict[str, object]:
+        """RFC 6749 §6: new tokens for a refresh token."""
+        self.prepare_client_secret()
+        return await self._token_call(
+            "token refresh",
+            self.client.refresh_token(
+                await self._endpoint("token_endpoint", "a token endpoint"), refresh_token=refresh_token
+            ),
+        )
+
+    async def revoke(self, token: str, hint: str) -> int:
+        """RFC 7009: revoke ``token``; the provider's HTTP status (200: revoked, or unknown)."""
+        response = await self._send(
+            "token revocation", "revocation_endpoint", self.client.revoke_token, token, hint
+        )
+        return response.status_code
+
+    async def introspect(self, token: str, hint: str) -> dict[str, object]:
+        """RFC 7662: whether ``token`` is active, and what it stands for."""
+        response = await self._send(
+            "token introspection", "introspection_endpoint", self.client.introspect_token, token, hint
+        )
+        if response.status_code != 200:
+            raise ProviderError(f"Introspection answered HTTP {response.status_code}: {response.text[:200]}")
+        data = response.json()
+        return data if isinstance(data, dict) else {}
+
+    async def _send(
+        self, what: str, key: str, method: Callable[..., Awaitable[httpx2.Response]], token: str, hint: str
+    ) -> httpx2.Response:
+        endpoint = await self._endpoint(key, what)
+        self.prepare_client_secret()
+        try:
+            return await method(endpoint, token=token, token_type_hint=hint)
+        except httpx2.HTTPError as error:
+            raise ProviderUnreachable(f"{self.settings.label}: {what} failed: {error}.") from error
 
     # --- discovery and keys ------------------------------------------------------------
     def _fresh(self, cached: _Cached | None, ttl: int) -> bool:

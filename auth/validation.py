@@ -12,6 +12,7 @@ import hmac
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
+from typing import TypedDict
 
 from authlib.oidc.core.util import create_half_hash
 from joserfc import jwt
@@ -105,6 +106,26 @@ def unverified_claims(id_token: str) -> dict[str, object]:
     return claims if isinstance(claims, dict) else {}
 
 
+class Expected(TypedDict):
+    issuer: str
+    issuer_check: str | None
+    algorithms: frozenset[str]
+
+
+def expected_from_discovery(metadata: Mapping[str, object], id_token: str) -> Expected:
+    """What the provider's discovery document says a valid ID token of its carries."""
+    issuer = str(metadata.get("issuer", ""))
+    issuer_check = None
+    if "{tenantid}" in issuer:
+        # Microsoft: the template's tenant comes from the token's own `tid`. Never skip
+        # the `iss` check: without a `tid` the expected issuer is unmatchable.
+        tid = unverified_claims(id_token).get("tid")
+        issuer_check = issuer.replace("{tenantid}", tid if isinstance(tid, str) and tid else "(no tid)")
+    advertised = metadata.get("id_token_signing_alg_values_supported")
+    algorithms = allowed_algorithms([str(a) for a in advertised] if isinstance(advertised, list) else None)
+    return Expected(issuer=issuer, issuer_check=issuer_check, algorithms=algorithms)
+
+
 def validate_id_token(
     id_token: str,
     *,
@@ -118,7 +139,41 @@ def validate_id_token(
     leeway: int = DEFAULT_LEEWAY,
     issuer_check: str | None = None,
 ) -> ValidationReport:
-    """Validate ``id_token``; return the report, or raise ``TokenValidationError`` carrying it.
+    """Validate ``id_token``: the report when every check passes, else ``TokenValidationError``
+    carrying it. ``check_id_token`` takes the same arguments and returns the report either way."""
+    report = check_id_token(
+        id_token,
+        jwks=jwks,
+        issuer=issuer,
+        client_id=client_id,
+        nonce=nonce,
+        algorithms=algorithms,
+        now=now,
+        access_token=access_token,
+        leeway=leeway,
+        issuer_check=issuer_check,
+    )
+    failure = report.first_failure
+    if failure is not None:
+        raise TokenValidationError(f"ID token refused: {failure.message} ({failure.spec}).", report)
+    return report
+
+
+def check_id_token(
+    id_token: str,
+    *,
+    jwks: KeySet,
+    issuer: str,
+    client_id: str,
+    nonce: str | None,
+    algorithms: frozenset[str],
+    now: int,
+    access_token: str | None = None,
+    leeway: int = DEFAULT_LEEWAY,
+    issuer_check: str | None = None,
+) -> ValidationReport:
+    """Run every check on ``id_token`` and return the report, passed or not (never raises,
+    but for a token that is not a JWT at all: ``TokenValidationError`` with an empty report).
 
     ``issuer_check`` replaces the exact ``iss`` comparison for providers whose
     issuer is a template (Microsoft's ``{tenantid}``): pass the resolved issuer.
@@ -249,8 +304,4 @@ def validate_id_token(
             "OIDC Core §3.2.2.9, §3.1.3.8",
             "the ID token's `at_hash` does not match the access token",
         )
-    report = ValidationReport(tuple(checks), header, claims)
-    failure = report.first_failure
-    if failure is not None:
-        raise TokenValidationError(f"ID token refused: {failure.message} ({failure.spec}).", report)
-    return report
+    return ValidationReport(tuple(checks), header, claims)

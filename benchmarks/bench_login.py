@@ -53,9 +53,9 @@ from auth import (
     SQLiteStore,
     auth_routes,
 )
-from auth.config import dev_provider_settings
+from auth.devmode import LocalProviders, dev_provider_settings
 from auth.routes import SESSION_COOKIE
-from devidp import Client, DevAuthorizationServer, ProviderConfig, demo_clients, mount, serve
+from devidp import Client, DevAuthorizationServer, ProviderConfig, demo_clients, embed, serve
 
 from .servers import (
     ROOT,
@@ -129,21 +129,10 @@ def our_app(
     )
     idp = DevAuthorizationServer(ProviderConfig())
 
-    def register(redirect_uri: str, post_logout_redirect_uri: str) -> None:
-        idp.register_client(
-            Client(
-                client_id=dev.client_id,
-                client_secret=dev.client_secret,
-                name="Benchmark app",
-                redirect_uris=(redirect_uri,),
-                post_logout_redirect_uris=(post_logout_redirect_uri,),
-            )
-        )
-
+    # Over the network through the app, as the standalone provider is reached: same footing.
+    local = LocalProviders(embed("/idp", server=idp), "Benchmark app", in_process=False)
     authenticator = Authenticator(
-        config,
-        SessionManager(SQLiteStore(store_path), config.cookie_secret, config.session),
-        register_dev_client=register,
+        config, SessionManager(SQLiteStore(store_path), config.cookie_secret, config.session), local=local
     )
 
     @asynccontextmanager
@@ -151,7 +140,7 @@ def our_app(
         yield
         await authenticator.aclose()
 
-    app = Starlette(routes=auth_routes(authenticator) + mount(idp, "/idp"), lifespan=lifespan)
+    app = Starlette(routes=auth_routes(authenticator) + local.routes, lifespan=lifespan)
     return app, authenticator, idp
 
 

@@ -44,9 +44,11 @@ class Embedded:
         return register
 
 
-def embed(path: str = "/idp", config: ProviderConfig | None = None) -> Embedded:
-    """A provider to mount at ``path``. Its ``transport`` reaches it in-process (same
-    routes, no socket) for the host app's own back-channel calls."""
-    server = DevAuthorizationServer(config or ProviderConfig())
+def embed(
+    path: str = "/idp", config: ProviderConfig | None = None, *, server: DevAuthorizationServer | None = None
+) -> Embedded:
+    """A provider to mount at ``path`` (a new one, or ``server``). Its ``transport`` reaches it
+    in-process (same routes, no socket) for the host app's own back-channel calls."""
+    server = server or DevAuthorizationServer(config or ProviderConfig())
     transport = httpx2.ASGITransport(app=create_app(server), root_path=path)
     return Embedded(server, path, mount(server, path), transport)

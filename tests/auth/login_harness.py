@@ -33,8 +33,9 @@ from auth import (
     SessionManager,
     auth_routes,
 )
-from auth.config import HttpSettings, SessionSettings, dev_provider_settings
-from devidp import Client, DevAuthorizationServer, Embedded, create_app, mount
+from auth.config import HttpSettings, SessionSettings
+from auth.devmode import LocalProviders, dev_provider_settings
+from devidp import Client, DevAuthorizationServer, embed
 
 COOKIE_SECRET = "test-cookie-secret-0123456789abcdefghijklmnopqrstuvwxyz"
 DEV_CLIENT_SECRET = "test-dev-client-secret"
@@ -100,12 +101,6 @@ def second_provider(idp: DevAuthorizationServer) -> ProviderSettings:
     )
 
 
-def embedded(idp: DevAuthorizationServer, path: str = "/idp") -> Embedded:
-    """``devidp.embed`` for a provider made elsewhere (so tests can share one)."""
-    transport = httpx2.ASGITransport(app=create_app(idp), root_path=path)
-    return Embedded(idp, path, mount(idp, path), transport)
-
-
 class Latency(httpx2.AsyncBaseTransport):
     """A provider some milliseconds away: in-process calls otherwise never overlap."""
 
@@ -116,6 +111,17 @@ class Latency(httpx2.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         await asyncio.sleep(self.seconds)
         return await self.inner.handle_async_request(request)
+
+
+@dataclass
+class TestLocalProviders(LocalProviders):
+    """Development mode as app.py has it, and a provider some milliseconds away."""
+
+    latency: float = 0.0
+
+    def transport(self, settings: ProviderSettings) -> httpx2.AsyncBaseTransport | None:
+        inner = super().transport(settings)
+        return Latency(inner, self.latency) if inner is not None and self.latency else inner
 
 
 def compose(
@@ -133,22 +139,16 @@ def compose(
     ``transport`` carries the app's calls to providers (None: the network); with
     ``dev_in_process`` the dev provider is reached by its own in-process transport, as in app.py.
     """
-    provider = embedded(idp)
-    dev = next((p for p in config.providers if p.is_dev), None)
-    dev_transport: httpx2.AsyncBaseTransport | None = provider.transport if dev_in_process else None
+    provider = embed("/idp", server=idp)
+    local = (
+        TestLocalProviders(provider, "The app under test", in_process=dev_in_process, latency=latency)
+        if config.dev_provider_enabled
+        else None
+    )
     if latency:
         transport = transport and Latency(transport, latency)
-        dev_transport = dev_transport and Latency(dev_transport, latency)
     authenticator = Authenticator(
-        config,
-        SessionManager(store, config.cookie_secret, config.session),
-        transport=transport,
-        register_dev_client=(
-            provider.client_registrar(dev.client_id, str(dev.client_secret), "The app under test")
-            if dev
-            else None
-        ),
-        dev_transport=dev_transport,
+        config, SessionManager(store, config.cookie_secret, config.session), transport=transport, local=local
     )
     return authenticator, [*auth_routes(authenticator), *provider.routes, *extra_routes]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from auth import AuthConfig, load_config
-from auth.config import throwaway_apple_key
+from auth.devmode import throwaway_apple_key
 from auth.errors import ConfigError
 from auth.presets import PRESETS
 

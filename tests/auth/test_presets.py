@@ -9,7 +9,8 @@ import httpx2
 import pytest
 from login_harness import DEV_CLIENT_SECRET, BuildApp, LoginApp, dev_config, query_of, with_params
 
-from auth.config import AppleKey, ProviderSettings, emulated_providers, throwaway_apple_key
+from auth.config import AppleKey, ProviderSettings
+from auth.devmode import emulated_providers, throwaway_apple_key
 from auth.presets import PRESETS
 from devidp import PERSONAS, DevAuthorizationServer, ProviderConfig
 from devidp.flavors import register_apple_client

@@ -359,7 +359,7 @@ def test_apple_client_secret_is_a_fresh_es256_jwt() -> None:
     from joserfc import jwt
     from joserfc.jwk import ECKey
 
-    from auth.config import throwaway_apple_key
+    from auth.devmode import throwaway_apple_key
     from auth.presets import PRESETS
 
     key = throwaway_apple_key()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from login_harness import DEV_CLIENT_SECRET, BuildApp, LoginApp, dev_config, query_of, with_params
 
-from auth.config import emulated_providers, load_config, throwaway_apple_key
+from auth.config import load_config
+from auth.devmode import emulated_providers, throwaway_apple_key
 from auth.registration import is_redirect_uri_mismatch
 
 # Each as the provider words it, where it reaches the app (callback `error`, token endpoint answer).

@@ -18,8 +18,7 @@ from login_harness import (
 )
 
 from auth import MemoryStore, csrf_token
-from auth.config import emulated_providers, throwaway_apple_key
-from auth.flow import MAX_DEV_ORIGINS
+from auth.devmode import MAX_DEV_ORIGINS, emulated_providers, throwaway_apple_key
 from auth.routes import CALLBACK_BODY_LIMIT
 from auth.sessions import FAILURE_TTL
 from devidp import DevAuthorizationServer

@@ -1,0 +1,162 @@
+"""Development mode: the embedded development provider, and its offline twins, as login providers.
+
+Everything the login module knows about ``devidp`` is here. The core flow (``flow.py``) takes a
+``LocalProviders`` (in-process transport, per-login registration of this app's URIs) and never
+asks whether a provider is the development one. ``load_config`` calls ``dev_providers`` only
+when development mode is on, so a production app never imports the provider at all.
+
+The development provider logs anyone in without a password: ``LocalProviders.before_login``
+refuses any origin that is not loopback, and registers callbacks for a few origins only.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field, replace
+
+import httpx2
+from starlette.routing import BaseRoute
+
+from devidp import Embedded, embed
+from devidp.flavors import register_apple_client
+from devidp.flavors.twins import emulated_url
+
+from .config import (
+    DEV_CLIENT_ID,
+    DEV_PROVIDER,
+    EMULATED_PREFIX,
+    AppleKey,
+    AuthConfig,
+    ProviderSettings,
+    is_loopback_url,
+)
+from .errors import ConfigError
+from .presets import PRESETS, Preset
+
+IDP_PATH = "/idp"  # where the development provider is mounted in the app
+MAX_DEV_ORIGINS = 8  # addresses the embedded provider registers callbacks for, without base_url
+
+
+def dev_provider_settings(client_secret: str) -> ProviderSettings:
+    """The embedded dev provider; its discovery URL is resolved against the app's own origin."""
+    return ProviderSettings(
+        name=DEV_PROVIDER,
+        client_id=DEV_CLIENT_ID,
+        client_secret=client_secret,
+        server_metadata_url=f"{IDP_PATH}/.well-known/openid-configuration",
+        scope="openid email profile groups offline_access",
+        display_name="Development provider",
+        is_dev=True,
+    )
+
+
+def throwaway_apple_key() -> AppleKey:
+    """A key for the emulated Apple only: its public half is registered there."""
+    from joserfc.jwk import ECKey
+
+    key = ECKey.generate_key("P-256", private=True)
+    return AppleKey(team_id="DEVTEAM001", key_id="DEVKEY0001", private_key=key.as_pem(private=True).decode())
+
+
+def _twin(url: str | None, flavor: str) -> str | None:
+    """The dev provider's twin of a real URL, relative to the app: ``/idp/flavors/FLAVOR/HOST/PATH``."""
+    return emulated_url(url, IDP_PATH, flavor) if url else url
+
+
+def emulated_preset(preset: Preset) -> Preset:
+    return replace(
+        preset,
+        server_metadata_url=_twin(preset.server_metadata_url, preset.name),
+        authorize_url=_twin(preset.authorize_url, preset.name) or "",
+        token_url=_twin(preset.token_url, preset.name) or "",
+        profile_url=_twin(preset.profile_url, preset.name),
+        emails_url=_twin(preset.emails_url, preset.name),
+        revocation_url=_twin(preset.revocation_url, preset.name),
+        issuer_template=_twin(preset.issuer_template, preset.name),
+    )
+
+
+def emulated_providers(client_secret: str, apple_key: AppleKey) -> list[ProviderSettings]:
+    """Every preset again, pointed at the dev provider's offline twin of that provider."""
+    return [
+        ProviderSettings(
+            name=EMULATED_PREFIX + preset.name,
+            client_id=DEV_CLIENT_ID,
+            client_secret=client_secret,
+            server_metadata_url=_twin(preset.server_metadata_url, preset.name) or "",
+            scope=preset.scope,
+            display_name=f"{preset.label} (emulated)",
+            authorize_params=preset.authorize_params,
+            is_dev=True,
+            preset=emulated_preset(preset),
+            apple_key=apple_key if preset.name == "apple" else None,
+        )
+        for preset in PRESETS.values()
+    ]
+
+
+def dev_providers(*, emulated: bool) -> list[ProviderSettings]:
+    """The development provider (and, with ``emulated``, its twins), with a fresh client secret."""
+    secret = secrets.token_urlsafe(32)
+    listed = [dev_provider_settings(client_secret=secret)]
+    return listed + (emulated_providers(secret, throwaway_apple_key()) if emulated else [])
+
+
+@dataclass
+class LocalProviders:
+    """The providers this app serves itself: reached in-process, registered as it goes."""
+
+    embedded: Embedded
+    client_name: str = "This Streamlit app"
+    in_process: bool = True  # False: reach it over the network, like a provider of its own
+    _origins: set[str] = field(default_factory=set)
+
+    @classmethod
+    def for_config(cls, config: AuthConfig, embedded: Embedded | None = None) -> LocalProviders | None:
+        """Development mode for ``config``, or None when it has no development provider."""
+        dev = config.provider(DEV_PROVIDER)
+        if dev is None:
+            return None
+        local = cls(embedded or embed(IDP_PATH))
+        if apple := next((p for p in config.providers if p.is_dev and p.apple_key), None):
+            # The emulated Apple checks the ES256 client secrets against the public half of this key.
+            register_apple_client(
+                local.embedded.server,
+                client_id=apple.client_id,
+                team_id=apple.apple_key.team_id,  # type: ignore[union-attr]
+                key_id=apple.apple_key.key_id,  # type: ignore[union-attr]
+                public_key=apple.apple_key.private_key,  # type: ignore[union-attr]
+            )
+        return local
+
+    @property
+    def routes(self) -> list[BaseRoute]:
+        return self.embedded.routes
+
+    def transport(self, settings: ProviderSettings) -> httpx2.AsyncBaseTransport | None:
+        # In-process: same routes, no socket, and none of the ~40 ms Nagle stall that
+        # Streamlit's listening socket adds to kept-alive loopback calls.
+        return self.embedded.transport if settings.is_dev and self.in_process else None
+
+    def before_login(
+        self, settings: ProviderSettings, app_base: str, redirect_uri: str, post_logout_uri: str
+    ) -> None:
+        """Register this origin's URIs with the embedded provider's client, for a few origins
+        only: each distinct Host would otherwise add a URI and a provider client, forever."""
+        if not settings.is_dev:
+            return
+        if not is_loopback_url(app_base):
+            raise ConfigError(
+                "The development provider only works on localhost: it logs anyone in without a password."
+            )
+        if app_base not in self._origins:
+            if len(self._origins) >= MAX_DEV_ORIGINS:
+                raise ConfigError(
+                    f"The development provider was reached at {MAX_DEV_ORIGINS} different addresses "
+                    "already; open the app at one of them, or set [auth] base_url to the one you use."
+                )
+            self._origins.add(app_base)
+        register = self.embedded.client_registrar(
+            settings.client_id, str(settings.client_secret), self.client_name
+        )
+        register(redirect_uri, post_logout_uri)
