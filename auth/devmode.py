@@ -118,15 +118,16 @@ class LocalProviders:
         if dev is None:
             return None
         local = cls(embedded or embed(IDP_PATH))
-        if apple := next((p for p in config.providers if p.is_dev and p.apple_key), None):
-            # The emulated Apple checks the ES256 client secrets against the public half of this key.
-            register_apple_client(
-                local.embedded.server,
-                client_id=apple.client_id,
-                team_id=apple.apple_key.team_id,  # type: ignore[union-attr]
-                key_id=apple.apple_key.key_id,  # type: ignore[union-attr]
-                public_key=apple.apple_key.private_key,  # type: ignore[union-attr]
-            )
+        for provider in config.providers:
+            if provider.is_dev and (key := provider.apple_key):
+                # The emulated Apple checks the ES256 client secrets against the public half of this key.
+                register_apple_client(
+                    local.embedded.server,
+                    client_id=provider.client_id,
+                    team_id=key.team_id,
+                    key_id=key.key_id,
+                    public_key=key.private_key,
+                )
         return local
 
     @property

@@ -13,6 +13,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Generic, TypeGuard, TypeVar, cast
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx2
@@ -30,6 +31,11 @@ from .trace import Trace
 APPLE_AUDIENCE = "https://appleid.apple.com"
 WELL_KNOWN = ("/.well-known/openid-configuration", "/.well-known/oauth-authorization-server")
 
+if TYPE_CHECKING:
+    from joserfc.jwk import KeySetSerialization
+
+T = TypeVar("T")
+
 # The login being traced by the current task; the pooled client's hooks write there.
 current_trace: ContextVar[Trace | None] = ContextVar("current_trace", default=None)
 
@@ -45,8 +51,8 @@ async def _on_response(response: httpx2.Response) -> None:
 
 
 @dataclass(frozen=True)
-class _Cached:
-    value: object
+class _Cached(Generic[T]):
+    value: T
     fetched_at: float
 
 
@@ -82,10 +88,10 @@ class ProviderClient:
         self._http = http
         self._clock = clock
         self._lock = asyncio.Lock()
-        self._metadata: _Cached | None = None
-        self._jwks: _Cached | None = None
+        self._metadata: _Cached[dict[str, object]] | None = None
+        self._jwks: _Cached[KeySet] | None = None
         self._kid_refetched_at: float | None = None
-        self._apple_secret: _Cached | None = None
+        self._apple_secret: _Cached[str] | None = None
         confidential = settings.client_secret or settings.apple_key
         auth_method = settings.preset.token_auth_method if confidential else "none"
         self.client = AsyncOAuth2Client(
@@ -239,7 +245,7 @@ class ProviderClient:
             raise ProviderUnreachable(f"{self.settings.label}: {what} failed: {error}.") from error
 
     # --- discovery and keys ------------------------------------------------------------
-    def _fresh(self, cached: _Cached | None, ttl: int) -> bool:
+    def _fresh(self, cached: _Cached[T] | None, ttl: int) -> TypeGuard[_Cached[T]]:
         return cached is not None and self._clock() - cached.fetched_at < ttl
 
     async def metadata(self) -> dict[str, object]:
@@ -253,14 +259,17 @@ class ProviderClient:
                 "revocation_endpoint": preset.revocation_url,
             }
             return {key: self.url(value) for key, value in endpoints.items() if value}
-        if self._fresh(self._metadata, self._http.metadata_ttl):
-            return self._metadata.value  # type: ignore[union-attr, return-value]
+        cached = self._metadata
+        if self._fresh(cached, self._http.metadata_ttl):
+            return cached.value
         async with self._lock:
-            if not self._fresh(self._metadata, self._http.metadata_ttl):
-                data = await self._get_json(self.metadata_url, "discovery document")
-                self._check_metadata(data)
-                self._metadata = _Cached(data, self._clock())
-        return self._metadata.value  # type: ignore[union-attr, return-value]
+            cached = self._metadata
+            if self._fresh(cached, self._http.metadata_ttl):
+                return cached.value  # fetched while we waited
+            data = await self._get_json(self.metadata_url, "discovery document")
+            self._check_metadata(data)
+            self._metadata = _Cached(data, self._clock())
+            return data
 
     def _check_metadata(self, data: dict[str, object]) -> None:
         issuer = expected_issuer(self.metadata_url)
@@ -299,29 +308,29 @@ class ProviderClient:
         """
         cached = self._jwks
         if self._fresh(cached, self._http.jwks_ttl) and self._knows(cached, kid):
-            return cached.value  # type: ignore[union-attr, return-value]
+            return cached.value
         metadata = await self.metadata()  # outside the lock: asyncio.Lock is not reentrant
         async with self._lock:
             current = self._jwks
-            if current is not cached:
-                return current.value  # type: ignore[union-attr, return-value]  # fetched while we waited
+            if current is not cached and current is not None:
+                return current.value  # fetched while we waited
             if self._fresh(current, self._http.jwks_ttl):  # fresh, but the kid is unknown
                 now = self._clock()
                 last = self._kid_refetched_at
                 if last is not None and now - last < self._http.jwks_refetch_interval:
-                    return current.value  # type: ignore[union-attr, return-value]
+                    return current.value
                 self._kid_refetched_at = now
             data = await self._get_json(str(metadata["jwks_uri"]), "JWKS")
             try:
-                keyset = KeySet.import_key_set(data)  # type: ignore[arg-type]
+                keyset = KeySet.import_key_set(cast("KeySetSerialization", data))
             except (JoseError, ValueError, TypeError, KeyError) as error:
                 raise DiscoveryError(f"{self.settings.label}: the JWKS is malformed: {error}.") from error
             self._jwks = _Cached(keyset, self._clock())
             return keyset
 
     @staticmethod
-    def _knows(cached: _Cached | None, kid: str | None) -> bool:
-        return cached is not None and (kid is None or any(k.kid == kid for k in cached.value))  # type: ignore[attr-defined]
+    def _knows(cached: _Cached[KeySet] | None, kid: str | None) -> bool:
+        return cached is not None and (kid is None or any(k.kid == kid for k in cached.value))
 
     @property
     def cache_times(self) -> dict[str, float | None]:
@@ -339,12 +348,13 @@ class ProviderClient:
         if not url:
             return {}
         data = await self.get_json(str(url), "profile", bearer=access_token)
-        if preset.profile_envelope:
-            data = data.get(preset.profile_envelope)  # type: ignore[union-attr]
+        if preset.profile_envelope and isinstance(data, Mapping):
+            data = data.get(preset.profile_envelope)
         profile = dict(data) if isinstance(data, Mapping) else {}
         if preset.emails_url:
             emails = await self.get_json(self.url(preset.emails_url), "email list", bearer=access_token)
-            verified = [e for e in emails if isinstance(e, Mapping) and e.get("verified")]  # type: ignore[union-attr]
+            listed = emails if isinstance(emails, list) else []
+            verified = [e for e in listed if isinstance(e, Mapping) and e.get("verified")]
             primary = next((e for e in verified if e.get("primary")), verified[0] if verified else None)
             # The profile's email may be unverified or hidden: use the primary verified one, or none.
             profile["email"] = primary.get("email") if primary else None
