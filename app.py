@@ -7,6 +7,7 @@ configured, the embedded development provider (``devidp``) at ``/idp``.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,6 +18,7 @@ from auth import Authenticator, SessionManager, SQLiteStore, auth_routes, load_c
 from auth.errors import ConfigError
 from auth.streamlit import attach_loop, install, secrets_table
 from devidp.flavors import register_apple_client
+from devidp.runner import NonLoopbackRefused, check_bind_host
 
 try:
     config = load_config(secrets_table())
@@ -24,7 +26,21 @@ except ConfigError as error:
     # One line that names the key, not a traceback through Streamlit's loader.
     raise SystemExit(f"Login configuration error: {error.description}") from None
 dev = next((p for p in config.providers if p.is_dev), None)
-embedded = devidp.embed("/idp") if dev else None
+# The dev provider logs anyone in without a password, and its loopback guard trusts what a
+# same-host proxy makes look local: it runs only on a loopback-bound server, unless told.
+idp_config = devidp.ProviderConfig(allow_non_loopback=os.environ.get("DEVIDP_ALLOW_NON_LOOPBACK") == "1")
+address = st.get_option("server.address")  # unset or empty: Streamlit listens on every interface
+if dev:
+    try:
+        check_bind_host(address or "0.0.0.0", idp_config)
+    except NonLoopbackRefused:
+        raise SystemExit(
+            f"Development provider refused: the server listens on {address or 'every interface'} "
+            "(server.address), beyond loopback, and the development provider logs anyone in without "
+            "a password. Serve on localhost, configure a real provider in .streamlit/secrets.toml, "
+            "or set DEVIDP_ALLOW_NON_LOOPBACK=1 if you really mean it."
+        ) from None
+embedded = devidp.embed("/idp", idp_config) if dev else None
 
 authenticator = Authenticator(
     config,
