@@ -258,7 +258,7 @@ def test_avatars_are_drawn_locally(idp):
     avatar = httpx2.get(f"{idp.url}/avatars/alice.svg")
     assert avatar.headers["content-type"] == "image/svg+xml"
     assert avatar.text.startswith("<svg")
-    assert httpx2.get(f"{idp.url}/avatars/mallory.svg").status_code == 404
+    assert httpx2.get(f"{idp.url}/avatars/nobody.svg").status_code == 404
 
 
 # --- loopback only ------------------------------------------------------------------------------
