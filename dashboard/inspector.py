@@ -1,6 +1,7 @@
 """The JWT inspector's logic: decode any JWT, find keys, verify, run the OIDC checks.
 
-Every failure is a ``InspectError`` with a sentence a person can act on.
+Every failure is a ``InspectError`` with a sentence a person can act on, in markdown:
+whatever the token, its keys or a server put into it is quoted with ``dashboard.untrusted``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from joserfc.jwk import Key, KeySet, import_key
 from auth.config import is_loopback_url
 from auth.errors import TokenValidationError
 from auth.validation import SAFE_ALGORITHMS, ValidationReport, validate_id_token
+from dashboard.untrusted import code
+from dashboard.untrusted import text as literal
 
 MAX_TOKEN = 16_384
 EXPECTED_TYP = {"JWT", "at+jwt", "application/at+jwt", "id_token+jwt", None}
@@ -75,9 +78,9 @@ def warnings(decoded: Decoded, now: int | None = None, leeway: int = 60) -> list
     if header.get("alg") == "none":
         out.append("`alg` is none: this token is not signed; trust nothing in it.")
     elif header.get("alg") not in SAFE_ALGORITHMS:
-        out.append(f"`alg` {header.get('alg')!r} is not an asymmetric signature this app would accept.")
+        out.append(f"`alg` {code(header.get('alg'))} is not an asymmetric signature this app would accept.")
     if header.get("typ") not in EXPECTED_TYP:
-        out.append(f"Unexpected `typ` {header.get('typ')!r}: check this is the kind of token you expect.")
+        out.append(f"Unexpected `typ` {code(header.get('typ'))}: check this is the kind of token you expect.")
     exp, nbf, iat = claims.get("exp"), claims.get("nbf"), claims.get("iat")
     if isinstance(exp, int) and exp + leeway < now:
         out.append("Expired: `exp` is in the past.")
@@ -87,7 +90,7 @@ def warnings(decoded: Decoded, now: int | None = None, leeway: int = 60) -> list
         out.append("`iat` is in the future: the issuer's clock or the token is wrong.")
     for claim in ("exp", "iat", "nbf", "auth_time"):
         if claim in claims and not isinstance(claims[claim], int):
-            out.append(f"`{claim}` should be a number of seconds (NumericDate), not {claims[claim]!r}.")
+            out.append(f"`{claim}` should be a number of seconds (NumericDate), not {code(claims[claim])}.")
     return out
 
 
@@ -113,7 +116,7 @@ def keys_from_text(text: str) -> KeySet:
         if "BEGIN" in text:
             return KeySet([_import_pem(text)])
     except (ValueError, JoseError, TypeError, KeyError) as error:
-        raise InspectError(f"Those keys cannot be read: {error}") from error
+        raise InspectError(f"Those keys cannot be read: {literal(error)}") from error
     raise InspectError("Paste a JWKS (JSON with `keys`), one JWK (JSON), or a PEM public key.")
 
 
@@ -159,7 +162,7 @@ def keys_from_url(url: str) -> KeySet:
     try:
         return KeySet.import_key_set(_fetch_json(url, "JWKS"))  # type: ignore[arg-type]
     except (JoseError, ValueError, TypeError, KeyError) as error:
-        raise InspectError(f"The JWKS at {url} is malformed: {error}") from error
+        raise InspectError(f"The JWKS at {code(url)} is malformed: {literal(error)}") from error
 
 
 def discover(issuer: str) -> Mapping[str, object]:
@@ -167,7 +170,7 @@ def discover(issuer: str) -> Mapping[str, object]:
     metadata = _fetch_json(issuer.rstrip("/") + "/.well-known/openid-configuration", "discovery document")
     if metadata.get("issuer") != issuer.rstrip("/"):
         raise InspectError(
-            f"The discovery document names issuer {metadata.get('issuer')!r}, not {issuer!r} "
+            f"The discovery document names issuer {code(metadata.get('issuer'))}, not {code(issuer)} "
             "(OIDC Discovery §4.3)."
         )
     return metadata
@@ -178,11 +181,13 @@ def verify_signature(token: str, keys: KeySet) -> str:
     decoded = decode(token)
     alg = str(decoded.header.get("alg"))
     if alg not in SAFE_ALGORITHMS:
-        raise InspectError(f"Refusing to verify `alg` {alg!r}: only asymmetric algorithms prove who signed.")
+        raise InspectError(
+            f"Refusing to verify `alg` {code(alg)}: only asymmetric algorithms prove who signed."
+        )
     kid = decoded.header.get("kid")
     candidates = [k for k in keys if kid is None or k.kid == kid]
     if not candidates:
-        raise InspectError(f"No key with kid {kid!r} among the {len(keys.keys)} key(s) given.")
+        raise InspectError(f"No key with kid {code(kid)} among the {len(keys.keys)} key(s) given.")
     for key in candidates:
         try:
             jwt.decode("".join(token.split()), key, algorithms=[alg])

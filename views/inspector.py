@@ -15,6 +15,7 @@ from dashboard.inspector import (
     verify_signature,
     warnings,
 )
+from dashboard.untrusted import code
 from dashboard.widgets import claims_table, colored_jwt, header_table, report_table
 
 session = current_session()
@@ -49,7 +50,7 @@ issuer = str(decoded.claims.get("iss", ""))
 keys = metadata = None
 try:
     if source.startswith("From the issuer"):
-        st.caption(f"Issuer: `{issuer or '(no iss claim)'}`; http:// is allowed for localhost only.")
+        st.caption(f"Issuer: {code(issuer or '(no iss claim)')}; http:// is allowed for localhost only.")
         if issuer and st.button("Fetch the issuer's keys"):
             metadata = discover(issuer)
             st.session_state["inspector_keys"] = (issuer, metadata, keys_from_url(str(metadata["jwks_uri"])))
@@ -69,7 +70,7 @@ try:
         keys = keys_from_text(text)
     if keys is not None:
         kid = verify_signature(token, keys)
-        st.success(f"✅ The signature verifies with key `{kid}`.")
+        st.success(f"✅ The signature verifies with key {code(kid)}.")
 except InspectError as error:
     st.error(str(error))
     keys = None

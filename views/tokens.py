@@ -7,6 +7,7 @@ from auth.streamlit import authenticator, require_login, run
 from auth.tokens import introspect, revoke
 from auth.trace import fingerprint
 from dashboard.inspector import InspectError, compare, decode, warnings
+from dashboard.untrusted import code
 from dashboard.widgets import claims_table, header_table, masked_token
 
 session = require_login()
@@ -24,7 +25,7 @@ except InspectError:
         "**Opaque**: this access token is not a JWT. Only the provider can say what it means (introspection)."
     )
 if decoded:
-    st.caption(f"A JWT (`typ` {decoded.header.get('typ')!r}); RFC 9068 defines JWT access tokens.")
+    st.caption(f"A JWT (`typ` {code(decoded.header.get('typ'))}); RFC 9068 defines JWT access tokens.")
     for warning in warnings(decoded):
         st.warning(warning)
     header_table(decoded.header)
@@ -34,9 +35,10 @@ st.subheader("Scopes")
 requested = set(session.requested_scope.split())
 granted = set((tokens.scope or session.requested_scope).split())
 cols = st.columns(3)
-cols[0].markdown("**Requested**\n\n" + " ".join(f"`{s}`" for s in sorted(requested)))
-cols[1].markdown("**Granted**\n\n" + " ".join(f"`{s}`" for s in sorted(granted)))
-cols[2].markdown("**Not granted**\n\n" + (" ".join(f"`{s}`" for s in sorted(requested - granted)) or "—"))
+# The granted scope is the provider's answer (RFC 6749 §5.1): quoted, never markup.
+cols[0].markdown("**Requested**\n\n" + " ".join(code(s) for s in sorted(requested)))
+cols[1].markdown("**Granted**\n\n" + " ".join(code(s) for s in sorted(granted)))
+cols[2].markdown("**Not granted**\n\n" + (" ".join(code(s) for s in sorted(requested - granted)) or "—"))
 
 st.subheader("Refresh token")
 masked_token("Refresh token", tokens.refresh_token, key="reveal_refresh")

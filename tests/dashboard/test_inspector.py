@@ -20,6 +20,7 @@ from dashboard.inspector import (
     verify_signature,
     warnings,
 )
+from dashboard.untrusted import code
 from devidp import ProviderConfig, serve
 
 NOW = 1_800_000_000
@@ -71,6 +72,14 @@ def test_time_claims_and_unsigned_tokens_warn(key):
     found = " ".join(warnings(decode(unsigned), now=NOW))
     assert "not signed" in found and "NumericDate" in found
     assert warnings(decode(sign(key, {"exp": NOW + 60, "iat": NOW})), now=NOW) == []
+
+
+def test_values_from_the_token_are_quoted_never_markup(key):
+    """A `typ` or a date claim holding markup comes back in a code span it cannot close."""
+    hostile = "x` ![i](http://127.0.0.1:1/i.png) `x"
+    found = [w for w in warnings(decode(sign(key, {"exp": hostile}, typ=hostile)), now=NOW) if "![i]" in w]
+    assert len(found) == 2
+    assert all(code(hostile) in w and w.count("![i]") == 1 for w in found)
 
 
 def test_signature_verifies_with_pasted_jwks_pem_or_jwk(key):
@@ -130,7 +139,7 @@ def test_a_discovery_document_naming_another_issuer_is_refused():
     """OIDC Discovery §4.3: the document must name the issuer it was fetched for."""
     with (
         serve(ProviderConfig(issuer="https://elsewhere.example")) as idp,
-        pytest.raises(InspectError, match=r"names issuer 'https://elsewhere\.example'"),
+        pytest.raises(InspectError, match=r"names issuer ` https://elsewhere\.example `"),
     ):
         discover(idp.url)
 
