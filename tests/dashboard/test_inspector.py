@@ -9,6 +9,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet, OctKey, RSAKey
 
+from dashboard.fetch import Reach
 from dashboard.inspector import (
     InspectError,
     compare,
@@ -127,11 +128,16 @@ def test_oidc_checks_report_each_check(key):
     assert bad.first_failure is not None and bad.first_failure.name == "aud"
 
 
+def own(idp_url: str) -> Reach:
+    """Reach the provider on its loopback port, as the app reaches its own dev provider."""
+    return Reach(also=(f"{idp_url}/",))
+
+
 def test_keys_and_discovery_come_from_a_real_provider():
     """Against the dev provider: discovery names its issuer and its JWKS lists its signing key."""
     with serve() as idp:
-        metadata = discover(idp.url)
-        keys = keys_from_url(str(metadata["jwks_uri"]))
+        metadata = discover(idp.url, own(idp.url))
+        keys = keys_from_url(str(metadata["jwks_uri"]), own(idp.url))
         assert [k.kid for k in keys] == [idp.server.keys.active_kid]
 
 
@@ -141,7 +147,7 @@ def test_a_discovery_document_naming_another_issuer_is_refused():
         serve(ProviderConfig(issuer="https://elsewhere.example")) as idp,
         pytest.raises(InspectError, match=r"names issuer ` https://elsewhere\.example `"),
     ):
-        discover(idp.url)
+        discover(idp.url, own(idp.url))
 
 
 def test_only_https_or_localhost_keys_are_fetched():
