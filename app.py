@@ -7,6 +7,7 @@ configured, the embedded development provider (``devidp``) at ``/idp``.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -26,7 +27,14 @@ if config.dev_provider_enabled:
     # Development mode: the embedded provider at /idp. Imported only then: never in production.
     from auth.devmode import LocalProviders
 
-    local = LocalProviders.for_config(config)
+    try:
+        local = LocalProviders.for_config(
+            config,
+            server_address=st.get_option("server.address"),
+            allow_non_loopback=os.environ.get("DEVIDP_ALLOW_NON_LOOPBACK") == "1",
+        )
+    except ConfigError as error:
+        raise SystemExit(f"Development provider refused: {error.description}") from None
 authenticator = Authenticator(
     config,
     SessionManager(SQLiteStore(config.store_path), config.cookie_secret, config.session),

@@ -121,10 +121,20 @@ def _local_cookie_secret(local_dir: Path) -> str:
     path = local_dir / "cookie_secret"
     if path.exists():
         return path.read_text().strip()
-    local_dir.mkdir(parents=True, exist_ok=True)
+    local_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     value = secrets.token_urlsafe(48)
-    path.write_text(value)
-    path.chmod(0o600)
+    # Owner-only from its first byte (O_EXCL with mode 0600, whatever the umask), and published
+    # whole by a link: nobody ever reads it world-readable or half-written, and when two first
+    # starts race, the link fails for the second and both use the first one's secret.
+    draft = local_dir / f".cookie_secret.{secrets.token_hex(8)}"
+    with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+        file.write(value)
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        return path.read_text().strip()
+    finally:
+        draft.unlink()
     return value
 
 

@@ -17,9 +17,10 @@ from dataclasses import dataclass, field, replace
 import httpx2
 from starlette.routing import BaseRoute
 
-from devidp import Embedded, embed
+from devidp import Embedded, ProviderConfig, embed
 from devidp.flavors import register_apple_client
 from devidp.flavors.twins import emulated_url
+from devidp.runner import NonLoopbackRefused, check_bind_host
 
 from .config import (
     DEV_CLIENT_ID,
@@ -112,12 +113,29 @@ class LocalProviders:
     _origins: set[str] = field(default_factory=set)
 
     @classmethod
-    def for_config(cls, config: AuthConfig, embedded: Embedded | None = None) -> LocalProviders | None:
-        """Development mode for ``config``, or None when it has no development provider."""
-        dev = config.provider(DEV_PROVIDER)
-        if dev is None:
+    def for_config(
+        cls, config: AuthConfig, *, server_address: str | None = None, allow_non_loopback: bool = False
+    ) -> LocalProviders | None:
+        """Development mode for ``config``, or None when it has no development provider.
+
+        ``server_address`` is where the app's server listens (Streamlit's ``server.address``;
+        empty: every interface). The provider's own loopback guard trusts the peer address and
+        the Host header, which a same-host reverse proxy makes look local, so it runs only on a
+        loopback-bound server unless ``allow_non_loopback``; otherwise ``ConfigError``.
+        """
+        if config.provider(DEV_PROVIDER) is None:
             return None
-        local = cls(embedded or embed(IDP_PATH))
+        idp_config = ProviderConfig(allow_non_loopback=allow_non_loopback)
+        try:
+            check_bind_host(server_address or "0.0.0.0", idp_config)
+        except NonLoopbackRefused:
+            raise ConfigError(
+                f"the server listens on {server_address or 'every interface'} (server.address), beyond "
+                "loopback, and the development provider logs anyone in without a password. Serve on "
+                "localhost, configure a real provider in .streamlit/secrets.toml, or set "
+                "DEVIDP_ALLOW_NON_LOOPBACK=1 if you really mean it."
+            ) from None
+        local = cls(embed(IDP_PATH, idp_config))
         for provider in config.providers:
             if provider.is_dev and (key := provider.apple_key):
                 # The emulated Apple checks the ES256 client secrets against the public half of this key.

@@ -6,6 +6,7 @@ here). SQLite is the default; a Redis store can implement the same four methods.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -32,7 +33,13 @@ class SQLiteStore:
     and across processes on one machine (SQLite's own locking)."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # Values are encrypted, but session keys, expiry times and sizes are nobody else's
+        # business: the directory is 0700 and the database 0600 before SQLite opens it, and
+        # SQLite gives its -wal and -shm files the database file's mode. An older 0644 file
+        # is made private too.
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        path.chmod(0o600)
         self._path = path
         self._local = threading.local()
         with self._connection() as db:

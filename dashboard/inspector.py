@@ -1,20 +1,18 @@
 """The JWT inspector's logic: decode any JWT, find keys, verify, run the OIDC checks.
 
-Every failure is a ``InspectError`` with a sentence a person can act on.
+Every failure is a ``InspectError`` with a sentence a person can act on, in markdown:
+whatever the token, its keys or a server put into it is quoted with ``dashboard.untrusted``.
 """
 
 from __future__ import annotations
 
 import base64
-import ipaddress
 import json
-import socket
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import httpx2
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import Key, KeySet, import_key
@@ -22,8 +20,12 @@ from joserfc.jwk import Key, KeySet, import_key
 from auth.config import is_loopback_url
 from auth.errors import TokenValidationError
 from auth.validation import SAFE_ALGORITHMS, ValidationReport, validate_id_token
+from dashboard.fetch import FetchError, Reach, get_json
+from dashboard.untrusted import code
+from dashboard.untrusted import text as literal
 
 MAX_TOKEN = 16_384
+PUBLIC = Reach()
 EXPECTED_TYP = {"JWT", "at+jwt", "application/at+jwt", "id_token+jwt", None}
 
 
@@ -75,9 +77,9 @@ def warnings(decoded: Decoded, now: int | None = None, leeway: int = 60) -> list
     if header.get("alg") == "none":
         out.append("`alg` is none: this token is not signed; trust nothing in it.")
     elif header.get("alg") not in SAFE_ALGORITHMS:
-        out.append(f"`alg` {header.get('alg')!r} is not an asymmetric signature this app would accept.")
+        out.append(f"`alg` {code(header.get('alg'))} is not an asymmetric signature this app would accept.")
     if header.get("typ") not in EXPECTED_TYP:
-        out.append(f"Unexpected `typ` {header.get('typ')!r}: check this is the kind of token you expect.")
+        out.append(f"Unexpected `typ` {code(header.get('typ'))}: check this is the kind of token you expect.")
     exp, nbf, iat = claims.get("exp"), claims.get("nbf"), claims.get("iat")
     if isinstance(exp, int) and exp + leeway < now:
         out.append("Expired: `exp` is in the past.")
@@ -87,7 +89,7 @@ def warnings(decoded: Decoded, now: int | None = None, leeway: int = 60) -> list
         out.append("`iat` is in the future: the issuer's clock or the token is wrong.")
     for claim in ("exp", "iat", "nbf", "auth_time"):
         if claim in claims and not isinstance(claims[claim], int):
-            out.append(f"`{claim}` should be a number of seconds (NumericDate), not {claims[claim]!r}.")
+            out.append(f"`{claim}` should be a number of seconds (NumericDate), not {code(claims[claim])}.")
     return out
 
 
@@ -113,61 +115,38 @@ def keys_from_text(text: str) -> KeySet:
         if "BEGIN" in text:
             return KeySet([_import_pem(text)])
     except (ValueError, JoseError, TypeError, KeyError) as error:
-        raise InspectError(f"Those keys cannot be read: {error}") from error
+        raise InspectError(f"Those keys cannot be read: {literal(error)}") from error
     raise InspectError("Paste a JWKS (JSON with `keys`), one JWK (JSON), or a PEM public key.")
 
 
-def _internal_addresses(host: str) -> list[str]:
-    """The private, link-local or reserved addresses ``host`` resolves to (loopback aside)."""
+def _fetch_json(url: str, what: str, reach: Reach) -> Mapping[str, object]:
+    # Keys over plain http could be anyone's: http:// only for this machine (and only where
+    # ``reach`` allows it, which is this app's own development provider).
+    scheme = urlsplit(url).scheme
+    if scheme != "https" and not (scheme == "http" and is_loopback_url(url)):
+        raise InspectError(f"The {what} URL must be https:// (http:// only for localhost): {code(url)}.")
     try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except OSError as error:
-        raise InspectError(f"Cannot resolve {host!r}: {error.strerror or error}.") from error
-    addresses = {ipaddress.ip_address(info[4][0]) for info in infos}
-    return [
-        str(a) for a in addresses
-        if not a.is_loopback and (a.is_private or a.is_link_local or a.is_reserved or a.is_multicast)
-    ]  # fmt: skip
+        return get_json(url, what, reach)
+    except FetchError as error:
+        raise InspectError(str(error)) from error
 
 
-def _fetch_json(url: str, what: str) -> Mapping[str, object]:
-    parts = urlsplit(url)
-    if parts.scheme != "https" and not (parts.scheme == "http" and is_loopback_url(url)):
-        raise InspectError(f"The {what} URL must be https:// (http:// only for localhost): {url!r}.")
-    # A pasted URL makes this server send a request: keep it away from the internal network.
-    if internal := _internal_addresses(parts.hostname or ""):
-        raise InspectError(
-            f"Refusing to fetch the {what} from {parts.hostname} ({', '.join(internal)}): "
-            "an internal address. Paste the keys instead."
-        )
+def keys_from_url(url: str, reach: Reach = PUBLIC) -> KeySet:
+    """The JWKS at ``url``, fetched within ``reach`` (the public internet unless it says more)."""
     try:
-        response = httpx2.get(url, timeout=5, follow_redirects=False)
-    except httpx2.HTTPError as error:
-        raise InspectError(f"Cannot fetch the {what} at {url}: {error}.") from error
-    if response.status_code != 200:
-        raise InspectError(f"The {what} at {url} answered HTTP {response.status_code}.")
-    try:
-        data = response.json()
-    except ValueError as error:
-        raise InspectError(f"The {what} at {url} is not JSON.") from error
-    if not isinstance(data, dict):
-        raise InspectError(f"The {what} at {url} is not a JSON object.")
-    return data
-
-
-def keys_from_url(url: str) -> KeySet:
-    try:
-        return KeySet.import_key_set(_fetch_json(url, "JWKS"))  # type: ignore[arg-type]
+        return KeySet.import_key_set(_fetch_json(url, "JWKS", reach))  # type: ignore[arg-type]
     except (JoseError, ValueError, TypeError, KeyError) as error:
-        raise InspectError(f"The JWKS at {url} is malformed: {error}") from error
+        raise InspectError(f"The JWKS at {code(url)} is malformed: {literal(error)}") from error
 
 
-def discover(issuer: str) -> Mapping[str, object]:
+def discover(issuer: str, reach: Reach = PUBLIC) -> Mapping[str, object]:
     """The issuer's discovery document, checked to name the same issuer."""
-    metadata = _fetch_json(issuer.rstrip("/") + "/.well-known/openid-configuration", "discovery document")
+    metadata = _fetch_json(
+        issuer.rstrip("/") + "/.well-known/openid-configuration", "discovery document", reach
+    )
     if metadata.get("issuer") != issuer.rstrip("/"):
         raise InspectError(
-            f"The discovery document names issuer {metadata.get('issuer')!r}, not {issuer!r} "
+            f"The discovery document names issuer {code(metadata.get('issuer'))}, not {code(issuer)} "
             "(OIDC Discovery §4.3)."
         )
     return metadata
@@ -178,11 +157,13 @@ def verify_signature(token: str, keys: KeySet) -> str:
     decoded = decode(token)
     alg = str(decoded.header.get("alg"))
     if alg not in SAFE_ALGORITHMS:
-        raise InspectError(f"Refusing to verify `alg` {alg!r}: only asymmetric algorithms prove who signed.")
+        raise InspectError(
+            f"Refusing to verify `alg` {code(alg)}: only asymmetric algorithms prove who signed."
+        )
     kid = decoded.header.get("kid")
     candidates = [k for k in keys if kid is None or k.kid == kid]
     if not candidates:
-        raise InspectError(f"No key with kid {kid!r} among the {len(keys.keys)} key(s) given.")
+        raise InspectError(f"No key with kid {code(kid)} among the {len(keys.keys)} key(s) given.")
     for key in candidates:
         try:
             jwt.decode("".join(token.split()), key, algorithms=[alg])

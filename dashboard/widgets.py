@@ -12,6 +12,7 @@ import streamlit as st
 
 from auth.trace import mask
 
+from . import untrusted
 from .claims import HEADER_MEANINGS, TIME_CLAIMS, claim_rows
 
 
@@ -130,7 +131,7 @@ def registration_box(registration: Mapping[str, object]) -> None:
     """The exact URIs to register at one provider, ready to copy."""
     where = registration.get("register_at")
     st.markdown(
-        f"Register at **{escape_markdown(str(registration['label']))}**"
+        f"Register at **{untrusted.text(registration['label'])}**"
         + (f" ({where})" if where else "")
         + f", for client id `{str(registration['client_id']).replace('`', '')}`, exactly this redirect URI:"
     )
@@ -150,7 +151,8 @@ def login_failure_box(failure: Mapping[str, object]) -> None:
         if failure.get("kind") == "logout"
         else ("The login was refused.")
     )
-    st.error(f"**{what}** {failure.get('description')}")
+    # The description quotes the provider's own words (error_description): text, never markup.
+    st.error(f"**{what}** {untrusted.prose(failure.get('description'))}")
     if request_id := failure.get("request_id"):
         st.caption(
             f"Request id `{request_id}`: the server log has the same line (check `{failure.get('check')}`)."
@@ -164,11 +166,3 @@ def login_failure_box(failure: Mapping[str, object]) -> None:
     if report := failure.get("report"):
         with st.expander("Validation report of the refused ID token", expanded=True):
             report_table(report)  # type: ignore[arg-type]
-
-
-def escape_markdown(text: str) -> str:
-    """Text from a provider shown as itself, never as Markdown (links, images, code spans)."""
-    return "".join(f"\\{c}" if c in MARKDOWN_SPECIALS else c for c in text)
-
-
-MARKDOWN_SPECIALS = frozenset("\\`*_{}[]()<>#+-.!|~$:")

@@ -2,7 +2,8 @@
 
 Each persona exercises something a real app must handle: a verified and an
 unverified email, different locales, groups and roles, a person without an
-email, and a very long name in several scripts.
+email, a very long name in several scripts, and claims that are hostile input
+(markup in a name, a server file path as a picture).
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class Persona:
     color: str = "#4f46e5"
     blurb: str = ""
     updated_at: int = 1_767_225_600  # 2026-01-01T00:00:00Z
+    picture: str | None = None  # the `picture` claim; None: the avatar this provider draws
 
     def get_user_id(self) -> str:
         return self.sub
@@ -67,7 +69,7 @@ class Persona:
             "given_name": self.given_name,
             "family_name": self.family_name,
             "preferred_username": self.username,
-            "picture": f"{issuer}/avatars/{self.username}.svg",
+            "picture": self.picture or f"{issuer}/avatars/{self.username}.svg",
             "locale": self.locale,
             "zoneinfo": self.zoneinfo,
             "updated_at": self.updated_at,
@@ -164,6 +166,25 @@ PERSONAS: tuple[Persona, ...] = (
         roles=("auditor", "billing", "support"),
         color="#7c3aed",
         blurb="Very long name in five scripts, many groups",
+    ),
+    Persona(
+        # A provider's claims are whatever its users typed. An app that puts them into
+        # markdown loads her images and breaks its code spans; one that hands `picture`
+        # to st.image reads a file from its own server.
+        username="mallory",
+        sub="5d6e7f80-91a2-4b3c-8d4e-5f6a7b8c9d0e",
+        name="Mallory ![x](http://127.0.0.1:1/x.png) `Markup",
+        given_name="Mallory",
+        family_name="`Markup",
+        email="mallory@example.net",
+        email_verified=False,
+        locale="en-US ![l](http://127.0.0.1:1/l.png)",
+        zoneinfo="UTC",
+        groups=("staff", "ops` ![g](http://127.0.0.1:1/g.png) `ops"),
+        roles=("viewer",),
+        color="#dc2626",
+        blurb="Hostile claims: markup in her name, locale and groups, a server file as her picture",
+        picture="/etc/passwd",
     ),
 )
 

@@ -27,6 +27,11 @@ from .server import DevAuthorizationServer, HttpRequest, HttpResponse
 
 Handler = Callable[[Request, HttpRequest], Awaitable[Response]]
 
+# No page of a provider that logs anyone in at one click may sit in another page's frame: a
+# framed login or consent page lends its buttons to whoever framed it (RFC 6749 §10.13,
+# clickjacking). CSP Level 3 `frame-ancestors` for today's browsers, RFC 7034 for older ones.
+NEVER_FRAMED = {"Content-Security-Policy": "frame-ancestors 'none'", "X-Frame-Options": "DENY"}
+
 
 def is_loopback(host: str | None) -> bool:
     if host in (None, "localhost", "testclient"):
@@ -50,7 +55,8 @@ class _Provider(BrowserPages):
 
     # --- plumbing ------------------------------------------------------------------
     def endpoint(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-        """Read the request once, set the issuer, guard loopback, and journal the exchange."""
+        """Read the request once, set the issuer, guard loopback, forbid framing, and journal
+        the exchange. Every route goes through here, so every answer carries NEVER_FRAMED."""
 
         async def run(request: Request) -> Response:
             started = time.perf_counter()
@@ -85,6 +91,7 @@ class _Provider(BrowserPages):
                 )
             else:
                 response = await handler(request, http_request)
+            response.headers.update(NEVER_FRAMED)
             self._journal(request, http_request, response, started)
             return response
 

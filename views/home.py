@@ -6,12 +6,13 @@ import streamlit as st
 
 from auth.streamlit import logout_button, refresh_button, require_login
 from dashboard.claims import human_time, relative
+from dashboard.untrusted import text
 
 session = require_login()
 profile, tokens = session.profile, session.tokens
 now = int(time.time())
 
-st.title(f"Hello, {profile.get('name') or 'there'}")
+st.title(f"Hello, {text(profile.get('name') or 'there')}")  # a claim: text, never markup
 provider = session.provider
 st.markdown(f"Logged in with **{provider}** since {human_time(session.created_at, now)}.")
 

@@ -4,6 +4,7 @@ import streamlit as st
 
 from auth.streamlit import authenticator, current_session
 from auth.validation import allowed_algorithms
+from dashboard.fetch import Reach, loopback_prefixes
 from dashboard.inspector import (
     InspectError,
     compare,
@@ -15,6 +16,7 @@ from dashboard.inspector import (
     verify_signature,
     warnings,
 )
+from dashboard.untrusted import code
 from dashboard.widgets import claims_table, colored_jwt, header_table, report_table
 
 session = current_session()
@@ -47,12 +49,17 @@ source = st.radio(
 )
 issuer = str(decoded.claims.get("iss", ""))
 keys = metadata = None
+# Keys come from the public internet, and from this app's own development provider when it
+# runs: on loopback at this server's own port (not the Host header's, which anyone can set).
+own = loopback_prefixes(int(st.get_option("server.port")), "/idp/")
+reach = Reach(also=own if authenticator().config.dev_provider_enabled else ())
 try:
     if source.startswith("From the issuer"):
-        st.caption(f"Issuer: `{issuer or '(no iss claim)'}`; http:// is allowed for localhost only.")
+        st.caption(f"Issuer: {code(issuer or '(no iss claim)')}; http:// is allowed for localhost only.")
         if issuer and st.button("Fetch the issuer's keys"):
-            metadata = discover(issuer)
-            st.session_state["inspector_keys"] = (issuer, metadata, keys_from_url(str(metadata["jwks_uri"])))
+            metadata = discover(issuer, reach)
+            jwks = keys_from_url(str(metadata["jwks_uri"]), reach)
+            st.session_state["inspector_keys"] = (issuer, metadata, jwks)
         # Fetched once per click, not on every rerun of this page.
         if (saved := st.session_state.get("inspector_keys")) and saved[0] == issuer:
             _, metadata, keys = saved
@@ -60,7 +67,7 @@ try:
         if url := st.text_input("JWKS URL", placeholder="https://…/jwks.json"):
             fetched = st.session_state.get("inspector_url_keys")
             if fetched is None or fetched[0] != url:
-                fetched = (url, keys_from_url(url))
+                fetched = (url, keys_from_url(url, reach))
                 st.session_state["inspector_url_keys"] = fetched
             keys = fetched[1]
     elif text := st.text_area(
@@ -69,7 +76,7 @@ try:
         keys = keys_from_text(text)
     if keys is not None:
         kid = verify_signature(token, keys)
-        st.success(f"✅ The signature verifies with key `{kid}`.")
+        st.success(f"✅ The signature verifies with key {code(kid)}.")
 except InspectError as error:
     st.error(str(error))
     keys = None

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from auth.streamlit import authenticator, require_login
+from dashboard.untrusted import code, picture_url, text
 
 session = require_login()
 profile = session.profile
@@ -12,20 +13,24 @@ oidc = provider is None or provider.is_oidc
 st.title("Profile")
 left, right = st.columns([1, 1])
 with left:
+    # Every value here is the provider's: shown as text, never as markup (dashboard/untrusted.py).
     st.subheader("Normalized")
-    if profile.get("avatar"):
-        st.image(str(profile["avatar"]), width=96)
-    st.markdown(f"### {profile.get('name')}")
+    if picture := picture_url(profile.get("avatar")):
+        st.image(picture, width=96)
+    elif profile.get("avatar"):
+        # st.image would read a file of that name from this server.
+        st.caption(f"Picture {code(profile['avatar'])}: not a web URL, so not shown.")
+    st.markdown(f"### {text(profile.get('name') or '—')}")
     email = profile.get("email")
     if email:
         verified = "✅ verified" if profile.get("email_verified") else "⚠️ **not verified**: do not trust it"
-        st.markdown(f"**Email:** {email} — {verified}")
+        st.markdown(f"**Email:** {text(email)} — {verified}")
     else:
         st.markdown("**Email:** none released (the provider or the user withheld it)")
-    st.markdown(f"**Locale:** {profile.get('locale') or '—'}")
-    st.markdown(f"**Provider user id (`sub`):** `{profile.get('id')}`")
+    st.markdown(f"**Locale:** {text(profile.get('locale') or '—')}")
+    st.markdown(f"**Provider user id (`sub`):** {code(profile.get('id'))}")
     if profile.get("groups"):
-        st.markdown("**Groups:** " + ", ".join(f"`{g}`" for g in profile["groups"]))  # type: ignore[union-attr]
+        st.markdown("**Groups:** " + ", ".join(code(g) for g in profile["groups"]))  # type: ignore[union-attr]
     st.caption("Identify users by provider + `sub`, never by email: emails change and can be unverified.")
 with right:
     st.subheader("Raw userinfo" if oidc else "Raw profile, from the provider's API")

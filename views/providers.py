@@ -4,6 +4,7 @@ import streamlit as st
 
 from auth import LoginError
 from auth.streamlit import authenticator, origin, require_login, run
+from dashboard import untrusted
 from dashboard.widgets import registration_box
 
 require_login()
@@ -29,7 +30,7 @@ for provider in auth.config.providers:
     try:
         metadata = run(client.metadata())
     except LoginError as error:
-        st.error(f"Not reachable: {error.description}")
+        st.error(f"Not reachable: {untrusted.prose(error.description)}")
         continue
     if provider.is_oidc:
         st.success("Reachable; its discovery document names the right issuer.")

@@ -7,6 +7,7 @@ from auth.streamlit import authenticator, require_login, run
 from auth.tokens import introspect, revoke
 from auth.trace import fingerprint
 from dashboard.inspector import InspectError, compare, decode, warnings
+from dashboard.untrusted import code, prose
 from dashboard.widgets import claims_table, header_table, masked_token
 
 session = require_login()
@@ -24,7 +25,7 @@ except InspectError:
         "**Opaque**: this access token is not a JWT. Only the provider can say what it means (introspection)."
     )
 if decoded:
-    st.caption(f"A JWT (`typ` {decoded.header.get('typ')!r}); RFC 9068 defines JWT access tokens.")
+    st.caption(f"A JWT (`typ` {code(decoded.header.get('typ'))}); RFC 9068 defines JWT access tokens.")
     for warning in warnings(decoded):
         st.warning(warning)
     header_table(decoded.header)
@@ -34,9 +35,10 @@ st.subheader("Scopes")
 requested = set(session.requested_scope.split())
 granted = set((tokens.scope or session.requested_scope).split())
 cols = st.columns(3)
-cols[0].markdown("**Requested**\n\n" + " ".join(f"`{s}`" for s in sorted(requested)))
-cols[1].markdown("**Granted**\n\n" + " ".join(f"`{s}`" for s in sorted(granted)))
-cols[2].markdown("**Not granted**\n\n" + (" ".join(f"`{s}`" for s in sorted(requested - granted)) or "—"))
+# The granted scope is the provider's answer (RFC 6749 §5.1): quoted, never markup.
+cols[0].markdown("**Requested**\n\n" + " ".join(code(s) for s in sorted(requested)))
+cols[1].markdown("**Granted**\n\n" + " ".join(code(s) for s in sorted(granted)))
+cols[2].markdown("**Not granted**\n\n" + (" ".join(code(s) for s in sorted(requested - granted)) or "—"))
 
 st.subheader("Refresh token")
 masked_token("Refresh token", tokens.refresh_token, key="reveal_refresh")
@@ -58,7 +60,7 @@ if left.button("Refresh now", disabled=not tokens.refresh_token, icon=":material
     try:
         updated = run(auth.refresh(session.id))
     except LoginError as error:
-        st.error(error.description)
+        st.error(prose(error.description))
     else:
         try:
             after = decode(updated.tokens.access_token).claims
@@ -73,13 +75,13 @@ if middle.button("Introspect", icon=":material/manage_search:"):
     try:
         st.session_state["introspection"] = run(introspect(auth, session))
     except LoginError as error:
-        st.error(error.description)
+        st.error(prose(error.description))
 if right.button("Revoke access token", icon=":material/block:"):
     try:
         status = run(revoke(auth, session))
         st.session_state["introspection"] = run(introspect(auth, session))
     except LoginError as error:
-        st.error(error.description)
+        st.error(prose(error.description))
     else:
         st.success(f"Revocation answered HTTP {status}. The provider now says:")
 if result := st.session_state.get("introspection"):

@@ -10,6 +10,7 @@ from auth.streamlit import authenticator, require_login
 from dashboard.sequence import as_image, sequence_svg
 from dashboard.steps import explain
 from dashboard.trace_export import to_json, to_markdown
+from dashboard.untrusted import text as literal
 
 session = require_login()
 trace = session.trace
@@ -31,8 +32,9 @@ st.subheader("Steps")
 for number, step in enumerate(steps, 1):
     kind = step.get("kind")
     head = f"{number}. {step.get('title')}"
-    if kind == "http":
-        head += f" — {step.get('method')} → {step.get('status')} ({step.get('duration_ms')} ms)"
+    if kind == "http":  # its title may be a path from the provider's metadata
+        head = f"{number}. {literal(step.get('title'))} — {step.get('method')} → {step.get('status')} "
+        head += f"({step.get('duration_ms')} ms)"
     with st.expander(head, expanded=False):
         text, notebook = explain(step)
         if text:
@@ -41,8 +43,8 @@ for number, step in enumerate(steps, 1):
             st.caption(f"Learn it step by step: `{notebook}`")
         if step.get("url"):
             st.code(str(step["url"]), language=None, wrap_lines=True)
-        if step.get("detail"):
-            st.markdown(str(step["detail"]))
+        if step.get("detail"):  # the callback's is the query the provider (or anyone) sent
+            st.markdown(literal(step["detail"]))
         if kind == "http":
             left, right = st.columns(2)
             left.markdown("**Request**")

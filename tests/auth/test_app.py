@@ -104,3 +104,43 @@ def test_a_refused_login_is_one_line_on_the_console(app_dir: Path, browser: http
     [line] = [entry for entry in log.splitlines() if "login refused" in entry]
     assert "provider=dev check=state_mismatch request_id=" in line
     assert "stolen-code" not in log and "forged-state" not in log
+
+
+# --- the development provider stays on loopback ------------------------------------------------------
+
+
+def scratch_env(cwd: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "DEVIDP_ALLOW_NON_LOOPBACK"}
+    return {**env, "HOME": str(cwd), **extra}
+
+
+@pytest.mark.parametrize(
+    ("address", "named"), [("0.0.0.0", "0.0.0.0"), ("::", "::"), ("", "every interface")]
+)
+def test_on_every_interface_the_dev_provider_refuses_to_start(
+    tmp_path: Path, address: str, named: str
+) -> None:
+    """`--server.address 0.0.0.0` with no real provider stops start-up with one line saying why."""
+    cwd = scratch_checkout(tmp_path)
+    log = cwd / "streamlit.log"
+    with (
+        pytest.raises(RuntimeError, match="streamlit exited"),
+        streamlit_app(cwd, log, args=("--server.address", address), env=scratch_env(cwd)),
+    ):
+        pass
+    refusal = [line for line in log.read_text().splitlines() if "Development provider refused" in line]
+    assert len(refusal) == 1, log.read_text()
+    assert f"listens on {named} (server.address)" in refusal[0]
+    assert "DEVIDP_ALLOW_NON_LOOPBACK=1" in refusal[0]
+    assert "Traceback" not in log.read_text()
+
+
+def test_on_every_interface_the_dev_provider_starts_when_explicitly_allowed(tmp_path: Path) -> None:
+    """DEVIDP_ALLOW_NON_LOOPBACK=1 is the explicit yes: the app starts and /idp answers (on loopback)."""
+    cwd = scratch_checkout(tmp_path)
+    env = scratch_env(cwd, DEVIDP_ALLOW_NON_LOOPBACK="1")
+    args = ("--server.address", "0.0.0.0")
+    with streamlit_app(cwd, cwd / "streamlit.log", args=args, env=env) as url:
+        discovery = httpx2.get(f"{url}/idp/.well-known/openid-configuration", timeout=10)
+    assert discovery.status_code == 200
+    assert discovery.json()["issuer"] == f"{url}/idp"

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -123,6 +126,49 @@ def test_missing_cookie_secret_is_generated_and_kept(tmp_path: Path) -> None:
     assert path.read_text() == first.cookie_secret and len(first.cookie_secret) >= 32
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert load_config({}, {}, local_dir=local).cookie_secret == first.cookie_secret
+
+
+# Run in a child process: audit hooks cannot be removed, and the umask is the whole process's.
+WATCH_LOCAL_DIR = """
+import json, os, stat, sys
+from pathlib import Path
+from auth.config import load_config
+
+local, seen, busy = Path(sys.argv[1]), [], False
+
+def look(event, args):
+    # At every audited step (open, mkdir, chmod, link, remove...), note the mode of all there is.
+    global busy
+    if busy or not local.is_dir():
+        return
+    busy = True
+    try:
+        seen.append([".", stat.S_IMODE(local.stat().st_mode)])
+        for entry in os.scandir(local):
+            seen.append([entry.name, stat.S_IMODE(entry.stat(follow_symlinks=False).st_mode)])
+    finally:
+        busy = False
+
+sys.addaudithook(look)
+os.umask(0)  # the loosest umask there is: only the code's own modes protect anything
+secret = load_config({}, {}, local_dir=local).cookie_secret
+print(json.dumps({"seen": seen, "secret": secret}))
+"""
+
+
+def test_the_generated_cookie_secret_is_never_readable_by_others(tmp_path: Path) -> None:
+    """Even under umask 0, .local/ is 0700 and the secret 0600 from the moment each exists."""
+    local = tmp_path / ".local"
+    root = Path(__file__).resolve().parents[2]
+    command = [sys.executable, "-c", WATCH_LOCAL_DIR, str(local)]
+    run = subprocess.run(command, cwd=root, capture_output=True, text=True, check=True)
+    report = json.loads(run.stdout)
+    seen = {(name, mode) for name, mode in report["seen"]}
+    assert any(name == "cookie_secret" for name, _ in seen), "the probe never saw the secret file"
+    assert {(name, oct(mode)) for name, mode in seen if mode & 0o077} == set()
+    assert stat.S_IMODE(local.stat().st_mode) == 0o700
+    assert (local / "cookie_secret").read_text() == report["secret"]
+    assert sorted(p.name for p in local.iterdir()) == ["cookie_secret"]  # no draft left behind
 
 
 def test_given_cookie_secret_writes_nothing_locally(tmp_path: Path) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -101,6 +103,37 @@ def test_sqlite_store_creates_its_directory(tmp_path: Path) -> None:
     path = tmp_path / "nested" / ".local" / "sessions.sqlite3"
     SQLiteStore(path).put("k", b"v", 60)
     assert path.exists()
+
+
+@pytest.fixture
+def no_umask() -> Iterator[None]:
+    """umask 0 for the test: only the modes the code asks for protect anything."""
+    previous = os.umask(0)
+    yield
+    os.umask(previous)
+
+
+@pytest.mark.usefixtures("no_umask")
+def test_sqlite_files_are_private_to_the_owner(tmp_path: Path) -> None:
+    """The store's directory is 0700; the database and SQLite's own -wal and -shm files are 0600."""
+    path = tmp_path / ".local" / "sessions.sqlite3"
+    store = SQLiteStore(path)
+    store.put("k", b"v", 60)
+    files = {p.name: oct(stat.S_IMODE(p.stat().st_mode)) for p in path.parent.iterdir()}
+    names = ("sessions.sqlite3", "sessions.sqlite3-wal", "sessions.sqlite3-shm")
+    assert files == dict.fromkeys(names, "0o600")
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert store.get("k") == b"v"
+
+
+@pytest.mark.usefixtures("no_umask")
+def test_an_older_world_readable_database_is_made_private(tmp_path: Path) -> None:
+    """A database an older version left 0644 is 0600 once the store opens it, its data intact."""
+    path = tmp_path / "sessions.sqlite3"
+    SQLiteStore(path).put("k", b"v", 60)
+    path.chmod(0o644)
+    assert SQLiteStore(path).get("k") == b"v"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
 async def test_tokens_at_rest_are_encrypted(build_app: BuildApp, tmp_path: Path) -> None:

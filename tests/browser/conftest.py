@@ -20,6 +20,7 @@ from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
 import devidp
+from tests.browser.warmup import warm_up
 from tests.streamlit_process import streamlit_app
 
 HERE = Path(__file__).parent
@@ -120,7 +121,9 @@ def idp() -> Iterator[devidp.RunningProvider]:
 
 
 @pytest.fixture(scope="module")
-def app_url(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def app_url(
+    pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory, browser: Browser
+) -> Iterator[str]:
     """``streamlit run app.py`` on a free port with no provider configured, for one test module."""
     scratch = tmp_path_factory.mktemp("streamlit")
     secrets = scratch / "secrets.toml"
@@ -130,4 +133,5 @@ def app_url(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactor
         scratch / "streamlit.log",
         args=("--secrets.files", str(secrets)),  # not the developer's .streamlit/secrets.toml
     ) as url:
+        warm_up(browser, url)
         yield url

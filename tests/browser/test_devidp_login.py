@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from html import escape
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx2
@@ -139,3 +143,46 @@ def test_streamlit_app_serves_login_page_and_mounted_provider(page: Page, app_ur
     expect(page.get_by_role("alert")).to_contain_text("Development provider")
     for persona in PERSONAS:
         expect(page.get_by_role("button", name=persona.name)).to_be_visible()
+
+
+@contextmanager
+def page_on_another_port(html: str) -> Iterator[str]:
+    """A real loopback server with one page (a routed page would not count as same-site)."""
+
+    class OnePage(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = html.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), OnePage)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_a_page_on_another_port_cannot_frame_the_login_page(page: Page, idp: RunningProvider) -> None:
+    """Same site, another port: the provider answers the framed request, but the frame shows nothing."""
+    request = authorization_request(idp.url)
+    framer = f'<h1>Win a prize</h1><iframe src="{escape(request.url)}" width="600" height="600"></iframe>'
+    with (
+        page_on_another_port(framer) as url,
+        page.expect_response(lambda response: response.url.startswith(f"{idp.url}/authorize")) as framed,
+    ):
+        page.goto(url)
+        page.wait_for_load_state("load")  # the frame's own load (or its error page) included
+    assert framed.value.status == 200
+    expect(page.get_by_role("heading", name="Win a prize")).to_be_visible()
+    expect(page.frame_locator("iframe").get_by_role("button", name="Alice Anderson")).to_have_count(0)
+    assert "Alice Anderson" not in page.frames[1].content()

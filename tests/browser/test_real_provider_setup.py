@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 import devidp
 from devidp import Client
+from tests.browser.warmup import warm_up
 from tests.streamlit_process import scratch_checkout, streamlit_app
 
 CLIENT_ID, CLIENT_SECRET = "corp-app", "corp-secret-for-tests"
@@ -47,7 +48,7 @@ class Deployment:
 
 
 @pytest.fixture(scope="module")
-def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+def deployment(tmp_path_factory: pytest.TempPathFactory, browser: Browser) -> Iterator[Deployment]:
     with devidp.serve() as idp:
         cwd = scratch_checkout(tmp_path_factory.mktemp("corp"))
         secrets = cwd / "secrets.toml"
@@ -60,6 +61,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         )
         log = cwd / "streamlit.log"
         with streamlit_app(cwd, log, args=("--secrets.files", str(secrets))) as url:
+            warm_up(browser, url)
             yield Deployment(url, idp, log)
 
 
@@ -76,7 +78,7 @@ def test_first_set_up_shows_the_uris_then_logs_in_and_out(page: Page, deployment
     the panel is gone, and logout comes back through the provider, logged out."""
     page.goto(deployment.app_url)
     panel = page.get_by_text("Set-up: Corp SSO has not completed a login here yet")
-    expect(panel).to_be_visible(timeout=20_000)  # the first page of a new server imports pandas
+    expect(panel).to_be_visible()
     expect(page.get_by_text(deployment.callback).first).to_be_visible()
     assert f"register redirect URI {deployment.callback}" in deployment.log.read_text()
 

@@ -9,6 +9,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet, OctKey, RSAKey
 
+from dashboard.fetch import Reach
 from dashboard.inspector import (
     InspectError,
     compare,
@@ -20,6 +21,7 @@ from dashboard.inspector import (
     verify_signature,
     warnings,
 )
+from dashboard.untrusted import code
 from devidp import ProviderConfig, serve
 
 NOW = 1_800_000_000
@@ -73,6 +75,14 @@ def test_time_claims_and_unsigned_tokens_warn(key):
     assert warnings(decode(sign(key, {"exp": NOW + 60, "iat": NOW})), now=NOW) == []
 
 
+def test_values_from_the_token_are_quoted_never_markup(key):
+    """A `typ` or a date claim holding markup comes back in a code span it cannot close."""
+    hostile = "x` ![i](http://127.0.0.1:1/i.png) `x"
+    found = [w for w in warnings(decode(sign(key, {"exp": hostile}, typ=hostile)), now=NOW) if "![i]" in w]
+    assert len(found) == 2
+    assert all(code(hostile) in w and w.count("![i]") == 1 for w in found)
+
+
 def test_signature_verifies_with_pasted_jwks_pem_or_jwk(key):
     """The right key verifies, whether pasted as a JWKS, one JWK, or PEM."""
     token = sign(key, {"sub": "alice"})
@@ -118,11 +128,16 @@ def test_oidc_checks_report_each_check(key):
     assert bad.first_failure is not None and bad.first_failure.name == "aud"
 
 
+def own(idp_url: str) -> Reach:
+    """Reach the provider on its loopback port, as the app reaches its own dev provider."""
+    return Reach(also=(f"{idp_url}/",))
+
+
 def test_keys_and_discovery_come_from_a_real_provider():
     """Against the dev provider: discovery names its issuer and its JWKS lists its signing key."""
     with serve() as idp:
-        metadata = discover(idp.url)
-        keys = keys_from_url(str(metadata["jwks_uri"]))
+        metadata = discover(idp.url, own(idp.url))
+        keys = keys_from_url(str(metadata["jwks_uri"]), own(idp.url))
         assert [k.kid for k in keys] == [idp.server.keys.active_kid]
 
 
@@ -130,9 +145,9 @@ def test_a_discovery_document_naming_another_issuer_is_refused():
     """OIDC Discovery §4.3: the document must name the issuer it was fetched for."""
     with (
         serve(ProviderConfig(issuer="https://elsewhere.example")) as idp,
-        pytest.raises(InspectError, match=r"names issuer 'https://elsewhere\.example'"),
+        pytest.raises(InspectError, match=r"names issuer ` https://elsewhere\.example `"),
     ):
-        discover(idp.url)
+        discover(idp.url, own(idp.url))
 
 
 def test_only_https_or_localhost_keys_are_fetched():

@@ -11,6 +11,7 @@ import html
 import httpx2
 import pytest
 from relying_party import REDIRECT_URI, authorization_params, hidden_field, pkce_pair, query_of, without_query
+from starlette.applications import Starlette
 
 import devidp
 from devidp import PERSONAS, DevAuthorizationServer, ProviderConfig
@@ -191,6 +192,54 @@ def test_unknown_client_gets_an_error_page(idp):
     assert "invalid_client" in response.text
 
 
+# --- never framed ----------------------------------------------------------------------------------
+
+FRAME_DENY = {"content-security-policy": "frame-ancestors 'none'", "x-frame-options": "DENY"}
+
+
+def framing_headers(response: httpx2.Response) -> dict[str, str | None]:
+    return {name: response.headers.get(name) for name in FRAME_DENY}
+
+
+def test_login_and_consent_pages_refuse_to_be_framed(idp, browser):
+    """A framed login or consent page invites a click from another page (RFC 6749 §10.13): both forbid it."""
+    page, _ = login_page(browser, idp.url)
+    consent = choose_persona(browser, page, "alice")
+    assert "<h1>Allow access?</h1>" in consent.text
+    assert framing_headers(page) == FRAME_DENY
+    assert framing_headers(consent) == FRAME_DENY
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/.well-known/openid-configuration", "/jwks.json", "/log", "/avatars/alice.svg", "/device"]
+)
+def test_every_other_answer_refuses_to_be_framed_too(idp, path):
+    """Pages, JSON and images alike carry the same two headers."""
+    assert framing_headers(httpx2.get(f"{idp.url}{path}")) == FRAME_DENY
+
+
+def test_error_pages_refuse_to_be_framed(idp):
+    """An error page (unknown client) carries them too."""
+    response = httpx2.get(f"{idp.url}/authorize", params=authorization_params("nobody"))
+    assert response.status_code == 400
+    assert framing_headers(response) == FRAME_DENY
+
+
+async def test_the_loopback_guard_and_the_mounted_routes_refuse_to_be_framed(in_process_server):
+    """The 403 for a LAN peer, and the routes mounted into a host app, carry them as well."""
+    lan = httpx2.ASGITransport(app=devidp.create_app(in_process_server), client=("192.0.2.7", 1234))
+    async with httpx2.AsyncClient(transport=lan, base_url="http://192.0.2.1:9000") as client:
+        refused = await client.get("/authorize")
+    assert refused.status_code == 403
+    assert framing_headers(refused) == FRAME_DENY
+    host = httpx2.ASGITransport(app=Starlette(routes=devidp.mount(in_process_server, "/idp")))
+    async with httpx2.AsyncClient(transport=host, base_url="http://localhost") as app:
+        for path in ("/idp/", "/.well-known/oauth-authorization-server/idp"):
+            response = await app.get(path)
+            assert response.status_code == 200
+            assert framing_headers(response) == FRAME_DENY
+
+
 # --- small pages -----------------------------------------------------------------------------------
 
 
@@ -209,7 +258,7 @@ def test_avatars_are_drawn_locally(idp):
     avatar = httpx2.get(f"{idp.url}/avatars/alice.svg")
     assert avatar.headers["content-type"] == "image/svg+xml"
     assert avatar.text.startswith("<svg")
-    assert httpx2.get(f"{idp.url}/avatars/mallory.svg").status_code == 404
+    assert httpx2.get(f"{idp.url}/avatars/nobody.svg").status_code == 404
 
 
 # --- loopback only ------------------------------------------------------------------------------
