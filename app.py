@@ -40,7 +40,7 @@ authenticator = Authenticator(
     SessionManager(SQLiteStore(config.store_path), config.cookie_secret, config.session),
     local=local,
 )
-install(authenticator)
+install(authenticator, local)
 console_log()  # refused and completed logins, and logouts, one line each on this console
 log_registrations(authenticator, port=int(st.get_option("server.port")))
 

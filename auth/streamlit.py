@@ -1,4 +1,6 @@
-"""Streamlit helpers: read the session, gate pages, draw login and logout controls.
+"""Streamlit helpers: read the session, gate pages, draw login and logout controls, and
+everything else a page asks of the login module (its one door: pages import this and
+``dashboard/`` only).
 
 The only module of ``auth`` that imports ``streamlit``. ``current_session`` runs
 on every rerun, so it is one cookie read, one keyed store read and one decrypt.
@@ -10,26 +12,36 @@ import asyncio
 import logging
 from collections.abc import Coroutine, Mapping
 from html import escape
-from typing import TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 from urllib.parse import urlencode
 
 import streamlit as st
 
-from .config import EMULATED_PREFIX, ProviderSettings
+from .config import EMULATED_PREFIX, ProviderSettings, is_loopback_url
+from .errors import LoginError
 from .flow import Authenticator, safe_next
 from .registration import Registration
 from .routes import LOGOUT_COOKIE, cookie_name, csrf_token, session_id_from
 from .sessions import Session
+from .trace import fingerprint
+
+if TYPE_CHECKING:
+    from .devmode import LocalProviders
+
+__all__ = ["LoginError"]  # re-exported: pages catch it, and show its description
 
 _authenticator: Authenticator | None = None
+_local: LocalProviders | None = None
 _loop: asyncio.AbstractEventLoop | None = None
 T = TypeVar("T")
+Which = Literal["access_token", "refresh_token"]
 
 
-def install(authenticator: Authenticator) -> None:
-    """Make ``authenticator`` the one the helpers use (``app.py`` calls this once)."""
-    global _authenticator
-    _authenticator = authenticator
+def install(authenticator: Authenticator, local: LocalProviders | None = None) -> None:
+    """Make ``authenticator`` (and development mode's ``local`` providers) the ones the helpers
+    use; ``app.py`` calls this once."""
+    global _authenticator, _local
+    _authenticator, _local = authenticator, local
 
 
 def console_log() -> logging.Logger:
@@ -199,3 +211,90 @@ def login_failure() -> dict[str, object] | None:
     """The failed login this page was sent here to explain (``?failure=<id>``), if any."""
     failure_id = st.query_params.get("failure")
     return authenticator().sessions.failure(failure_id) if failure_id else None
+
+
+# --- tokens -------------------------------------------------------------------------------
+def refresh_tokens(session: Session) -> Session:
+    """Refresh the session's tokens now (single flight); raises ``LoginError``."""
+    return run(authenticator().refresh(session.id))
+
+
+def introspect(session: Session, which: Which = "access_token") -> dict[str, object]:
+    """RFC 7662 at the session's provider; raises ``LoginError``."""
+    auth = authenticator()
+    return run(
+        auth.client(auth.settings(session.provider), session.app_base).introspect(
+            _token(session, which), which
+        )
+    )
+
+
+def revoke(session: Session, which: Which = "access_token") -> int:
+    """RFC 7009 at the session's provider: its HTTP status (200: done); raises ``LoginError``."""
+    auth = authenticator()
+    return run(
+        auth.client(auth.settings(session.provider), session.app_base).revoke(_token(session, which), which)
+    )
+
+
+def _token(session: Session, which: Which) -> str:
+    value = session.tokens.access_token if which == "access_token" else session.tokens.refresh_token
+    if not value:
+        raise LoginError(f"This session has no {which.replace('_', ' ')}.")
+    return value
+
+
+def token_fingerprint(value: str) -> str:
+    """Names a token without showing it (the dev provider's log names it the same way)."""
+    return fingerprint(value)
+
+
+# --- providers ----------------------------------------------------------------------------
+def provider_metadata(settings: ProviderSettings) -> dict[str, object]:
+    """Its discovery document (checked), or its preset's endpoints; raises ``LoginError``."""
+    return run(authenticator().client(settings, authenticator().base_url(origin())).metadata())
+
+
+def provider_entry_url(settings: ProviderSettings) -> str:
+    """Its discovery URL (OpenID Connect), or its authorization endpoint (OAuth 2.0 only)."""
+    client = authenticator().client(settings, authenticator().base_url(origin()))
+    return client.metadata_url if settings.is_oidc else client.url(settings.preset.authorize_url)
+
+
+# --- development mode: the embedded provider, in this process -------------------------------
+def dev_provider_here() -> bool:
+    """Whether the development provider runs and this browser reached the app on loopback."""
+    return _local is not None and is_loopback_url(origin())
+
+
+def dev_provider_mount() -> str | None:
+    """The path the development provider is served under (``/idp/``), when it runs."""
+    return _local.embedded.path.rstrip("/") + "/" if _local is not None else None
+
+
+def dev_provider_log(*, state: str | None, code_fingerprint: str | None) -> list[dict[str, object]]:
+    """The provider's own log of one login, joined by its `state` and code fingerprint."""
+    if _local is None:
+        return []
+    journal = _local.embedded.server.journal
+    found = {}
+    for key, value in (("state", state), ("code_fingerprint", code_fingerprint)):
+        if value:
+            found |= {e.id: e.as_dict() for e in journal.entries(**{key: value})}
+    return list(found.values())
+
+
+def dev_faults() -> dict[str, str]:
+    """The provider's fault switches: name → what it breaks."""
+    from devidp import FAULTS
+
+    return dict(FAULTS) if _local is not None else {}
+
+
+def dev_faults_on() -> frozenset[str]:
+    return _local.embedded.server.faults.active() if _local is not None else frozenset()
+
+
+def set_dev_faults(names: set[str]) -> None:
+    if _local is not None:
+        _local.embedded.server.faults.set(names)

@@ -17,7 +17,7 @@ from typing import TypedDict
 from authlib.oidc.core.util import create_half_hash
 from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
+from joserfc.jwk import Key, KeySet
 from joserfc.jws import extract_compact
 
 from .errors import TokenValidationError
@@ -104,6 +104,22 @@ def unverified_claims(id_token: str) -> dict[str, object]:
     except (JoseError, ValueError):
         return {}
     return claims if isinstance(claims, dict) else {}
+
+
+def verifying_key(token: str, jwks: KeySet, algorithms: frozenset[str] = SAFE_ALGORITHMS) -> Key | None:
+    """The key of ``jwks`` whose signature ``token`` carries (matched by ``kid`` when it names
+    one), under an allowed algorithm; None when no key verifies it."""
+    header = unverified_header(token)
+    alg, kid = str(header.get("alg")), header.get("kid")
+    if alg not in algorithms:
+        return None
+    for key in (k for k in jwks if kid is None or k.kid == kid):
+        try:
+            jwt.decode(token, key, algorithms=[alg])
+        except JoseError:
+            continue
+        return key
+    return None
 
 
 class Expected(TypedDict):
@@ -204,15 +220,7 @@ def check_id_token(
         "OIDC Core §10.1.1",
         f"the ID token's signing key `{kid}` is not in the provider's JWKS, even after re-fetching it",
     )
-    verified = False
-    if alg in algorithms:
-        for key in candidates:
-            try:
-                jwt.decode(id_token, key, algorithms=[alg])
-            except JoseError:
-                continue
-            verified = True
-            break
+    verified = verifying_key(id_token, jwks, algorithms) is not None
     check(
         "signature",
         verified,

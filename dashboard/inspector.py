@@ -13,13 +13,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import Key, KeySet, import_key
 
 from auth.config import is_loopback_url
-from auth.errors import TokenValidationError
-from auth.validation import SAFE_ALGORITHMS, ValidationReport, validate_id_token
+from auth.validation import (
+    SAFE_ALGORITHMS,
+    ValidationReport,
+    allowed_algorithms,
+    check_id_token,
+    verifying_key,
+)
 from dashboard.fetch import FetchError, Reach, get_json
 from dashboard.untrusted import code
 from dashboard.untrusted import text as literal
@@ -164,11 +168,7 @@ def verify_signature(token: str, keys: KeySet) -> str:
     candidates = [k for k in keys if kid is None or k.kid == kid]
     if not candidates:
         raise InspectError(f"No key with kid {code(kid)} among the {len(keys.keys)} key(s) given.")
-    for key in candidates:
-        try:
-            jwt.decode("".join(token.split()), key, algorithms=[alg])
-        except JoseError:
-            continue
+    if key := verifying_key("".join(token.split()), KeySet(candidates)):
         return str(key.kid or key.thumbprint())
     raise InspectError(
         "The signature does not verify with the given key(s): the token was altered, or it is another key."
@@ -187,19 +187,22 @@ def oidc_checks(
     now: int | None = None,
 ) -> ValidationReport:
     """OIDC Core §3.1.3.7, the same code the login uses; returns the report even when it fails."""
-    try:
-        return validate_id_token(
-            "".join(token.split()),
-            jwks=keys,
-            issuer=issuer,
-            client_id=audience,
-            nonce=nonce or None,
-            algorithms=algorithms,
-            now=int(time.time()) if now is None else now,
-            access_token=access_token or None,
-        )
-    except TokenValidationError as error:
-        return error.report
+    return check_id_token(
+        "".join(token.split()),
+        jwks=keys,
+        issuer=issuer,
+        client_id=audience,
+        nonce=nonce or None,
+        algorithms=algorithms,
+        now=int(time.time()) if now is None else now,
+        access_token=access_token or None,
+    )
+
+
+def algorithms_of(metadata: Mapping[str, object] | None) -> frozenset[str]:
+    """The signing algorithms a provider's discovery document allows, as the login reads them."""
+    advertised = (metadata or {}).get("id_token_signing_alg_values_supported")
+    return allowed_algorithms([str(a) for a in advertised] if isinstance(advertised, list) else None)
 
 
 def compare(left: Mapping[str, object], right: Mapping[str, object]) -> list[dict[str, object]]:

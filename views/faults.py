@@ -1,17 +1,21 @@
 """Try a fault: make the development provider misbehave, log in again, watch the app refuse."""
 
-import httpx2
 import streamlit as st
 
-from auth.config import is_loopback_url
-from auth.streamlit import login_link, origin, require_login
-from devidp import FAULTS
+from auth.streamlit import (
+    dev_faults,
+    dev_faults_on,
+    dev_provider_here,
+    login_link,
+    require_login,
+    set_dev_faults,
+)
 
 require_login()
-if not is_loopback_url(origin()):
+if not dev_provider_here():
     st.error("The development provider, and so its fault switches, only work on localhost.")
     st.stop()
-faults_url = f"{origin()}/idp/faults"
+FAULTS = dev_faults()
 
 st.title("Try a fault")
 st.write(
@@ -19,13 +23,7 @@ st.write(
     "Switch one on, log in again, and the login page shows which validation step refused the login "
     "and why. Your current session stays as it is."
 )
-try:
-    state = httpx2.get(faults_url, timeout=3).json()
-except (httpx2.HTTPError, ValueError) as error:
-    st.error(f"The development provider's fault switches are not reachable at {faults_url}: {error}")
-    st.stop()
-
-active = set(state.get("active", []))
+active = dev_faults_on()  # the provider runs in this process: switched directly, not over HTTP
 choice = st.radio(
     "Fault",
     list(FAULTS),
@@ -34,10 +32,10 @@ choice = st.radio(
 )
 left, right = st.columns(2)
 if left.button("Switch it on", type="primary", icon=":material/bug_report:"):
-    httpx2.post(faults_url, json={"faults": [choice]}, timeout=3)
+    set_dev_faults({choice})
     st.rerun()
 if right.button("Switch all off", icon=":material/check_circle:"):
-    httpx2.post(faults_url, json={"faults": []}, timeout=3)
+    set_dev_faults(set())
     st.rerun()
 
 if active:

@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from auth.streamlit import authenticator, current_session
-from auth.validation import allowed_algorithms
+from auth.streamlit import authenticator, current_session, dev_provider_mount
 from dashboard.fetch import Reach, loopback_prefixes
 from dashboard.inspector import (
     InspectError,
+    algorithms_of,
     compare,
     decode,
     discover,
@@ -51,8 +51,8 @@ issuer = str(decoded.claims.get("iss", ""))
 keys = metadata = None
 # Keys come from the public internet, and from this app's own development provider when it
 # runs: on loopback at this server's own port (not the Host header's, which anyone can set).
-own = loopback_prefixes(int(st.get_option("server.port")), "/idp/")
-reach = Reach(also=own if authenticator().config.dev_provider_enabled else ())
+mount = dev_provider_mount()
+reach = Reach(also=loopback_prefixes(int(st.get_option("server.port")), mount) if mount else ())
 try:
     if source.startswith("From the issuer"):
         st.caption(f"Issuer: {code(issuer or '(no iss claim)')}; http:// is allowed for localhost only.")
@@ -93,9 +93,7 @@ else:
         "The access token issued with it, to recompute `at_hash` (optional)", type="password"
     )
     if audience:
-        algorithms = allowed_algorithms(
-            metadata.get("id_token_signing_alg_values_supported") if metadata else None
-        )
+        algorithms = algorithms_of(metadata)
         report = oidc_checks(
             token,
             keys=keys,

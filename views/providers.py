@@ -2,8 +2,14 @@
 
 import streamlit as st
 
-from auth import LoginError
-from auth.streamlit import authenticator, origin, require_login, run
+from auth.streamlit import (
+    LoginError,
+    authenticator,
+    origin,
+    provider_entry_url,
+    provider_metadata,
+    require_login,
+)
 from dashboard import untrusted
 from dashboard.widgets import registration_box
 
@@ -15,20 +21,18 @@ st.title("Providers")
 st.caption("Setting one up? `docs/providers.md` walks through each provider's console.")
 for provider in auth.config.providers:
     st.subheader(provider.label)
-    client = auth.client(provider, auth.base_url(here))
     if provider.is_dev:
         st.caption("Runs inside this app; its client is registered automatically, for this origin.")
     if provider.preset.notes:
         st.caption(provider.preset.notes)
     if provider.is_oidc:
-        st.markdown(f"**Discovery:** `{client.metadata_url}`")
+        st.markdown(f"**Discovery:** `{provider_entry_url(provider)}`")
     else:
-        authorize = client.url(provider.preset.authorize_url)
-        st.markdown(f"**OAuth 2.0 only** (no ID token): authorize at `{authorize}`")
+        st.markdown(f"**OAuth 2.0 only** (no ID token): authorize at `{provider_entry_url(provider)}`")
     registration_box(auth.registration(provider.name, here).as_dict())
     st.markdown(f"**Scopes:** `{provider.scope or '(none)'}`")
     try:
-        metadata = run(client.metadata())
+        metadata = provider_metadata(provider)
     except LoginError as error:
         st.error(f"Not reachable: {untrusted.prose(error.description)}")
         continue

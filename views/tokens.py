@@ -2,17 +2,13 @@
 
 import streamlit as st
 
-from auth import LoginError
-from auth.streamlit import authenticator, require_login, run
-from auth.tokens import introspect, revoke
-from auth.trace import fingerprint
+from auth.streamlit import LoginError, introspect, refresh_tokens, require_login, revoke, token_fingerprint
 from dashboard.inspector import InspectError, compare, decode, warnings
 from dashboard.untrusted import code, prose
 from dashboard.widgets import claims_table, header_table, masked_token
 
 session = require_login()
 tokens = session.tokens
-auth = authenticator()
 
 st.title("Tokens")
 st.subheader("Access token")
@@ -44,7 +40,7 @@ st.subheader("Refresh token")
 masked_token("Refresh token", tokens.refresh_token, key="reveal_refresh")
 if tokens.refresh_token:
     seen = st.session_state.setdefault("refresh_fingerprints", [])
-    current = fingerprint(tokens.refresh_token)
+    current = token_fingerprint(tokens.refresh_token)
     if current not in seen:
         seen.append(current)
     st.markdown(
@@ -58,7 +54,7 @@ left, middle, right = st.columns(3)
 if left.button("Refresh now", disabled=not tokens.refresh_token, icon=":material/refresh:"):
     before = decoded.claims if decoded else {}
     try:
-        updated = run(auth.refresh(session.id))
+        updated = refresh_tokens(session)
     except LoginError as error:
         st.error(prose(error.description))
     else:
@@ -73,13 +69,13 @@ if compare_rows := st.session_state.get("refresh_compare"):
         st.dataframe(compare_rows, hide_index=True, width="stretch")
 if middle.button("Introspect", icon=":material/manage_search:"):
     try:
-        st.session_state["introspection"] = run(introspect(auth, session))
+        st.session_state["introspection"] = introspect(session)
     except LoginError as error:
         st.error(prose(error.description))
 if right.button("Revoke access token", icon=":material/block:"):
     try:
-        status = run(revoke(auth, session))
-        st.session_state["introspection"] = run(introspect(auth, session))
+        status = revoke(session)
+        st.session_state["introspection"] = introspect(session)
     except LoginError as error:
         st.error(prose(error.description))
     else:

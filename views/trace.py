@@ -2,11 +2,10 @@
 
 from datetime import UTC, datetime
 
-import httpx2
 import pandas as pd
 import streamlit as st
 
-from auth.streamlit import authenticator, require_login
+from auth.streamlit import authenticator, dev_provider_log, require_login
 from dashboard.sequence import as_image, sequence_svg
 from dashboard.steps import explain
 from dashboard.trace_export import to_json, to_markdown
@@ -57,18 +56,10 @@ for number, step in enumerate(steps, 1):
             )
 
 provider = authenticator().config.provider(session.provider)
-if provider is not None and provider.is_dev and session.claims.get("iss"):
+if provider is not None and provider.is_dev:
     st.subheader("Both sides: the app's exchanges joined with the provider's own log")
-    issuer = str(session.claims["iss"])
-    try:
-        entries = []
-        for key in ("state", "code_fingerprint"):
-            if trace.get(key):
-                answer = httpx2.get(f"{issuer}/log", params={key: trace[key]}, timeout=3)
-                entries += answer.json().get("entries", [])
-    except (httpx2.HTTPError, ValueError) as error:
-        st.warning(f"The provider's log is not reachable: {error}")
-        entries = []
+    # The provider runs in this process: its journal is read directly, not over HTTP.
+    entries = dev_provider_log(state=trace.get("state"), code_fingerprint=trace.get("code_fingerprint"))  # type: ignore[arg-type]
     rows = [
         {
             "time": datetime.fromtimestamp(float(s["at"]), UTC),
@@ -86,7 +77,7 @@ if provider is not None and provider.is_dev and session.claims.get("iss"):
             "status": e["status"],
             "ms": e["duration_ms"],
         }
-        for e in {e["id"]: e for e in entries}.values()
+        for e in entries
     ]
     frame = pd.DataFrame(rows).sort_values("time")
     st.dataframe(
