@@ -252,13 +252,6 @@ class ProviderClient:
     def _knows(cached: _Cached | None, kid: str | None) -> bool:
         return cached is not None and (kid is None or any(k.kid == kid for k in cached.value))  # type: ignore[attr-defined]
 
-    @property
-    def cache_times(self) -> dict[str, float | None]:
-        return {
-            "metadata": self._metadata.fetched_at if self._metadata else None,
-            "jwks": self._jwks.fetched_at if self._jwks else None,
-        }
-
     async def profile(self, metadata: Mapping[str, object], access_token: str) -> dict[str, object]:
         """OIDC userinfo, or an OAuth 2.0 provider's profile API (and GitHub's emails)."""
         preset = self.settings.preset

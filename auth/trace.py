@@ -145,9 +145,6 @@ class Trace:
             response_body=masked_body(response.content, response.headers.get("content-type", "")),
         )
 
-    def hooks(self) -> dict[str, list[object]]:
-        return {"request": [self.on_request], "response": [self.on_response]}
-
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> Trace:
         trace = cls(state=data.get("state"), code_fingerprint=data.get("code_fingerprint"))  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from joserfc.jwk import KeySet, RSAKey
+from joserfc.jwk import RSAKey
 
 from .config import Clock
 
@@ -71,6 +71,3 @@ class KeyRing:
             public.update(use="sig", alg=ALGORITHM, kid=key.kid)
             keys.append(public)
         return {"keys": keys}
-
-    def public_keyset(self) -> KeySet:
-        return KeySet.import_key_set(self.jwks())  # type: ignore[arg-type]
