@@ -1,18 +1,11 @@
 """The servers a login benchmark talks to, each on a real loopback socket.
 
-``listen`` + ``serve_asgi`` run an ASGI app under uvicorn in a background thread;
-``serve_provider`` runs a standalone dev provider the same way;
-``streamlit_run`` runs a script (``app.py``, or the tiny ``st.login`` app of
-``streamlit_login_app``) with ``streamlit run`` in a subprocess, configured
-through a generated ``secrets.toml``.
-
-Why ``listen`` names ``IPPROTO_TCP``: asyncio turns Nagle's algorithm off
-(``TCP_NODELAY``) only for sockets whose ``proto`` is ``IPPROTO_TCP``, and a
-socket made by ``socket.socket(AF_INET)`` has ``proto == 0``. Without it, every
-response uvicorn writes in two pieces (headers, then body) waits for the peer's
-delayed ACK: about 40 ms per JSON response on a keep-alive connection on Linux.
-``devidp.serve`` (and Streamlit 1.67's own server) bind that way; ``--devidp-serve``
-measures the standalone provider as shipped, stall included.
+``serve_provider`` runs a standalone dev provider; ``streamlit_run`` runs a script
+(``app.py``, or the tiny ``st.login`` app of ``streamlit_login_app``) with ``streamlit run``
+in a subprocess, configured through a generated ``secrets.toml``. Our own app runs under
+``devidp.runner.serve_asgi``, on a ``bind_socket()`` socket: that one names ``IPPROTO_TCP``,
+so asyncio turns Nagle's algorithm off (``TCP_NODELAY``), which Streamlit 1.67's own
+listener does not (section 5 of the benchmark shows the ~40 ms stall that costs).
 """
 
 from __future__ import annotations
@@ -23,7 +16,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,12 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx2
-import uvicorn
 from joserfc import jwt
 from joserfc.jwk import OctKey
-from starlette.types import ASGIApp
 
 import devidp
+from devidp.runner import bind_socket, serve_asgi
 
 LOOPBACK = "127.0.0.1"
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,14 +43,6 @@ else:
 """
 
 
-def listen() -> socket.socket:
-    """A bound loopback socket on a free port, held until the server takes it (no port race)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((LOOPBACK, 0))
-    return sock
-
-
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind((LOOPBACK, 0))
@@ -67,36 +50,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_asgi(app: ASGIApp, sock: socket.socket, *, lifespan: str = "on") -> Iterator[None]:
-    """Serve ``app`` on ``sock`` in a background thread until the block ends."""
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan=lifespan, access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="bench-app")
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the benchmark app did not start")
-        time.sleep(0.01)
-    try:
-        yield
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-
-
-@contextmanager
 def serve_provider(config: devidp.ProviderConfig, *, as_shipped: bool) -> Iterator[devidp.RunningProvider]:
     """A standalone dev provider on loopback: ``devidp.serve`` itself when ``as_shipped``,
-    else the same app on a ``listen()`` socket (Nagle off)."""
+    else the same app under ``serve_asgi`` on a ``bind_socket()`` socket."""
     if as_shipped:
         with devidp.serve(config) as running:
             yield running
         return
     server = devidp.DevAuthorizationServer(config)
-    sock = listen()
-    with serve_asgi(devidp.create_app(server), sock, lifespan="off"):
-        yield devidp.RunningProvider(f"http://{LOOPBACK}:{sock.getsockname()[1]}", server)
+    with serve_asgi(devidp.create_app(server), bind_socket(LOOPBACK), name="bench-provider") as url:
+        yield devidp.RunningProvider(url, server)
 
 
 @dataclass(frozen=True)
