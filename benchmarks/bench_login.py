@@ -58,14 +58,8 @@ from auth.routes import SESSION_COOKIE
 from devidp import Client, DevAuthorizationServer, ProviderConfig, demo_clients, mount, serve
 from devidp.runner import bind_socket, serve_asgi
 
-from .servers import (
-    ROOT,
-    StreamlitLoginApp,
-    free_port,
-    serve_provider,
-    streamlit_login_app,
-    streamlit_run,
-)
+from .servers import ROOT, StreamlitLoginApp, serve_provider, streamlit_login_app, streamlit_with_secrets
+from .streamlit_process import free_port
 
 PERSONA = "alice"
 OURS_CLIENT, OURS_SECRET = "bench-ours", secrets.token_urlsafe(24)
@@ -311,7 +305,7 @@ def main(argv: list[str] | None = None) -> None:
             )
 
         progress(f"`streamlit run app.py`: {n} logins, mounted provider; {n}, standalone provider")
-        with streamlit_run(
+        with streamlit_with_secrets(
             ROOT / "app.py",
             cwd=Path(scratch),
             port=app_py_port,

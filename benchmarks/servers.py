@@ -1,6 +1,6 @@
 """The servers a login benchmark talks to, each on a real loopback socket.
 
-``serve_provider`` runs a standalone dev provider; ``streamlit_run`` runs a script
+``serve_provider`` runs a standalone dev provider; ``streamlit_with_secrets`` runs a script
 (``app.py``, or the tiny ``st.login`` app of ``streamlit_login_app``) with ``streamlit run``
 in a subprocess, configured through a generated ``secrets.toml``. Our own app runs under
 ``devidp.runner.serve_asgi``, on a ``bind_socket()`` socket: that one names ``IPPROTO_TCP``,
@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -22,12 +19,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx2
 from joserfc import jwt
 from joserfc.jwk import OctKey
 
 import devidp
 from devidp.runner import bind_socket, serve_asgi
+
+from .streamlit_process import streamlit_run
 
 LOOPBACK = "127.0.0.1"
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,12 +39,6 @@ if st.user.is_logged_in:
 else:
     st.button("Log in", on_click=st.login)
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((LOOPBACK, 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager
@@ -94,50 +86,26 @@ def streamlit_login_app(
     with tempfile.TemporaryDirectory(prefix="bench-st-login-") as scratch:
         script = Path(scratch) / "streamlit_app.py"
         script.write_text(ST_LOGIN_SCRIPT)
-        with streamlit_run(script, cwd=Path(scratch), port=port, secrets_toml=secrets_toml):
+        with streamlit_with_secrets(script, cwd=Path(scratch), port=port, secrets_toml=secrets_toml):
             yield StreamlitLoginApp(url=url, cookie_secret=cookie_secret)
 
 
 @contextmanager
-def streamlit_run(script: Path, *, cwd: Path, port: int, secrets_toml: str) -> Iterator[str]:
+def streamlit_with_secrets(script: Path, *, cwd: Path, port: int, secrets_toml: str) -> Iterator[str]:
     """``streamlit run script`` on ``localhost:port`` with ``secrets_toml`` (written to
-    ``cwd/.streamlit/secrets.toml``) until the block ends; yields the app's URL."""
+    ``cwd/.streamlit/secrets.toml``) until the block ends; yields the app's URL. Neither
+    ``AUTH_*`` nor ``STREAMLIT_*`` variables reach it: the secrets file is its whole config."""
     secrets_file = cwd / ".streamlit" / "secrets.toml"
     secrets_file.parent.mkdir(exist_ok=True)
     secrets_file.write_text(secrets_toml)
-    log = cwd / "streamlit.log"
-    command = [
-        *(sys.executable, "-m", "streamlit", "run", str(script)),
-        *("--server.port", str(port), "--server.address", LOOPBACK, "--server.headless", "true"),
-        *("--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"),
-        *("--secrets.files", str(secrets_file)),
-    ]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTH_", "STREAMLIT_"))}
-    url = f"http://localhost:{port}"
-    with log.open("wb") as output:
-        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT)
-    try:
-        _wait_until_healthy(url, process, log)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMLIT_")}
+    with streamlit_run(
+        script,
+        cwd=cwd,
+        log=cwd / "streamlit.log",
+        port=port,
+        args=("--server.address", LOOPBACK, "--secrets.files", str(secrets_file)),
+        env=env,
+        timeout=60,
+    ) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _wait_until_healthy(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            if httpx2.get(f"{url}/_stcore/health", timeout=1).status_code == 200:
-                return
-        except httpx2.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"streamlit was not healthy after {timeout:.0f} s:\n{log.read_text()}")
-        time.sleep(0.1)
