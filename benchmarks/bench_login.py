@@ -17,7 +17,7 @@ It prints numbers and asserts nothing about time. What it measures:
 4. Where the time goes: provider requests per warm login and the provider's own time,
    from the provider's journal.
 5. One keep-alive request per server, which shows the ~40 ms Nagle stall of servers
-   whose listening socket leaves ``TCP_NODELAY`` off (see ``servers.py``).
+   whose listening socket leaves ``TCP_NODELAY`` off (see ``devidp.runner.bind_socket``).
 
 Each login is a fresh browser (cookies cleared) on kept-alive connections; the
 final redirect to the app's page is not followed, for ours nor for ``st.login``.
@@ -56,17 +56,10 @@ from auth import (
 from auth.devmode import LocalProviders, dev_provider_settings
 from auth.routes import SESSION_COOKIE
 from devidp import Client, DevAuthorizationServer, ProviderConfig, demo_clients, embed, serve
+from devidp.runner import bind_socket, serve_asgi
 
-from .servers import (
-    ROOT,
-    StreamlitLoginApp,
-    free_port,
-    listen,
-    serve_asgi,
-    serve_provider,
-    streamlit_login_app,
-    streamlit_run,
-)
+from .servers import ROOT, StreamlitLoginApp, serve_provider, streamlit_login_app, streamlit_with_secrets
+from .streamlit_process import free_port
 
 PERSONA = "alice"
 OURS_CLIENT, OURS_SECRET = "bench-ours", secrets.token_urlsafe(24)
@@ -234,7 +227,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--devidp-serve",
         action="store_true",
-        help="serve the standalone provider with devidp.serve as shipped (Nagle on: ~40 ms stalls)",
+        help="serve the standalone provider with devidp.serve itself (the same TCP_NODELAY socket)",
     )
     return parser.parse_args(argv)
 
@@ -251,7 +244,7 @@ def app_py_secrets(cookie_secret: str, metadata_url: str) -> str:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     n = args.logins
-    our_socket = listen()
+    our_socket = bind_socket()
     app_url = f"http://127.0.0.1:{our_socket.getsockname()[1]}"
     app_py_port, st_port = free_port(), free_port()
     app_py_url = f"http://localhost:{app_py_port}"
@@ -284,7 +277,7 @@ def main(argv: list[str] | None = None) -> None:
     ):
         metadata_url = f"{standalone.url}/.well-known/openid-configuration"
         app, authenticator, mounted_idp = our_app(Path(scratch) / "sessions.sqlite3", metadata_url)
-        with serve_asgi(app, our_socket):
+        with serve_asgi(app, our_socket, lifespan="on", name="bench-app"):
             progress("our app in-process: first login")
             browser.get(f"{app_url}/auth/me")  # open the connection: time the login, not the handshake
             cold = login_ours(browser, app_url, "dev")
@@ -301,7 +294,7 @@ def main(argv: list[str] | None = None) -> None:
             )
 
         progress(f"`streamlit run app.py`: {n} logins, mounted provider; {n}, standalone provider")
-        with streamlit_run(
+        with streamlit_with_secrets(
             ROOT / "app.py",
             cwd=Path(scratch),
             port=app_py_port,

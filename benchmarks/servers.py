@@ -1,42 +1,31 @@
 """The servers a login benchmark talks to, each on a real loopback socket.
 
-``listen`` + ``serve_asgi`` run an ASGI app under uvicorn in a background thread;
-``serve_provider`` runs a standalone dev provider the same way;
-``streamlit_run`` runs a script (``app.py``, or the tiny ``st.login`` app of
-``streamlit_login_app``) with ``streamlit run`` in a subprocess, configured
-through a generated ``secrets.toml``.
-
-Why ``listen`` names ``IPPROTO_TCP``: asyncio turns Nagle's algorithm off
-(``TCP_NODELAY``) only for sockets whose ``proto`` is ``IPPROTO_TCP``, and a
-socket made by ``socket.socket(AF_INET)`` has ``proto == 0``. Without it, every
-response uvicorn writes in two pieces (headers, then body) waits for the peer's
-delayed ACK: about 40 ms per JSON response on a keep-alive connection on Linux.
-``devidp.serve`` (and Streamlit 1.67's own server) bind that way; ``--devidp-serve``
-measures the standalone provider as shipped, stall included.
+``serve_provider`` runs a standalone dev provider; ``streamlit_with_secrets`` runs a script
+(``app.py``, or the tiny ``st.login`` app of ``streamlit_login_app``) with ``streamlit run``
+in a subprocess, configured through a generated ``secrets.toml``. Our own app runs under
+``devidp.runner.serve_asgi``, on a ``bind_socket()`` socket: that one names ``IPPROTO_TCP``,
+so asyncio turns Nagle's algorithm off (``TCP_NODELAY``), which Streamlit 1.67's own
+listener does not (section 5 of the benchmark shows the ~40 ms stall that costs).
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-import socket
-import subprocess
-import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx2
-import uvicorn
 from joserfc import jwt
 from joserfc.jwk import OctKey
-from starlette.types import ASGIApp
 
 import devidp
+from devidp.runner import bind_socket, serve_asgi
+
+from .streamlit_process import streamlit_run
 
 LOOPBACK = "127.0.0.1"
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,51 +41,17 @@ else:
 """
 
 
-def listen() -> socket.socket:
-    """A bound loopback socket on a free port, held until the server takes it (no port race)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((LOOPBACK, 0))
-    return sock
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((LOOPBACK, 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def serve_asgi(app: ASGIApp, sock: socket.socket, *, lifespan: str = "on") -> Iterator[None]:
-    """Serve ``app`` on ``sock`` in a background thread until the block ends."""
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan=lifespan, access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="bench-app")
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the benchmark app did not start")
-        time.sleep(0.01)
-    try:
-        yield
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-
-
 @contextmanager
 def serve_provider(config: devidp.ProviderConfig, *, as_shipped: bool) -> Iterator[devidp.RunningProvider]:
     """A standalone dev provider on loopback: ``devidp.serve`` itself when ``as_shipped``,
-    else the same app on a ``listen()`` socket (Nagle off)."""
+    else the same app under ``serve_asgi`` on a ``bind_socket()`` socket."""
     if as_shipped:
         with devidp.serve(config) as running:
             yield running
         return
     server = devidp.DevAuthorizationServer(config)
-    sock = listen()
-    with serve_asgi(devidp.create_app(server), sock, lifespan="off"):
-        yield devidp.RunningProvider(f"http://{LOOPBACK}:{sock.getsockname()[1]}", server)
+    with serve_asgi(devidp.create_app(server), bind_socket(LOOPBACK), name="bench-provider") as url:
+        yield devidp.RunningProvider(url, server)
 
 
 @dataclass(frozen=True)
@@ -131,50 +86,26 @@ def streamlit_login_app(
     with tempfile.TemporaryDirectory(prefix="bench-st-login-") as scratch:
         script = Path(scratch) / "streamlit_app.py"
         script.write_text(ST_LOGIN_SCRIPT)
-        with streamlit_run(script, cwd=Path(scratch), port=port, secrets_toml=secrets_toml):
+        with streamlit_with_secrets(script, cwd=Path(scratch), port=port, secrets_toml=secrets_toml):
             yield StreamlitLoginApp(url=url, cookie_secret=cookie_secret)
 
 
 @contextmanager
-def streamlit_run(script: Path, *, cwd: Path, port: int, secrets_toml: str) -> Iterator[str]:
+def streamlit_with_secrets(script: Path, *, cwd: Path, port: int, secrets_toml: str) -> Iterator[str]:
     """``streamlit run script`` on ``localhost:port`` with ``secrets_toml`` (written to
-    ``cwd/.streamlit/secrets.toml``) until the block ends; yields the app's URL."""
+    ``cwd/.streamlit/secrets.toml``) until the block ends; yields the app's URL. Neither
+    ``AUTH_*`` nor ``STREAMLIT_*`` variables reach it: the secrets file is its whole config."""
     secrets_file = cwd / ".streamlit" / "secrets.toml"
     secrets_file.parent.mkdir(exist_ok=True)
     secrets_file.write_text(secrets_toml)
-    log = cwd / "streamlit.log"
-    command = [
-        *(sys.executable, "-m", "streamlit", "run", str(script)),
-        *("--server.port", str(port), "--server.address", LOOPBACK, "--server.headless", "true"),
-        *("--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"),
-        *("--secrets.files", str(secrets_file)),
-    ]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTH_", "STREAMLIT_"))}
-    url = f"http://localhost:{port}"
-    with log.open("wb") as output:
-        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT)
-    try:
-        _wait_until_healthy(url, process, log)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMLIT_")}
+    with streamlit_run(
+        script,
+        cwd=cwd,
+        log=cwd / "streamlit.log",
+        port=port,
+        args=("--server.address", LOOPBACK, "--secrets.files", str(secrets_file)),
+        env=env,
+        timeout=60,
+    ) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _wait_until_healthy(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            if httpx2.get(f"{url}/_stcore/health", timeout=1).status_code == 200:
-                return
-        except httpx2.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"streamlit was not healthy after {timeout:.0f} s:\n{log.read_text()}")
-        time.sleep(0.1)

@@ -1,4 +1,8 @@
-"""Run the provider on a real loopback socket in a background thread."""
+"""Run the provider, or any ASGI app, on a real socket in a background thread.
+
+``serve`` is the provider's; ``bind_socket`` and ``serve_asgi`` are the generic pieces under
+it, which the benchmarks and the socket tests use for their own apps too.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +12,73 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Literal
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from .config import ProviderConfig
 from .routes import create_app, is_loopback
 from .server import DevAuthorizationServer
+
+
+def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
+    """A TCP socket bound to ``host:port`` (0: any free port), held until a server takes it,
+    so the port is known before the app exists and no one else can take it meanwhile."""
+    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto is
+    # IPPROTO_TCP (socket.socket(AF_INET) has proto 0), and without it every response
+    # uvicorn writes in two pieces waits ~40 ms on a kept-alive connection for the peer's
+    # delayed ACK (Nagle).
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    return sock
+
+
+@contextmanager
+def serve_asgi(
+    app: ASGIApp,
+    sock: socket.socket | None = None,
+    *,
+    lifespan: Literal["on", "off", "auto"] = "off",
+    graceful_shutdown: int | None = None,
+    name: str = "uvicorn",
+) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on ``sock`` (default: ``bind_socket()``, a free loopback
+    port) in a daemon thread until the block ends; yields ``http://host:port``.
+
+    ``graceful_shutdown`` bounds how long the end of the block waits for requests still
+    running (uvicorn's ``timeout_graceful_shutdown``; None: as long as they take, up to
+    the 10 s the thread is given to stop). The socket is closed at the end.
+    """
+    if sock is None:
+        sock = bind_socket()
+    host, port = sock.getsockname()[:2]
+    uv = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            log_level="warning",
+            lifespan=lifespan,
+            access_log=False,
+            timeout_graceful_shutdown=graceful_shutdown,
+        )
+    )
+    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True, name=name)
+    try:
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not uv.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"{name} (uvicorn) did not start")
+            time.sleep(0.01)
+        try:
+            yield f"http://[{host}]:{port}" if sock.family == socket.AF_INET6 else f"http://{host}:{port}"
+        finally:
+            uv.should_exit = True
+            thread.join(timeout=10)
+    finally:
+        sock.close()
 
 
 class NonLoopbackRefused(RuntimeError):
@@ -49,27 +114,9 @@ def serve(
     config = config or ProviderConfig()
     check_bind_host(host, config)
     server = DevAuthorizationServer(config)
-    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only then, and without it every
-    # kept-alive JSON response waits ~40 ms for the delayed ACK (Nagle).
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    bound_port = sock.getsockname()[1]
-    uv = uvicorn.Server(
-        uvicorn.Config(create_app(server), log_level="warning", lifespan="off", access_log=False)
-    )
-    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True, name="devidp")
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not uv.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the development provider did not start")
-        time.sleep(0.01)
+    sock = bind_socket(host, port)
     shown = f"[{host}]" if ":" in host else host
-    try:
-        yield RunningProvider(f"http://{shown}:{bound_port}", server)
-    finally:
-        uv.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    # The URL names the host as given (e.g. localhost), not the address it resolved to.
+    url = f"http://{shown}:{sock.getsockname()[1]}"
+    with serve_asgi(create_app(server), sock, name="devidp"):
+        yield RunningProvider(url, server)

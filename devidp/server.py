@@ -44,7 +44,7 @@ from .grants import (
 from .journal import Journal
 from .keys import ALGORITHM, KeyRing
 from .models import Token
-from .personas import Persona
+from .personas import SCOPE_CLAIMS, Persona
 from .policy import MAIN_POLICY, TokenPolicy
 from .store import Store
 
@@ -54,6 +54,9 @@ _acting_issuer: ContextVar[str | None] = ContextVar("acting_issuer", default=Non
 _token_policy: ContextVar[TokenPolicy] = ContextVar("token_policy", default=MAIN_POLICY)
 
 Pairs = Sequence[tuple[str, str]]
+# The ID token's own claims (OIDC Core §2, at_hash §3.1.3.6); discovery lists them before the
+# claims each scope releases (personas.SCOPE_CLAIMS, OIDC Core §5.4).
+_ID_TOKEN_CLAIMS = ("sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "at_hash")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -343,30 +346,7 @@ class DevAuthorizationServer(AuthorizationServer):
             ],
             "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
             "code_challenge_methods_supported": ["S256"],
-            "claims_supported": [
-                "sub",
-                "iss",
-                "aud",
-                "exp",
-                "iat",
-                "auth_time",
-                "nonce",
-                "acr",
-                "amr",
-                "at_hash",
-                "name",
-                "given_name",
-                "family_name",
-                "preferred_username",
-                "picture",
-                "locale",
-                "zoneinfo",
-                "updated_at",
-                "email",
-                "email_verified",
-                "groups",
-                "roles",
-            ],
+            "claims_supported": [*_ID_TOKEN_CLAIMS, *(c for claims in SCOPE_CLAIMS.values() for c in claims)],
             "acr_values_supported": ["0"],
             "prompt_values_supported": ["none", "login", "consent"],
             "authorization_response_iss_parameter_supported": True,

@@ -13,14 +13,13 @@ import asyncio
 import json
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx2
-import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
@@ -35,7 +34,7 @@ from auth import (
 )
 from auth.config import HttpSettings, SessionSettings
 from auth.devmode import LocalProviders, dev_provider_settings
-from devidp import Client, DevAuthorizationServer, embed
+from devidp import Client, DevAuthorizationServer, embed, runner
 
 COOKIE_SECRET = "test-cookie-secret-0123456789abcdefghijklmnopqrstuvwxyz"
 DEV_CLIENT_SECRET = "test-dev-client-secret"
@@ -286,34 +285,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_asgi(app: object, *, lifespan: str = "off") -> Iterator[str]:
-    """Serve ``app`` with uvicorn on a free loopback port in a thread (like ``devidp.serve``)."""
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,  # type: ignore[arg-type]
-            log_level="warning",
-            lifespan=lifespan,
-            access_log=False,
-            timeout_graceful_shutdown=2,
-        )
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+def serve_asgi(app: object, *, lifespan: Literal["on", "off"] = "off") -> Iterator[str]:
+    """Serve ``app`` on a free loopback port in a thread (``devidp.runner.serve_asgi``, as
+    ``devidp.serve`` does); at the end, requests still hanging get 2 s before they are cut."""
+    with runner.serve_asgi(app, lifespan=lifespan, graceful_shutdown=2, name="test-app") as url:  # type: ignore[arg-type]
+        yield url
 
 
 class HungProvider:

@@ -1,0 +1,85 @@
+"""``streamlit run`` as a subprocess on a loopback port, until it answers its health check.
+
+The benchmark and the test suites both need the real server (``app.py`` or a small script),
+so this is the one place that starts it. It lives in ``benchmarks/`` rather than ``tests/``
+because the dependency may only point one way: the tests may import from ``benchmarks/``
+(code that ships in no app and imports nothing from ``tests/``), but a benchmark that
+imported from ``tests/`` would depend on the suite's fixtures and layout. A top-level
+module would sit beside ``app.py`` and ``streamlit_app.py`` and read as part of the app.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx2
+
+
+def free_port() -> int:
+    """A loopback port free right now, for a server in another process (which binds it itself)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def streamlit_run(
+    script: str | Path,
+    *,
+    cwd: Path,
+    log: Path,
+    port: int | None = None,
+    args: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+    timeout: float = 30,
+) -> Iterator[str]:
+    """``streamlit run script`` in ``cwd`` on ``port`` (default: a free one) until the block
+    ends; yields ``http://localhost:port`` once ``/_stcore/health`` answers 200.
+
+    ``args`` go after the fixed options (headless, no file watcher, no usage statistics); the
+    output goes to ``log``. ``AUTH_*`` variables are dropped from ``env`` (default: this
+    process's environment), so a developer's own provider settings never leak into a run.
+    """
+    port = port or free_port()
+    command = [
+        *(sys.executable, "-m", "streamlit", "run", str(script)),
+        *("--server.port", str(port), "--server.headless", "true"),
+        *("--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"),
+        *args,
+    ]
+    environment = {k: v for k, v in (os.environ if env is None else env).items() if not k.startswith("AUTH_")}
+    with log.open("wb") as output:
+        process = subprocess.Popen(command, cwd=cwd, env=environment, stdout=output, stderr=subprocess.STDOUT)
+    url = f"http://localhost:{port}"
+    try:
+        _wait_until_healthy(url, process, log, timeout)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_until_healthy(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            if httpx2.get(f"{url}/_stcore/health", timeout=1).status_code == 200:
+                return
+        except httpx2.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"streamlit was not healthy after {timeout:.0f} s:\n{log.read_text()}")
+        time.sleep(0.1)
