@@ -23,7 +23,10 @@ from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from .config import SessionSettings
+from .records import rebuild
 from .store import KeyValueStore
+from .trace import Trace
+from .validation import ValidationReport
 
 TOUCH_EVERY = 60  # seconds: idle expiry is kept fresh without a write on every rerun
 PROVIDER_OK_TTL = 365 * 24 * 3600  # a provider that logged someone in once is set up
@@ -76,11 +79,34 @@ class Session:
     tokens: Tokens
     created_at: int
     last_seen: int
-    report: Mapping[str, object] = field(default_factory=dict)
-    trace: Mapping[str, object] = field(default_factory=dict)
+    report: ValidationReport | None = None  # None: an OAuth 2.0-only login, no ID token
+    trace: Trace = field(default_factory=Trace)
     userinfo: Mapping[str, object] = field(default_factory=dict)
     requested_scope: str = ""
     app_base: str = ""  # the app URL its provider client was reached through
+
+    def as_dict(self) -> dict[str, object]:
+        """Plain JSON-able data, as stored; ``from_dict`` reads it back."""
+        data = asdict(replace(self, report=None, trace=Trace()))
+        data["report"] = self.report.as_dict() if self.report else None
+        data["trace"] = self.trace.as_dict()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> Session:
+        tokens, report, trace = data.get("tokens"), data.get("report"), data.get("trace")
+        return rebuild(
+            cls,
+            {
+                **data,
+                "tokens": rebuild(Tokens, tokens if isinstance(tokens, Mapping) else {}),
+                # An empty report ({}) is how older releases stored "no ID token".
+                "report": ValidationReport.from_dict(report)
+                if isinstance(report, Mapping) and report
+                else None,
+                "trace": Trace.from_dict(trace) if isinstance(trace, Mapping) else Trace(),
+            },
+        )
 
     def public(self) -> dict[str, object]:
         """What ``/auth/me`` shows: everything but the tokens themselves."""
@@ -174,7 +200,7 @@ class SessionManager:
         data = self._open(key, self.store.pop(key))
         if data is None:
             return None
-        pending = PendingLogin(**data)  # type: ignore[arg-type]
+        pending = rebuild(PendingLogin, data)
         if time.time() - pending.created_at > self.settings.state_ttl:
             return None
         return pending
@@ -190,7 +216,7 @@ class SessionManager:
             return None
         key = self._key("logout", state)
         data = self._open(key, self.store.pop(key) if take else self.store.get(key))
-        return PendingLogout(**data) if data is not None else None  # type: ignore[arg-type]
+        return rebuild(PendingLogout, data) if data is not None else None
 
     # --- providers that have completed a login (no set-up help needed) -------------------
     def mark_provider_working(self, provider: str) -> None:
@@ -204,13 +230,14 @@ class SessionManager:
     # --- sessions -------------------------------------------------------------------
     def create(self, **fields: object) -> Session:
         now = int(time.time())
-        session = Session(id=secrets.token_urlsafe(32), created_at=now, last_seen=now, **fields)  # type: ignore[arg-type]
+        fields = {**fields, "id": secrets.token_urlsafe(32), "created_at": now, "last_seen": now}
+        session = rebuild(Session, fields)
         self.save(session)
         return session
 
     def save(self, session: Session) -> None:
         key = self._key("session", session.id)
-        data = asdict(session)
+        data = session.as_dict()
         ttl = max(1, session.created_at + self.settings.absolute_timeout - int(time.time()))
         self.store.put(key, self._seal(key, data), ttl)
 
@@ -222,8 +249,7 @@ class SessionManager:
         data = self._open(key, self.store.get(key))
         if data is None:
             return None
-        data["tokens"] = Tokens(**data["tokens"])  # type: ignore[arg-type]
-        session = Session(**data)  # type: ignore[arg-type]
+        session = Session.from_dict(data)
         now = int(time.time())
         if now - session.created_at > self.settings.absolute_timeout or (
             now - session.last_seen > self.settings.idle_timeout

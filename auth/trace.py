@@ -15,6 +15,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx2
 
+from .records import rebuild, rebuild_all
+
 SECRET_KEYS = frozenset({"client_secret", "password", "cookie_secret"})
 TOKEN_KEYS = frozenset(
     {
@@ -60,7 +62,8 @@ def masked_url(url: str) -> str:
     parts = urlsplit(url)
     if not parts.query:
         return url
-    query = urlencode(masked_params(dict(parse_qsl(parts.query))), safe="…•")  # type: ignore[arg-type]
+    masked = masked_params(dict(parse_qsl(parts.query)))
+    query = urlencode({key: str(value) for key, value in masked.items()}, safe="…•")
     return urlunsplit(parts._replace(query=query))
 
 
@@ -119,7 +122,7 @@ class Trace:
     _started: dict[int, float] = field(default_factory=dict, repr=False)
 
     def add(self, kind: str, title: str, **fields: object) -> None:
-        self.steps.append(Step(kind=kind, title=title, at=time.time(), **fields))  # type: ignore[arg-type]
+        self.steps.append(rebuild(Step, {**fields, "kind": kind, "title": title, "at": time.time()}))
 
     def check(self, title: str, passed: bool, detail: str) -> None:
         self.add("check", title, passed=passed, detail=detail)
@@ -147,9 +150,12 @@ class Trace:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> Trace:
-        trace = cls(state=data.get("state"), code_fingerprint=data.get("code_fingerprint"))  # type: ignore[arg-type]
-        trace.steps = [Step(**s) for s in data.get("steps", [])]  # type: ignore[union-attr, arg-type]
-        return trace
+        state, code, steps = data.get("state"), data.get("code_fingerprint"), data.get("steps")
+        return cls(
+            steps=rebuild_all(Step, steps),
+            state=str(state) if state is not None else None,
+            code_fingerprint=str(code) if code is not None else None,
+        )
 
     def as_dict(self) -> dict[str, object]:
         return {

@@ -12,7 +12,7 @@ import hmac
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import TypedDict
+from typing import TypedDict, TypeGuard
 
 from authlib.oidc.core.util import create_half_hash
 from joserfc import jwt
@@ -21,6 +21,7 @@ from joserfc.jwk import Key, KeySet
 from joserfc.jws import extract_compact
 
 from .errors import TokenValidationError
+from .records import rebuild_all
 
 # Asymmetric algorithms only: `none` proves nothing, and an HMAC "verified" with
 # a key from the JWKS would be keyed with public material (RFC 8725 §3.1, §2.2).
@@ -75,11 +76,15 @@ class ValidationReport:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> ValidationReport:
-        checks = tuple(Check(**c) for c in data.get("checks", []))  # type: ignore[union-attr, arg-type]
-        return cls(checks, dict(data.get("header", {})), dict(data.get("claims", {})))  # type: ignore[call-overload]
+        checks, header, claims = data.get("checks"), data.get("header"), data.get("claims")
+        return cls(
+            tuple(rebuild_all(Check, checks)),
+            dict(header) if isinstance(header, Mapping) else {},
+            dict(claims) if isinstance(claims, Mapping) else {},
+        )
 
 
-def _is_numeric_date(value: object) -> bool:
+def _is_numeric_date(value: object) -> TypeGuard[int | float]:
     # RFC 7519 §2: a NumericDate is any JSON number, fractions included (but not a boolean).
     return isinstance(value, int | float) and not isinstance(value, bool)
 
@@ -273,7 +278,7 @@ def check_id_token(
     exp = claims.get("exp")
     check(
         "exp",
-        _is_numeric_date(exp) and now < exp + leeway,  # type: ignore[operator]
+        _is_numeric_date(exp) and now < exp + leeway,
         f"after now ({now})",
         exp,
         "OIDC Core §3.1.3.7 (9)",
@@ -282,7 +287,7 @@ def check_id_token(
     iat = claims.get("iat")
     check(
         "iat",
-        _is_numeric_date(iat) and iat <= now + leeway,  # type: ignore[operator]
+        _is_numeric_date(iat) and iat <= now + leeway,
         f"not after now ({now}) + {leeway}s",
         iat,
         "OIDC Core §3.1.3.7 (10)",

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from base64 import b64encode
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from html import escape
 from urllib.parse import urlsplit
+
+from auth.trace import Step
 
 LANES = {"Browser": 90, "App": 350, "Provider": 610}
 ROW = 34
@@ -39,10 +41,10 @@ def _note(y: int, text: str, passed: bool | None) -> str:
 Row = tuple[str, tuple[object, ...]]
 
 
-def _rows(steps: Sequence[Mapping[str, object]]) -> list[Row]:
+def _rows(steps: Sequence[Step]) -> list[Row]:
     rows: list[Row] = []
     for step in steps:
-        kind, title = step.get("kind"), str(step.get("title", ""))
+        kind, title = step.kind, step.title
         if kind == "redirect":
             rows.append(("arrow", ("App", "Browser", "302 → provider's /authorize", True)))
             rows.append(("arrow", ("Browser", "Provider", "GET /authorize (state, nonce, PKCE)", False)))
@@ -51,17 +53,17 @@ def _rows(steps: Sequence[Mapping[str, object]]) -> list[Row]:
             rows.append(("arrow", ("Provider", "Browser", "302 → app's callback (code, state, iss)", True)))
             rows.append(("arrow", ("Browser", "App", "GET /auth/callback", False)))
         elif kind == "http":
-            path = urlsplit(str(step.get("url", ""))).path.rsplit("/", 1)[-1] or "/"
-            rows.append(("arrow", ("App", "Provider", f"{step.get('method')} …/{path}  ({title})", False)))
-            reply = f"{step.get('status')} · {step.get('duration_ms')} ms"
+            path = urlsplit(step.url or "").path.rsplit("/", 1)[-1] or "/"
+            rows.append(("arrow", ("App", "Provider", f"{step.method} …/{path}  ({title})", False)))
+            reply = f"{step.status} · {step.duration_ms} ms"
             rows.append(("arrow", ("Provider", "App", reply, True)))
         elif kind == "check":
-            rows.append(("note", (title, step.get("passed"))))
+            rows.append(("note", (title, step.passed)))
     return rows
 
 
 def sequence_svg(
-    steps: Sequence[Mapping[str, object]],
+    steps: Sequence[Step],
     *,
     logged_in: bool = True,
     ink: str = "#1f2937",

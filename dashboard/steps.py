@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 NOTEBOOKS = {
     "seed": "01_from_the_blog_recipe",
     "code": "02_authorization_code_flow",
@@ -79,9 +77,8 @@ _EXPLAIN: list[tuple[str, str, str]] = [
 ]
 
 
-def explain(step: Mapping[str, object]) -> tuple[str, str | None]:
-    """One or two sentences on a trace step, and the notebook that teaches it."""
-    title = str(step.get("title", ""))
+def explain(title: str) -> tuple[str, str | None]:
+    """One or two sentences on a trace step, by its title, and the notebook that teaches it."""
     for words, text, notebook in _EXPLAIN:
         if words.lower() in title.lower():
             return text, f"notebooks/{NOTEBOOKS[notebook]}.ipynb"

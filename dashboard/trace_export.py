@@ -6,6 +6,8 @@ import json
 import re
 from collections.abc import Mapping
 
+from auth.trace import Trace
+
 # A compact JWS: three base64url parts. Keep header and payload (they are what a
 # bug report needs), drop the signature so the token can never be replayed.
 _JWT = re.compile(r"\b(eyJ[\w-]+)\.(eyJ[\w-]*)\.([\w-]+)")
@@ -21,39 +23,36 @@ def _scrub(value: object) -> object:
     return value
 
 
-def to_json(trace: Mapping[str, object]) -> str:
-    return json.dumps(_scrub(trace), indent=2, ensure_ascii=False)
+def to_json(trace: Trace) -> str:
+    return json.dumps(_scrub(trace.as_dict()), indent=2, ensure_ascii=False)
 
 
-def to_markdown(trace: Mapping[str, object], *, provider: str) -> str:
+def to_markdown(trace: Trace, *, provider: str) -> str:
     lines = [
         f"# Login trace ({provider})",
         "",
-        f"- state: `{trace.get('state')}`",
-        f"- code fingerprint: `{trace.get('code_fingerprint')}`",
+        f"- state: `{trace.state}`",
+        f"- code fingerprint: `{trace.code_fingerprint}`",
         "",
     ]
-    steps = trace.get("steps", [])
-    for number, step in enumerate(steps if isinstance(steps, list) else [], 1):
-        step = _scrub(step)
-        assert isinstance(step, Mapping)
-        head = f"## {number}. {step.get('title')}"
-        if step.get("kind") == "http":
-            exchange = f"{step.get('method')} {step.get('url')}"
-            head += f" — `{exchange}` → {step.get('status')} ({step.get('duration_ms')} ms)"
-        elif step.get("kind") == "check":
-            head += " — passed" if step.get("passed") else " — FAILED"
+    for number, step in enumerate(trace.steps, 1):
+        head = f"## {number}. {step.title}"
+        if step.kind == "http":
+            exchange = f"{step.method} {_scrub(step.url)}"
+            head += f" — `{exchange}` → {step.status} ({step.duration_ms} ms)"
+        elif step.kind == "check":
+            head += " — passed" if step.passed else " — FAILED"
         lines += [head, ""]
-        if step.get("detail"):
-            lines += [str(step.get("detail")), ""]
-        if step.get("url") and step.get("kind") != "http":
-            lines += [f"`{step.get('url')}`", ""]
-        for label, key in (("Request body", "request_body"), ("Response body", "response_body")):
-            if step.get(key):
+        if step.detail:
+            lines += [str(_scrub(step.detail)), ""]
+        if step.url and step.kind != "http":
+            lines += [f"`{_scrub(step.url)}`", ""]
+        for label, body in (("Request body", step.request_body), ("Response body", step.response_body)):
+            if body:
                 lines += [
                     f"{label}:",
                     "```json",
-                    json.dumps(step.get(key), indent=2, ensure_ascii=False),
+                    json.dumps(_scrub(body), indent=2, ensure_ascii=False),
                     "```",
                     "",
                 ]

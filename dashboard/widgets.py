@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from auth.trace import mask
+from auth.validation import ValidationReport
 
 from . import untrusted
 from .claims import HEADER_MEANINGS, TIME_CLAIMS, claim_rows
@@ -70,22 +71,21 @@ def claims_table(claims: Mapping[str, object], *, now: int | None = None) -> Non
     )
 
 
-def report_table(report: Mapping[str, object]) -> None:
+def report_table(report: ValidationReport | None) -> None:
     """The validation report: each check, passed or not, expected vs actual, and the spec."""
-    checks = report.get("checks", [])
-    if not checks:
+    if report is None or not report.checks:
         st.info("No validation report: this login had no ID token (OAuth 2.0 only provider).")
         return
     rows = [
         {
-            "": "✅" if c["passed"] else "❌",
-            "check": c["name"],
-            "expected": c["expected"],
-            "actual": c["actual"],
-            "spec": c["spec"],
-            "why it failed": c.get("message", ""),
+            "": "✅" if c.passed else "❌",
+            "check": c.name,
+            "expected": c.expected,
+            "actual": c.actual,
+            "spec": c.spec,
+            "why it failed": c.message,
         }
-        for c in checks  # type: ignore[union-attr]
+        for c in report.checks
     ]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
@@ -163,6 +163,6 @@ def login_failure_box(failure: Mapping[str, object]) -> None:
             "this app sent. Providers compare it exactly (scheme, host, port, path)."
         )
         registration_box(registration)  # type: ignore[arg-type]
-    if report := failure.get("report"):
+    if isinstance(report := failure.get("report"), Mapping):
         with st.expander("Validation report of the refused ID token", expanded=True):
-            report_table(report)  # type: ignore[arg-type]
+            report_table(ValidationReport.from_dict(report))

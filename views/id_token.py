@@ -14,17 +14,16 @@ if not id_token:
     st.info("This provider logs in with OAuth 2.0 only: there is no ID token, only a profile API.")
     st.stop()
 
-passed = report.get("passed")
 st.markdown(
     "✅ **Trusted**: every check of OpenID Connect Core §3.1.3.7 passed at login."
-    if passed
+    if report is not None and report.passed
     else "❌ **Not trusted**: a check failed."
 )
 st.subheader("Why it is trusted: the validation report")
 report_table(report)
 
 st.subheader("Header")
-header_table(report.get("header", {}))  # type: ignore[arg-type]
+header_table(report.header if report else {})
 st.subheader("Claims")
 claims_table(session.claims)
 st.subheader("Timeline")

@@ -104,7 +104,7 @@ else:
             algorithms=algorithms,
         )
         st.markdown("✅ **All checks pass.**" if report.passed else "❌ **Refused.**")
-        report_table(report.as_dict())
+        report_table(report)
 
 if session and session.userinfo and session.claims:
     st.subheader("Your ID token's claims vs your userinfo")

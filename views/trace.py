@@ -13,60 +13,54 @@ from dashboard.untrusted import text as literal
 
 session = require_login()
 trace = session.trace
-steps = list(trace.get("steps", []))  # type: ignore[arg-type]
+steps = trace.steps
 
 st.title("Login trace")
 st.caption(
-    f"`state` {trace.get('state')} · code fingerprint `{trace.get('code_fingerprint')}` "
+    f"`state` {trace.state} · code fingerprint `{trace.code_fingerprint}` "
     "(the provider's log names the same code the same way)"
 )
 st.subheader("Sequence")
 st.html(as_image(sequence_svg(steps)))
 
 st.subheader("Checks")
-badges = [s for s in steps if s.get("kind") == "check"]
-st.markdown(" ".join(f":{'green' if s['passed'] else 'red'}-badge[{s['title']}]" for s in badges))
+badges = [s for s in steps if s.kind == "check"]
+st.markdown(" ".join(f":{'green' if s.passed else 'red'}-badge[{s.title}]" for s in badges))
 
 st.subheader("Steps")
 for number, step in enumerate(steps, 1):
-    kind = step.get("kind")
-    head = f"{number}. {step.get('title')}"
-    if kind == "http":  # its title may be a path from the provider's metadata
-        head = f"{number}. {literal(step.get('title'))} — {step.get('method')} → {step.get('status')} "
-        head += f"({step.get('duration_ms')} ms)"
+    head = f"{number}. {step.title}"
+    if step.kind == "http":  # its title may be a path from the provider's metadata
+        head = f"{number}. {literal(step.title)} — {step.method} → {step.status} ({step.duration_ms} ms)"
     with st.expander(head, expanded=False):
-        text, notebook = explain(step)
+        text, notebook = explain(step.title)
         if text:
             st.markdown(text)
         if notebook:
             st.caption(f"Learn it step by step: `{notebook}`")
-        if step.get("url"):
-            st.code(str(step["url"]), language=None, wrap_lines=True)
-        if step.get("detail"):  # the callback's is the query the provider (or anyone) sent
-            st.markdown(literal(step["detail"]))
-        if kind == "http":
+        if step.url:
+            st.code(step.url, language=None, wrap_lines=True)
+        if step.detail:  # the callback's is the query the provider (or anyone) sent
+            st.markdown(literal(step.detail))
+        if step.kind == "http":
             left, right = st.columns(2)
             left.markdown("**Request**")
-            left.json(
-                {"headers": step.get("request_headers"), "body": step.get("request_body")}, expanded=False
-            )
+            left.json({"headers": step.request_headers, "body": step.request_body}, expanded=False)
             right.markdown("**Response**")
-            right.json(
-                {"headers": step.get("response_headers"), "body": step.get("response_body")}, expanded=False
-            )
+            right.json({"headers": step.response_headers, "body": step.response_body}, expanded=False)
 
 provider = authenticator().config.provider(session.provider)
 if provider is not None and provider.is_dev:
     st.subheader("Both sides: the app's exchanges joined with the provider's own log")
     # The provider runs in this process: its journal is read directly, not over HTTP.
-    entries = dev_provider_log(state=trace.get("state"), code_fingerprint=trace.get("code_fingerprint"))  # type: ignore[arg-type]
+    entries = dev_provider_log(state=trace.state, code_fingerprint=trace.code_fingerprint)
     rows = [
         {
-            "time": datetime.fromtimestamp(float(s["at"]), UTC),
+            "time": datetime.fromtimestamp(s.at, UTC),
             "side": "app",
-            "what": s["title"],
-            "status": s.get("status"),
-            "ms": s.get("duration_ms"),
+            "what": s.title,
+            "status": s.status,
+            "ms": s.duration_ms,
         }
         for s in steps
     ] + [

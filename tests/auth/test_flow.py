@@ -369,11 +369,11 @@ async def test_a_successful_login_keeps_its_validation_report(login_app: LoginAp
     session = login_app.auth.sessions.load(session_id)
     assert session is not None
     report = session.report
-    assert report["passed"] is True
-    rows = {c["name"]: c for c in report["checks"]}  # type: ignore[union-attr, index]
+    assert report is not None and report.passed is True
+    rows = {c.name: c for c in report.checks}
     assert {"alg", "kid", "signature", "iss", "aud", "exp", "iat", "nonce", "at_hash"} <= rows.keys()
-    assert all(row["passed"] and row["spec"] for row in rows.values())
-    assert rows["iss"]["expected"] == rows["iss"]["actual"] == "http://localhost/idp"
+    assert all(row.passed and row.spec for row in rows.values())
+    assert rows["iss"].expected == rows["iss"].actual == "http://localhost/idp"
 
 
 # --- where logins may and may not start ---------------------------------------------------------

@@ -214,7 +214,7 @@ async def test_a_login_right_after_a_key_rotation_is_accepted(
     assert response.status_code == 302, response.headers["location"]
     assert len(app.requests_since(mark, "/jwks.json")) == 2
     session = app.auth.sessions.load(set_cookies(response)["auth_session"].split("=", 1)[1].split(";")[0])
-    assert session is not None and session.report["header"]["kid"] == new_kid  # type: ignore[index]
+    assert session is not None and session.report is not None and session.report.header["kid"] == new_kid
 
 
 async def test_logins_racing_after_a_rotation_share_one_refetch(

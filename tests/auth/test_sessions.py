@@ -13,6 +13,8 @@ from login_harness import COOKIE_SECRET, BuildApp, dev_config
 from auth import MemoryStore, Session, SessionManager, SQLiteStore
 from auth.config import SessionSettings
 from auth.sessions import TOUCH_EVERY, PendingLogin, Tokens
+from auth.trace import Trace
+from auth.validation import Check, ValidationReport
 
 
 def new_session(sessions: SessionManager, access_token: str = "at-1") -> Session:
@@ -50,6 +52,35 @@ def test_each_session_gets_a_new_random_id(sessions: SessionManager) -> None:
     ids = {new_session(sessions).id for _ in range(50)}
     assert len(ids) == 50
     assert all(len(i) >= 43 for i in ids)
+
+
+def test_a_session_comes_back_typed_with_its_report_and_trace(sessions: SessionManager) -> None:
+    """The validation report and the trace load as objects, not as the JSON they are stored as."""
+    report = ValidationReport((Check("iss", True, "a", "a", "OIDC Core §3.1.3.7 (2)"),), {"kid": "k1"}, {})
+    trace = Trace(state="s1", code_fingerprint="c1")
+    trace.check("state matched", True, "RFC 9700 §4.7.1")
+    saved = sessions.create(
+        provider="dev",
+        profile={},
+        claims={"sub": "u1"},
+        tokens=Tokens(access_token="at"),
+        report=report,
+        trace=trace,
+    )
+    loaded = sessions.load(saved.id)
+    assert loaded is not None and loaded.report == report and loaded.report.header["kid"] == "k1"
+    assert loaded.trace.state == "s1" and [s.title for s in loaded.trace.steps] == ["state matched"]
+    assert new_session(sessions).report is None  # an OAuth 2.0-only login has no report
+
+
+def test_a_session_stored_by_a_newer_release_still_loads(sessions: SessionManager) -> None:
+    """Fields this version does not know are dropped instead of failing every rerun."""
+    session = new_session(sessions)
+    key = sessions._key("session", session.id)
+    data = {**session.as_dict(), "added_later": 1, "tokens": {**session.tokens.__dict__, "new": 2}}
+    sessions.store.put(key, sessions._seal(key, data), 60)
+    loaded = sessions.load(session.id)
+    assert loaded is not None and loaded.tokens.access_token == "at-1"
 
 
 def test_a_live_session_loads_with_its_tokens(sessions: SessionManager) -> None:

@@ -67,8 +67,8 @@ async def test_login_trace_holds_every_exchange_and_check(
     session_id = await app.logged_in(browser)
     session = app.auth.sessions.load(session_id)
     assert session is not None
-    steps = session.trace["steps"]  # type: ignore[index]
-    titles = [s["title"] for s in steps]  # type: ignore[union-attr, index]
+    steps = session.trace.steps
+    titles = [s.title for s in steps]
     for title in (
         "Discovery document",
         "Provider's signing keys (JWKS)",
@@ -76,17 +76,17 @@ async def test_login_trace_holds_every_exchange_and_check(
         "Userinfo / profile",
     ):
         assert title in titles
-    kinds = [s["kind"] for s in steps]  # type: ignore[union-attr, index]
+    kinds = [s.kind for s in steps]
     assert kinds[:2] == ["http", "redirect"]  # discovery, then the browser is sent to the provider
     assert "callback" in kinds
-    http = [s for s in steps if s["kind"] == "http"]  # type: ignore[index]
-    assert all(s["duration_ms"] is not None and s["status"] == 200 for s in http)  # type: ignore[index]
-    checks = {s["title"]: s for s in steps if s["kind"] == "check"}  # type: ignore[index]
-    assert checks["state matched, in the browser that started the login"]["passed"] is True
-    assert checks["`iss` in the callback is the provider's issuer"]["passed"] is True
-    assert checks["PKCE: S256(code_verifier) recomputed"]["passed"] is True
+    http = [s for s in steps if s.kind == "http"]
+    assert all(s.duration_ms is not None and s.status == 200 for s in http)
+    checks = {s.title: s for s in steps if s.kind == "check"}
+    assert checks["state matched, in the browser that started the login"].passed is True
+    assert checks["`iss` in the callback is the provider's issuer"].passed is True
+    assert checks["PKCE: S256(code_verifier) recomputed"].passed is True
     validated = checks["ID token validated (OIDC Core §3.1.3.7)"]
-    assert validated["passed"] is True and "nonce matched" in validated["detail"]
+    assert validated.passed is True and "nonce matched" in validated.detail
 
 
 async def test_trace_masks_the_client_secret_and_the_tokens(login_app: LoginApp) -> None:
@@ -94,15 +94,15 @@ async def test_trace_masks_the_client_secret_and_the_tokens(login_app: LoginApp)
     browser = login_app.browser()
     session = login_app.auth.sessions.load(await login_app.logged_in(browser))
     assert session is not None
-    text = json.dumps(session.trace, ensure_ascii=False)
+    text = json.dumps(session.trace.as_dict(), ensure_ascii=False)
     basic = base64.b64encode(f"streamlit-app:{DEV_CLIENT_SECRET}".encode()).decode()
     assert DEV_CLIENT_SECRET not in text and basic not in text and basic[-4:] not in text
     for token in (session.tokens.access_token, session.tokens.refresh_token, session.tokens.id_token):
         assert token and token not in text
     assert mask(session.tokens.access_token) in text
-    token_step = next(s for s in session.trace["steps"] if s["title"] == "Token request")  # type: ignore[union-attr, index]
-    assert token_step["request_body"]["code_verifier"].count("…") == 1  # type: ignore[index]
-    assert token_step["response_body"]["refresh_token"] == mask(session.tokens.refresh_token)  # type: ignore[index, arg-type]
+    token_step = next(s for s in session.trace.steps if s.title == "Token request")
+    assert token_step.request_body["code_verifier"].count("…") == 1  # type: ignore[index]
+    assert token_step.response_body["refresh_token"] == mask(session.tokens.refresh_token)  # type: ignore[index, arg-type]
 
 
 async def test_trace_joins_the_providers_journal_by_code_fingerprint(login_app: LoginApp) -> None:
@@ -113,9 +113,9 @@ async def test_trace_joins_the_providers_journal_by_code_fingerprint(login_app: 
     await browser.get(callback)
     session = login_app.auth.sessions.load(browser.cookies["auth_session"])
     assert session is not None
-    assert session.trace["code_fingerprint"] == fingerprint(code)
-    assert session.trace["state"] == state
-    entries = login_app.idp.journal.entries(code_fingerprint=str(session.trace["code_fingerprint"]))
+    assert session.trace.code_fingerprint == fingerprint(code)
+    assert session.trace.state == state
+    entries = login_app.idp.journal.entries(code_fingerprint=str(session.trace.code_fingerprint))
     assert {e.path for e in entries} == {"/idp/authorize", "/idp/token"}
     assert login_app.idp.journal.entries(state=state)
 

@@ -2,15 +2,16 @@
 
 from base64 import b64decode
 
+from auth.trace import Step
 from dashboard.sequence import as_image, sequence_svg
 
 STEPS = [
-    {"kind": "redirect", "title": "Authorization request"},
-    {"kind": "callback", "title": "Callback"},
-    {"kind": "check", "title": "state matched", "passed": True},
-    {"kind": "http", "title": "Token request", "method": "POST", "url": "http://x/idp/token", "status": 200,
-     "duration_ms": 2.5},
-    {"kind": "check", "title": "aud <is> wrong", "passed": False},
+    Step(kind="redirect", title="Authorization request", at=0),
+    Step(kind="callback", title="Callback", at=0),
+    Step(kind="check", title="state matched", passed=True, at=0),
+    Step(kind="http", title="Token request", method="POST", url="http://x/idp/token", status=200,
+         duration_ms=2.5, at=0),
+    Step(kind="check", title="aud <is> wrong", passed=False, at=0),
 ]  # fmt: skip
 
 

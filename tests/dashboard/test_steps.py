@@ -15,7 +15,7 @@ def test_every_linked_notebook_exists():
 
 def test_steps_of_a_login_are_explained_with_their_notebook():
     """The token request is explained and points at the authorization-code notebook."""
-    text, notebook = explain({"kind": "http", "title": "Token request"})
+    text, notebook = explain("Token request")
     assert "trades the code" in text
     assert notebook == "notebooks/02_authorization_code_flow.ipynb"
-    assert explain({"kind": "http", "title": "something else"}) == ("", None)
+    assert explain("something else") == ("", None)

@@ -2,22 +2,23 @@
 
 import json
 
+from auth.trace import Trace
 from dashboard.trace_export import to_json, to_markdown
 
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLWJ5dGVz"
-TRACE = {
+TRACE = Trace.from_dict({
     "state": "st4te",
     "code_fingerprint": "abcd1234",
     "steps": [
-        {"kind": "redirect", "title": "Authorization request", "url": "https://idp/authorize?state=st4te"},
-        {"kind": "check", "title": "state matched", "passed": True, "detail": "RFC 9700 §4.7.1"},
+        {"kind": "redirect", "title": "Authorization request", "at": 0, "url": "https://idp/authorize?state=st4te"},
+        {"kind": "check", "title": "state matched", "at": 0, "passed": True, "detail": "RFC 9700 §4.7.1"},
         {
-            "kind": "http", "title": "Token request", "method": "POST", "url": "https://idp/token",
+            "kind": "http", "title": "Token request", "at": 0, "method": "POST", "url": "https://idp/token",
             "status": 200, "duration_ms": 3.1,
             "response_body": {"id_token": JWT, "nested": [f"Bearer {JWT}"]},
         },
     ],
-}  # fmt: skip
+})  # fmt: skip
 
 
 def test_json_export_removes_every_jwt_signature():

@@ -1,0 +1,29 @@
+"""Frozen dataclasses rebuilt from the JSON this module stored itself.
+
+Sessions, pending logins and login records come back from the store decrypted and
+authenticated (AES-GCM), so their field types are the ones we wrote: this is the one place
+that tells the type checker so. Keys this version does not know are dropped, so a record
+written by a newer release still loads instead of failing every rerun.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import fields
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def rebuild(cls: type[T], data: Mapping[str, object]) -> T:
+    """``cls(**data)`` for a dataclass, keeping only the fields ``cls`` has."""
+    known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    values: dict[str, Any] = {k: v for k, v in data.items() if k in known}
+    return cls(**values)
+
+
+def rebuild_all(cls: type[T], items: object) -> list[T]:
+    """Each record of a stored list; anything else is no records."""
+    if not isinstance(items, list):
+        return []
+    return [rebuild(cls, item) for item in items if isinstance(item, Mapping)]
