@@ -1,14 +1,18 @@
 """Social login for Streamlit, built on Authlib, as a backend-for-frontend.
 
 The browser holds an opaque session cookie; tokens stay on the server.
-``app.py`` builds an ``Authenticator`` and mounts ``auth_routes``; pages use
-the helpers in ``auth.streamlit``.
+``app = st.App("my_script.py", **with_login())`` in an entry file is the whole wiring
+(``streamlit run`` that file; ``create_app`` for other ASGI servers). Pages use the helpers
+in ``auth.streamlit``, or Streamlit's own ``st.login``, ``st.user`` and ``st.logout``, which
+this module answers (``stlogin.py``).
 
 Where things are: the protocol core is ``flow.py`` (login: one method per step of the
 callback), ``logout.py``, ``provider.py`` (one provider's calls and caches) and
-``validation.py``; ``routes.py`` is the Starlette glue, ``streamlit.py`` the page helpers;
+``validation.py``; ``routes.py`` is the Starlette glue, ``streamlit/`` the page helpers and ``with_login``;
 ``devmode.py`` is everything the module knows about the development provider.
 """
+
+from typing import TYPE_CHECKING
 
 from .config import AuthConfig, ProviderSettings, load_config
 from .errors import LoginError
@@ -31,7 +35,22 @@ __all__ = [
     "ValidationReport",
     "auth_routes",
     "check_id_token",
+    "create_app",
     "csrf_token",
     "load_config",
     "validate_id_token",
+    "with_login",
 ]
+
+
+if TYPE_CHECKING:
+    from .streamlit.app import create_app, with_login
+
+
+def __getattr__(name: str) -> object:
+    # Lazily: the protocol core (and the notebooks, and the tests) never import Streamlit.
+    if name in ("create_app", "with_login"):
+        from .streamlit import app
+
+        return getattr(app, name)
+    raise AttributeError(f"module 'auth' has no attribute {name!r}")

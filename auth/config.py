@@ -5,6 +5,8 @@ The layout is Streamlit's own ``st.login`` layout in ``.streamlit/secrets.toml``
     [auth]
     cookie_secret = "..."            # optional here: generated and kept in .local/
     base_url = "https://app.example" # optional: the app's public URL
+    redirect_uri = "https://app.example/oauth2callback"  # optional: st.login's one callback
+    expose_tokens = ["id", "access"] # optional: st.user.tokens, as st.login
 
     [auth.google]
     client_id = "..."
@@ -13,8 +15,12 @@ The layout is Streamlit's own ``st.login`` layout in ``.streamlit/secrets.toml``
     client_kwargs = { scope = "openid email profile" }
     post_logout_redirect_uri = "..."  # optional: default, the callback URI /auth/callback/google
 
+st.login's single-provider form (``client_id``, ``client_secret``, ``server_metadata_url`` in
+``[auth]`` itself) is the provider ``default``, which is what ``st.login()`` asks for. A key
+st.login would accept but this module cannot honour stops the start with its name.
+
 Environment variables override: ``AUTH_COOKIE_SECRET``, ``AUTH_BASE_URL``,
-``AUTH_<NAME>_CLIENT_ID``, ``AUTH_<NAME>_CLIENT_SECRET``.
+``AUTH_<NAME>_CLIENT_ID``, ``AUTH_<NAME>_CLIENT_SECRET`` (``-`` in a name becomes ``_``).
 ``load_config`` is the only function that reads secrets or the environment.
 """
 
@@ -23,7 +29,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -34,10 +40,46 @@ from .presets import GENERIC_OIDC, PRESETS, Preset
 # Names reserved for development mode (devmode.py): its provider, its client, its twins.
 DEV_PROVIDER = "dev"
 DEV_CLIENT_ID = "streamlit-app"
-STREAMLIT_RESERVED = frozenset(
-    {"redirect_uri", "cookie_secret", "base_url", "session", "dev_provider", "emulated_providers"}
-)
 EMULATED_PREFIX = "emulated-"
+DEFAULT_PROVIDER = "default"  # st.login's name for the provider configured in [auth] itself
+ST_LOGIN_CALLBACK = "/oauth2callback"  # the path st.login's redirect_uri must have
+
+# What [auth] itself may hold: settings, and st.login's single-provider form.
+SETTINGS_KEYS = frozenset(
+    {"redirect_uri", "cookie_secret", "base_url", "expose_tokens", "dev_provider", "emulated_providers"}
+)
+PROVIDER_KEYS = frozenset(
+    {
+        *("client_id", "client_secret", "server_metadata_url", "client_kwargs"),  # st.login's
+        *("preset", "display_name", "base_url", "post_logout_redirect_uri"),
+        *("private_key", "private_key_path", "team_id", "key_id"),  # Apple's client secret
+    }
+)
+# Keys st.login hands to Authlib's register() or OAuth2 client that have no meaning here: the
+# endpoints come from discovery or the preset, the per-login values are generated per login.
+NOT_HONOURED = {
+    "authorize_url": "endpoints come from `server_metadata_url` or the provider's preset",
+    "access_token_url": "endpoints come from `server_metadata_url` or the provider's preset",
+    "refresh_token_url": "endpoints come from `server_metadata_url` or the provider's preset",
+    "api_base_url": "the profile API comes from the provider's preset",
+    "userinfo_endpoint": "endpoints come from `server_metadata_url` or the provider's preset",
+    "jwks_uri": "the keys come from the discovery document's `jwks_uri`",
+    "authorize_params": "put authorization request parameters in `client_kwargs`",
+    "access_token_params": "the token request is RFC 6749 §4.1.3's, with nothing added",
+    "redirect_uri": "set it once, in [auth] `redirect_uri`",
+    "state": "a fresh `state` is generated for every login (RFC 9700 §4.7.1)",
+    "nonce": "a fresh `nonce` is generated for every login (OIDC Core §3.1.2.1)",
+    "code_verifier": "a fresh PKCE verifier is generated for every login (RFC 7636 §4.1)",
+    "token_placement": "the access token is always sent in the Authorization header (RFC 6750 §2.1)",
+    "revocation_endpoint_auth_method": "revocation authenticates as the token request does",
+    "timeout": "HTTP timeouts are the login module's own (5 s)",
+    "verify": "TLS certificates are always verified",
+    "proxies": "calls to providers do not go through a proxy",
+    "trust_env": "calls to providers do not go through a proxy",
+    "headers": "requests to the provider carry no extra headers",
+    "leeway": "clock leeway is the login module's own (60 s)",
+}
+TOKEN_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,6 +103,7 @@ class ProviderSettings:
     scope: str = "openid email profile"
     display_name: str = ""
     authorize_params: Mapping[str, str] = field(default_factory=dict)
+    token_auth_method: str | None = None  # client_kwargs' token_endpoint_auth_method; None: preset's
     is_dev: bool = False
     preset: Preset = GENERIC_OIDC
     apple_key: AppleKey | None = None
@@ -105,6 +148,9 @@ class AuthConfig:
     cookie_secret: str
     providers: tuple[ProviderSettings, ...]
     base_url: str | None = None
+    # st.login's [auth] redirect_uri: when set, the one callback URI of every provider.
+    redirect_uri: str | None = None
+    expose_tokens: tuple[str, ...] = ()  # st.user.tokens: "id", "access"
     store_path: Path = Path(".local/sessions.sqlite3")
     session: SessionSettings = field(default_factory=SessionSettings)
     http: HttpSettings = field(default_factory=HttpSettings)
@@ -115,6 +161,17 @@ class AuthConfig:
 
     def provider(self, name: str) -> ProviderSettings | None:
         return next((p for p in self.providers if p.name == name), None)
+
+    def st_login_provider(self, name: str) -> ProviderSettings | None:
+        """The provider ``st.login(name)`` means: the one of that name; for ``st.login()``
+        without a name, ``default``, else the development provider; and in development mode
+        a preset's name (``st.login("github")``) is its offline twin."""
+        found = self.provider(name)
+        if found is None and name == DEFAULT_PROVIDER:
+            found = self.provider(DEV_PROVIDER)
+        if found is None and name in PRESETS:
+            found = self.provider(EMULATED_PREFIX + name)
+        return found
 
 
 def _local_cookie_secret(local_dir: Path) -> str:
@@ -148,11 +205,77 @@ def is_loopback_url(url: str) -> bool:
         return False
 
 
+def _table_name(name: str) -> str:
+    return "[auth]" if name == DEFAULT_PROVIDER else f"[auth.{name}]"
+
+
+def _env(name: str, key: str) -> str:
+    return f"AUTH_{name.upper().replace('-', '_')}_{key.upper()}"
+
+
 def _text(table: Mapping[str, object], key: str, name: str, env: Mapping[str, str]) -> str:
-    value = env.get(f"AUTH_{name.upper()}_{key.upper()}") or table.get(key)
+    value = env.get(_env(name, key)) or table.get(key)
     if not isinstance(value, str) or not value:
-        raise ConfigError(f"[auth.{name}] needs `{key}` (a non-empty string) in .streamlit/secrets.toml.")
+        raise ConfigError(
+            f"{_table_name(name)} needs `{key}` (a non-empty string) in .streamlit/secrets.toml."
+        )
     return value
+
+
+def _refuse_unknown(where: str, keys: Iterable[str], known: frozenset[str]) -> None:
+    for key in keys:
+        if key in known:
+            continue
+        if reason := NOT_HONOURED.get(key):
+            raise ConfigError(f"{where} `{key}` is not supported by this login module: {reason}.")
+        raise ConfigError(
+            f"{where} `{key}` is not a setting this login module knows; known: {', '.join(sorted(known))}."
+        )
+
+
+def _client_kwargs(name: str, kwargs: Mapping[str, object]) -> tuple[dict[str, str], str | None]:
+    """st.login's ``client_kwargs``: authorization request parameters, plus the two client
+    settings that have a meaning here. Returns (authorize parameters, token auth method)."""
+    where = f"{_table_name(name)} client_kwargs"
+    params: dict[str, str] = {}
+    method = None
+    for key, value in kwargs.items():
+        if key == "scope":
+            continue
+        if key == "code_challenge_method":
+            if value != "S256":
+                raise ConfigError(f"{where} `code_challenge_method` must be S256 (RFC 9700 §2.1.1).")
+        elif key == "token_endpoint_auth_method":
+            if value not in TOKEN_AUTH_METHODS:
+                raise ConfigError(
+                    f"{where} `token_endpoint_auth_method` must be one of {TOKEN_AUTH_METHODS}."
+                )
+            method = str(value)
+        elif key == "response_type":
+            if value != "code":
+                raise ConfigError(f"{where} `response_type` must be code: the login is the code flow.")
+        elif reason := NOT_HONOURED.get(key):
+            raise ConfigError(f"{where} `{key}` is not supported by this login module: {reason}.")
+        elif isinstance(value, Mapping | list):
+            raise ConfigError(f"{where} `{key}` must be a string: it is an authorization request parameter.")
+        else:
+            params[str(key)] = str(value).lower() if isinstance(value, bool) else str(value)
+    return params, method
+
+
+def _preset_for(name: str, table: Mapping[str, object]) -> Preset:
+    preset_name = str(table.get("preset", name))
+    if "preset" in table and preset_name not in PRESETS:
+        raise ConfigError(
+            f"{_table_name(name)} `preset` {preset_name!r} is unknown; known: {', '.join(PRESETS)}."
+        )
+    if preset_name in PRESETS:
+        return PRESETS[preset_name]
+    # st.login's [auth.<any name>] (or [auth] itself) with, say, Google's discovery URL is Google.
+    metadata_url = table.get("server_metadata_url")
+    return next(
+        (p for p in PRESETS.values() if metadata_url and p.server_metadata_url == metadata_url), GENERIC_OIDC
+    )
 
 
 def _apple_key(name: str, table: Mapping[str, object], environ: Mapping[str, str]) -> AppleKey:
@@ -160,7 +283,7 @@ def _apple_key(name: str, table: Mapping[str, object], environ: Mapping[str, str
     if not pem:
         path = Path(_text(table, "private_key_path", name, environ))
         if not path.is_file():
-            raise ConfigError(f"[auth.{name}] `private_key_path` {str(path)!r} is not a readable file.")
+            raise ConfigError(f"{_table_name(name)} `private_key_path` {str(path)!r} is not a readable file.")
         pem = path.read_text()
     return AppleKey(
         team_id=_text(table, "team_id", name, environ),
@@ -170,40 +293,42 @@ def _apple_key(name: str, table: Mapping[str, object], environ: Mapping[str, str
 
 
 def _provider(name: str, table: Mapping[str, object], environ: Mapping[str, str]) -> ProviderSettings:
-    preset_name = str(table.get("preset", name))
-    preset = PRESETS.get(preset_name, GENERIC_OIDC)
-    if "preset" in table and preset_name not in PRESETS:
-        raise ConfigError(f"[auth.{name}] `preset` {preset_name!r} is unknown; known: {', '.join(PRESETS)}.")
+    preset = _preset_for(name, table)
     client_id = _text(table, "client_id", name, environ)
-    secret = environ.get(f"AUTH_{name.upper()}_CLIENT_SECRET") or table.get("client_secret")
+    secret = environ.get(_env(name, "client_secret")) or table.get("client_secret")
     metadata_url = table.get("server_metadata_url") or preset.server_metadata_url or ""
     if base := table.get("base_url"):  # self-hosted, e.g. GitLab
         metadata_url = f"{str(base).rstrip('/')}/.well-known/openid-configuration"
     if preset.kind == "oidc":
         if not isinstance(metadata_url, str) or not metadata_url:
             raise ConfigError(
-                f"[auth.{name}] needs `server_metadata_url` (the provider's discovery URL) "
+                f"{_table_name(name)} needs `server_metadata_url` (the provider's discovery URL) "
                 "in .streamlit/secrets.toml."
             )
         if urlsplit(metadata_url).scheme != "https" and not is_loopback_url(metadata_url):
-            raise ConfigError(f"[auth.{name}] `server_metadata_url` must be https:// (got {metadata_url!r}).")
+            raise ConfigError(
+                f"{_table_name(name)} `server_metadata_url` must be https:// (got {metadata_url!r})."
+            )
     kwargs = table.get("client_kwargs", {})
     if not isinstance(kwargs, Mapping):
         raise ConfigError(
-            f'[auth.{name}] `client_kwargs` must be a table, like {{ scope = "openid email" }}.'
+            f'{_table_name(name)} `client_kwargs` must be a table, like {{ scope = "openid email" }}.'
         )
     post_logout = table.get("post_logout_redirect_uri")
     if post_logout is not None and (
         not isinstance(post_logout, str) or not post_logout.startswith(("http://", "https://"))
     ):
         raise ConfigError(
-            f"[auth.{name}] `post_logout_redirect_uri` must be an absolute http(s) URL "
+            f"{_table_name(name)} `post_logout_redirect_uri` must be an absolute http(s) URL "
             f"registered at the provider (got {post_logout!r})."
         )
     apple = _apple_key(name, table, environ) if preset.name == "apple" else None
     if not secret and apple is None and preset.kind == "oauth2":
-        raise ConfigError(f"[auth.{name}] needs `client_secret`: {preset.label} has no public-client login.")
-    extra = {str(k): str(v) for k, v in kwargs.items() if k not in ("scope", "code_challenge_method")}
+        raise ConfigError(
+            f"{_table_name(name)} needs `client_secret`: {preset.label} has no public-client login."
+        )
+    _refuse_unknown(_table_name(name), table, PROVIDER_KEYS)
+    extra, token_auth_method = _client_kwargs(name, kwargs)
     return ProviderSettings(
         name=name,
         client_id=client_id,
@@ -212,6 +337,7 @@ def _provider(name: str, table: Mapping[str, object], environ: Mapping[str, str]
         scope=str(kwargs.get("scope", preset.scope)),
         display_name=str(table.get("display_name", "")),
         authorize_params={**preset.authorize_params, **extra},
+        token_auth_method=token_auth_method,
         preset=preset,
         apple_key=apple,
         post_logout_redirect_uri=post_logout,
@@ -239,17 +365,29 @@ def load_config(
         not isinstance(base_url, str) or not base_url.startswith(("http://", "https://"))
     ):
         raise ConfigError(f"[auth] `base_url` must be an absolute http(s) URL (got {base_url!r}).")
+    redirect_uri = _redirect_uri(auth.get("redirect_uri"))
+    if base_url is None and redirect_uri:
+        # st.login's layout names the app's public URL only in redirect_uri: the same origin.
+        parts = urlsplit(redirect_uri)
+        base_url = f"{parts.scheme}://{parts.netloc}"
     cookie_secret = environ.get("AUTH_COOKIE_SECRET") or auth.get("cookie_secret")
     if cookie_secret is None:
         cookie_secret = _local_cookie_secret(local_dir)
     if not isinstance(cookie_secret, str) or len(cookie_secret) < 32:
         raise ConfigError("[auth] `cookie_secret` must be a random string of at least 32 characters.")
 
-    providers = [
-        _provider(name, table, environ)
-        for name, table in auth.items()
-        if isinstance(table, Mapping) and name not in STREAMLIT_RESERVED
-    ]
+    tables = {
+        name: table for name, table in auth.items() if isinstance(table, Mapping) and name != "client_kwargs"
+    }
+    _refuse_unknown("[auth]", (k for k in auth if k not in tables), SETTINGS_KEYS | PROVIDER_KEYS)
+    if "client_id" in auth:  # st.login's single-provider form: the provider st.login() asks for
+        if DEFAULT_PROVIDER in tables:
+            raise ConfigError(
+                f"[auth] has a `client_id` and an [auth.{DEFAULT_PROVIDER}] table: both would be the "
+                "provider st.login() logs in with; keep one."
+            )
+        tables[DEFAULT_PROVIDER] = {k: v for k, v in auth.items() if k in PROVIDER_KEYS - SETTINGS_KEYS}
+    providers = [_provider(name, table, environ) for name, table in tables.items()]
     if any(p.name == DEV_PROVIDER for p in providers):
         raise ConfigError(f"[auth.{DEV_PROVIDER}] is reserved for the embedded development provider.")
     want_dev = auth.get("dev_provider", not providers)
@@ -267,5 +405,36 @@ def load_config(
         cookie_secret=cookie_secret,
         providers=tuple(providers),
         base_url=str(base_url).rstrip("/") if base_url else None,
+        redirect_uri=redirect_uri,
+        expose_tokens=_expose_tokens(auth.get("expose_tokens")),
         store_path=local_dir / "sessions.sqlite3",
     )
+
+
+def _redirect_uri(value: object) -> str | None:
+    """st.login's ``[auth] redirect_uri``: the app's URL with the path ``/oauth2callback``."""
+    if value is None:
+        return None
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or parts.path != ST_LOGIN_CALLBACK:
+        raise ConfigError(
+            f"[auth] `redirect_uri` must be the app's absolute URL with the path {ST_LOGIN_CALLBACK}, "
+            f"as st.login requires, like http://localhost:8501{ST_LOGIN_CALLBACK} (got {value!r})."
+        )
+    return str(value)
+
+
+def _expose_tokens(value: object) -> tuple[str, ...]:
+    """st.login's ``[auth] expose_tokens``: "id", "access", or a list of them."""
+    names = (
+        [value]
+        if isinstance(value, str)
+        else value
+        if isinstance(value, list)
+        else []
+        if value is None
+        else None
+    )
+    if names is None or any(n not in ("id", "access") for n in names):
+        raise ConfigError(f'[auth] `expose_tokens` must be "id", "access" or a list of them (got {value!r}).')
+    return tuple(str(n) for n in names)

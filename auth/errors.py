@@ -4,7 +4,8 @@
     ├── ConfigError                 the app's auth configuration is broken
     ├── UnknownProvider             no provider of that name is configured
     ├── StateError                  the callback is not the answer to a login we started
-    │   └── LogoutReturnError       ... nor to a logout we started (RP-Initiated Logout §3)
+    │   ├── LogoutReturnError       ... nor to a logout we started (RP-Initiated Logout §3)
+    │   └── ProviderTokenError      st.login's ``provider`` token is forged or expired
     ├── ProviderError               the provider answered with an OAuth error
     ├── ProviderUnreachable         the provider timed out or answered garbage
     ├── DiscoveryError              the discovery document cannot be trusted
@@ -36,6 +37,7 @@ class LoginError(Exception):
         # Set by the login flow for the failure page: the login's trace so far, and where it was going.
         self.trace: Trace | None = None
         self.next_path = "/"
+        self.provider: str | None = None  # the login's provider, once its state is known
 
     def as_dict(self) -> dict[str, str]:
         return {"error": self.error, "description": self.description}
@@ -55,6 +57,10 @@ class StateError(LoginError):
 
 class LogoutReturnError(StateError):
     """A return from the provider's logout whose ``state`` is not one this app sent."""
+
+
+class ProviderTokenError(StateError):
+    error = "provider_token_invalid"
 
 
 class ProviderError(LoginError):

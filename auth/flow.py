@@ -93,7 +93,9 @@ class Authenticator(Logouts):
         return self.config.base_url or origin.rstrip("/")
 
     def redirect_uri(self, name: str, origin: str) -> str:
-        return f"{self.base_url(origin)}/auth/callback/{name}"
+        """The callback URI sent to provider ``name``: one per provider, or st.login's one
+        ``[auth] redirect_uri`` for all of them (the provider is then known from ``state``)."""
+        return self.config.redirect_uri or f"{self.base_url(origin)}/auth/callback/{name}"
 
     def post_logout_uri(self, name: str, origin: str) -> str:
         """Where the provider sends the browser after RP-initiated logout: the login callback
@@ -172,9 +174,13 @@ class Authenticator(Logouts):
         return url
 
     async def finish_login(
-        self, name: str, params: Mapping[str, str], *, binding_cookie: str | None
+        self, name: str | None, params: Mapping[str, str], *, binding_cookie: str | None
     ) -> tuple[Session, str]:
         """Complete the login from the callback's parameters; return the session and where to go next.
+
+        ``name`` is the provider whose callback URI was hit; None for st.login's one shared
+        ``/oauth2callback``, where the login's ``state`` says which provider it went to, and
+        RFC 9207's ``iss`` (checked whenever the provider supports it) that the answer is its.
 
         The steps, in order: the state is ours and this browser's; the response comes from the
         provider we asked (RFC 9207); the code is redeemed; the ID token is valid; userinfo is for
@@ -182,6 +188,7 @@ class Authenticator(Logouts):
         failed; on any failure no session exists.
         """
         pending = self._take_pending(params)
+        name = pending.provider if name is None else name
         trace = Trace.from_dict(pending.trace)
         trace.add(
             "callback", "Callback: the provider sends the browser back", detail=str(masked_params(params))
@@ -197,7 +204,7 @@ class Authenticator(Logouts):
             claims, report = await self._id_token(client, metadata, tokens, pending.nonce, trace)
             userinfo = await self._userinfo(client, metadata, tokens, claims, params, trace)
         except LoginError as error:
-            error.trace, error.next_path = trace, pending.next_path
+            error.trace, error.next_path, error.provider = trace, pending.next_path, name
             raise
         finally:
             current_trace.reset(token)

@@ -112,15 +112,25 @@ class Logouts:
         registration = self.registration(pending.provider, origin)
         return replace(registration, post_logout_redirect_uri=pending.post_logout_redirect_uri)
 
-    def finish_logout(self, name: str, params: Mapping[str, str]) -> PendingLogout:
+    def finish_logout(self, name: str | None, params: Mapping[str, str]) -> PendingLogout:
         """The browser is back from the provider's logout: match its ``state`` (single use).
+        ``name`` is the provider whose callback URI was hit (None: st.login's shared one).
 
         Raises ``LogoutReturnError`` when the return is not the answer to a logout started here.
         """
         state = params.get("state")
         pending = self.sessions.pending_logout(state, take=True)
-        if pending is not None and pending.provider == name:
+        if pending is not None and pending.provider == (name or pending.provider):
             return pending
+        if name is None:
+            login = self.sessions.take_pending(state) if state else None
+            if login is not None:
+                label = self.settings(login.provider).label
+                raise ProviderError(f"{label} sent the browser back without a `code`.")
+            raise LogoutReturnError(
+                "The browser came back to /oauth2callback with neither a `code` nor the `state` of a "
+                "login or logout this app started, so this return proves nothing."
+            )
         settings = self.settings(name)
         if state and self.sessions.take_pending(state) is not None:
             raise ProviderError(f"{settings.label} sent the browser back without a `code`.")

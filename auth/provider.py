@@ -93,7 +93,9 @@ class ProviderClient:
         self._kid_refetched_at: float | None = None
         self._apple_secret: _Cached[str] | None = None
         confidential = settings.client_secret or settings.apple_key
-        auth_method = settings.preset.token_auth_method if confidential else "none"
+        auth_method = (
+            (settings.token_auth_method or settings.preset.token_auth_method) if confidential else "none"
+        )
         self.client = AsyncOAuth2Client(
             client_id=settings.client_id,
             client_secret=settings.client_secret,

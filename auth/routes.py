@@ -7,9 +7,15 @@
     POST /auth/refresh                       refresh the tokens (single flight)
     POST /auth/logout                        end the session, revoke tokens, RP-initiated logout
 
-This is the only module of ``auth`` that imports Starlette. Streamlit's own
-``st.login`` routes (``GET /auth/login``, ``GET /auth/logout``, ``/oauth2callback``)
-keep answering beside these: no path or method here matches theirs.
+and, in place of Streamlit's own, what ``st.login()`` / ``st.logout()`` navigate to:
+
+    GET  /auth/login?provider=<token>        st.login(name): 302 to the provider (auth/stlogin.py)
+    GET  /oauth2callback                     st.login's one callback URI: the provider is the state's
+    GET  /auth/logout                        st.logout(): as POST /auth/logout, from the app's pages only
+    GET  /auth/failed?failure=<id>           why a login was refused, for an app with no login page
+
+This is the only module of ``auth`` that imports Starlette. User routes are matched before
+Streamlit's, so these answer st.login's paths instead of Streamlit.
 """
 
 from __future__ import annotations
@@ -22,12 +28,14 @@ from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from .errors import LoginError, NotLoggedIn, ProviderError, TokenValidationError
+from .errors import LoginError, NotLoggedIn, ProviderError, TokenValidationError, UnknownProvider
+from .fallback_pages import failure_page, logout_confirm_page
 from .flow import Authenticator, safe_next
 from .registration import is_redirect_uri_mismatch
+from .stlogin import provider_from_token, same_origin_navigation
 from .trace import Trace, fingerprint
 
 log = logging.getLogger(__name__)
@@ -35,7 +43,8 @@ log = logging.getLogger(__name__)
 SESSION_COOKIE = "auth_session"
 BINDING_COOKIE = "auth_login"
 LOGOUT_COOKIE = "auth_logout"  # the `state` of a logout gone to the provider and not back yet
-LOGIN_PAGE = "/login"
+LOGIN_PAGE = "/login"  # this repository's dashboard's; create_app's default is None
+FAILURE_PAGE = "/auth/failed"  # drawn here, for an app with no login page of its own
 # Request bodies are read only up to these: a callback form post (Apple's carries an ID token
 # and a name) and the logout/refresh forms (a CSRF token) are far smaller.
 CALLBACK_BODY_LIMIT = 16 * 1024
@@ -60,8 +69,13 @@ def session_id_from(cookies: dict[str, str]) -> str | None:
 
 
 class _Routes:
-    def __init__(self, auth: Authenticator) -> None:
+    def __init__(self, auth: Authenticator, login_page: str | None) -> None:
         self.auth = auth
+        self.login_page = login_page
+
+    def _after_logout(self, query: dict[str, str]) -> str:
+        """Where a finished logout lands: the login page saying so, or the app's home page."""
+        return self._here(f"{self.login_page}?{urlencode(query)}" if self.login_page else "/")
 
     def _origin(self, request: Request) -> str:
         return f"{request.url.scheme}://{request.url.netloc}"
@@ -149,12 +163,40 @@ class _Routes:
             record["trace"] = trace.as_dict()
         failure_id = self.auth.sessions.save_failure(record)
         query = urlencode({"failure": failure_id, "next": next_path})
-        return RedirectResponse(self._here(f"{LOGIN_PAGE}?{query}"), 303)
+        return RedirectResponse(self._here(f"{self.login_page or FAILURE_PAGE}?{query}"), 303)
 
     # --- routes ---------------------------------------------------------------------------
     async def login(self, request: Request) -> Response:
-        provider = request.path_params["provider"]
-        next_path = safe_next(request.query_params.get("next"))
+        return await self._start(request, request.path_params["provider"], request.query_params.get("next"))
+
+    async def st_login(self, request: Request) -> Response:
+        """``st.login(name)``: its signed provider token names the provider (auth/stlogin.py)."""
+        next_path = self._referring_page(request)
+        try:
+            name = provider_from_token(request.query_params.get("provider"), self.auth.config.cookie_secret)
+            settings = self.auth.config.st_login_provider(name)
+            if settings is None:
+                raise UnknownProvider(
+                    f"st.login({name!r}) names no provider configured here: add [auth.{name}] to "
+                    ".streamlit/secrets.toml."
+                )
+        except LoginError as error:
+            return self._to_login_page(request, error, "st.login", next_path)
+        return await self._start(request, settings.name, next_path)
+
+    def _referring_page(self, request: Request) -> str:
+        """The app page st.login() was called on, so the login comes back to it (Streamlit's
+        own goes to the home page)."""
+        referer = request.headers.get("referer", "")
+        if not same_origin_navigation({"referer": referer}, self._origins(request)):
+            return "/"
+        return safe_next("/" + referer.split("://", 1)[-1].partition("/")[2])
+
+    def _origins(self, request: Request) -> tuple[str, ...]:
+        return (self._origin(request), self.auth.base_url(self._origin(request)))
+
+    async def _start(self, request: Request, provider: str, next_param: str | None) -> Response:
+        next_path = safe_next(next_param)
         origin = self._origin(request)
         base = self.auth.base_url(origin)
         if base != origin:
@@ -183,7 +225,13 @@ class _Routes:
         return response
 
     async def callback(self, request: Request) -> Response:
-        provider = request.path_params["provider"]
+        return await self._callback(request, request.path_params["provider"])
+
+    async def st_callback(self, request: Request) -> Response:
+        """st.login's one ``/oauth2callback``: the login's ``state`` says which provider it is."""
+        return await self._callback(request, None)
+
+    async def _callback(self, request: Request, provider: str | None) -> Response:
         params = dict(request.query_params)
         if request.method == "POST":  # response_mode=form_post (OAuth 2.0 Form Post Response Mode §2)
             form = await _small_form(request, CALLBACK_BODY_LIMIT)
@@ -198,11 +246,13 @@ class _Routes:
         try:
             session, next_path = await self.auth.finish_login(provider, params, binding_cookie=binding)
         except LoginError as error:
-            response = self._to_login_page(request, error, provider, error.next_path, trace=error.trace)
+            name = error.provider or provider or "-"
+            response = self._to_login_page(request, error, name, error.next_path, trace=error.trace)
         except Exception:  # a bug must still not leave a half-made session or a 500
             error = LoginError("The login failed unexpectedly; the server log has the details.")
-            response = self._to_login_page(request, error, provider, "/", unexpected=True)
+            response = self._to_login_page(request, error, provider or "-", "/", unexpected=True)
         else:
+            provider = session.provider
             if previous := session_id_from(dict(request.cookies)):
                 # A new login replaces this browser's old session: end it server-side too.
                 self.auth.sessions.delete(previous)
@@ -215,14 +265,13 @@ class _Routes:
             self._clear(response, request, LOGOUT_COOKIE)
         return response
 
-    def _logout_return(self, request: Request, provider: str, params: dict[str, str]) -> Response:
+    def _logout_return(self, request: Request, provider: str | None, params: dict[str, str]) -> Response:
         try:
-            self.auth.finish_logout(provider, params)
+            provider = self.auth.finish_logout(provider, params).provider
         except LoginError as error:
-            return self._to_login_page(request, error, provider, "/", kind="logout")
+            return self._to_login_page(request, error, provider or "-", "/", kind="logout")
         log.info("logout: provider=%s confirmed by the provider (state matched)", provider)
-        query = urlencode({"logged_out": 1, "at": provider})
-        response = RedirectResponse(self._here(f"{LOGIN_PAGE}?{query}"), 303)
+        response = RedirectResponse(self._after_logout({"logged_out": "1", "at": provider}), 303)
         self._clear(response, request, LOGOUT_COOKIE)
         return response
 
@@ -274,27 +323,60 @@ class _Routes:
         return await self._post(request, act)
 
     async def logout(self, request: Request) -> Response:
-        async def act(session_id: str, form: dict[str, str]) -> Response:
-            done = await self.auth.logout(session_id, origin=self._origin(request))
-            log.info(
-                "logout: provider=%s sub=%s revoked=%d provider_logout=%s",
-                done.provider or "-",
-                done.subject or "-",
-                done.revoked,
-                "yes" if done.end_session_url else "no",
-            )
-            end_session = done.end_session_url
-            if "application/json" in request.headers.get("accept", ""):
-                response: Response = JSONResponse({"logged_out": True, "end_session_url": end_session})
-            else:
-                response = RedirectResponse(end_session or self._here(f"{LOGIN_PAGE}?logged_out=1"), 303)
-            self._clear(response, request, SESSION_COOKIE)
-            if done.state:
-                # Until the provider sends the browser back, the login page can say why it didn't.
-                self._set(response, request, LOGOUT_COOKIE, done.state, self.auth.config.session.state_ttl)
-            return response
+        async def act(session_id: str, _form: dict[str, str]) -> Response:
+            return await self._end_session(request, session_id)
 
         return await self._post(request, act)
+
+    async def st_logout(self, request: Request) -> Response:
+        """``st.logout()`` navigates here (a GET): the same logout as ``POST /auth/logout``, but
+        only when the navigation comes from one of the app's own pages, or a link on another
+        site would log people out (Fetch Metadata, then Origin/Referer). Otherwise: ask."""
+        session_id = session_id_from(dict(request.cookies))
+        if not session_id or self.auth.sessions.load(session_id) is None:
+            response: Response = RedirectResponse(self._here("/"), 303)
+            self._clear(response, request, SESSION_COOKIE)
+            return response
+        if not same_origin_navigation(request.headers, self._origins(request)):
+            log.warning(
+                "logout refused: GET /auth/logout from another site (sec-fetch-site=%s); asked instead",
+                _one_line(request.headers.get("sec-fetch-site", "-"), 32),
+            )
+            page = logout_confirm_page(
+                csrf=csrf_token(self.auth.config.cookie_secret, session_id), action="/auth/logout"
+            )
+            return HTMLResponse(page, 403, headers={"Cache-Control": "no-store"})
+        return await self._end_session(request, session_id)
+
+    async def _end_session(self, request: Request, session_id: str) -> Response:
+        done = await self.auth.logout(session_id, origin=self._origin(request))
+        log.info(
+            "logout: provider=%s sub=%s revoked=%d provider_logout=%s",
+            done.provider or "-",
+            done.subject or "-",
+            done.revoked,
+            "yes" if done.end_session_url else "no",
+        )
+        end_session = done.end_session_url
+        if "application/json" in request.headers.get("accept", ""):
+            response: Response = JSONResponse({"logged_out": True, "end_session_url": end_session})
+        else:
+            response = RedirectResponse(end_session or self._after_logout({"logged_out": "1"}), 303)
+        self._clear(response, request, SESSION_COOKIE)
+        if done.state:
+            # Until the provider sends the browser back, the login page can say why it didn't.
+            self._set(response, request, LOGOUT_COOKIE, done.state, self.auth.config.session.state_ttl)
+        return response
+
+    async def logout_either(self, request: Request) -> Response:
+        return await (self.logout(request) if request.method == "POST" else self.st_logout(request))
+
+    async def failed(self, request: Request) -> Response:
+        """Why a login was refused, for an app with no login page of its own."""
+        failure_id = request.query_params.get("failure", "")
+        record = self.auth.sessions.failure(failure_id) if failure_id else None
+        page = failure_page(record, back=self._here(safe_next(request.query_params.get("next"))))
+        return HTMLResponse(page, headers={"Cache-Control": "no-store"})
 
 
 async def _small_form(request: Request, limit: int) -> dict[str, str] | None:
@@ -340,13 +422,18 @@ def _no_framing(
     return framed
 
 
-def auth_routes(auth: Authenticator) -> list[Route]:
-    """The routes to pass to ``st.App(routes=...)``."""
-    r = _Routes(auth)
+def auth_routes(auth: Authenticator, *, login_page: str | None = LOGIN_PAGE) -> list[Route]:
+    """The routes to pass to ``st.App(routes=...)``. ``login_page`` is the app's page that
+    explains refused logins (``?failure=<id>``) and finished logouts; None: the app has none,
+    and refusals are explained at ``/auth/failed``, logouts land on the home page."""
+    r = _Routes(auth, login_page)
     return [
         Route("/auth/login/{provider}", _no_framing(r.login), methods=["GET"]),
         Route("/auth/callback/{provider}", _no_framing(r.callback), methods=["GET", "POST"]),
         Route("/auth/me", _no_framing(r.me), methods=["GET"]),
         Route("/auth/refresh", _no_framing(r.refresh), methods=["POST"]),
-        Route("/auth/logout", _no_framing(r.logout), methods=["POST"]),
+        Route("/auth/logout", _no_framing(r.logout_either), methods=["GET", "POST"]),
+        Route("/auth/login", _no_framing(r.st_login), methods=["GET"]),
+        Route("/oauth2callback", _no_framing(r.st_callback), methods=["GET", "POST"]),
+        Route(FAILURE_PAGE, _no_framing(r.failed), methods=["GET"]),
     ]

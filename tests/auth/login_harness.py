@@ -13,6 +13,7 @@ import asyncio
 import json
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx2
+from joserfc import jwt
+from joserfc.jwk import OctKey
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
@@ -34,6 +37,7 @@ from auth import (
 )
 from auth.config import HttpSettings, SessionSettings
 from auth.devmode import LocalProviders, dev_provider_settings
+from auth.routes import LOGIN_PAGE
 from devidp import Client, DevAuthorizationServer, embed, runner
 
 COOKIE_SECRET = "test-cookie-secret-0123456789abcdefghijklmnopqrstuvwxyz"
@@ -68,15 +72,18 @@ def dev_config(
     providers: Sequence[ProviderSettings] = (),
     dev: bool = True,
     base_url: str | None = None,
+    redirect_uri: str | None = None,
     session: SessionSettings | None = None,
     http: HttpSettings | None = None,
 ) -> AuthConfig:
-    """An AuthConfig with the embedded dev provider (fixed client secret) plus ``providers``."""
+    """An AuthConfig with the embedded dev provider (fixed client secret) plus ``providers``;
+    ``redirect_uri``: st.login's one callback URI for all of them."""
     listed = (*providers, dev_provider_settings(DEV_CLIENT_SECRET)) if dev else tuple(providers)
     return AuthConfig(
         cookie_secret=COOKIE_SECRET,
         providers=listed,
         base_url=base_url,
+        redirect_uri=redirect_uri,
         session=session or SessionSettings(),
         http=http or HttpSettings(),
     )
@@ -132,6 +139,7 @@ def compose(
     dev_in_process: bool = False,
     latency: float = 0.0,
     extra_routes: Sequence[BaseRoute] = (),
+    login_page: str | None = LOGIN_PAGE,
 ) -> tuple[Authenticator, list[BaseRoute]]:
     """What ``app.py`` builds: an Authenticator, and the routes (ours, then the provider at /idp).
 
@@ -149,7 +157,8 @@ def compose(
     authenticator = Authenticator(
         config, SessionManager(store, config.cookie_secret, config.session), transport=transport, local=local
     )
-    return authenticator, [*auth_routes(authenticator), *provider.routes, *extra_routes]
+    routes = auth_routes(authenticator, login_page=login_page)
+    return authenticator, [*routes, *provider.routes, *extra_routes]
 
 
 @dataclass
@@ -180,10 +189,32 @@ class LoginApp:
 
     # --- the steps of a login ----------------------------------------------------------
     async def start(self, browser: httpx2.AsyncClient, next_path: str = "/x", provider: str = "dev") -> str:
-        """GET /auth/login/{provider}: the authorization URL the browser is sent to."""
-        response = await browser.get(f"/auth/login/{provider}", params={"next": next_path})
+        """GET /auth/login/{provider}: the authorization URL the browser is sent to. With
+        st.login's ``redirect_uri`` configured, as ``st.login`` starts it: GET /auth/login with
+        Streamlit's signed provider token, from the page at ``next_path``."""
+        if self.st_login:
+            response = await browser.get(
+                "/auth/login",
+                params={"provider": st_login_token(provider, self.auth.config.cookie_secret)},
+                headers={"referer": f"{self.base_url}{next_path}"},
+            )
+        else:
+            response = await browser.get(f"/auth/login/{provider}", params={"next": next_path})
         assert response.status_code == 302, (response.status_code, response.text)
         return response.headers["location"]
+
+    @property
+    def st_login(self) -> bool:
+        return self.auth.config.redirect_uri is not None
+
+    @property
+    def callback_path(self) -> str:
+        """Where the dev provider's callbacks arrive: its own URI, or st.login's one."""
+        return "/oauth2callback" if self.st_login else "/auth/callback/dev"
+
+    @property
+    def redirect_uri(self) -> str:
+        return f"{self.base_url}{self.callback_path}"
 
     async def authorize(self, browser: httpx2.AsyncClient, authorize_url: str, persona: str = "alice") -> str:
         """At the provider, as ``persona`` (login_hint skips its login page): the callback URL."""
@@ -246,6 +277,13 @@ class LoginApp:
         return str(response.json()["active_kid"])
 
 
+def st_login_token(provider: str, cookie_secret: str, *, expires_in: int = 120) -> str:
+    """What ``st.login(provider)`` puts in its link (streamlit/auth_util.py): HS256 over the
+    provider and a 2-minute expiry, keyed with the cookie secret."""
+    payload = {"provider": provider, "exp": int(time.time()) + expires_in}
+    return jwt.encode({"alg": "HS256"}, payload, OctKey.import_key(cookie_secret))
+
+
 def build_login_app(
     idp: DevAuthorizationServer,
     config: AuthConfig | None = None,
@@ -255,6 +293,7 @@ def build_login_app(
     extra_routes: Sequence[BaseRoute] = (),
     over_network: bool = False,
     latency: float = 0.0,
+    login_page: str | None = LOGIN_PAGE,
 ) -> LoginApp:
     """Compose the app in-process, all of it reachable without a socket.
 
@@ -272,6 +311,7 @@ def build_login_app(
         dev_in_process=not over_network,
         latency=latency,
         extra_routes=extra_routes,
+        login_page=login_page,
     )
     app.router.routes.extend(routes)
     return LoginApp(idp, authenticator, app, transport, base_url)

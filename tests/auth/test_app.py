@@ -48,17 +48,20 @@ def test_our_login_route_sends_the_browser_to_the_provider(app_url: str, browser
     assert response.headers["location"].startswith(f"{app_url}/idp/authorize?")
 
 
-def test_streamlit_login_route_still_answers(browser: httpx2.Client) -> None:
-    """GET /auth/login (st.login's, no provider segment) is Streamlit's, not shadowed by ours."""
+def test_st_login_route_is_ours_and_refuses_a_link_without_its_token(browser: httpx2.Client) -> None:
+    """GET /auth/login (where st.login() navigates) is answered by the login module: without a
+    signed provider token it starts nothing and says why on the login page."""
     response = browser.get("/auth/login")
-    assert response.status_code not in (404, 405) and response.status_code < 500
-    assert "not_logged_in" not in response.text
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/login?failure=")
 
 
-def test_streamlit_oauth2callback_still_answers(browser: httpx2.Client) -> None:
-    """GET /oauth2callback is Streamlit's and answers without a 404 or a 500."""
+def test_st_login_callback_is_ours_and_refuses_a_bare_return(browser: httpx2.Client) -> None:
+    """GET /oauth2callback is the login module's: with no code and no known state, it is refused
+    without a 404 or a 500."""
     response = browser.get("/oauth2callback")
-    assert response.status_code not in (404, 405) and response.status_code < 500
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/login?failure=")
 
 
 def test_our_logout_answers_posts(browser: httpx2.Client) -> None:
@@ -97,11 +100,11 @@ def test_a_refused_login_is_one_line_on_the_console(app_dir: Path, browser: http
     assert failure
     deadline = time.monotonic() + 5
     while (
-        "login refused" not in (log := (app_dir / "streamlit.log").read_text())
+        "login refused: provider=dev" not in (log := (app_dir / "streamlit.log").read_text())
         and time.monotonic() < deadline
     ):
         time.sleep(0.05)
-    [line] = [entry for entry in log.splitlines() if "login refused" in entry]
+    [line] = [entry for entry in log.splitlines() if "login refused: provider=dev" in entry]
     assert "provider=dev check=state_mismatch request_id=" in line
     assert "stolen-code" not in log and "forged-state" not in log
 

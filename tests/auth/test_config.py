@@ -283,3 +283,78 @@ def test_apple_reads_its_key_file(tmp_path: Path) -> None:
         load(
             {"cookie_secret": SECRET, "apple": {**table, "private_key_path": "/nope.p8"}}, local_dir=tmp_path
         )
+
+
+# --- st.login's own layout, key by key -------------------------------------------------------
+def test_st_logins_single_provider_form_is_the_default_provider(tmp_path: Path) -> None:
+    """client_id, client_secret and server_metadata_url in [auth] itself: st.login()'s provider,
+    recognised as Google by its discovery URL; redirect_uri names the app's public URL."""
+    auth = {"redirect_uri": "https://app.example/oauth2callback", "cookie_secret": SECRET, **GOOGLE}
+    config = load(auth, local_dir=tmp_path)
+    [default] = config.providers
+    assert default.name == "default" and default.preset.name == "google" and default.label == "Google"
+    assert default.client_id == "google-id" and default.authorize_params["prompt"] == "select_account"
+    assert config.redirect_uri == "https://app.example/oauth2callback"
+    assert config.base_url == "https://app.example"
+    assert config.st_login_provider("default") is default
+
+
+def test_provider_names_with_a_dash_and_their_environment_overrides(tmp_path: Path) -> None:
+    """st.login allows `-` in names (not `_`); the environment names them with `_`."""
+    table = {
+        "client_id": "file-id",
+        "server_metadata_url": "https://sso.example/.well-known/openid-configuration",
+    }
+    config = load({"my-corp": table}, {"AUTH_MY_CORP_CLIENT_ID": "env-id"}, local_dir=tmp_path)
+    assert config.provider("my-corp").client_id == "env-id"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("auth", "words"),
+    [
+        ({"redirect_uri": "http://localhost:8501/callback"}, "with the path /oauth2callback"),
+        ({"redirect_uri": "/oauth2callback"}, "absolute URL"),
+        ({"expose_tokens": ["id", "refresh"]}, '"id", "access" or a list'),
+        ({"google": {**GOOGLE, "authorize_url": "https://x"}}, "`authorize_url` is not supported"),
+        ({"google": {**GOOGLE, "client_kwargs": {"timeout": 3}}}, "client_kwargs `timeout` is not supported"),
+        ({"google": {**GOOGLE, "client_kwargs": {"code_challenge_method": "plain"}}}, "must be S256"),
+        ({"google": {**GOOGLE, "client_kwargs": {"response_type": "token"}}}, "must be code"),
+        ({"google": {**GOOGLE, "clientid": "typo"}}, "[auth.google] `clientid` is not a setting"),
+        ({"cookie_secert": SECRET}, "[auth] `cookie_secert` is not a setting"),
+        ({**GOOGLE, "default": GOOGLE}, "both would be the provider st.login() logs in with"),
+    ],
+    ids=["callback-path", "relative", "expose-refresh", "authorize-url", "timeout", "plain-pkce",
+         "implicit", "typo-in-provider", "typo-in-auth", "two-defaults"],
+)  # fmt: skip
+def test_what_st_login_accepts_but_this_module_cannot_honour_stops_the_start(
+    tmp_path: Path, auth: dict[str, object], words: str
+) -> None:
+    """Each names the key, and why, instead of being silently ignored."""
+    with pytest.raises(ConfigError) as raised:
+        load(auth, local_dir=tmp_path)
+    assert words in raised.value.description
+
+
+def test_st_logins_client_kwargs_that_mean_something_here_are_honoured(tmp_path: Path) -> None:
+    """scope, authorization request parameters, and the token endpoint's client authentication."""
+    kwargs = {"scope": "openid email", "prompt": "consent", "hd": "example.com", "max_age": 300,
+              "token_endpoint_auth_method": "client_secret_post",
+              "code_challenge_method": "S256"}  # fmt: skip
+    [google] = load({"google": {**GOOGLE, "client_kwargs": kwargs}}, local_dir=tmp_path).providers
+    assert google.scope == "openid email" and google.token_auth_method == "client_secret_post"
+    assert {
+        "prompt": "consent",
+        "hd": "example.com",
+        "max_age": "300",
+    }.items() <= google.authorize_params.items()
+    assert "code_challenge_method" not in google.authorize_params
+
+
+def test_expose_tokens_and_st_login_names_in_development_mode(tmp_path: Path) -> None:
+    """expose_tokens as st.login takes it; st.login() and st.login("github") find the dev
+    provider and its GitHub twin when nothing real is configured."""
+    config = load({"expose_tokens": "id"}, local_dir=tmp_path)
+    assert config.expose_tokens == ("id",)
+    assert config.st_login_provider("default").name == "dev"  # type: ignore[union-attr]
+    assert config.st_login_provider("github").name == "emulated-github"  # type: ignore[union-attr]
+    assert config.st_login_provider("okta") is None

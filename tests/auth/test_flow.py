@@ -47,6 +47,21 @@ async def refused(app: LoginApp, browser: httpx2.AsyncClient, response: httpx2.R
     return record
 
 
+@pytest.fixture(params=["own-callback", "st.login-callback"])
+def build_app(build_app: BuildApp, request: pytest.FixtureRequest) -> BuildApp:
+    """Every test here runs twice: through each provider's own callback URI, and through
+    st.login's one ``/oauth2callback`` (an st.login app's secrets), where the provider is the
+    state's. Tests that bring their own config keep it."""
+    if request.param == "own-callback":
+        return build_app
+
+    def build(idp: DevAuthorizationServer | None = None, **kwargs: object) -> LoginApp:
+        kwargs.setdefault("config", dev_config(redirect_uri="http://localhost/oauth2callback"))
+        return build_app(idp, **kwargs)
+
+    return build
+
+
 def report_row(record: dict[str, object], name: str) -> dict[str, object]:
     checks = record["report"]["checks"]  # type: ignore[index]
     return next(c for c in checks if c["name"] == name)  # type: ignore[union-attr]
@@ -74,7 +89,7 @@ async def test_authorization_request_carries_pkce_s256_nonce_and_state(login_app
     assert params["code_challenge_method"] == "S256"
     assert len(params["code_challenge"]) == 43  # base64url of a SHA-256 digest
     assert len(params["state"]) >= 32 and len(params["nonce"]) >= 32
-    assert params["redirect_uri"] == "http://localhost/auth/callback/dev"
+    assert params["redirect_uri"] == login_app.redirect_uri
     assert params["response_type"] == "code"
     assert "openid" in params["scope"].split()
 
@@ -216,7 +231,7 @@ async def test_login_cookie_lives_no_longer_than_the_state(login_app: LoginApp) 
 async def test_callbacks_we_did_not_ask_for_are_refused(login_app: LoginApp, params: dict[str, str]) -> None:
     """Callbacks without a state of ours land on the login page, not in a session or a 500."""
     browser = login_app.browser()
-    record = await refused(login_app, browser, await browser.get("/auth/callback/dev", params=params))
+    record = await refused(login_app, browser, await browser.get(login_app.callback_path, params=params))
     assert record["error"] == "state_mismatch"
 
 
@@ -243,7 +258,7 @@ async def test_reused_code_is_refused_by_the_provider_and_explained(login_app: L
     second = login_app.browser()
     state = query_of(await login_app.start(second))["state"]
     replay = with_params(
-        "/auth/callback/dev", code=query_of(first)["code"], state=state, iss=login_app.issuer
+        login_app.callback_path, code=query_of(first)["code"], state=state, iss=login_app.issuer
     )
     record = await refused(login_app, second, await second.get(replay))
     assert record["error"] == "provider_error"
@@ -267,7 +282,7 @@ async def test_user_denying_consent_is_explained(login_app: LoginApp) -> None:
     browser = login_app.browser()
     state = query_of(await login_app.start(browser))["state"]
     response = await browser.get(
-        "/auth/callback/dev",
+        login_app.callback_path,
         params={"error": "access_denied", "error_description": "no", "state": state, "iss": login_app.issuer},
     )
     record = await refused(login_app, browser, response)
@@ -295,7 +310,7 @@ async def test_callback_without_iss_is_refused_when_the_provider_advertises_it(l
     callback = await login_app.authorize(browser, await login_app.start(browser))
     params = query_of(callback)
     del params["iss"]
-    record = await refused(login_app, browser, await browser.get("/auth/callback/dev", params=params))
+    record = await refused(login_app, browser, await browser.get(login_app.callback_path, params=params))
     assert record["error"] == "issuer_mismatch"
 
 

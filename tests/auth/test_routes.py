@@ -242,12 +242,56 @@ async def test_same_origin_posts_with_the_token_are_accepted(login_app: LoginApp
     assert (await browser.post(path, headers=headers)).status_code == 200
 
 
-async def test_get_is_not_a_way_to_log_out(login_app: LoginApp) -> None:
-    """GET /auth/logout is not ours (a link or an image cannot log a user out here)."""
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},  # a client that says nothing about where the request came from
+        {"sec-fetch-site": "cross-site", "sec-fetch-mode": "no-cors", "sec-fetch-dest": "image"},
+        {"sec-fetch-site": "same-site", "sec-fetch-mode": "navigate"},  # a sibling subdomain
+        {"origin": "https://evil.example"},
+        {"referer": "https://evil.example/page"},
+    ],
+    ids=["no-metadata", "cross-site-image", "same-site-link", "foreign-origin", "foreign-referer"],
+)
+async def test_get_is_not_a_way_to_log_out_from_another_site(
+    login_app: LoginApp, headers: dict[str, str]
+) -> None:
+    """GET /auth/logout (st.logout's) from a link, an image or a form elsewhere logs nobody out:
+    403 with a page that asks, carrying the CSRF token for a real POST."""
     browser = login_app.browser()
-    await login_app.logged_in(browser)
-    assert (await browser.get("/auth/logout")).status_code == 405
+    session_id = await login_app.logged_in(browser)
+    response = await browser.get("/auth/logout", headers=headers)
+    assert response.status_code == 403
+    assert (
+        "Log out?" in response.text
+        and csrf_token(login_app.auth.config.cookie_secret, session_id) in response.text
+    )
+    assert response.headers["x-frame-options"] == "DENY"
     assert (await browser.get("/auth/me")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"sec-fetch-site": "same-origin", "sec-fetch-mode": "navigate"},  # st.logout() in the page
+        {"sec-fetch-site": "none", "sec-fetch-mode": "navigate"},  # typed into the address bar
+        {"referer": "http://localhost/home"},  # an older browser: no Fetch Metadata
+    ],
+    ids=["same-origin", "typed", "same-origin-referer"],
+)
+async def test_st_logout_from_the_apps_own_page_ends_the_session(
+    login_app: LoginApp, headers: dict[str, str]
+) -> None:
+    """GET /auth/logout from the app's own page ends the session server-side, like POST: the
+    old cookie, replayed, is not logged in."""
+    browser = login_app.browser()
+    session_id = await login_app.logged_in(browser)
+    response = await browser.get("/auth/logout", headers=headers)
+    assert response.status_code == 303
+    assert login_app.auth.sessions.load(session_id) is None
+    replayed = login_app.browser()
+    replayed.cookies.set("auth_session", session_id)
+    assert (await replayed.get("/auth/me")).status_code == 401
 
 
 # --- refresh ---------------------------------------------------------------------------------

@@ -17,16 +17,16 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from .config import EMULATED_PREFIX, ProviderSettings, is_loopback_url
-from .errors import LoginError
-from .flow import Authenticator, safe_next
-from .registration import Registration
-from .routes import LOGOUT_COOKIE, cookie_name, csrf_token, session_id_from
-from .sessions import Session
-from .trace import fingerprint
+from ..config import EMULATED_PREFIX, ProviderSettings, is_loopback_url
+from ..errors import LoginError
+from ..flow import Authenticator, safe_next
+from ..registration import Registration
+from ..routes import LOGOUT_COOKIE, cookie_name, csrf_token, session_id_from
+from ..sessions import Session
+from ..trace import fingerprint
 
 if TYPE_CHECKING:
-    from .devmode import LocalProviders
+    from ..devmode import LocalProviders
 
 __all__ = ["LoginError"]  # re-exported: pages catch it, and show its description
 

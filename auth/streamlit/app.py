@@ -1,0 +1,147 @@
+"""The whole wiring of the login module in front of a Streamlit script, in one call.
+
+    # entry.py, served by `streamlit run entry.py`
+    import streamlit as st
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+    from auth import with_login
+
+    app = st.App("my_script.py", **with_login())
+
+``with_login`` gives ``st.App`` everything the login needs: the routes (ours and st.login's),
+the lifespan that owns the provider connections, and the secrets st.login's own check looks
+for; it builds the configuration from ``.streamlit/secrets.toml`` (st.login's layout), the
+session store, the embedded development provider when no real provider is configured, and
+``st.user`` read from our sessions.
+
+Why not ``app = create_app("my_script.py")``: ``streamlit run`` finds the app by *reading*
+the entry file (``streamlit/web/server/app_discovery.py`` parses it, without running it, for
+an assignment from ``st.App(...)``, FastAPI or Starlette); any other call is run as a plain
+page script. ``create_app`` is that same app for other ASGI servers (``uvicorn entry:app``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+from typing import TypedDict
+
+import streamlit as st
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+from ..config import load_config
+from ..errors import ConfigError
+from ..flow import Authenticator
+from ..routes import auth_routes
+from ..sessions import SessionManager
+from ..stlogin import st_login_secrets, st_user
+from ..store import KeyValueStore, SQLiteStore
+from . import attach_loop, console_log, current_session, install, log_registrations, origin, secrets_table
+from .user import install_st_user
+
+
+class AppOptions(TypedDict):
+    """The keyword arguments of ``st.App`` that ``with_login`` fills in."""
+
+    routes: list[BaseRoute]
+    middleware: list[Middleware]
+    lifespan: Callable[[object], AbstractAsyncContextManager[None]]
+    secrets: Mapping[str, object]
+
+
+def with_login(
+    *,
+    store: KeyValueStore | None = None,
+    routes: Sequence[BaseRoute] = (),
+    middleware: Sequence[Middleware] = (),
+    login_page: str | None = None,
+) -> AppOptions:
+    """``st.App``'s keyword arguments for a script behind this login module.
+
+    ``store`` holds sessions and pending logins (default: SQLite under ``.local/``);
+    ``routes`` and ``middleware`` are the app's own, mounted beside the login's;
+    ``login_page`` is the page of the app that explains refused logins (``?failure=<id>``),
+    None for an app without one (an st.login app): the login module draws its own.
+    A configuration error stops the start with one line naming the key.
+    """
+    _refuse_page_script()
+    try:
+        config = load_config(secrets_table())
+    except ConfigError as error:
+        # One line that names the key, not a traceback through Streamlit's loader.
+        raise SystemExit(f"Login configuration error: {error.description}") from None
+    local = None
+    if config.dev_provider_enabled:
+        # Development mode: the embedded provider at /idp. Imported only then: never in production.
+        from ..devmode import LocalProviders
+
+        try:
+            local = LocalProviders.for_config(
+                config,
+                server_address=st.get_option("server.address"),
+                allow_non_loopback=os.environ.get("DEVIDP_ALLOW_NON_LOOPBACK") == "1",
+            )
+        except ConfigError as error:
+            raise SystemExit(f"Development provider refused: {error.description}") from None
+    sessions = SessionManager(store or SQLiteStore(config.store_path), config.cookie_secret, config.session)
+    authenticator = Authenticator(config, sessions, local=local)
+    install(authenticator, local)
+    console_log()  # refused and completed logins, and logouts, one line each on this console
+    port = int(st.get_option("server.port"))
+    log_registrations(authenticator, port=port)
+    install_st_user(
+        lambda: st_user(
+            current_session(), origin=config.base_url or origin(), expose_tokens=config.expose_tokens
+        )
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: object) -> AsyncIterator[None]:
+        attach_loop(asyncio.get_running_loop())
+        yield
+        await authenticator.aclose()
+
+    auth_table = secrets_table().get("auth", {})
+    return AppOptions(
+        routes=[
+            *auth_routes(authenticator, login_page=login_page),
+            *(local.routes if local else []),
+            *routes,
+        ],
+        middleware=list(middleware),
+        lifespan=lifespan,
+        # What st.login()'s own check looks for in the page: the secrets file's [auth], completed.
+        secrets={
+            "auth": st_login_secrets(auth_table if isinstance(auth_table, Mapping) else {}, config, port=port)
+        },
+    )
+
+
+def create_app(
+    script: str | Path,
+    *,
+    store: KeyValueStore | None = None,
+    routes: Sequence[BaseRoute] = (),
+    middleware: Sequence[Middleware] = (),
+    login_page: str | None = None,
+) -> st.App:
+    """``st.App(script, **with_login(...))``, for ASGI servers that import the app object
+    (``uvicorn entry:app``). ``streamlit run`` needs the ``st.App(...)`` call written in the
+    entry file itself: see this module's docstring."""
+    _refuse_page_script()
+    options = with_login(store=store, routes=routes, middleware=middleware, login_page=login_page)
+    return st.App(script, **options)
+
+
+def _refuse_page_script() -> None:
+    """Called inside a page script, the entry file was not recognised as an app: say how."""
+    if get_script_run_ctx(suppress_warning=True) is not None:
+        raise ConfigError(
+            "The login wiring ran inside a page script: `streamlit run` serves an entry file as an "
+            "app only when the file itself assigns `app = st.App(...)`. Write "
+            '`app = st.App("my_script.py", **with_login())` in the entry file (see the README).'
+        )
