@@ -5,6 +5,7 @@ The layout is Streamlit's own ``st.login`` layout in ``.streamlit/secrets.toml``
     [auth]
     cookie_secret = "..."            # optional here: generated and kept in .local/
     base_url = "https://app.example" # optional: the app's public URL
+    session_store = "redis://localhost:6379/0"  # optional: shared by replicas; default SQLite
 
     [auth.google]
     client_id = "..."
@@ -14,7 +15,7 @@ The layout is Streamlit's own ``st.login`` layout in ``.streamlit/secrets.toml``
     post_logout_redirect_uri = "..."  # optional: default, the callback URI /auth/callback/google
 
 Environment variables override: ``AUTH_COOKIE_SECRET``, ``AUTH_BASE_URL``,
-``AUTH_<NAME>_CLIENT_ID``, ``AUTH_<NAME>_CLIENT_SECRET``.
+``AUTH_SESSION_STORE``, ``AUTH_<NAME>_CLIENT_ID``, ``AUTH_<NAME>_CLIENT_SECRET``.
 ``load_config`` is the only function that reads secrets or the environment.
 """
 
@@ -106,6 +107,10 @@ class AuthConfig:
     providers: tuple[ProviderSettings, ...]
     base_url: str | None = None
     store_path: Path = Path(".local/sessions.sqlite3")
+    # A redis:// or rediss:// URL shared by every replica; None: the SQLite file at store_path.
+    session_store: str | None = None
+    # Turn Nagle's algorithm off on the app's listener (nodelay.py); False only to measure it.
+    tcp_nodelay: bool = True
     session: SessionSettings = field(default_factory=SessionSettings)
     http: HttpSettings = field(default_factory=HttpSettings)
 
@@ -239,7 +244,13 @@ def load_config(
         not isinstance(base_url, str) or not base_url.startswith(("http://", "https://"))
     ):
         raise ConfigError(f"[auth] `base_url` must be an absolute http(s) URL (got {base_url!r}).")
+    session_store = _session_store(environ.get("AUTH_SESSION_STORE") or auth.get("session_store"))
     cookie_secret = environ.get("AUTH_COOKIE_SECRET") or auth.get("cookie_secret")
+    if cookie_secret is None and session_store:
+        raise ConfigError(
+            "With a shared `session_store`, set [auth] `cookie_secret` (or AUTH_COOKIE_SECRET), the "
+            "same on every replica: it encrypts the sessions, so each replica must know it."
+        )
     if cookie_secret is None:
         cookie_secret = _local_cookie_secret(local_dir)
     if not isinstance(cookie_secret, str) or len(cookie_secret) < 32:
@@ -258,6 +269,15 @@ def load_config(
             f"The development provider logs anyone in without a password, so it cannot run for "
             f"base_url {base_url!r}. Configure a real provider in [auth.<name>] or serve on localhost."
         )
+    if want_dev and session_store:
+        raise ConfigError(
+            "The embedded development provider keeps its logins in this process's memory, so "
+            "replicas sharing a `session_store` cannot use it (a login started on one would fail "
+            "on another). Run it once, stand-alone (`python -m devidp --port 9000 --client ID:SECRET "
+            "--redirect-uri URI`), and configure it in every replica as a real provider: [auth.<name>] "
+            'with client_id, client_secret and server_metadata_url = "http://127.0.0.1:9000/'
+            '.well-known/openid-configuration".'
+        )
     if want_dev:
         # Imported only here: a production app never loads the development provider.
         from .devmode import dev_providers
@@ -268,4 +288,19 @@ def load_config(
         providers=tuple(providers),
         base_url=str(base_url).rstrip("/") if base_url else None,
         store_path=local_dir / "sessions.sqlite3",
+        session_store=session_store,
+        tcp_nodelay=bool(auth.get("tcp_nodelay", True)),
     )
+
+
+def _session_store(value: object) -> str | None:
+    """A Redis URL, or None for SQLite. Never echoes a password in the message."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or urlsplit(value).scheme not in ("redis", "rediss"):
+        shown = urlsplit(value).scheme + "://..." if isinstance(value, str) else repr(value)
+        raise ConfigError(
+            "[auth] `session_store` must be a redis:// or rediss:// URL, like "
+            f'"redis://localhost:6379/0" (got {shown}); leave it out for the SQLite file in .local/.'
+        )
+    return value
