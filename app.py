@@ -13,8 +13,9 @@ from contextlib import asynccontextmanager
 
 import streamlit as st
 
-from auth import Authenticator, SessionManager, SQLiteStore, auth_routes, load_config
+from auth import Authenticator, SessionManager, auth_routes, load_config, open_store
 from auth.errors import ConfigError
+from auth.nodelay import set_listener_nodelay
 from auth.streamlit import attach_loop, console_log, install, log_registrations, secrets_table
 
 try:
@@ -37,7 +38,7 @@ if config.dev_provider_enabled:
         raise SystemExit(f"Development provider refused: {error.description}") from None
 authenticator = Authenticator(
     config,
-    SessionManager(SQLiteStore(config.store_path), config.cookie_secret, config.session),
+    SessionManager(open_store(config), config.cookie_secret, config.session),
     local=local,
 )
 install(authenticator, local)
@@ -48,6 +49,8 @@ log_registrations(authenticator, port=int(st.get_option("server.port")))
 @asynccontextmanager
 async def lifespan(_app: object) -> AsyncIterator[None]:
     attach_loop(asyncio.get_running_loop())
+    if config.tcp_nodelay:  # before uvicorn accepts: no response waits for a delayed ACK
+        set_listener_nodelay(int(st.get_option("server.port")))
     yield
     await authenticator.aclose()
 
