@@ -19,7 +19,7 @@ from .errors import LoginError
 from .flow import Authenticator
 from .routes import auth_routes, csrf_token
 from .sessions import Session, SessionManager
-from .store import KeyValueStore, MemoryStore, SQLiteStore
+from .store import KeyValueStore, MemoryStore, SQLiteStore, open_store
 from .validation import ValidationReport, check_id_token, validate_id_token
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "create_app",
     "csrf_token",
     "load_config",
+    "open_store",
     "validate_id_token",
     "with_login",
 ]

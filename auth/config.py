@@ -7,6 +7,7 @@ The layout is Streamlit's own ``st.login`` layout in ``.streamlit/secrets.toml``
     base_url = "https://app.example" # optional: the app's public URL
     redirect_uri = "https://app.example/oauth2callback"  # optional: st.login's one callback
     expose_tokens = ["id", "access"] # optional: st.user.tokens, as st.login
+    session_store = "redis://localhost:6379/0"  # optional: shared by replicas; default SQLite
 
     [auth.google]
     client_id = "..."
@@ -20,7 +21,8 @@ st.login's single-provider form (``client_id``, ``client_secret``, ``server_meta
 st.login would accept but this module cannot honour stops the start with its name.
 
 Environment variables override: ``AUTH_COOKIE_SECRET``, ``AUTH_BASE_URL``,
-``AUTH_<NAME>_CLIENT_ID``, ``AUTH_<NAME>_CLIENT_SECRET`` (``-`` in a name becomes ``_``).
+``AUTH_SESSION_STORE``, ``AUTH_<NAME>_CLIENT_ID``, ``AUTH_<NAME>_CLIENT_SECRET`` (``-`` in a
+name becomes ``_``).
 ``load_config`` is the only function that reads secrets or the environment.
 """
 
@@ -46,7 +48,10 @@ ST_LOGIN_CALLBACK = "/oauth2callback"  # the path st.login's redirect_uri must h
 
 # What [auth] itself may hold: settings, and st.login's single-provider form.
 SETTINGS_KEYS = frozenset(
-    {"redirect_uri", "cookie_secret", "base_url", "expose_tokens", "dev_provider", "emulated_providers"}
+    {
+        *("redirect_uri", "cookie_secret", "expose_tokens"),  # st.login's
+        *("base_url", "dev_provider", "emulated_providers", "session_store", "tcp_nodelay"),
+    }
 )
 PROVIDER_KEYS = frozenset(
     {
@@ -152,6 +157,10 @@ class AuthConfig:
     redirect_uri: str | None = None
     expose_tokens: tuple[str, ...] = ()  # st.user.tokens: "id", "access"
     store_path: Path = Path(".local/sessions.sqlite3")
+    # A redis:// or rediss:// URL shared by every replica; None: the SQLite file at store_path.
+    session_store: str | None = None
+    # Turn Nagle's algorithm off on the app's listener (nodelay.py); False only to measure it.
+    tcp_nodelay: bool = True
     session: SessionSettings = field(default_factory=SessionSettings)
     http: HttpSettings = field(default_factory=HttpSettings)
 
@@ -370,7 +379,13 @@ def load_config(
         # st.login's layout names the app's public URL only in redirect_uri: the same origin.
         parts = urlsplit(redirect_uri)
         base_url = f"{parts.scheme}://{parts.netloc}"
+    session_store = _session_store(environ.get("AUTH_SESSION_STORE") or auth.get("session_store"))
     cookie_secret = environ.get("AUTH_COOKIE_SECRET") or auth.get("cookie_secret")
+    if cookie_secret is None and session_store:
+        raise ConfigError(
+            "With a shared `session_store`, set [auth] `cookie_secret` (or AUTH_COOKIE_SECRET), the "
+            "same on every replica: it encrypts the sessions, so each replica must know it."
+        )
     if cookie_secret is None:
         cookie_secret = _local_cookie_secret(local_dir)
     if not isinstance(cookie_secret, str) or len(cookie_secret) < 32:
@@ -396,6 +411,15 @@ def load_config(
             f"The development provider logs anyone in without a password, so it cannot run for "
             f"base_url {base_url!r}. Configure a real provider in [auth.<name>] or serve on localhost."
         )
+    if want_dev and session_store:
+        raise ConfigError(
+            "The embedded development provider keeps its logins in this process's memory, so "
+            "replicas sharing a `session_store` cannot use it (a login started on one would fail "
+            "on another). Run it once, stand-alone (`python -m devidp --port 9000 --client ID:SECRET "
+            "--redirect-uri URI`), and configure it in every replica as a real provider: [auth.<name>] "
+            'with client_id, client_secret and server_metadata_url = "http://127.0.0.1:9000/'
+            '.well-known/openid-configuration".'
+        )
     if want_dev:
         # Imported only here: a production app never loads the development provider.
         from .devmode import dev_providers
@@ -408,6 +432,8 @@ def load_config(
         redirect_uri=redirect_uri,
         expose_tokens=_expose_tokens(auth.get("expose_tokens")),
         store_path=local_dir / "sessions.sqlite3",
+        session_store=session_store,
+        tcp_nodelay=bool(auth.get("tcp_nodelay", True)),
     )
 
 
@@ -438,3 +464,16 @@ def _expose_tokens(value: object) -> tuple[str, ...]:
     if names is None or any(n not in ("id", "access") for n in names):
         raise ConfigError(f'[auth] `expose_tokens` must be "id", "access" or a list of them (got {value!r}).')
     return tuple(str(n) for n in names)
+
+
+def _session_store(value: object) -> str | None:
+    """A Redis URL, or None for SQLite. Never echoes a password in the message."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or urlsplit(value).scheme not in ("redis", "rediss"):
+        shown = urlsplit(value).scheme + "://..." if isinstance(value, str) else repr(value)
+        raise ConfigError(
+            "[auth] `session_store` must be a redis:// or rediss:// URL, like "
+            f'"redis://localhost:6379/0" (got {shown}); leave it out for the SQLite file in .local/.'
+        )
+    return value

@@ -12,7 +12,8 @@
     ├── IssuerMismatch              RFC 9207 ``iss`` in the callback is not the issuer
     ├── TokenValidationError        a check of OIDC Core §3.1.3.7 failed (carries the report)
     ├── UserinfoMismatch            userinfo ``sub`` is not the ID token's ``sub``
-    └── NotLoggedIn                 no valid session for this request
+    ├── NotLoggedIn                 no valid session for this request
+    └── StoreUnavailable            the session store (Redis) did not answer in time
 
 Pages catch ``LoginError`` and show ``description``.
 """
@@ -97,3 +98,9 @@ class UserinfoMismatch(LoginError):
 
 class NotLoggedIn(LoginError):
     error = "not_logged_in"
+
+
+class StoreUnavailable(LoginError):
+    """The shared session store is down or too slow: nothing can be known about any session."""
+
+    error = "session_store_unavailable"

@@ -1,4 +1,4 @@
-"""The two pages the login module draws itself, for an app with no login page of its own
+"""The pages the login module draws itself, for an app with no login page of its own
 (an st.login app under ``create_app``): why a login was refused, and "log out?" when a
 logout link came from somewhere else. Plain HTML, every value escaped, nothing loaded from
 outside; the routes add the no-framing headers.
@@ -61,3 +61,13 @@ def logout_confirm_page(*, csrf: str, action: str) -> str:
         '<button type="submit">Log out</button><a class="button" href="/">Stay logged in</a></form>'
     )
     return _page("Log out?", body)
+
+
+def store_down_page() -> str:
+    """The session store (Redis) does not answer: nothing was done; the operator has a log line."""
+    body = (
+        '<h1>Log in</h1><div class="box" role="alert"><p><strong>Logging in is unavailable for a '
+        "moment.</strong></p><p>The app cannot reach its session store; nothing was changed. Try again "
+        'in a few seconds.</p></div><p><a class="button" href="/">Back to the app</a></p>'
+    )
+    return _page("Log in unavailable", body)

@@ -354,12 +354,16 @@ class Authenticator(Logouts):
 
     # --- refresh and logout -----------------------------------------------------------
     async def refresh(self, session_id: str) -> Session:
-        """Refresh the session's tokens. Concurrent calls for one session refresh once."""
+        """Refresh the session's tokens. Concurrent calls for one session refresh once, in this
+        process (an asyncio lock, so waiting costs no polling) and across replicas (the store's
+        lock): whoever waited finds the tokens refreshed and returns them."""
         lock = self._refresh_locks.get(session_id)
         if lock is None:
             lock = self._refresh_locks[session_id] = asyncio.Lock()
         seen = self.sessions.load(session_id)
-        async with lock:
+        # Long enough for the one provider call a refresh makes, and the load and save around it.
+        hold = 2 * self.config.http.timeout + 1
+        async with lock, self.sessions.refresh_lock(session_id, hold=hold):
             session = self.sessions.load(session_id)
             if session is None or seen is None:
                 raise NotLoggedIn("The session has ended; log in again.")

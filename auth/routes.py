@@ -31,8 +31,15 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from .errors import LoginError, NotLoggedIn, ProviderError, TokenValidationError, UnknownProvider
-from .fallback_pages import failure_page, logout_confirm_page
+from .errors import (
+    LoginError,
+    NotLoggedIn,
+    ProviderError,
+    StoreUnavailable,
+    TokenValidationError,
+    UnknownProvider,
+)
+from .fallback_pages import failure_page, logout_confirm_page, store_down_page
 from .flow import Authenticator, safe_next
 from .registration import is_redirect_uri_mismatch
 from .stlogin import provider_from_token, same_origin_navigation
@@ -129,6 +136,8 @@ class _Routes:
     ) -> Response:
         """Record a refusal, log one line an operator can act on, and send the browser to
         the login page, which explains it. No token or secret goes into the log."""
+        if isinstance(error, StoreUnavailable):
+            raise error  # no record can be saved: _store_down answers, and the store logged it
         request_id = secrets.token_hex(6)
         check = error.error
         if isinstance(error, TokenValidationError) and (failed := error.report.first_failure):
@@ -314,6 +323,8 @@ class _Routes:
         async def act(session_id: str, form: dict[str, str]) -> Response:
             try:
                 session = await self.auth.refresh(session_id)
+            except StoreUnavailable:
+                raise
             except LoginError as error:
                 return JSONResponse(error.as_dict(), 401 if isinstance(error, NotLoggedIn) else 400)
             if "next" in form:
@@ -411,15 +422,32 @@ def _one_line(text: str, limit: int) -> str:
     return "".join(c if c.isprintable() else "?" for c in text[:limit])
 
 
-def _no_framing(
-    endpoint: Callable[[Request], Awaitable[Response]],
+def _store_down(
+    request: Request, error: StoreUnavailable, base_url: str | None, login_page: str | None
+) -> Response:
+    """The session store (Redis) is down: nothing was done and no session was made. A browser
+    goes to the login page, which says so without needing the store; an API client gets 503
+    with Retry-After (RFC 9110 §15.6.4), the one status that tells it to try again rather than
+    forget its session, as a 401 would. The store logged the cause once, for the operator."""
+    if request.url.path == "/auth/me" or "application/json" in request.headers.get("accept", ""):
+        return JSONResponse(error.as_dict(), 503, headers={"Retry-After": "5", "Cache-Control": "no-store"})
+    if login_page is None:  # an app without a login page of its own: say it here
+        return HTMLResponse(store_down_page(), 503, headers={"Retry-After": "5", "Cache-Control": "no-store"})
+    return RedirectResponse(f"{base_url or ''}{login_page}?unavailable=1", 303)
+
+
+def _guarded(
+    endpoint: Callable[[Request], Awaitable[Response]], base_url: str | None, login_page: str | None
 ) -> Callable[[Request], Awaitable[Response]]:
-    async def framed(request: Request) -> Response:
-        response = await endpoint(request)
-        response.headers.update(NO_FRAMING)
+    async def guarded(request: Request) -> Response:
+        try:
+            response = await endpoint(request)
+        except StoreUnavailable as error:
+            response = _store_down(request, error, base_url, login_page)
+        response.headers.update(NO_FRAMING)  # every response: no page of another origin may frame it
         return response
 
-    return framed
+    return guarded
 
 
 def auth_routes(auth: Authenticator, *, login_page: str | None = LOGIN_PAGE) -> list[Route]:
@@ -427,13 +455,17 @@ def auth_routes(auth: Authenticator, *, login_page: str | None = LOGIN_PAGE) -> 
     explains refused logins (``?failure=<id>``) and finished logouts; None: the app has none,
     and refusals are explained at ``/auth/failed``, logouts land on the home page."""
     r = _Routes(auth, login_page)
+
+    def guard(endpoint: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+        return _guarded(endpoint, auth.config.base_url, login_page)
+
     return [
-        Route("/auth/login/{provider}", _no_framing(r.login), methods=["GET"]),
-        Route("/auth/callback/{provider}", _no_framing(r.callback), methods=["GET", "POST"]),
-        Route("/auth/me", _no_framing(r.me), methods=["GET"]),
-        Route("/auth/refresh", _no_framing(r.refresh), methods=["POST"]),
-        Route("/auth/logout", _no_framing(r.logout_either), methods=["GET", "POST"]),
-        Route("/auth/login", _no_framing(r.st_login), methods=["GET"]),
-        Route("/oauth2callback", _no_framing(r.st_callback), methods=["GET", "POST"]),
-        Route(FAILURE_PAGE, _no_framing(r.failed), methods=["GET"]),
+        Route("/auth/login/{provider}", guard(r.login), methods=["GET"]),
+        Route("/auth/callback/{provider}", guard(r.callback), methods=["GET", "POST"]),
+        Route("/auth/me", guard(r.me), methods=["GET"]),
+        Route("/auth/refresh", guard(r.refresh), methods=["POST"]),
+        Route("/auth/logout", guard(r.logout_either), methods=["GET", "POST"]),
+        Route("/auth/login", guard(r.st_login), methods=["GET"]),
+        Route("/oauth2callback", guard(r.st_callback), methods=["GET", "POST"]),
+        Route(FAILURE_PAGE, guard(r.failed), methods=["GET"]),
     ]

@@ -8,6 +8,7 @@ tokens.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -15,7 +16,8 @@ import json
 import os
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field, replace
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -23,6 +25,7 @@ from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from .config import SessionSettings
+from .errors import LoginError
 from .records import rebuild
 from .store import KeyValueStore
 from .trace import Trace
@@ -263,6 +266,24 @@ class SessionManager:
 
     def delete(self, session_id: str) -> None:
         self.store.delete(self._key("session", session_id))
+
+    @asynccontextmanager
+    async def refresh_lock(self, session_id: str, *, hold: float) -> AsyncIterator[None]:
+        """Held by one request at a time, across every process and replica sharing the store:
+        a rotating refresh token redeemed twice makes the provider revoke the whole login
+        (RFC 9700 §4.14.2). The lock is a key written only if absent; it expires after
+        ``hold`` seconds should its holder die, and waiting ends a second after that."""
+        key = self._key("refresh-lock", session_id)
+        owner = os.urandom(16)
+        deadline = time.monotonic() + hold + 1
+        while not self.store.add(key, owner, hold):
+            if time.monotonic() > deadline:
+                raise LoginError("Another request is still refreshing this session; try again.")
+            await asyncio.sleep(0.02)
+        try:
+            yield
+        finally:
+            self.store.delete_if(key, owner)
 
     # --- failed logins, shown once on the login page ----------------------------------------
     def save_failure(self, record: Mapping[str, object]) -> str:

@@ -1,7 +1,8 @@
 """Where sessions and pending logins live: a tiny key-value interface.
 
-Values are opaque bytes (the session layer encrypts them before they get
-here). SQLite is the default; a Redis store can implement the same four methods.
+Values are opaque bytes (the session layer encrypts them, and HMACs the keys, before they
+get here). SQLite is the default (one machine); ``redis_store.RedisStore`` serves several
+replicas. ``open_store`` picks one from the configuration.
 """
 
 from __future__ import annotations
@@ -10,14 +11,20 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from .config import AuthConfig
+
+SWEEP_EVERY = 300.0  # seconds: how often a SQLiteStore deletes its expired rows
 
 
 class KeyValueStore(Protocol):
     """Bytes by key, each with a time to live in seconds."""
 
-    def put(self, key: str, value: bytes, ttl: int) -> None: ...
+    def put(self, key: str, value: bytes, ttl: float) -> None: ...
 
     def get(self, key: str) -> bytes | None: ...
 
@@ -27,12 +34,37 @@ class KeyValueStore(Protocol):
 
     def delete(self, key: str) -> None: ...
 
+    def add(self, key: str, value: bytes, ttl: float) -> bool:
+        """Put only if ``key`` holds nothing live; True if this call put it. A lock's acquire."""
+        ...
+
+    def delete_if(self, key: str, value: bytes) -> None:
+        """Delete ``key`` only while it still holds ``value``: a lock's release, which must not
+        release a lock that expired and was taken by someone else meanwhile."""
+        ...
+
+
+def open_store(config: AuthConfig) -> KeyValueStore:
+    """The store ``config`` names: Redis for ``session_store = "redis://..."`` (nothing is
+    written locally then), else the SQLite file in the local directory."""
+    if config.session_store:
+        from .redis_store import RedisStore  # imported only then: redis-py is needed only then
+
+        return RedisStore(config.session_store)
+    return SQLiteStore(config.store_path)
+
 
 class SQLiteStore:
     """A KeyValueStore in one SQLite file, safe across threads of one process
-    and across processes on one machine (SQLite's own locking)."""
+    and across processes on one machine (SQLite's own locking).
 
-    def __init__(self, path: Path) -> None:
+    Expired rows are deleted when the store opens and then every ``sweep_every`` seconds
+    (on the next write after that), so the file stays the size of what is live.
+    """
+
+    def __init__(
+        self, path: Path, *, sweep_every: float = SWEEP_EVERY, clock: Callable[[], float] = time.time
+    ) -> None:
         # Values are encrypted, but session keys, expiry times and sizes are nobody else's
         # business: the directory is 0700 and the database 0600 before SQLite opens it, and
         # SQLite gives its -wal and -shm files the database file's mode. An older 0644 file
@@ -42,12 +74,16 @@ class SQLiteStore:
         path.chmod(0o600)
         self._path = path
         self._local = threading.local()
+        self._clock = clock
+        self._sweep_every = sweep_every
+        self._next_sweep = 0.0
         with self._connection() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(
                 "CREATE TABLE IF NOT EXISTS kv "
                 "(key TEXT PRIMARY KEY, value BLOB NOT NULL, expires REAL NOT NULL)"
             )
+        self.sweep()
 
     def _connection(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
@@ -57,16 +93,23 @@ class SQLiteStore:
             self._local.db = db
         return db
 
-    def put(self, key: str, value: bytes, ttl: int) -> None:
+    def sweep(self) -> int:
+        """Delete every expired row now; return how many."""
+        now = self._clock()
+        self._next_sweep = now + self._sweep_every
+        return self._connection().execute("DELETE FROM kv WHERE expires < ?", (now,)).rowcount
+
+    def put(self, key: str, value: bytes, ttl: float) -> None:
         db = self._connection()
-        db.execute("INSERT OR REPLACE INTO kv VALUES (?, ?, ?)", (key, value, time.time() + ttl))
-        if hash(key) % 64 == 0:  # now and then, sweep the expired rows
-            db.execute("DELETE FROM kv WHERE expires < ?", (time.time(),))
+        now = self._clock()
+        db.execute("INSERT OR REPLACE INTO kv VALUES (?, ?, ?)", (key, value, now + ttl))
+        if now >= self._next_sweep:  # on a schedule: never more than sweep_every of dead rows
+            self.sweep()
 
     def get(self, key: str) -> bytes | None:
         row = (
             self._connection()
-            .execute("SELECT value FROM kv WHERE key = ? AND expires >= ?", (key, time.time()))
+            .execute("SELECT value FROM kv WHERE key = ? AND expires >= ?", (key, self._clock()))
             .fetchone()
         )
         return row[0] if row else None
@@ -77,10 +120,24 @@ class SQLiteStore:
             .execute("DELETE FROM kv WHERE key = ? RETURNING value, expires", (key,))
             .fetchone()
         )
-        return row[0] if row and row[1] >= time.time() else None
+        return row[0] if row and row[1] >= self._clock() else None
 
     def delete(self, key: str) -> None:
         self._connection().execute("DELETE FROM kv WHERE key = ?", (key,))
+
+    def add(self, key: str, value: bytes, ttl: float) -> bool:
+        now = self._clock()
+        # One statement, so SQLite's write lock makes it atomic across processes: insert, or
+        # take over a row only if it has expired.
+        cursor = self._connection().execute(
+            "INSERT INTO kv VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
+            "value = excluded.value, expires = excluded.expires WHERE kv.expires < ?",
+            (key, value, now + ttl, now),
+        )
+        return cursor.rowcount == 1
+
+    def delete_if(self, key: str, value: bytes) -> None:
+        self._connection().execute("DELETE FROM kv WHERE key = ? AND value = ?", (key, value))
 
 
 class MemoryStore:
@@ -90,7 +147,7 @@ class MemoryStore:
         self._lock = threading.Lock()
         self._data: dict[str, tuple[bytes, float]] = {}
 
-    def put(self, key: str, value: bytes, ttl: int) -> None:
+    def put(self, key: str, value: bytes, ttl: float) -> None:
         with self._lock:
             self._data[key] = (value, time.time() + ttl)
 
@@ -107,3 +164,16 @@ class MemoryStore:
     def delete(self, key: str) -> None:
         with self._lock:
             self._data.pop(key, None)
+
+    def add(self, key: str, value: bytes, ttl: float) -> bool:
+        with self._lock:
+            found = self._data.get(key)
+            if found and found[1] >= time.time():
+                return False
+            self._data[key] = (value, time.time() + ttl)
+            return True
+
+    def delete_if(self, key: str, value: bytes) -> None:
+        with self._lock:
+            if (found := self._data.get(key)) and found[0] == value:
+                del self._data[key]

@@ -27,6 +27,7 @@ FAULTS: dict[str, str] = {
     "wrong_iss_param": "authorization response `iss` names another issuer (RFC 9207 §2.4)",
     "reused_code": "authorization response replays the previous code and state (RFC 6749 §10.5)",
     "userinfo_other_sub": "userinfo answers for another user (OIDC Core §5.3.2)",
+    "slow_token": "the token endpoint answers half a second late, like a provider under load",
 }
 
 EVIL_ISSUER = "https://evil.example.com"

@@ -6,6 +6,7 @@ Starlette code; ``routes.py`` holds the plumbing, the JSON endpoints and the app
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import json
 import time
@@ -26,6 +27,7 @@ from .pages import BrowserPages, emulating
 from .server import DevAuthorizationServer, HttpRequest, HttpResponse
 
 Handler = Callable[[Request, HttpRequest], Awaitable[Response]]
+SLOW_TOKEN_DELAY = 0.5  # seconds, under the "slow_token" fault
 
 # No page of a provider that logs anyone in at one click may sit in another page's frame: a
 # framed login or consent page lends its buttons to whoever framed it (RFC 6749 §10.13,
@@ -125,6 +127,8 @@ class _Provider(BrowserPages):
 
     # --- JSON endpoints ------------------------------------------------------------
     async def token(self, request: Request, http_request: HttpRequest) -> Response:
+        if "slow_token" in self.server.faults:
+            await asyncio.sleep(SLOW_TOKEN_DELAY)  # makes concurrent refreshes certain to overlap
         return self.reply(self.server.create_token_response(http_request))
 
     async def endpoint_response(self, name: str, http_request: HttpRequest) -> Response:

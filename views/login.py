@@ -20,6 +20,11 @@ failure = login_failure()
 if failure:
     login_failure_box(failure)
     next_path = str(failure.get("next") or next_path)
+if st.query_params.get("unavailable"):
+    st.warning(
+        "The session store was not answering a moment ago, so nothing was done. It answers again "
+        "now: log in below."
+    )
 if st.query_params.get("logged_out"):
     at = st.query_params.get("at")
     st.success(

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
+from functools import wraps
 from html import escape
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, ParamSpec, TypeVar
 from urllib.parse import urlencode
 
 import streamlit as st
 
 from ..config import EMULATED_PREFIX, ProviderSettings, is_loopback_url
-from ..errors import LoginError
+from ..errors import LoginError, StoreUnavailable
 from ..flow import Authenticator, safe_next
 from ..registration import Registration
 from ..routes import LOGOUT_COOKIE, cookie_name, csrf_token, session_id_from
@@ -34,6 +35,7 @@ _authenticator: Authenticator | None = None
 _local: LocalProviders | None = None
 _loop: asyncio.AbstractEventLoop | None = None
 T = TypeVar("T")
+P = ParamSpec("P")
 Which = Literal["access_token", "refresh_token"]
 
 
@@ -90,6 +92,23 @@ def secrets_table() -> Mapping[str, object]:
         return {}
 
 
+def _store_or_stop(helper: Callable[P, T]) -> Callable[P, T]:
+    """A helper that reads the session store: with the store down, the page shows why and
+    stops, instead of a traceback (the store logs the cause once, for the operator)."""
+
+    @wraps(helper)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return helper(*args, **kwargs)
+        except StoreUnavailable as error:
+            st.error(error.description, icon=":material/cloud_off:")
+            st.stop()
+            raise  # st.stop() raises; this line only tells the type checker so
+
+    return guarded
+
+
+@_store_or_stop
 def current_session() -> Session | None:
     """The logged-in session of this browser, or None."""
     return authenticator().sessions.load(session_id_from(dict(st.context.cookies)))
@@ -185,6 +204,7 @@ def refresh_button(session: Session, next_path: str = "/") -> None:
     _post_button(session, "refresh", "Refresh tokens", next_path=safe_next(next_path))
 
 
+@_store_or_stop
 def providers_to_set_up() -> list[Registration]:
     """Real providers that have never completed a login here, with what to register at each."""
     auth = authenticator()
@@ -195,6 +215,7 @@ def providers_to_set_up() -> list[Registration]:
     ]
 
 
+@_store_or_stop
 def unfinished_logout() -> Registration | None:
     """A logout of this browser that went to its provider and never came back."""
     cookies = st.context.cookies
@@ -207,6 +228,7 @@ def provider_label(name: str) -> str:
     return found.label if found else name
 
 
+@_store_or_stop
 def login_failure() -> dict[str, object] | None:
     """The failed login this page was sent here to explain (``?failure=<id>``), if any."""
     failure_id = st.query_params.get("failure")

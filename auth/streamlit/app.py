@@ -36,10 +36,11 @@ from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_r
 from ..config import load_config
 from ..errors import ConfigError
 from ..flow import Authenticator
+from ..nodelay import set_listener_nodelay
 from ..routes import auth_routes
 from ..sessions import SessionManager
 from ..stlogin import st_login_secrets, st_user
-from ..store import KeyValueStore, SQLiteStore
+from ..store import KeyValueStore, open_store
 from . import attach_loop, console_log, current_session, install, log_registrations, origin, secrets_table
 from .user import install_st_user
 
@@ -62,7 +63,8 @@ def with_login(
 ) -> AppOptions:
     """``st.App``'s keyword arguments for a script behind this login module.
 
-    ``store`` holds sessions and pending logins (default: SQLite under ``.local/``);
+    ``store`` holds sessions and pending logins (default: ``[auth] session_store``, Redis, or
+    SQLite under ``.local/``);
     ``routes`` and ``middleware`` are the app's own, mounted beside the login's;
     ``login_page`` is the page of the app that explains refused logins (``?failure=<id>``),
     None for an app without one (an st.login app): the login module draws its own.
@@ -87,7 +89,7 @@ def with_login(
             )
         except ConfigError as error:
             raise SystemExit(f"Development provider refused: {error.description}") from None
-    sessions = SessionManager(store or SQLiteStore(config.store_path), config.cookie_secret, config.session)
+    sessions = SessionManager(store or open_store(config), config.cookie_secret, config.session)
     authenticator = Authenticator(config, sessions, local=local)
     install(authenticator, local)
     console_log()  # refused and completed logins, and logouts, one line each on this console
@@ -102,6 +104,8 @@ def with_login(
     @asynccontextmanager
     async def lifespan(_app: object) -> AsyncIterator[None]:
         attach_loop(asyncio.get_running_loop())
+        if config.tcp_nodelay:  # before uvicorn accepts: no response waits for a delayed ACK
+            set_listener_nodelay(port)
         yield
         await authenticator.aclose()
 

@@ -8,6 +8,7 @@ own, and the developer's checkout is left alone.
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -147,3 +148,12 @@ def test_on_every_interface_the_dev_provider_starts_when_explicitly_allowed(tmp_
         discovery = httpx2.get(f"{url}/idp/.well-known/openid-configuration", timeout=10)
     assert discovery.status_code == 200
     assert discovery.json()["issuer"] == f"{url}/idp"
+
+
+def test_app_turns_nagle_off_on_its_listener(app_dir: Path, browser: httpx2.Client) -> None:
+    """app.py's lifespan finds Streamlit's listening socket and sets TCP_NODELAY on it (the
+    accepted connections inheriting it is tests/auth/test_nodelay.py's)."""
+    assert browser.get("/auth/me").status_code == 401  # the lifespan has run
+    log = (app_dir / "streamlit.log").read_text()
+    port = browser.base_url.port
+    assert re.search(rf"TCP_NODELAY set on [12] listening socket\(s\) of port {port}\b", log), log

@@ -358,3 +358,49 @@ def test_expose_tokens_and_st_login_names_in_development_mode(tmp_path: Path) ->
     assert config.st_login_provider("default").name == "dev"  # type: ignore[union-attr]
     assert config.st_login_provider("github").name == "emulated-github"  # type: ignore[union-attr]
     assert config.st_login_provider("okta") is None
+
+
+# --- the session store ---------------------------------------------------------------------
+def test_sqlite_is_the_default_session_store(tmp_path: Path) -> None:
+    """No session_store: the SQLite file in the local directory."""
+    config = load({"cookie_secret": SECRET, "google": GOOGLE}, local_dir=tmp_path)
+    assert config.session_store is None and config.store_path == tmp_path / "sessions.sqlite3"
+
+
+def test_a_redis_session_store_and_its_environment_override(tmp_path: Path) -> None:
+    """[auth] session_store names Redis; AUTH_SESSION_STORE wins over it."""
+    auth = {"cookie_secret": SECRET, "session_store": "redis://10.0.0.5:6379/2", "google": GOOGLE}
+    assert load(auth, local_dir=tmp_path).session_store == "redis://10.0.0.5:6379/2"
+    env = {"AUTH_SESSION_STORE": "rediss://:pw@redis.internal:6380/0"}
+    assert load(auth, env, local_dir=tmp_path).session_store == "rediss://:pw@redis.internal:6380/0"
+
+
+def test_a_session_store_that_is_not_redis_is_refused_without_echoing_it(tmp_path: Path) -> None:
+    """Only redis:// and rediss:// are stores; the message never repeats a password."""
+    auth = {"cookie_secret": SECRET, "session_store": "postgres://u:hunter2@db/x", "google": GOOGLE}
+    with pytest.raises(ConfigError, match="must be a redis:// or rediss:// URL") as error:
+        load(auth, local_dir=tmp_path)
+    assert "hunter2" not in error.value.description
+
+
+def test_replicas_must_share_a_given_cookie_secret(tmp_path: Path) -> None:
+    """With Redis, a cookie secret generated per machine would make each replica's sessions
+    unreadable to the others: it must be given, and nothing is written locally."""
+    with pytest.raises(ConfigError, match="the same on every replica"):
+        load({"session_store": "redis://localhost:6379/0", "google": GOOGLE}, local_dir=tmp_path)
+    assert not any(tmp_path.iterdir())
+
+
+def test_the_embedded_dev_provider_cannot_serve_replicas(tmp_path: Path) -> None:
+    """The embedded provider's memory is per process: with a shared store, say what to do instead."""
+    auth = {"cookie_secret": SECRET, "session_store": "redis://localhost:6379/0"}
+    with pytest.raises(ConfigError, match="Run it once, stand-alone") as error:
+        load(auth, local_dir=tmp_path)
+    assert "python -m devidp --port 9000" in error.value.description
+    assert "server_metadata_url" in error.value.description
+
+
+def test_tcp_nodelay_is_on_unless_switched_off(tmp_path: Path) -> None:
+    """The Nagle fix is on by default; `tcp_nodelay = false` exists to measure its effect."""
+    assert load({"cookie_secret": SECRET}, local_dir=tmp_path).tcp_nodelay is True
+    assert load({"cookie_secret": SECRET, "tcp_nodelay": False}, local_dir=tmp_path).tcp_nodelay is False

@@ -1,8 +1,10 @@
-"""The key-value stores behind sessions, and what a copy of the SQLite file gives away (nothing)."""
+"""The key-value stores behind sessions (memory, SQLite, a real redis-server), the same contract
+for each, and what a copy of the SQLite file gives away (nothing)."""
 
 from __future__ import annotations
 
 import os
+import sqlite3
 import stat
 import threading
 import time
@@ -13,17 +15,33 @@ import pytest
 from login_harness import DEV_CLIENT_SECRET, BuildApp, query_of
 
 from auth import KeyValueStore, MemoryStore, SQLiteStore
+from auth.redis_store import RedisStore
+from benchmarks.redis_process import RedisServer
 
 MakeStore = Callable[[], KeyValueStore]
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> MakeStore:
-    """A factory of stores; SQLite ones share one file, like two processes of one app."""
+@pytest.fixture(params=["memory", "sqlite", "redis"])
+def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MakeStore]:
+    """A factory of stores; SQLite ones share one file and Redis ones one server, like two
+    processes (or replicas) of one app."""
     if request.param == "memory":
         shared = MemoryStore()
-        return lambda: shared
-    return lambda: SQLiteStore(tmp_path / "kv.sqlite3")
+        yield lambda: shared
+    elif request.param == "sqlite":
+        yield lambda: SQLiteStore(tmp_path / "kv.sqlite3")
+    else:
+        server: RedisServer = request.getfixturevalue("shared_redis")
+        opened: list[RedisStore] = []
+
+        def make() -> KeyValueStore:
+            opened.append(RedisStore(server.url))
+            return opened[-1]
+
+        make()._client.flushdb()  # type: ignore[attr-defined]
+        yield make
+        for store in opened:
+            store.close()
 
 
 def test_put_then_get_returns_the_bytes(make_store: MakeStore) -> None:
@@ -71,31 +89,106 @@ def test_put_replaces_the_value_and_its_ttl(make_store: MakeStore) -> None:
     assert store.get("k") == b"new"
 
 
-def test_a_second_store_on_the_same_file_sees_the_data(tmp_path: Path) -> None:
-    """Two SQLiteStores on one file (two processes of one app) share sessions."""
-    one, two = SQLiteStore(tmp_path / "kv.sqlite3"), SQLiteStore(tmp_path / "kv.sqlite3")
+def test_a_second_store_on_the_same_file_sees_the_data(make_store: MakeStore) -> None:
+    """Two stores on one file, or one Redis (two processes or replicas of one app), share sessions."""
+    one, two = make_store(), make_store()
     one.put("k", b"v", 60)
     assert two.pop("k") == b"v"
     assert one.get("k") is None
 
 
-def test_concurrent_pops_from_threads_hand_a_value_out_once(tmp_path: Path) -> None:
-    """Eight threads racing to pop one state: exactly one gets it."""
-    store = SQLiteStore(tmp_path / "kv.sqlite3")
-    store.put("state", b"v", 60)
+def test_concurrent_pops_from_threads_hand_a_value_out_once(make_store: MakeStore) -> None:
+    """Eight threads, each with its own store on the same data, racing to pop one state:
+    exactly one gets it."""
+    stores = [make_store() for _ in range(8)]
+    stores[0].put("state", b"v", 60)
     results: list[bytes | None] = []
     barrier = threading.Barrier(8)
 
-    def pop() -> None:
+    def pop(store: KeyValueStore) -> None:
         barrier.wait()
         results.append(store.pop("state"))
 
-    threads = [threading.Thread(target=pop) for _ in range(8)]
+    threads = [threading.Thread(target=pop, args=(store,)) for store in stores]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     assert results.count(b"v") == 1
+
+
+def test_add_puts_only_when_nothing_live_is_there(make_store: MakeStore) -> None:
+    """add is a lock's acquire: it succeeds once, fails while the value lives, succeeds after."""
+    one, two = make_store(), make_store()
+    assert one.add("lock", b"me", 0.3)
+    assert not two.add("lock", b"you", 60)
+    assert two.get("lock") == b"me"
+    time.sleep(0.35)
+    assert two.add("lock", b"you", 60)
+    assert one.get("lock") == b"you"
+
+
+def test_delete_if_releases_only_its_own_value(make_store: MakeStore) -> None:
+    """delete_if is a lock's release: it never removes a lock someone else holds now."""
+    one, two = make_store(), make_store()
+    one.put("lock", b"theirs", 60)
+    two.delete_if("lock", b"mine")
+    assert one.get("lock") == b"theirs"
+    two.delete_if("lock", b"theirs")
+    assert one.get("lock") is None
+
+
+def test_concurrent_adds_let_exactly_one_in(make_store: MakeStore) -> None:
+    """Eight stores racing for one lock: exactly one acquires it."""
+    stores = [make_store() for _ in range(8)]
+    won: list[bool] = []
+    barrier = threading.Barrier(8)
+
+    def add(store: KeyValueStore, who: bytes) -> None:
+        barrier.wait()
+        won.append(store.add("lock", who, 60))
+
+    threads = [threading.Thread(target=add, args=(s, bytes([i]))) for i, s in enumerate(stores)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert won.count(True) == 1
+
+
+def rows(path: Path) -> int:
+    with sqlite3.connect(path) as db:
+        return int(db.execute("SELECT count(*) FROM kv").fetchone()[0])
+
+
+def test_sqlite_deletes_expired_rows_on_a_schedule(tmp_path: Path) -> None:
+    """Expired rows go at the first write after each sweep interval, not by chance: the file
+    holds what is live, plus at most one interval of dead rows."""
+    now = [1_000_000.0]
+    path = tmp_path / "kv.sqlite3"
+    store = SQLiteStore(path, sweep_every=60, clock=lambda: now[0])
+    for i in range(50):
+        store.put(f"pending:{i}", b"v", 10)  # pending logins nobody finishes
+    store.put("session", b"v", 3600)
+    now[0] += 30  # the pending logins have expired, but the next sweep is not due
+    store.put("other", b"v", 3600)
+    assert rows(path) == 52
+    now[0] += 31  # due now
+    store.put("another", b"v", 3600)
+    assert rows(path) == 3
+    assert store.get("session") == b"v"
+
+
+def test_sqlite_sweeps_when_it_opens(tmp_path: Path) -> None:
+    """A process starting on an old file deletes what expired while nothing ran."""
+    now = [1_000_000.0]
+    path = tmp_path / "kv.sqlite3"
+    store = SQLiteStore(path, clock=lambda: now[0])
+    store.put("old", b"v", 10)
+    store.put("live", b"v", 3600)
+    now[0] += 100
+    SQLiteStore(path, clock=lambda: now[0])
+    assert rows(path) == 1
 
 
 def test_sqlite_store_creates_its_directory(tmp_path: Path) -> None:

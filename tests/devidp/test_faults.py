@@ -44,7 +44,7 @@ ID_TOKEN_FAULTS = {
     "wrong_nonce": "nonce",
     "bad_at_hash": "at_hash",
 }
-OTHER_FAULTS = {"wrong_iss_param", "reused_code", "userinfo_other_sub"}
+OTHER_FAULTS = {"wrong_iss_param", "reused_code", "userinfo_other_sub", "slow_token"}
 
 # What Authlib's and joserfc's validation raise for each of them.
 REFUSALS: dict[str, type[JoseError]] = {
@@ -193,6 +193,15 @@ def test_userinfo_other_sub_answers_for_someone_else(faulty_idp, switch, rp):
     info = app.get(f"{faulty_idp.url}/userinfo").json()
     assert info["sub"] != verify(login.token["id_token"], faulty_idp.url).claims["sub"]
     assert info["name"] == BY_USERNAME["alice"].name
+
+
+def test_slow_token_delays_the_token_endpoint_and_nothing_else(faulty_idp, switch, rp):
+    """The token response comes at least half a second late, and is still a good one."""
+    switch("slow_token")
+    started = time.monotonic()
+    login = sign_in(faulty_idp.url, rp("demo-web"))
+    assert time.monotonic() - started >= 0.5
+    validate_id_token(login, faulty_idp.url, "demo-web")
 
 
 # --- the switchboard itself ---------------------------------------------------------------------

@@ -62,3 +62,12 @@ def test_command_line_refuses_a_non_loopback_host(monkeypatch, capsys):
         main()
     assert exited.value.code == 2
     assert "Refusing to serve the development provider on '0.0.0.0'" in capsys.readouterr().err
+
+
+def test_command_line_client_needs_a_secret_and_a_redirect_uri(monkeypatch, capsys):
+    """--client ID:SECRET without --redirect-uri is a usage error that says what is missing."""
+    monkeypatch.setattr("sys.argv", ["devidp", "--client", "my-app:my-secret"])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 2
+    assert "--client needs ID:SECRET and at least one --redirect-uri" in capsys.readouterr().err

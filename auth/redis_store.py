@@ -1,0 +1,131 @@
+"""The session store in Redis, for several replicas of one app behind a load balancer.
+
+The same verbs and bytes as ``SQLiteStore``: values arrive encrypted and keys HMAC'd
+(``sessions.py``), so Redis and its dumps see neither tokens nor usable session ids.
+Expiry is Redis's own (every key is written with a TTL, ``SET ... PX``), so nothing needs
+sweeping; ``pop`` is ``GETDEL`` (Redis 6.2+), one atomic command: of two replicas racing
+with the same ``state``, one gets the pending login and the other nothing.
+
+Redis down or slow: every command is bounded by short socket timeouts and one retry, then
+raises ``StoreUnavailable`` (pages and routes show an error page for it). After a failure,
+calls fail at once for ``BACKOFF`` seconds instead of each waiting out the timeout on the
+server's event loop, then try again: the app recovers when Redis answers, without a
+restart. The log gets one line when Redis goes away and one when it is back.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import TypeVar, cast
+from urllib.parse import urlsplit
+
+import redis
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+from redis.retry import Retry
+
+from .errors import StoreUnavailable
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+TIMEOUT = 1.0  # seconds per connect and per reply: two tries stay well inside the 5 s HTTP timeout
+BACKOFF = 1.0  # seconds during which calls fail at once after a failure
+PREFIX = "auth:"  # namespace in a Redis database that may hold other things
+# Compare-and-delete, atomic in Redis: a lock's owner releases only its own lock.
+_DELETE_IF = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+
+
+def redacted(url: str) -> str:
+    """``url`` with its password masked: safe for logs and error messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = f"{parts.username}:" if parts.username else ":"
+    netloc = f"{user}***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return parts._replace(netloc=netloc).geturl()
+
+
+def _ms(ttl: float) -> int:
+    return max(1, int(ttl * 1000))  # PX must be positive; a ttl of 0 means "already expired"
+
+
+class RedisStore:
+    """A KeyValueStore in Redis, shared by every replica that names the same URL.
+
+    ``url`` is redis-py's: ``redis://[[user]:password@]host:port/db``, ``rediss://`` for TLS.
+    """
+
+    def __init__(self, url: str, *, timeout: float = TIMEOUT, prefix: str = PREFIX) -> None:
+        self.url = redacted(url)
+        self._prefix = prefix
+        self._client = redis.Redis.from_url(
+            url,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            retry=Retry(NoBackoff(), 1),  # one retry: a connection dropped since its last use
+            health_check_interval=30,
+        )
+        self._delete_if = self._client.register_script(_DELETE_IF)
+        self._state = threading.Lock()
+        self._down_until = 0.0
+        self._down = False
+
+    def _call(self, command: Callable[[], T]) -> T:
+        if time.monotonic() < self._down_until:
+            raise StoreUnavailable(self._unavailable())
+        try:
+            result = command()
+        except RedisError as error:
+            with self._state:
+                self._down_until = time.monotonic() + BACKOFF
+                first, self._down = not self._down, True
+            if first:
+                log.error(
+                    "session store unreachable: %s (%s: %s); logins and pages show an error until "
+                    "it answers, then recover by themselves",
+                    self.url,
+                    type(error).__name__,
+                    str(error)[:200],
+                )
+            raise StoreUnavailable(self._unavailable()) from None
+        if self._down:
+            with self._state:
+                back, self._down = self._down, False
+            if back:
+                log.warning("session store reachable again: %s", self.url)
+        return result
+
+    def _unavailable(self) -> str:
+        return (
+            "The session store (Redis) is not answering, so no login or session can be checked "
+            "right now. Try again in a moment; the operator's log names the cause."
+        )
+
+    def ping(self) -> None:
+        """Raise ``StoreUnavailable`` unless Redis answers."""
+        self._call(self._client.ping)
+
+    def put(self, key: str, value: bytes, ttl: float) -> None:
+        self._call(lambda: self._client.set(self._prefix + key, value, px=_ms(ttl)))
+
+    def get(self, key: str) -> bytes | None:
+        return cast(bytes | None, self._call(lambda: self._client.get(self._prefix + key)))
+
+    def pop(self, key: str) -> bytes | None:
+        return cast(bytes | None, self._call(lambda: self._client.getdel(self._prefix + key)))
+
+    def delete(self, key: str) -> None:
+        self._call(lambda: self._client.delete(self._prefix + key))
+
+    def add(self, key: str, value: bytes, ttl: float) -> bool:
+        return bool(self._call(lambda: self._client.set(self._prefix + key, value, px=_ms(ttl), nx=True)))
+
+    def delete_if(self, key: str, value: bytes) -> None:
+        self._call(lambda: self._delete_if(keys=[self._prefix + key], args=[value]))
+
+    def close(self) -> None:
+        self._client.close()

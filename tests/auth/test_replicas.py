@@ -1,0 +1,287 @@
+"""Two replicas of ``streamlit run app.py`` sharing one real redis-server and one cookie_secret,
+against one stand-alone development provider (``python -m devidp``) configured in both as a
+real provider, driven over HTTP like one browser behind a load balancer.
+
+A browser does not isolate cookies by port, and neither does httpx's jar: cookies set by one
+replica (``localhost:A``) go to the other (``localhost:B``), as they would behind one host.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx2
+import pytest
+from login_harness import with_params
+
+from auth.routes import csrf_token
+from benchmarks.redis_process import RedisServer, redis_server
+from benchmarks.streamlit_process import free_port, streamlit_run
+from tests.redis_fixtures import require_redis_server
+from tests.streamlit_process import scratch_checkout
+
+COOKIE_SECRET = "replicas-share-this-cookie-secret-0123456789"
+CLIENT_ID, CLIENT_SECRET = "replicas-app", "replicas-app-secret"
+
+
+@dataclass
+class Replica:
+    """One ``streamlit run app.py``, which a test may restart on the same port."""
+
+    name: str
+    cwd: Path
+    port: int
+    secrets: Path
+    _running: ExitStack = field(default_factory=ExitStack)
+
+    @property
+    def url(self) -> str:
+        return f"http://localhost:{self.port}"
+
+    @property
+    def log(self) -> str:
+        return (self.cwd / "streamlit.log").read_text()
+
+    def start(self) -> None:
+        env = {**os.environ, "HOME": str(self.cwd)}
+        args = ("--secrets.files", str(self.secrets))
+        self._running.enter_context(
+            streamlit_run(
+                "app.py", cwd=self.cwd, log=self.cwd / "streamlit.log", port=self.port, args=args, env=env
+            )
+        )
+
+    def stop(self) -> None:
+        self._running.close()
+
+
+@dataclass
+class Deployment:
+    redis: RedisServer
+    provider: str
+    one: Replica
+    two: Replica
+
+
+def stand_alone_provider(port: int, redirect_uris: list[str], log: Path) -> subprocess.Popen[bytes]:
+    """``python -m devidp`` with this app registered, as the README tells replicas to run it."""
+    uris = [arg for uri in redirect_uris for arg in ("--redirect-uri", uri)]
+    command = [
+        sys.executable,
+        "-m",
+        "devidp",
+        "--port",
+        str(port),
+        "--client",
+        f"{CLIENT_ID}:{CLIENT_SECRET}",
+    ]
+    with log.open("wb") as output:
+        process = subprocess.Popen([*command, *uris], stdout=output, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            if httpx2.get(f"http://127.0.0.1:{port}/.well-known/openid-configuration").status_code == 200:
+                return process
+        except httpx2.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"python -m devidp did not start:\n{log.read_text()}")
+        time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    require_redis_server()
+    scratch = tmp_path_factory.mktemp("replicas")
+    with ExitStack() as stack:
+        redis = stack.enter_context(redis_server(scratch))
+        provider_port = free_port()
+        ports = {"one": free_port(), "two": free_port()}
+        provider = stand_alone_provider(
+            provider_port,
+            [f"http://localhost:{port}/auth/callback/corp" for port in ports.values()],
+            scratch / "devidp.log",
+        )
+        stack.callback(provider.wait, 10)
+        stack.callback(provider.terminate)
+        secrets = scratch / "secrets.toml"
+        secrets.write_text(
+            f'[auth]\ncookie_secret = "{COOKIE_SECRET}"\nsession_store = "{redis.url}"\n\n'
+            f'[auth.corp]\nclient_id = "{CLIENT_ID}"\nclient_secret = "{CLIENT_SECRET}"\n'
+            f'server_metadata_url = "http://127.0.0.1:{provider_port}/.well-known/openid-configuration"\n'
+        )
+        replicas = []
+        for name, port in ports.items():
+            cwd = tmp_path_factory.mktemp(name)
+            replica = Replica(name, scratch_checkout(cwd), port, secrets)
+            replica.start()
+            stack.callback(replica.stop)
+            replicas.append(replica)
+        yield Deployment(redis, f"http://127.0.0.1:{provider_port}", *replicas)
+
+
+@pytest.fixture
+def browser() -> Iterator[httpx2.Client]:
+    with httpx2.Client(timeout=10) as client:
+        yield client
+
+
+def on(replica: Replica, url: str) -> str:
+    """``url`` sent to ``replica`` instead: what a load balancer may do with any request."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=f"localhost:{replica.port}"))
+
+
+def callback_url(browser: httpx2.Client, start_on: Replica) -> str:
+    """Start a login on ``start_on`` and approve it at the provider: the callback URL."""
+    start = browser.get(f"{start_on.url}/auth/login/corp", params={"next": "/home"})
+    assert start.status_code == 302, start.text
+    at_provider = browser.get(with_params(start.headers["location"], login_hint="alice"))
+    assert at_provider.status_code == 302, at_provider.text
+    return str(at_provider.headers["location"])
+
+
+def log_in(browser: httpx2.Client, start_on: Replica, finish_on: Replica) -> str:
+    """A whole login, started on one replica and finished on another; the session id."""
+    done = browser.get(on(finish_on, callback_url(browser, start_on)))
+    assert done.status_code == 302 and done.headers["location"] == "/home", done.headers
+    return str(browser.cookies["auth_session"])
+
+
+def me(browser: httpx2.Client, replica: Replica) -> httpx2.Response:
+    return browser.get(f"{replica.url}/auth/me")
+
+
+def refresh_grants(deployment: Deployment, since: int) -> list[dict[str, object]]:
+    entries = httpx2.get(f"{deployment.provider}/log", params={"since": since}).json()["entries"]
+    return [e for e in entries if e["path"] == "/token" and e["params"].get("grant_type") == "refresh_token"]
+
+
+def last_entry(deployment: Deployment) -> int:
+    entries = httpx2.get(f"{deployment.provider}/log").json()["entries"]
+    return max((int(e["id"]) for e in entries), default=0)
+
+
+def test_a_login_started_on_one_replica_finishes_on_the_other(
+    deployment: Deployment, browser: httpx2.Client
+) -> None:
+    """Pending login in Redis: the callback on replica two completes replica one's login, and
+    both replicas know the session. Neither replica wrote anything locally."""
+    log_in(browser, deployment.one, deployment.two)
+    for replica in (deployment.one, deployment.two):
+        answer = me(browser, replica)
+        assert answer.status_code == 200 and answer.json()["profile"]["username"] == "alice"
+        assert not (replica.cwd / ".local").exists()
+
+
+def test_the_callback_replayed_on_the_first_replica_is_refused(
+    deployment: Deployment, browser: httpx2.Client
+) -> None:
+    """The state was used on replica two: replaying the callback on replica one makes no session."""
+    callback = callback_url(browser, deployment.one)
+    assert browser.get(on(deployment.two, callback)).status_code == 302
+    with httpx2.Client(timeout=10, cookies={"auth_login": browser.cookies["auth_login"]}) as replayer:
+        replay = replayer.get(on(deployment.one, callback))
+        assert replay.status_code == 303 and "/login?failure=" in replay.headers["location"]
+        assert "auth_session" not in replay.cookies
+        assert me(replayer, deployment.one).status_code == 401
+    assert "login refused: provider=corp check=state_mismatch" in deployment.one.log
+
+
+def test_both_replicas_refreshing_at_once_refresh_once(
+    deployment: Deployment, browser: httpx2.Client
+) -> None:
+    """Concurrent POST /auth/refresh on both replicas (the provider slowed, so they surely overlap):
+    one refresh grant, both answer with its tokens, and the login survives reuse detection."""
+    session_id = log_in(browser, deployment.one, deployment.one)
+    headers = {"X-CSRF-Token": csrf_token(COOKIE_SECRET, session_id), "Accept": "application/json"}
+    cookies = {"auth_session": session_id}
+    since = last_entry(deployment)
+    httpx2.post(f"{deployment.provider}/faults", json={"faults": ["slow_token"]})
+    answers: dict[str, httpx2.Response] = {}
+    barrier = threading.Barrier(2)
+
+    def refresh(replica: Replica) -> None:
+        barrier.wait()
+        answers[replica.name] = httpx2.post(
+            f"{replica.url}/auth/refresh", headers=headers, cookies=cookies, timeout=20
+        )
+
+    try:
+        threads = [threading.Thread(target=refresh, args=(r,)) for r in (deployment.one, deployment.two)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        httpx2.post(f"{deployment.provider}/faults", json={"faults": []})
+    assert {name: a.status_code for name, a in answers.items()} == {"one": 200, "two": 200}
+    assert [a.json()["tokens"]["refresh_count"] for a in answers.values()] == [1, 1]
+    assert len(refresh_grants(deployment, since)) == 1
+    again = httpx2.post(f"{deployment.two.url}/auth/refresh", headers=headers, cookies=cookies, timeout=10)
+    assert again.status_code == 200 and again.json()["tokens"]["refresh_count"] == 2
+
+
+def test_a_logout_on_one_replica_ends_the_session_on_the_other(
+    deployment: Deployment, browser: httpx2.Client
+) -> None:
+    """POST /auth/logout on replica two: replica one no longer knows the session."""
+    session_id = log_in(browser, deployment.one, deployment.one)
+    assert me(browser, deployment.one).status_code == 200
+    logout = browser.post(
+        f"{deployment.two.url}/auth/logout",
+        headers={"X-CSRF-Token": csrf_token(COOKIE_SECRET, session_id), "Accept": "application/json"},
+    )
+    assert logout.status_code == 200 and logout.json()["logged_out"] is True
+    assert (
+        httpx2.get(f"{deployment.one.url}/auth/me", cookies={"auth_session": session_id}).status_code == 401
+    )
+
+
+def test_a_restarted_replica_keeps_the_session(deployment: Deployment, browser: httpx2.Client) -> None:
+    """Sessions live in Redis, not in the process: replica one restarted still knows the login."""
+    log_in(browser, deployment.two, deployment.one)
+    deployment.one.stop()
+    deployment.one.start()
+    answer = me(browser, deployment.one)
+    assert answer.status_code == 200 and answer.json()["profile"]["username"] == "alice"
+
+
+def test_redis_down_is_a_clear_answer_and_one_log_line_then_recovery(
+    deployment: Deployment, browser: httpx2.Client
+) -> None:
+    """With Redis stopped, a replica answers at once (a redirect to the login page that says so, or
+    503 to an API client) and logs one line naming Redis; when Redis is back, logins work again,
+    without restarting anything. (Last in this module: Redis comes back empty.)"""
+    log_in(browser, deployment.one, deployment.two)
+    deployment.redis.stop()
+    try:
+        started = time.monotonic()
+        assert me(browser, deployment.one).status_code == 503
+        login = browser.get(f"{deployment.two.url}/auth/login/corp")
+        assert login.status_code == 303 and login.headers["location"] == "/login?unavailable=1"
+        assert time.monotonic() - started < 5  # within the HTTP timeout, never a hung page
+    finally:
+        deployment.redis.start()
+    time.sleep(1.1)  # the store's back-off after a failure
+    for replica in (deployment.one, deployment.two):
+        lines = [line for line in replica.log.splitlines() if "session store unreachable" in line]
+        assert len(lines) <= 1 and "Traceback" not in replica.log
+    assert any(
+        "session store unreachable: redis://127.0.0.1:" in r.log
+        for r in deployment.__dict__.values()
+        if isinstance(r, Replica)
+    )
+    assert me(browser, deployment.one).status_code == 401  # Redis here keeps nothing on disk
+    log_in(browser, deployment.two, deployment.one)
+    assert me(browser, deployment.two).status_code == 200
