@@ -50,9 +50,14 @@ from .lab import (
     Person,
     Token,
     query,
+    start_lab,
+    stop_lab,
+    summary,
     with_query,
 )
 from .recipe import REMOVABLE, Registration, hmac_key, recipe_app
+
+__all__ = ["REMOVABLE", "recipe_app", "start_lab", "stop_lab", "summary"]  # and the attacks below
 
 OPEN_REDIRECTS = ("https://evil.example/phish", "//evil.example/phish", "/\\evil.example/phish")
 
@@ -342,9 +347,11 @@ async def token_ours(lab: Lab, kind: str) -> Outcome:
 
 
 # --- open redirect through next=: RFC 9700 §4.11 ------------------------------------------------------
-def open_redirect_naive(lab: Lab, removed: str | None = "next") -> Outcome:
+def open_redirect_naive(
+    lab: Lab, removed: str | None = "next", targets: tuple[str, ...] = OPEN_REDIRECTS
+) -> Outcome:
     went = []
-    for target in OPEN_REDIRECTS:
+    for target in targets:
         victim = Person(recipe_app(_honest(lab), removed=removed))
         went.append(str(victim.deliver(victim.authorize(victim.start(f"/login?next={target}"), VICTIM))))
     off_site = [w for w in went if not w.startswith("/") or w.startswith("//") or "\\" in w]
@@ -352,10 +359,10 @@ def open_redirect_naive(lab: Lab, removed: str | None = "next") -> Outcome:
     return _naive("open redirect", removed, bool(off_site), result)
 
 
-async def open_redirect_ours(lab: Lab) -> Outcome:
+async def open_redirect_ours(lab: Lab, targets: tuple[str, ...] = OPEN_REDIRECTS) -> Outcome:
     async with OurApp(lab) as ours:
         went = []
-        for target in OPEN_REDIRECTS:
+        for target in targets:
             victim = ours.browser()
             url = await ours.start(victim, next_path=target)
             went.append(await ours.deliver(victim, await ours.authorize(victim, url, VICTIM)))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx2
+import pandas as pd
 import requests
 from authlib.integrations.requests_client import OAuth2Session
 from flask import Flask
@@ -162,6 +163,20 @@ class Outcome:
         if self.description:
             lines.append(f"  {self.description}")
         return "\n".join(lines)
+
+
+def summary(outcomes: list[Outcome]) -> pd.DataFrame:
+    """One row per attack and client: did it work, and what refused it."""
+    rows = [
+        {
+            "attack": o.attack,
+            "client": o.client,
+            "outcome": "succeeded" if o.succeeded else "refused",
+            "refused by": o.check,
+        }
+        for o in outcomes
+    ]
+    return pd.DataFrame(rows).set_index(["attack", "client"])
 
 
 class BackChannel:
