@@ -170,7 +170,7 @@ def summary(outcomes: list[Outcome]) -> pd.DataFrame:
     rows = [
         {
             "attack": o.attack,
-            "client": o.client,
+            "client": o.client if len(o.client) <= 60 else o.client[:59] + "…",
             "outcome": "succeeded" if o.succeeded else "refused",
             "refused by": o.check,
         }
