@@ -28,6 +28,10 @@ FAULTS: dict[str, str] = {
     "reused_code": "authorization response replays the previous code and state (RFC 6749 §10.5)",
     "userinfo_other_sub": "userinfo answers for another user (OIDC Core §5.3.2)",
     "slow_token": "the token endpoint answers half a second late, like a provider under load",
+    "pkce_downgrade": (
+        "token endpoint ignores a `code_verifier` sent for a code issued without `code_challenge` "
+        "(RFC 9700 §4.8.2); only a PKCE downgrade attack shows it (notebook 10)"
+    ),
 }
 
 EVIL_ISSUER = "https://evil.example.com"

@@ -60,6 +60,15 @@ class S256CodeChallenge(CodeChallenge):
             )
         super().validate_code_challenge(grant, redirect_uri)
 
+    def validate_code_verifier(self, grant: grants.BaseGrant, result: object) -> None:
+        code = grant.request.authorization_code
+        unbound = code is not None and not self.get_authorization_code_challenge(code)
+        if unbound and "pkce_downgrade" in _server(grant).faults:
+            # The fault: a verifier for a code that no challenge bound is ignored, so a code
+            # obtained by stripping code_challenge can be injected (RFC 9700 §4.8.2 forbids it).
+            return
+        super().validate_code_verifier(grant, result)
+
 
 class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = PUBLIC_AND_CONFIDENTIAL

@@ -11,6 +11,12 @@ Protocol steps stay in the notebooks; only the plumbing lives here::
     diagrams    sequence
     loopback    serve_until, catch_redirect
     real        real_provider, real_login
+
+The attack lab (notebooks 10, 11) is imported as ``from oauthlab import attacks``:
+
+    attacks     each attack against both clients, as an Outcome
+    lab         two providers, browsers, our routes in-process, the back-channel attacker
+    recipe      the blog's Flask recipe as the naive client, one check removable at a time
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ ID_TOKEN_FAULTS = {
     "wrong_nonce": "nonce",
     "bad_at_hash": "at_hash",
 }
-OTHER_FAULTS = {"wrong_iss_param", "reused_code", "userinfo_other_sub", "slow_token"}
+OTHER_FAULTS = {"wrong_iss_param", "reused_code", "userinfo_other_sub", "slow_token", "pkce_downgrade"}
 
 # What Authlib's and joserfc's validation raise for each of them.
 REFUSALS: dict[str, type[JoseError]] = {

@@ -1,4 +1,4 @@
-"""The tutorial notebooks (issue 5): each runs top to bottom against the dev provider,
+"""The tutorial notebooks (issue 5) and the attack lab (issue 15): each runs top to bottom against the dev provider,
 started in-process by the notebook itself, and shows nothing secret."""
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from notebooks.run import execute, failed_on_purpose, leaks, notebook_paths
 NOTEBOOKS = notebook_paths()
 
 
-def test_there_are_nine_notebooks_one_per_flow():
-    """Numbered 01 to 09, in reading order."""
-    assert [p.name[:2] for p in NOTEBOOKS] == [f"{n:02d}" for n in range(1, 10)]
+def test_the_notebooks_are_numbered_in_reading_order():
+    """01 to 09 one flow each, then 10 and 11 the attack lab (issue 15)."""
+    assert [p.name[:2] for p in NOTEBOOKS] == [f"{n:02d}" for n in range(1, 12)]
+    assert [p.stem for p in NOTEBOOKS[9:]] == ["10_attacks_login", "11_attacks_id_token"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
