@@ -1,4 +1,5 @@
-"""The login itself, framework-free: start, finish (callback), refresh, logout.
+"""The login itself, framework-free: start, finish (callback); refresh and logout are mixed in
+(``refresh.py``, ``logout.py``).
 
 ``routes.py`` turns HTTP requests into calls of ``Authenticator``; nothing here
 knows about Starlette or Streamlit.
@@ -12,7 +13,6 @@ import secrets
 import time
 import weakref
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Protocol
 
 import httpx2
@@ -22,7 +22,6 @@ from .config import AuthConfig, ProviderSettings
 from .errors import (
     IssuerMismatch,
     LoginError,
-    NotLoggedIn,
     ProviderError,
     StateError,
     UnknownProvider,
@@ -31,10 +30,16 @@ from .errors import (
 from .logout import Logouts
 from .profile import apple_first_login, normalize
 from .provider import ProviderClient, current_trace
+from .refresh import Refreshes
 from .registration import Registration
 from .sessions import PendingLogin, Session, SessionManager, Tokens
 from .trace import Trace, fingerprint, masked_params, masked_url
-from .validation import ValidationReport, expected_from_discovery, unverified_header, validate_id_token
+from .validation import (
+    ValidationReport,
+    expected_from_discovery,
+    unverified_header,
+    validate_id_token,
+)
 
 
 class LocalProviders(Protocol):
@@ -61,7 +66,7 @@ def safe_next(path: str | None) -> str:
     return path
 
 
-class Authenticator(Logouts):
+class Authenticator(Refreshes, Logouts):
     """Logs browsers in and out of the configured providers."""
 
     def __init__(
@@ -351,37 +356,3 @@ class Authenticator(Logouts):
             # Apple sends the name once, on the first authorization, in the form post.
             userinfo = {**userinfo, **first_login}
         return userinfo
-
-    # --- refresh and logout -----------------------------------------------------------
-    async def refresh(self, session_id: str) -> Session:
-        """Refresh the session's tokens. Concurrent calls for one session refresh once, in this
-        process (an asyncio lock, so waiting costs no polling) and across replicas (the store's
-        lock): whoever waited finds the tokens refreshed and returns them."""
-        lock = self._refresh_locks.get(session_id)
-        if lock is None:
-            lock = self._refresh_locks[session_id] = asyncio.Lock()
-        seen = self.sessions.load(session_id)
-        # Long enough for the one provider call a refresh makes, and the load and save around it.
-        hold = 2 * self.config.http.timeout + 1
-        async with lock, self.sessions.refresh_lock(session_id, hold=hold):
-            session = self.sessions.load(session_id)
-            if session is None or seen is None:
-                raise NotLoggedIn("The session has ended; log in again.")
-            if session.tokens.refresh_count != seen.tokens.refresh_count:
-                return session  # another request refreshed while we waited: single flight
-            if not session.tokens.refresh_token:
-                raise ProviderError("This login has no refresh token (ask for `offline_access`).")
-            client = self.client(self.settings(session.provider), session.app_base)
-            fresh = Tokens.from_response(await client.refresh(session.tokens.refresh_token))
-            updated = replace(
-                session,
-                tokens=replace(
-                    fresh,
-                    refresh_token=fresh.refresh_token or session.tokens.refresh_token,
-                    id_token=fresh.id_token or session.tokens.id_token,
-                    refreshed_at=int(time.time()),
-                    refresh_count=session.tokens.refresh_count + 1,
-                ),
-            )
-            self.sessions.save(updated)
-            return updated

@@ -37,6 +37,7 @@ from .grants import (
     DeviceCodeGrant,
     OpenIDCodeExtension,
     OpenIDDeviceExtension,
+    OpenIDRefreshExtension,
     RefreshTokenGrant,
     S256CodeChallenge,
     family_of,
@@ -191,7 +192,7 @@ class DevAuthorizationServer(AuthorizationServer):
         self.register_grant(
             AuthorizationCodeGrant, [S256CodeChallenge(required=True), OpenIDCodeExtension(self)]
         )
-        self.register_grant(RefreshTokenGrant)
+        self.register_grant(RefreshTokenGrant, [OpenIDRefreshExtension(self)])
         self.register_grant(ClientCredentialsGrant)
         self.register_grant(DeviceCodeGrant, [OpenIDDeviceExtension(self)])
         self.register_extension(_IssuerParameter(self))

@@ -7,6 +7,7 @@ what st.user holds, the secrets st.login's own check needs, and the GET logout.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import pytest
@@ -26,10 +27,11 @@ from login_harness import (
 from streamlit.auth_util import validate_auth_credentials
 from streamlit.runtime.secrets import secrets_singleton
 
-from auth import MemoryStore, Session, load_config
+from auth import MemoryStore, Session, csrf_token, load_config
 from auth.errors import ProviderTokenError
 from auth.sessions import Tokens
 from auth.stlogin import provider_from_token, same_origin_navigation, st_login_secrets, st_user
+from devidp import DevAuthorizationServer
 
 ST_LOGIN = "http://localhost/oauth2callback"
 
@@ -268,3 +270,39 @@ async def test_without_a_login_page_refusals_are_explained_by_the_module_itself(
     assert page.headers["x-frame-options"] == "DENY"
     expired = await browser.get("/auth/failed", params={"failure": "nope", "next": "//evil.example"})
     assert "has expired" in expired.text and 'href="/"' in expired.text
+
+
+async def test_st_user_shows_the_refreshed_id_tokens_claims(build_app: BuildApp) -> None:
+    """After POST /auth/refresh, the provider's new ID token (validated, OIDC Core §12.2) is what
+    st.user shows: a newer iat, the new token in st.user.tokens."""
+    app = build_app(config=dev_config(redirect_uri=ST_LOGIN))
+    browser = app.browser()
+    session_id = await app.logged_in(browser)
+    before = app.auth.sessions.load(session_id)
+    assert before is not None
+    await asyncio.sleep(1.1)  # iat has a resolution of one second
+    csrf = csrf_token(app.auth.config.cookie_secret, session_id)
+    assert (await browser.post("/auth/refresh", headers={"X-CSRF-Token": csrf})).status_code == 200
+    after = app.auth.sessions.load(session_id)
+    assert after is not None and after.tokens.id_token != before.tokens.id_token
+    user = st_user(after, origin="o", expose_tokens=("id",))
+    assert int(user["iat"]) > int(before.claims["iat"])  # type: ignore[call-overload]
+    assert user["sub"] == before.claims["sub"] and user["tokens"] == {"id": after.tokens.id_token}
+    assert after.report is not None and any(c.name == "sub" and c.passed for c in after.report.checks)
+
+
+async def test_a_refreshed_id_token_that_fails_a_check_is_refused_and_changes_nothing(
+    build_app: BuildApp, idp: DevAuthorizationServer
+) -> None:
+    """A refresh whose new ID token is for another client: 400 naming the check; the session
+    keeps the claims it had."""
+    app = build_app(idp)
+    browser = app.browser()
+    session_id = await app.logged_in(browser)
+    before = app.auth.sessions.load(session_id)
+    await app.set_faults("wrong_aud")
+    csrf = csrf_token(app.auth.config.cookie_secret, session_id)
+    response = await browser.post("/auth/refresh", headers={"X-CSRF-Token": csrf})
+    assert response.status_code == 400
+    assert response.json()["error"] == "id_token_invalid" and "§3.1.3.7" in response.json()["description"]
+    assert app.auth.sessions.load(session_id) == before

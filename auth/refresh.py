@@ -1,0 +1,116 @@
+"""Refreshing a session's tokens (RFC 6749 §6), once however many ask at the same time, and
+checking the new ID token a provider may send with them (OIDC Core §12.2).
+
+``Refreshes`` is mixed into ``Authenticator`` (``flow.py``), whose providers and sessions it uses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import weakref
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from .errors import NotLoggedIn, ProviderError, TokenValidationError
+from .profile import normalize
+from .sessions import Session, SessionManager, Tokens
+from .validation import (
+    Check,
+    ValidationReport,
+    check_id_token,
+    expected_from_discovery,
+    unverified_claims,
+    unverified_header,
+)
+
+if TYPE_CHECKING:
+    from .config import AuthConfig, ProviderSettings
+    from .provider import ProviderClient
+
+
+class Refreshes:
+    """Token refresh, single-flight in this process and across replicas."""
+
+    config: AuthConfig
+    sessions: SessionManager
+    _refresh_locks: weakref.WeakValueDictionary[str, asyncio.Lock]
+
+    if TYPE_CHECKING:  # provided by Authenticator
+
+        def settings(self, name: str) -> ProviderSettings: ...
+        def client(self, settings: ProviderSettings, app_base: str) -> ProviderClient: ...
+
+    async def refresh(self, session_id: str) -> Session:
+        """Refresh the session's tokens. Concurrent calls for one session refresh once, in this
+        process (an asyncio lock, so waiting costs no polling) and across replicas (the store's
+        lock): whoever waited finds the tokens refreshed and returns them."""
+        lock = self._refresh_locks.get(session_id)
+        if lock is None:
+            lock = self._refresh_locks[session_id] = asyncio.Lock()
+        seen = self.sessions.load(session_id)
+        # Long enough for the one provider call a refresh makes, and the load and save around it.
+        hold = 2 * self.config.http.timeout + 1
+        async with lock, self.sessions.refresh_lock(session_id, hold=hold):
+            session = self.sessions.load(session_id)
+            if session is None or seen is None:
+                raise NotLoggedIn("The session has ended; log in again.")
+            if session.tokens.refresh_count != seen.tokens.refresh_count:
+                return session  # another request refreshed while we waited: single flight
+            if not session.tokens.refresh_token:
+                raise ProviderError("This login has no refresh token (ask for `offline_access`).")
+            settings = self.settings(session.provider)
+            client = self.client(settings, session.app_base)
+            fresh = Tokens.from_response(await client.refresh(session.tokens.refresh_token))
+            claims, report = session.claims, session.report
+            if fresh.id_token and settings.is_oidc:
+                claims, report = await self._refreshed_id_token(client, session, fresh)
+            updated = replace(
+                session,
+                claims=claims,
+                report=report,
+                profile=normalize(claims, session.userinfo, settings.preset) if claims else session.profile,
+                tokens=replace(
+                    fresh,
+                    refresh_token=fresh.refresh_token or session.tokens.refresh_token,
+                    id_token=fresh.id_token or session.tokens.id_token,
+                    refreshed_at=int(time.time()),
+                    refresh_count=session.tokens.refresh_count + 1,
+                ),
+            )
+            self.sessions.save(updated)
+            return updated
+
+    async def _refreshed_id_token(
+        self, client: ProviderClient, session: Session, fresh: Tokens
+    ) -> tuple[dict[str, object], ValidationReport]:
+        """OIDC Core §12.2: a refresh's new ID token passes the login's checks, for the same
+        user (``sub``); its ``nonce``, which it should not carry, must be the login's if it does.
+        ``TokenValidationError`` otherwise, and the session keeps what it had."""
+        id_token = str(fresh.id_token)
+        metadata = await client.metadata()
+        kid = unverified_header(id_token).get("kid")
+        sent_nonce = unverified_claims(id_token).get("nonce")
+        report = check_id_token(
+            id_token,
+            jwks=await client.jwks(kid=str(kid) if kid else None),
+            **expected_from_discovery(metadata, id_token),
+            client_id=client.settings.client_id,
+            nonce=str(session.claims.get("nonce", "")) if sent_nonce is not None else None,
+            now=int(time.time()),
+            access_token=fresh.access_token,
+        )
+        same = report.claims.get("sub") == session.claims.get("sub")
+        report = replace(
+            report,
+            checks=(
+                *report.checks,
+                Check("sub", same, str(session.claims.get("sub")), str(report.claims.get("sub")),
+                      "OIDC Core §12.2", "" if same else "the refreshed ID token is for another user"),
+            ),
+        )  # fmt: skip
+        if (failure := report.first_failure) is not None:
+            raise TokenValidationError(
+                f"The refreshed ID token was refused: {failure.message} ({failure.spec}).", report
+            )
+        return dict(report.claims), report
