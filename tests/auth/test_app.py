@@ -157,3 +157,26 @@ def test_app_turns_nagle_off_on_its_listener(app_dir: Path, browser: httpx2.Clie
     log = (app_dir / "streamlit.log").read_text()
     port = browser.base_url.port
     assert re.search(rf"TCP_NODELAY set on [12] listening socket\(s\) of port {port}\b", log), log
+
+
+def test_a_key_st_login_accepts_but_we_cannot_honour_stops_the_start_naming_it(tmp_path: Path) -> None:
+    """An st.login secrets file with Authlib's `client_kwargs.timeout`: one line names the key,
+    no traceback, no server."""
+    cwd = scratch_checkout(tmp_path)
+    secrets = cwd / "secrets.toml"
+    secrets.write_text(
+        '[auth]\nredirect_uri = "http://localhost:8501/oauth2callback"\n'
+        'cookie_secret = "a-cookie-secret-of-at-least-32-characters"\n'
+        '[auth.google]\nclient_id = "i"\nclient_secret = "s"\n'
+        'server_metadata_url = "https://accounts.google.com/.well-known/openid-configuration"\n'
+        "client_kwargs = { timeout = 3 }\n"
+    )
+    log = cwd / "streamlit.log"
+    with (
+        pytest.raises(RuntimeError, match="streamlit exited"),
+        streamlit_app(cwd, log, args=("--secrets.files", str(secrets)), env=scratch_env(cwd)),
+    ):
+        pass
+    [line] = [line for line in log.read_text().splitlines() if "Login configuration error" in line]
+    assert "[auth.google] client_kwargs `timeout` is not supported" in line
+    assert "Traceback" not in log.read_text()
