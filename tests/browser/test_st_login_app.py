@@ -36,18 +36,24 @@ def code_blocks(section: str, language: str) -> list[str]:
     return re.findall(rf"```{language}\n(.*?)```", section, flags=re.DOTALL)
 
 
-def build_from_readme(where: Path) -> dict[str, str]:
-    """The outside app, from the README's words: copied folders, the entry, the scripts."""
+def build_from_readme(where: Path, *, script: int = 0) -> dict[str, str]:
+    """The outside app, from the README's words: copied folders, the entry, and the README's
+    ``script``-th ``your_app.py`` (0: the st.login one, 1: the one on the helpers)."""
     section = readme_section("Put it in front of your own app")
     [copy, *_] = [b for b in code_blocks(section, "bash") if b.startswith("cp ")]
     words = shlex.split(copy.split("&&")[0])
     assert words[:2] == ["cp", "-r"] and words[-1] == "/path/to/your/app/"
     for name in words[2:-1]:  # what the README says to copy, and nothing more
         (where / name).symlink_to(ROOT / name)
-    files = {}
+    files: dict[str, str] = {}
+    scripts = 0
     for block in code_blocks(section, "python"):
         name = block.splitlines()[0].removeprefix("# ").split(":")[0].strip()
-        files.setdefault(name, block)  # the first your_app.py is the st.login one
+        if name == "your_app.py":
+            scripts += 1
+            if scripts - 1 != script:
+                continue
+        files[name] = block
     for name, block in files.items():
         (where / name).write_text(block)
     return files
@@ -73,6 +79,18 @@ def outside_app(tmp_path_factory: pytest.TempPathFactory, browser: Browser) -> I
         context.close()
         yield url
     shutil.rmtree(where / ".local", ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def helpers_app(tmp_path_factory: pytest.TempPathFactory, browser: Browser) -> Iterator[str]:
+    """The README's other way: a new app on auth.streamlit's helpers, no secrets at all."""
+    where = tmp_path_factory.mktemp("helpers-app")
+    files = build_from_readme(where, script=1)
+    assert "require_login" in files["your_app.py"]
+    with streamlit_run(
+        "entry.py", cwd=where, log=where / "streamlit.log", args=("--server.address", "localhost")
+    ) as url:
+        yield url
 
 
 def log_in(page: Page, button: str) -> None:
@@ -134,3 +152,16 @@ def test_a_logout_in_one_tab_logs_the_other_tab_out_at_its_next_rerun(page: Page
     expect(page.get_by_role("button", name="Log in", exact=True)).to_be_visible()
     other.keyboard.press("r")  # Streamlit's rerun shortcut: same tab, same websocket
     expect(other.get_by_role("button", name="Log in", exact=True)).to_be_visible()
+
+
+def test_a_new_app_on_the_helpers_logs_in_and_out(page: Page, helpers_app: str) -> None:
+    """require_login() shows the login buttons and stops; after the login, the page; the
+    logout button ends the session and the buttons are back."""
+    page.goto(helpers_app)
+    expect(page.get_by_text("Please log in to see this page.")).to_be_visible()
+    page.get_by_role("link", name=re.compile("Log in with Development provider")).click()
+    page.get_by_role("button", name=re.compile("^" + re.escape(ALICE.name))).click()
+    page.get_by_role("button", name="Allow").click()
+    expect(page.get_by_text(f"Hello, {ALICE.name}!")).to_be_visible()
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_text("Please log in to see this page.")).to_be_visible()
