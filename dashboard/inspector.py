@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from dashboard.untrusted import code
 from dashboard.untrusted import text as literal
 
 MAX_TOKEN = 16_384
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 PUBLIC = Reach()
 EXPECTED_TYP = {"JWT", "at+jwt", "application/at+jwt", "id_token+jwt", None}
 
@@ -45,12 +47,22 @@ class Decoded:
 
 
 def _b64json(part: str, what: str) -> dict[str, object]:
-    try:
-        raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as error:
+    # RFC 7515 §2: base64url without padding; anything else in a part is not a JWS.
+    if not _BASE64URL.fullmatch(part) or len(part) % 4 == 1:
         raise InspectError(
-            f"The {what} is not base64url-encoded JSON ({error.__class__.__name__})."
+            f"The {what} is not base64url-encoded JSON: it holds characters other than "
+            "A–Z, a–z, 0–9, `-` and `_`, or is cut short."
+        )
+    raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise InspectError(
+            f"The {what} is not base64url-encoded JSON: it decodes to bytes, not UTF-8 text."
+        ) from error
+    except ValueError as error:
+        raise InspectError(
+            f"The {what} is not base64url-encoded JSON: it decodes to text that is not JSON."
         ) from error
     if not isinstance(data, dict):
         raise InspectError(f"The {what} is JSON but not an object.")
@@ -205,10 +217,20 @@ def algorithms_of(metadata: Mapping[str, object] | None) -> frozenset[str]:
     return allowed_algorithms([str(a) for a in advertised] if isinstance(advertised, list) else None)
 
 
-def compare(left: Mapping[str, object], right: Mapping[str, object]) -> list[dict[str, object]]:
-    """Claim-by-claim comparison of two claim sets (ID token vs userinfo, before vs after)."""
+def compare(
+    left: Mapping[str, object], right: Mapping[str, object], *, names: tuple[str, str]
+) -> list[dict[str, str]]:
+    """Claim-by-claim comparison of two claim sets, each side under its name ("ID token" and
+    "userinfo", "before refresh" and "after refresh"); a claim one side lacks is "only in" the other."""
+    first, second = names
     rows = []
     for claim in sorted(set(left) | set(right)):
-        a, b = left.get(claim, "—"), right.get(claim, "—")
-        rows.append({"claim": claim, "left": str(a), "right": str(b), "same": a == b})
+        if claim not in right:
+            verdict = f"only in {first}"
+        elif claim not in left:
+            verdict = f"only in {second}"
+        else:
+            verdict = "same" if left[claim] == right[claim] else "differs"
+        shown = [str(side[claim]) if claim in side else "—" for side in (left, right)]
+        rows.append({"claim": claim, first: shown[0], second: shown[1], "": verdict})
     return rows

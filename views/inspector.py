@@ -108,4 +108,5 @@ else:
 
 if session and session.userinfo and session.claims:
     st.subheader("Your ID token's claims vs your userinfo")
-    st.dataframe(compare(session.claims, session.userinfo), hide_index=True, width="stretch")
+    rows = compare(session.claims, session.userinfo, names=("ID token", "userinfo"))
+    st.dataframe(rows, hide_index=True, width="stretch")

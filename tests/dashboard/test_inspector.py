@@ -63,6 +63,21 @@ def test_malformed_input_is_named_in_words(pasted, words):
         decode(pasted)
 
 
+@pytest.mark.parametrize(
+    ("pasted", "reason"),
+    [
+        ("!!!.e30.sig", "holds characters other than"),
+        ("__4.e30.sig", "bytes, not UTF-8 text"),  # b"\xff\xfe"
+        ("bm90.e30.sig", "text that is not JSON"),  # b"not"
+    ],
+)
+def test_an_undecodable_part_says_why_in_words_not_an_exception_class(pasted, reason):
+    """The reason a header does not decode is a phrase a learner can act on, never "(Error)"."""
+    with pytest.raises(InspectError, match=reason) as raised:
+        decode(pasted)
+    assert "Error" not in str(raised.value)
+
+
 def test_time_claims_and_unsigned_tokens_warn(key):
     """Expired, not-yet-valid, future iat, string dates, alg none and odd typ all warn."""
     expired = decode(sign(key, {"exp": NOW - 3600, "nbf": NOW + 3600, "iat": NOW + 3600}, typ="weird"))
@@ -156,10 +171,20 @@ def test_only_https_or_localhost_keys_are_fetched():
         keys_from_url("http://example.com/jwks.json")
 
 
-def test_compare_lines_up_two_claim_sets():
-    """ID token vs userinfo: same, different and one-sided claims."""
-    rows = compare({"sub": "a", "name": "A"}, {"sub": "a", "email": "a@x"})
-    assert {r["claim"]: r["same"] for r in rows} == {"email": False, "name": False, "sub": True}
+def test_compare_names_each_side_and_says_which_side_has_a_one_sided_claim():
+    """ID token vs userinfo: each column is named, and a claim one side lacks is "only in" the other."""
+    rows = compare(
+        {"sub": "a", "name": "A", "locale": "en"},
+        {"sub": "a", "email": "a@x", "locale": "fr"},
+        names=("ID token", "userinfo"),
+    )
+    assert {r["claim"]: r[""] for r in rows} == {
+        "email": "only in userinfo",
+        "locale": "differs",
+        "name": "only in ID token",
+        "sub": "same",
+    }
+    assert rows[0] == {"claim": "email", "ID token": "—", "userinfo": "a@x", "": "only in userinfo"}
 
 
 def test_keys_are_never_fetched_from_the_internal_network():
