@@ -14,8 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from joserfc import jws
 from joserfc.errors import JoseError
-from joserfc.jwk import Key, KeySet, import_key
+from joserfc.jwk import ECKey, Key, KeySet, OctKey, RSAKey, import_key
 
 from auth.config import is_loopback_url
 from auth.validation import (
@@ -234,3 +235,77 @@ def compare(
         shown = [str(side[claim]) if claim in side else "—" for side in (left, right)]
         rows.append({"claim": claim, first: shown[0], second: shown[1], "": verdict})
     return rows
+
+
+SIGNING = ("RS256", "ES256", "HS256")
+
+
+def new_key(alg: str) -> Key:
+    """A fresh key for ``alg``: RSA 2048, EC P-256, or a 256-bit HMAC secret."""
+    if alg == "RS256":
+        return RSAKey.generate_key(2048, private=True)
+    if alg == "ES256":
+        return ECKey.generate_key("P-256", private=True)
+    if alg == "HS256":
+        return OctKey.generate_key(256)
+    raise InspectError(f"Signing with {code(alg)} is not offered here: pick one of {', '.join(SIGNING)}.")
+
+
+def signing_key(alg: str, text: str) -> Key:
+    """A pasted private key for ``alg``: a JWK (JSON), a PEM, or for HS256 any secret text."""
+    text = text.strip()
+    kinds = {"RS256": "RSA", "ES256": "EC", "HS256": "oct"}
+    try:
+        if text.startswith("{"):
+            key = import_key(json.loads(text))
+        elif alg == "HS256":
+            # RFC 7518 §3.2: an HS256 key MUST be at least as long as the hash, 256 bits.
+            if len(text.encode()) < 32:
+                raise InspectError(
+                    f"An HS256 secret needs 32 bytes or more (RFC 7518 §3.2); that has {len(text.encode())}."
+                )
+            return OctKey.import_key(text.encode())
+        else:
+            key = import_key(text, kinds[alg])  # type: ignore[arg-type]
+    except (ValueError, JoseError, TypeError, KeyError) as error:
+        raise InspectError(f"That key cannot be read: {literal(error)}") from error
+    if key.key_type != kinds.get(alg):
+        raise InspectError(f"{code(alg)} needs an {kinds.get(alg)} key; that one is {code(key.key_type)}.")
+    if alg != "HS256" and not key.is_private:
+        raise InspectError("That is a public key: signing needs the private key.")
+    return key
+
+
+def sign(header_text: str, payload_text: str, key: Key, alg: str) -> str:
+    """A compact JWS of the given header and payload (JSON objects), signed with ``key``."""
+    header, payload = (
+        _json_object(t, what) for t, what in ((header_text, "header"), (payload_text, "payload"))
+    )
+    header["alg"] = alg
+    if alg != "HS256":
+        key.ensure_kid()  # RFC 7638 thumbprint, the kid public_jwks() publishes
+        header.setdefault("kid", key.kid)
+    try:
+        return jws.serialize_compact(
+            header, json.dumps(payload, separators=(",", ":")), key, algorithms=[alg]
+        )
+    except (JoseError, ValueError) as error:
+        raise InspectError(f"Signing failed: {literal(error)}") from error
+
+
+def _json_object(text: str, what: str) -> dict[str, object]:
+    try:
+        data = json.loads(text)
+    except ValueError as error:
+        raise InspectError(f"The {what} is not JSON: {literal(error)}") from error
+    if not isinstance(data, dict):
+        raise InspectError(f"The {what} must be a JSON object, {{...}}.")
+    return data
+
+
+def public_jwks(key: Key) -> dict[str, object]:
+    """The JWKS that verifies what ``key`` signs (an HMAC secret has no public half)."""
+    if key.key_type == "oct":
+        raise InspectError("HS256 has no public key: whoever verifies holds the same secret.")
+    key.ensure_kid()
+    return {"keys": [key.as_dict(private=False)]}

@@ -111,6 +111,9 @@ def test_newcomer_logs_in_visits_every_page_and_logs_out(page: Page, app_url: st
     page.get_by_role("button", name="Fetch the issuer's keys").click()
     expect(page.get_by_text("The signature verifies with key", exact=False)).to_be_visible()
     expect(page.get_by_text("All checks pass.", exact=False)).to_be_visible()
+    expect(page.get_by_label("The nonce you sent (optional)")).to_have_value(re.compile(r"^[\w-]{20,}$"))
+    page.get_by_text("Raw JSON: header and payload").click()
+    expect(page.get_by_test_id("stJson").first).to_contain_text("RS256")
     versus = page.get_by_test_id("stDataFrame").last
     expect(versus).to_contain_text("userinfo")
     expect(versus).to_contain_text("only in ID token")
@@ -268,6 +271,18 @@ def test_long_names_and_a_4kb_token_do_not_overflow(page: Page, app_url: str) ->
     # A sentence, not a traceback.
     expect(page.get_by_text("The header is not base64url-encoded JSON", exact=False)).to_be_visible()
     expect(page.get_by_test_id("stException")).to_have_count(0)
+
+    # Make a token of one's own: sign it with a new ES256 key, then verify it with that key's JWKS.
+    page.get_by_text("Make and sign a token", exact=False).click()
+    page.get_by_text("ES256", exact=True).click()
+    page.get_by_label("Payload (JSON)").fill('{"iss": "https://me.example", "aud": "some-other-client"}')
+    page.get_by_role("button", name="Sign").click()
+    expect(page.get_by_role("table", name="JWT header")).to_contain_text("ES256")
+    jwks = page.get_by_test_id("stCode").filter(has_text='"keys"').inner_text()
+    page.get_by_text("Pasted JWKS / JWK / PEM").click()
+    page.get_by_role("textbox", name="Keys").fill(jwks)
+    page.keyboard.press("Control+Enter")
+    expect(page.get_by_text("The signature verifies with key", exact=False)).to_be_visible()
 
 
 def test_a_second_login_can_switch_to_another_persona(page: Page, app_url: str) -> None:

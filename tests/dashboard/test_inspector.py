@@ -11,16 +11,21 @@ from joserfc.jwk import KeySet, OctKey, RSAKey
 
 from dashboard.fetch import Reach
 from dashboard.inspector import (
+    SIGNING,
     InspectError,
     compare,
     decode,
     discover,
     keys_from_text,
     keys_from_url,
+    new_key,
     oidc_checks,
+    public_jwks,
+    signing_key,
     verify_signature,
     warnings,
 )
+from dashboard.inspector import sign as sign_here
 from dashboard.untrusted import code
 from devidp import ProviderConfig, serve
 
@@ -196,3 +201,38 @@ def test_keys_are_never_fetched_from_the_internal_network():
     ):
         with pytest.raises(InspectError, match="internal address"):
             keys_from_url(url)
+
+
+@pytest.mark.parametrize("alg", SIGNING)
+def test_a_token_made_here_decodes_and_an_asymmetric_one_verifies_with_its_published_key(alg):
+    """Sign a payload with a new key: the token carries it, and RS256/ES256 verify with the public JWKS."""
+    key = new_key(alg)
+    token = sign_here('{"typ": "JWT"}', '{"sub": "me", "aud": "some-other-client"}', key, alg)
+    decoded = decode(token)
+    assert decoded.header["alg"] == alg and decoded.claims["aud"] == "some-other-client"
+    if alg == "HS256":
+        with pytest.raises(InspectError, match="no public key"):
+            public_jwks(key)
+    else:
+        assert verify_signature(token, KeySet.import_key_set(public_jwks(key))) == decoded.header["kid"]
+
+
+@pytest.mark.parametrize(
+    ("alg", "pasted", "words"),
+    [
+        ("HS256", "short", "32 bytes or more"),
+        ("RS256", '{"kty": "oct", "k": "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"}', "needs an RSA key"),
+        ("ES256", "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----", "cannot be read"),
+    ],
+)
+def test_a_pasted_signing_key_that_cannot_sign_is_named_in_words(alg, pasted, words):
+    """A short HMAC secret, a key of the wrong type or an unreadable PEM each get a sentence."""
+    with pytest.raises(InspectError, match=words):
+        signing_key(alg, pasted)
+
+
+def test_a_pasted_public_key_is_refused_for_signing():
+    """Signing needs the private half; a public JWK says so."""
+    public = json.dumps(public_jwks(new_key("ES256"))["keys"][0])
+    with pytest.raises(InspectError, match="public key"):
+        signing_key("ES256", public)
