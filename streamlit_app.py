@@ -24,6 +24,7 @@ yours = [
 tools = [
     st.Page("views/inspector.py", title="JWT inspector", icon=":material/search:", url_path="inspector"),
     st.Page("views/providers.py", title="Providers", icon=":material/hub:", url_path="providers"),
+    st.Page("views/notebook.py", title="Notebooks", icon=":material/menu_book:", url_path="notebooks"),
 ]
 if dev_on:
     tools.insert(

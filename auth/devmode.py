@@ -32,10 +32,16 @@ from .config import (
     is_loopback_url,
 )
 from .errors import ConfigError
-from .presets import PRESETS, Preset
+from .presets import GENERIC_OIDC, PRESETS, Preset
 
 IDP_PATH = "/idp"  # where the development provider is mounted in the app
 MAX_DEV_ORIGINS = 8  # addresses the embedded provider registers callbacks for, without base_url
+# The generic OpenID Connect preset, described as what it is here.
+DEV_PRESET = replace(
+    GENERIC_OIDC,
+    notes="An OpenID Connect provider built on Authlib, running inside this app at /idp: demo "
+    "personas, fault switches, and an offline twin of each real provider's shape.",
+)
 
 
 def dev_provider_settings(client_secret: str) -> ProviderSettings:
@@ -48,6 +54,7 @@ def dev_provider_settings(client_secret: str) -> ProviderSettings:
         scope="openid email profile groups offline_access",
         display_name="Development provider",
         is_dev=True,
+        preset=DEV_PRESET,
     )
 
 

@@ -269,7 +269,7 @@ class Authenticator(Refreshes, Logouts):
         returned_iss = params.get("iss")
         if returned_iss is not None or metadata.get("authorization_response_iss_parameter_supported"):
             ok = returned_iss == issuer
-            trace.check("`iss` in the callback is the provider's issuer", ok, "RFC 9207 §2.4")
+            trace.check("iss in the callback is the provider's issuer", ok, "RFC 9207 §2.4")
             if not ok:
                 raise IssuerMismatch(
                     f"The callback's `iss` is {returned_iss!r}, not {issuer!r}: the response may come "
@@ -291,14 +291,18 @@ class Authenticator(Refreshes, Logouts):
     async def _redeem(
         self, client: ProviderClient, code: str, pending: PendingLogin, trace: Trace
     ) -> dict[str, object]:
-        trace.check(
-            "PKCE: S256(code_verifier) recomputed",
-            True,
-            f"code_challenge = {create_s256_code_challenge(pending.code_verifier)}; "
-            "the provider compares it with the verifier sent in the token request (RFC 7636 §4.6)",
-        )
         tokens = await client.exchange_code(
             code=code, redirect_uri=pending.redirect_uri, code_verifier=pending.code_verifier
+        )
+        # RFC 7636 §4.6: the provider, not the app, verifies PKCE, at its token endpoint; the app
+        # only sent the verifier. A token response is the provider's word that it matched.
+        trace.check(
+            "PKCE verifier checked by the provider",
+            True,
+            "The app sent its code_verifier with the code; the provider computed "
+            f"S256(code_verifier) = {create_s256_code_challenge(pending.code_verifier)} and found the "
+            "code_challenge of the authorization request (RFC 7636 §4.6), or it would have refused the code.",
+            by="provider",
         )
         if not isinstance(tokens.get("access_token"), str):
             # RFC 6749 §5.1: access_token is REQUIRED in a successful token response.
@@ -347,7 +351,7 @@ class Authenticator(Refreshes, Logouts):
     ) -> dict[str, object]:
         userinfo = await client.profile(metadata, str(tokens["access_token"]))
         if claims and userinfo and userinfo.get("sub") != claims.get("sub"):
-            trace.check("userinfo `sub` equals the ID token's", False, "OIDC Core §5.3.2")
+            trace.check("userinfo sub equals the ID token's", False, "OIDC Core §5.3.2")
             raise UserinfoMismatch(
                 f"Userinfo answered for `sub` {userinfo.get('sub')!r}, but the ID token is for "
                 f"{claims.get('sub')!r}; the profile cannot be trusted (OIDC Core §5.3.2)."

@@ -110,6 +110,7 @@ class Step:
     response_body: object = None
     passed: bool | None = None
     detail: str = ""
+    by: str = "app"  # who made a check: "app", or "provider" (PKCE, RFC 7636 §4.6)
 
 
 @dataclass
@@ -124,8 +125,9 @@ class Trace:
     def add(self, kind: str, title: str, **fields: object) -> None:
         self.steps.append(rebuild(Step, {**fields, "kind": kind, "title": title, "at": time.time()}))
 
-    def check(self, title: str, passed: bool, detail: str) -> None:
-        self.add("check", title, passed=passed, detail=detail)
+    def check(self, title: str, passed: bool, detail: str, *, by: str = "app") -> None:
+        """A check and its outcome; ``by`` names who made it (the provider, for PKCE)."""
+        self.add("check", title, passed=passed, detail=detail, by=by)
 
     # httpx event hooks ---------------------------------------------------------------
     async def on_request(self, request: httpx2.Request) -> None:

@@ -91,6 +91,16 @@ class ClaimRow:
     spec: str
 
 
+def spec_label(url: str) -> str:
+    """A spec link's words: "RFC 7519 §4.1.5", "OIDC Core"."""
+    if url.startswith("https://www.rfc-editor.org/rfc/rfc"):
+        number, _, section = url.removeprefix("https://www.rfc-editor.org/rfc/rfc").partition("#section-")
+        return f"RFC {number}" + (f" §{section}" if section else "")
+    if url.startswith(OIDC):
+        return "OIDC Core" + (f" ({url.partition('#')[2]})" if "#" in url else "")
+    return url.removeprefix("https://").split("/", 1)[0] if url else ""
+
+
 def relative(seconds: int) -> str:
     span = abs(seconds)
     for unit, size in (("day", 86400), ("h", 3600), ("min", 60)):

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from joserfc import jws
 from joserfc.errors import JoseError
-from joserfc.jwk import Key, KeySet, import_key
+from joserfc.jwk import ECKey, Key, KeySet, OctKey, RSAKey, import_key
 
 from auth.config import is_loopback_url
 from auth.validation import (
@@ -29,6 +31,7 @@ from dashboard.untrusted import code
 from dashboard.untrusted import text as literal
 
 MAX_TOKEN = 16_384
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 PUBLIC = Reach()
 EXPECTED_TYP = {"JWT", "at+jwt", "application/at+jwt", "id_token+jwt", None}
 
@@ -45,12 +48,22 @@ class Decoded:
 
 
 def _b64json(part: str, what: str) -> dict[str, object]:
-    try:
-        raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as error:
+    # RFC 7515 §2: base64url without padding; anything else in a part is not a JWS.
+    if not _BASE64URL.fullmatch(part) or len(part) % 4 == 1:
         raise InspectError(
-            f"The {what} is not base64url-encoded JSON ({error.__class__.__name__})."
+            f"The {what} is not base64url-encoded JSON: it holds characters other than "
+            "A–Z, a–z, 0–9, `-` and `_`, or is cut short."
+        )
+    raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise InspectError(
+            f"The {what} is not base64url-encoded JSON: it decodes to bytes, not UTF-8 text."
+        ) from error
+    except ValueError as error:
+        raise InspectError(
+            f"The {what} is not base64url-encoded JSON: it decodes to text that is not JSON."
         ) from error
     if not isinstance(data, dict):
         raise InspectError(f"The {what} is JSON but not an object.")
@@ -205,10 +218,94 @@ def algorithms_of(metadata: Mapping[str, object] | None) -> frozenset[str]:
     return allowed_algorithms([str(a) for a in advertised] if isinstance(advertised, list) else None)
 
 
-def compare(left: Mapping[str, object], right: Mapping[str, object]) -> list[dict[str, object]]:
-    """Claim-by-claim comparison of two claim sets (ID token vs userinfo, before vs after)."""
+def compare(
+    left: Mapping[str, object], right: Mapping[str, object], *, names: tuple[str, str]
+) -> list[dict[str, str]]:
+    """Claim-by-claim comparison of two claim sets, each side under its name ("ID token" and
+    "userinfo", "before refresh" and "after refresh"); a claim one side lacks is "only in" the other."""
+    first, second = names
     rows = []
     for claim in sorted(set(left) | set(right)):
-        a, b = left.get(claim, "—"), right.get(claim, "—")
-        rows.append({"claim": claim, "left": str(a), "right": str(b), "same": a == b})
+        if claim not in right:
+            verdict = f"only in {first}"
+        elif claim not in left:
+            verdict = f"only in {second}"
+        else:
+            verdict = "same" if left[claim] == right[claim] else "differs"
+        shown = [str(side[claim]) if claim in side else "—" for side in (left, right)]
+        rows.append({"claim": claim, first: shown[0], second: shown[1], "": verdict})
     return rows
+
+
+SIGNING = ("RS256", "ES256", "HS256")
+
+
+def new_key(alg: str) -> Key:
+    """A fresh key for ``alg``: RSA 2048, EC P-256, or a 256-bit HMAC secret."""
+    if alg == "RS256":
+        return RSAKey.generate_key(2048, private=True)
+    if alg == "ES256":
+        return ECKey.generate_key("P-256", private=True)
+    if alg == "HS256":
+        return OctKey.generate_key(256)
+    raise InspectError(f"Signing with {code(alg)} is not offered here: pick one of {', '.join(SIGNING)}.")
+
+
+def signing_key(alg: str, text: str) -> Key:
+    """A pasted private key for ``alg``: a JWK (JSON), a PEM, or for HS256 any secret text."""
+    text = text.strip()
+    kinds = {"RS256": "RSA", "ES256": "EC", "HS256": "oct"}
+    try:
+        if text.startswith("{"):
+            key = import_key(json.loads(text))
+        elif alg == "HS256":
+            # RFC 7518 §3.2: an HS256 key MUST be at least as long as the hash, 256 bits.
+            if len(text.encode()) < 32:
+                raise InspectError(
+                    f"An HS256 secret needs 32 bytes or more (RFC 7518 §3.2); that has {len(text.encode())}."
+                )
+            return OctKey.import_key(text.encode())
+        else:
+            key = import_key(text, kinds[alg])  # type: ignore[arg-type]
+    except (ValueError, JoseError, TypeError, KeyError) as error:
+        raise InspectError(f"That key cannot be read: {literal(error)}") from error
+    if key.key_type != kinds.get(alg):
+        raise InspectError(f"{code(alg)} needs an {kinds.get(alg)} key; that one is {code(key.key_type)}.")
+    if alg != "HS256" and not key.is_private:
+        raise InspectError("That is a public key: signing needs the private key.")
+    return key
+
+
+def sign(header_text: str, payload_text: str, key: Key, alg: str) -> str:
+    """A compact JWS of the given header and payload (JSON objects), signed with ``key``."""
+    header, payload = (
+        _json_object(t, what) for t, what in ((header_text, "header"), (payload_text, "payload"))
+    )
+    header["alg"] = alg
+    if alg != "HS256":
+        key.ensure_kid()  # RFC 7638 thumbprint, the kid public_jwks() publishes
+        header.setdefault("kid", key.kid)
+    try:
+        return jws.serialize_compact(
+            header, json.dumps(payload, separators=(",", ":")), key, algorithms=[alg]
+        )
+    except (JoseError, ValueError) as error:
+        raise InspectError(f"Signing failed: {literal(error)}") from error
+
+
+def _json_object(text: str, what: str) -> dict[str, object]:
+    try:
+        data = json.loads(text)
+    except ValueError as error:
+        raise InspectError(f"The {what} is not JSON: {literal(error)}") from error
+    if not isinstance(data, dict):
+        raise InspectError(f"The {what} must be a JSON object, {{...}}.")
+    return data
+
+
+def public_jwks(key: Key) -> dict[str, object]:
+    """The JWKS that verifies what ``key`` signs (an HMAC secret has no public half)."""
+    if key.key_type == "oct":
+        raise InspectError("HS256 has no public key: whoever verifies holds the same secret.")
+    key.ensure_kid()
+    return {"keys": [key.as_dict(private=False)]}

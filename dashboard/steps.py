@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from auth.trace import Step
+
 NOTEBOOKS = {
     "seed": "01_from_the_blog_recipe",
     "code": "02_authorization_code_flow",
@@ -35,15 +39,16 @@ _EXPLAIN: list[tuple[str, str, str]] = [
         "code",
     ),
     (
-        "`iss`",
+        "iss in the callback",
         "RFC 9207: the provider names itself in the callback, so a response from another provider "
         "(a mix-up attack) is caught.",
         "code",
     ),
     (
         "PKCE",
-        "The app proves it started this login: the provider hashes the `code_verifier` sent with the "
-        "code and compares it with the `code_challenge` it saw first.",
+        "The app proves it started this login. It is the provider that checks (RFC 7636 §4.6): it "
+        "hashes the `code_verifier` sent with the code and compares it with the `code_challenge` of "
+        "the authorization request. The app only keeps the verifier and sends it.",
         "pkce",
     ),
     (
@@ -73,7 +78,7 @@ _EXPLAIN: list[tuple[str, str, str]] = [
         "The profile, fetched with the access token. Its `sub` must equal the ID token's.",
         "userinfo",
     ),
-    ("userinfo `sub`", "A userinfo answer for another user would smuggle in a foreign profile.", "userinfo"),
+    ("userinfo sub", "A userinfo answer for another user would smuggle in a foreign profile.", "userinfo"),
 ]
 
 
@@ -83,3 +88,15 @@ def explain(title: str) -> tuple[str, str | None]:
         if words.lower() in title.lower():
             return text, f"notebooks/{NOTEBOOKS[notebook]}.ipynb"
     return "", None
+
+
+def profile_answers(steps: Sequence[Step]) -> list[tuple[str, object]]:
+    """The profile API's answers as the provider sent them (URL, body): ``/user`` and, for
+    GitHub, ``/user/emails``, before the app merged them into one profile."""
+    return [
+        (s.url or "", s.response_body)
+        for s in steps
+        if s.kind == "http"
+        and s.method == "GET"
+        and (s.title == "Userinfo / profile" or (s.url or "").split("?")[0].endswith("/emails"))
+    ]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import time
+from base64 import b64encode
 from collections.abc import Mapping
 from html import escape
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -14,7 +14,8 @@ from auth.trace import mask
 from auth.validation import ValidationReport
 
 from . import untrusted
-from .claims import HEADER_MEANINGS, TIME_CLAIMS, claim_rows
+from .claims import HEADER_MEANINGS, claim_rows, spec_label
+from .timeline import describe, moments, timeline_svg
 
 
 def masked_token(label: str, value: str | None, *, key: str) -> bool:
@@ -47,28 +48,42 @@ def colored_jwt(token: str, *, reveal_signature: bool) -> None:
     )
 
 
+# A key id or a hash has no space to break at: without this it widens its column past the page.
+_TABLE_CSS = "<style>[data-testid=stTable] td{overflow-wrap:anywhere}</style>"
+
+
+def _table(rows: list[dict[str, str]], *, alt: str) -> None:
+    """A whole table, every cell wrapped, nothing cut off or scrolled inside (``st.table``).
+    Cells are markdown: every value from a token or a provider goes through ``untrusted``."""
+    st.html(_TABLE_CSS)
+    st.table(pd.DataFrame(rows), hide_index=True, alt=alt)
+
+
+def _spec_link(url: str) -> str:
+    return f"[{spec_label(url)}]({url})" if url else ""
+
+
 def header_table(header: Mapping[str, object]) -> None:
     rows = [
-        {"parameter": k, "value": str(v), "meaning": HEADER_MEANINGS.get(k, "")} for k, v in header.items()
+        {"parameter": untrusted.code(k), "value": untrusted.code(v), "meaning": HEADER_MEANINGS.get(k, "")}
+        for k, v in header.items()
     ]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    _table(rows, alt="JWT header")
 
 
 def claims_table(claims: Mapping[str, object], *, now: int | None = None) -> None:
     now = int(time.time()) if now is None else now
-    frame = pd.DataFrame([row.__dict__ for row in claim_rows(claims, now)])
-    st.dataframe(
-        frame,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "claim": st.column_config.TextColumn("claim", width="small"),
-            "value": st.column_config.TextColumn("value", width="medium"),
-            "meaning": st.column_config.TextColumn("what it means", width="medium"),
-            "when": st.column_config.TextColumn("as a time", width="medium"),
-            "spec": st.column_config.LinkColumn("spec", display_text="spec", width="small"),
-        },
-    )
+    rows = [
+        {
+            "claim": untrusted.code(row.claim),
+            "value": untrusted.text(row.value),
+            "what it means": untrusted.text(row.meaning),
+            "as a time": row.when,
+            "spec": _spec_link(row.spec),
+        }
+        for row in claim_rows(claims, now)
+    ]
+    _table(rows, alt="Claims")
 
 
 def report_table(report: ValidationReport | None) -> None:
@@ -79,52 +94,30 @@ def report_table(report: ValidationReport | None) -> None:
     rows = [
         {
             "": "✅" if c.passed else "❌",
-            "check": c.name,
-            "expected": c.expected,
-            "actual": c.actual,
-            "spec": c.spec,
-            "why it failed": c.message,
+            "check": untrusted.text(c.name),
+            "expected": untrusted.text(c.expected),
+            "actual": untrusted.text(c.actual),
+            "spec": untrusted.text(c.spec),
+            "why it failed": untrusted.text(c.message),
         }
         for c in report.checks
     ]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    if report.passed:  # an empty column only narrows the others
+        rows = [{k: v for k, v in row.items() if k != "why it failed"} for row in rows]
+    _table(rows, alt="Validation report")
 
 
-def timeline_chart(claims: Mapping[str, object], *, now: int | None = None) -> None:
-    """iat, auth_time, exp and now on one time axis."""
+def timeline_chart(
+    claims: Mapping[str, object], *, access_expires_at: int | None = None, now: int | None = None
+) -> None:
+    """iat, auth_time, nbf, now, exp and the access token's expiry, one row each."""
     now = int(time.time()) if now is None else now
-    points = [
-        {"event": name, "time": pd.Timestamp(value, unit="s", tz="UTC")}
-        for name, value in claims.items()
-        if name in TIME_CLAIMS - {"updated_at"} and isinstance(value, int)
-    ]
-    points.append({"event": "now", "time": pd.Timestamp(now, unit="s", tz="UTC")})
-    frame = pd.DataFrame(points)
-    rules = (
-        alt.Chart(frame)
-        .mark_rule(strokeWidth=3)
-        .encode(
-            x=alt.X("time:T", title=None, axis=alt.Axis(format="%H:%M:%S")),
-            color=alt.Color("event:N", legend=alt.Legend(orient="bottom", title=None)),
-            tooltip=["event", alt.Tooltip("time:T", format="%Y-%m-%d %H:%M:%S")],
-        )
+    points = moments(claims, now, access_expires_at)
+    # An <img>, like the sequence diagram: st.html would strip inline SVG.
+    data = b64encode(timeline_svg(points, now).encode()).decode()
+    st.html(
+        f'<img alt="{escape(describe(points))}" src="data:image/svg+xml;base64,{data}" style="width:100%">'
     )
-    labels = rules.mark_text(align="left", dx=4, dy=-60, angle=0).encode(text="event:N")
-    validity = (
-        [
-            {
-                "start": pd.Timestamp(claims["iat"], unit="s", tz="UTC"),
-                "end": pd.Timestamp(claims["exp"], unit="s", tz="UTC"),
-            }
-        ]
-        if (isinstance(claims.get("iat"), int) and isinstance(claims.get("exp"), int))
-        else []
-    )
-    layers = [rules, labels]
-    if validity:
-        band = alt.Chart(pd.DataFrame(validity)).mark_rect(opacity=0.15).encode(x="start:T", x2="end:T")
-        layers.insert(0, band)
-    st.altair_chart(alt.layer(*layers).properties(height=160), width="stretch")
 
 
 def registration_box(registration: Mapping[str, object]) -> None:

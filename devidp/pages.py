@@ -106,7 +106,6 @@ class BrowserPages:
         except OAuth2Error as error:
             return self._authorization_error(http_request, error)
 
-        prompt = query.get("prompt", "").split()
         csrf = self._with_csrf(request)
         sid = self.server.store.open_session(user.sub).sid if user is not None and new_login else None
         if request.method == "POST" and "consent" in form:
@@ -114,12 +113,9 @@ class BrowserPages:
             return self._cookies(
                 self.reply(self.server.authorize(grant, decision, auth_time)), request, csrf, sid
             )
-        if (
-            user is not None
-            and ("login_hint" in query or "none" in prompt or (client and client.skip_consent))
-            and "login" not in prompt
-            and "consent" not in prompt
-        ):
+        asks = self._prompts(query, grant, picked_now=request.method == "POST" and new_login)
+        unattended = "login_hint" in query or "none" in query.get("prompt", "").split()
+        if user is not None and not asks and (unattended or (client and client.skip_consent)):
             return self._cookies(
                 self.reply(self.server.authorize(grant, user, auth_time)), request, csrf, sid
             )
@@ -129,14 +125,33 @@ class BrowserPages:
             "params": masked(query),
             "warnings": request.state.warnings,
         }
-        if user is None or ("login" in prompt and request.method == "GET"):
-            response = self.render("login.html", title="Sign in", personas=PERSONAS, **context)
+        if user is None or asks & {"login", "select_account"}:
+            title = "Choose an account" if "select_account" in asks and user else "Sign in"
+            response = self.render("login.html", title=title, personas=PERSONAS, current=user, **context)
         else:
             scopes = [(s, SCOPE_DESCRIPTIONS.get(s, s)) for s in (grant.request.scope or "").split()]
+            # OIDC Core §3.1.2.1 `select_account`: the way back to the persona list from here.
+            prompt = {*query.get("prompt", "").split(), "select_account"} - {"login"}
+            switch = str(request.url.include_query_params(prompt=" ".join(sorted(prompt))))
             response = self.render(
-                "consent.html", title="Allow access?", persona=user, scopes=scopes, **context
+                "consent.html", title="Allow access?", persona=user, scopes=scopes, switch=switch, **context
             )
         return self._cookies(response, request, csrf, sid)
+
+    @staticmethod
+    def _prompts(query: dict[str, str], grant: object, *, picked_now: bool) -> set[str]:
+        """What the person must still be asked: ``login``, ``select_account``, ``consent``.
+
+        OIDC Core §3.1.2.1: ``prompt=login`` asks to re-authenticate even when signed in,
+        ``select_account`` to choose among accounts, ``consent`` to ask again. Authlib's
+        OpenIDCode extension reads the parameter into ``grant.prompt`` (its one strongest
+        value; "login" when nobody is signed in); the parameter itself covers OAuth-only
+        requests, which skip that extension. A persona picked in this very request has
+        answered ``login`` and ``select_account``.
+        """
+        asks = set(query.get("prompt", "").split()) | {getattr(grant, "prompt", None) or "none"}
+        asks &= {"login", "select_account", "consent"}
+        return asks - {"login", "select_account"} if picked_now else asks
 
     def _authorization_error(self, http_request: HttpRequest, error: OAuth2Error) -> Response:
         if error.redirect_uri:
@@ -222,13 +237,17 @@ class BrowserPages:
 
     async def index(self, request: Request, http_request: HttpRequest) -> Response:
         issuer = self.server.issuer
-        return self.render(
+        csrf = self._with_csrf(request)
+        response = self.render(
             "index.html",
             title="Development OpenID Provider",
             personas=PERSONAS,
             clients=self.server.clients,
             flavors=[(f, emulated_url(f.entry_url, issuer, f.name)) for f in FLAVORS.values()],
+            faults_on=sorted(self.server.faults.active()),
+            csrf=csrf,
         )
+        return self._cookies(response, request, csrf)
 
     async def avatar(self, request: Request, http_request: HttpRequest) -> Response:
         persona = BY_USERNAME.get(request.path_params["username"])

@@ -185,6 +185,15 @@ class _Provider(BrowserPages):
         return JSONResponse({"entries": [e.as_dict() for e in entries]})
 
     async def faults(self, request: Request, http_request: HttpRequest) -> Response:
+        if request.method == "POST" and "csrf" in dict(http_request.form):
+            # The home page's "switch all faults off" form. A form needs no preflight, so it
+            # carries the double-submitted CSRF pair of the login page, and can only switch off.
+            if not self._csrf_ok(request, http_request) or dict(http_request.form).get("faults") != "none":
+                return self.page(
+                    "Form expired", "Open the provider's home page again.", status=400, kind="error"
+                )
+            self.server.faults.set(set())
+            return RedirectResponse(f"{self.server.issuer}/", 303)
         if request.method == "POST":
             # A JSON body needs a CORS preflight we never grant: no cross-site flips.
             if not request.headers.get("content-type", "").startswith("application/json"):

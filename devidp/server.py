@@ -349,7 +349,7 @@ class DevAuthorizationServer(AuthorizationServer):
             "code_challenge_methods_supported": ["S256"],
             "claims_supported": [*_ID_TOKEN_CLAIMS, *(c for claims in SCOPE_CLAIMS.values() for c in claims)],
             "acr_values_supported": ["0"],
-            "prompt_values_supported": ["none", "login", "consent"],
+            "prompt_values_supported": ["none", "login", "consent", "select_account"],
             "authorization_response_iss_parameter_supported": True,
             "claims_parameter_supported": False,
             "request_parameter_supported": False,

@@ -6,7 +6,9 @@
 Each notebook runs top to bottom in a fresh kernel, against the dev provider
 only (real-provider credentials are removed from its environment; those cells
 print why they skip). Cells tagged ``raises-exception`` may fail; any other
-failure stops the run. A notebook whose outputs would show a secret is not saved.
+failure stops the run. A notebook whose outputs would show a secret is not saved; one whose
+outputs differ from the saved ones only in what differs on every run (the provider's port,
+random tokens and keys, clock times) is left as it is, so a re-run keeps ``git status`` clean.
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ import argparse
 import os
 import re
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from traitlets.config import Config
 
 HERE = Path(__file__).resolve().parent
 CELL_TIMEOUT = 60  # seconds; every notebook as a whole should take well under a minute
@@ -31,6 +35,35 @@ LEAKS = {
     "Basic credentials": re.compile(r"ZGVtby13ZWI6|ZGVtby1tMm06"),
     "whole JWT": re.compile(r"eyJ[\w-]{10,}\.eyJ[\w-]{10,}\.[\w-]*"),
 }
+
+
+# What changes on every run though nothing did: each run starts the provider on a free port
+# (a fixed one could be taken), and its keys, tokens, ids and clock are real. Compared as
+# placeholders; the committed outputs keep the values of the run that last changed something.
+VOLATILE = [
+    (re.compile(r"(127\.0\.0\.1|localhost|\[::1\])(:|%3A)\d{2,5}"), r"\1\2PORT"),
+    (re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?"), "DATETIME"),
+    (re.compile(r"\b\d{2}:\d{2}:\d{2}(\.\d+)?"), "TIME"),
+    (re.compile(r"\b1[6-9]\d{8}(\.\d+)?\b"), "EPOCH"),
+    (re.compile(r"\b[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4}"), "HTTPDATE"),  # RFC 9110 §5.6.7
+    (re.compile(r"\b\d+(\.\d+)?( |&nbsp;)?(ms|s|min|h|days?)\b"), "DURATION"),
+    (re.compile(r"[\w-]{1,12}…[\w-]{1,12}"), "MASKED"),
+    (re.compile(r"(?=[\w-]*\d)(?=[\w-]*[A-Za-z])[\w-]{12,}"), "TOKEN"),
+    (re.compile(r"(?=[\w-]*[A-Z])(?=[\w-]*[a-z])[\w-]{16,}"), "TOKEN"),
+    (re.compile(r"\b[B-DF-HJ-NP-TV-Z]{4}-[B-DF-HJ-NP-TV-Z]{4}\b"), "USER_CODE"),  # RFC 8628 §6.1
+]
+
+
+def stable_outputs(notebook: nbformat.NotebookNode) -> list[str]:
+    """Each cell's source and outputs, with what changes on every run replaced by placeholders."""
+    cells = []
+    for cell in notebook.cells:
+        text = "\n".join(_output_text(output) for output in cell.get("outputs", []))
+        for pattern, placeholder in VOLATILE:
+            text = pattern.sub(placeholder, text)
+        text = " ".join(text.split())  # a table's padding follows the width of what it holds
+        cells.append(f"{cell.get('source', '')}\n=>\n{text}")
+    return cells
 
 
 def notebook_paths(prefixes: list[str] | None = None) -> list[Path]:
@@ -50,19 +83,25 @@ def dev_only_environment() -> dict[str, str]:
 def execute(path: Path, timeout: int = CELL_TIMEOUT) -> nbformat.NotebookNode:
     """Run a notebook top to bottom, in its own folder, and return it with its outputs."""
     notebook = nbformat.read(path, as_version=4)
-    NotebookClient(
-        notebook,
-        timeout=timeout,
-        kernel_name="python3",
-        record_timing=False,
-        resources={"metadata": {"path": str(path.parent)}},
-    ).execute(env=dev_only_environment())
+    # IPC, not TCP: no port open to other users of the machine, and no ipykernel warning, once
+    # per notebook, that TCP without CurveZMQ is unencrypted. The sockets are files: an absolute
+    # path, since the kernel runs in the notebook's folder and this process elsewhere.
+    with tempfile.TemporaryDirectory(prefix="nbrun-") as sockets:
+        NotebookClient(
+            notebook,
+            timeout=timeout,
+            kernel_name="python3",
+            record_timing=False,
+            resources={"metadata": {"path": str(path.parent)}},
+            config=Config({"KernelManager": {"transport": "ipc", "ip": f"{sockets}/kernel"}}),
+        ).execute(env=dev_only_environment())
     return notebook
 
 
 def _output_text(output: nbformat.NotebookNode) -> str:
     parts = [output.get("text", ""), output.get("evalue", ""), *output.get("traceback", [])]
-    parts += [value if isinstance(value, str) else "" for value in output.get("data", {}).values()]
+    # By MIME type: a notebook read from disk has them sorted, one just run in the order made.
+    parts += [value if isinstance(value, str) else "" for _, value in sorted(output.get("data", {}).items())]
     return "\n".join(parts)
 
 
@@ -102,8 +141,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{path.name}: NOT saved ({elapsed:.1f} s): {'; '.join(problems)}", file=sys.stderr)
             status = 1
             continue
+        if stable_outputs(notebook) == stable_outputs(nbformat.read(path, as_version=4)):
+            print(f"{path.name}: {elapsed:.1f} s, unchanged (only ports, tokens and times differ)")
+            continue
         nbformat.write(notebook, path)
-        print(f"{path.name}: {elapsed:.1f} s")
+        print(f"{path.name}: {elapsed:.1f} s, saved")
     return status
 
 

@@ -4,7 +4,7 @@ import time
 
 import streamlit as st
 
-from auth.streamlit import logout_button, refresh_button, require_login
+from auth.streamlit import logout_button, provider_label, refresh_button, require_login
 from dashboard.claims import human_time, relative
 from dashboard.untrusted import text
 
@@ -13,8 +13,8 @@ profile, tokens = session.profile, session.tokens
 now = int(time.time())
 
 st.title(f"Hello, {text(profile.get('name') or 'there')}")  # a claim: text, never markup
-provider = session.provider
-st.markdown(f"Logged in with **{provider}** since {human_time(session.created_at, now)}.")
+label = text(provider_label(session.provider))
+st.markdown(f"Logged in with **{label}** since {human_time(session.created_at, now)}.")
 
 
 @st.fragment(run_every=1)

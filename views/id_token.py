@@ -27,7 +27,7 @@ header_table(report.header if report else {})
 st.subheader("Claims")
 claims_table(session.claims)
 st.subheader("Timeline")
-timeline_chart(session.claims)
+timeline_chart(session.claims, access_expires_at=session.tokens.expires_at)
 
 st.subheader("The raw token")
 reveal = st.toggle("Reveal the signature", help="The header and claims are not secret; the whole token is.")

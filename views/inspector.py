@@ -1,10 +1,13 @@
 """JWT inspector: paste any JWT; decode, explain, verify, and run the OIDC checks."""
 
+import json
+
 import streamlit as st
 
 from auth.streamlit import authenticator, current_session, dev_provider_mount
 from dashboard.fetch import Reach, loopback_prefixes
 from dashboard.inspector import (
+    SIGNING,
     InspectError,
     algorithms_of,
     compare,
@@ -12,7 +15,11 @@ from dashboard.inspector import (
     discover,
     keys_from_text,
     keys_from_url,
+    new_key,
     oidc_checks,
+    public_jwks,
+    sign,
+    signing_key,
     verify_signature,
     warnings,
 )
@@ -26,6 +33,25 @@ st.caption("Paste a JWT from any provider. It stays on this server; nothing is s
 own = session.tokens.id_token if session and session.tokens.id_token else ""
 if own and st.button("Use my ID token"):
     st.session_state["inspect_token"] = own
+    # The nonce the login sent is the one its ID token carries: the login checked they match.
+    st.session_state["inspect_nonce"] = str(session.claims.get("nonce", "")) if session else ""
+with st.expander("Make and sign a token: break one the way a fault switch does"):
+    alg = st.radio("Algorithm", SIGNING, horizontal=True)
+    header_text = st.text_area("Header (JSON)", '{"typ": "JWT"}', height=68)
+    payload_text = st.text_area(
+        "Payload (JSON)", json.dumps(dict(session.claims) if session else {"sub": "me"})
+    )
+    pasted = st.text_area("Private key (JWK or PEM; for HS256, the secret). Empty: a new key")
+    if st.button("Sign", icon=":material/draw:"):
+        try:
+            key = signing_key(alg, pasted) if pasted.strip() else new_key(alg)
+            st.session_state["inspect_token"] = sign(header_text, payload_text, key, alg)
+            st.session_state["made_jwks"] = "" if alg == "HS256" else json.dumps(public_jwks(key))
+        except InspectError as error:
+            st.error(str(error))
+    if made := st.session_state.get("made_jwks"):
+        st.caption("Its public key, to paste under *Verify the signature*:")
+        st.code(made, language="json", wrap_lines=True)
 token = st.text_area("JWT", key="inspect_token", height=120, placeholder="eyJhbGciOi…")
 if not token.strip():
     st.stop()
@@ -38,6 +64,10 @@ except InspectError as error:
 for warning in warnings(decoded):
     st.warning(warning)
 colored_jwt("".join(token.split()), reveal_signature=False)
+with st.expander("Raw JSON: header and payload"):
+    raw_header, raw_payload = st.columns(2)
+    raw_header.json(decoded.header)
+    raw_payload.json(decoded.claims)
 st.subheader("Header")
 header_table(decoded.header)
 st.subheader("Claims")
@@ -88,7 +118,7 @@ else:
     known = {p.client_id for p in authenticator().config.providers}
     audience_default = next((a for a in [decoded.claims.get("aud")] if isinstance(a, str) and a in known), "")
     audience = st.text_input("Your client id (expected `aud`)", value=audience_default)
-    nonce = st.text_input("The nonce you sent (optional)")
+    nonce = st.text_input("The nonce you sent (optional)", key="inspect_nonce")
     access_token = st.text_input(
         "The access token issued with it, to recompute `at_hash` (optional)", type="password"
     )
@@ -108,4 +138,5 @@ else:
 
 if session and session.userinfo and session.claims:
     st.subheader("Your ID token's claims vs your userinfo")
-    st.dataframe(compare(session.claims, session.userinfo), hide_index=True, width="stretch")
+    rows = compare(session.claims, session.userinfo, names=("ID token", "userinfo"))
+    st.dataframe(rows, hide_index=True, width="stretch")

@@ -6,10 +6,13 @@ import streamlit as st
 from auth.streamlit import (
     authenticator,
     current_session,
+    dev_faults_on,
+    dev_provider_here,
     login_buttons,
     login_failure,
     provider_label,
     providers_to_set_up,
+    set_dev_faults,
     unfinished_logout,
 )
 from dashboard.widgets import login_failure_box, registration_box
@@ -17,6 +20,18 @@ from dashboard.widgets import login_failure_box, registration_box
 st.title("Log in")
 next_path = st.query_params.get("next") or st.session_state.get("login_next", "/")
 failure = login_failure()
+if dev_provider_here() and (faults := dev_faults_on()):
+    # A fault left on refuses every login; the switch must be reachable logged out, from here.
+    st.warning(
+        "**The development provider misbehaves on purpose**: "
+        + ", ".join(f"`{name}`" for name in sorted(faults))
+        + " switched on (*Try a fault*). Every login with it meets "
+        + ("that fault" if len(faults) == 1 else "those faults")
+        + ", and this app refuses it."
+    )
+    if st.button("Switch all faults off", type="primary", icon=":material/check_circle:"):
+        set_dev_faults(set())
+        st.rerun()
 if failure:
     login_failure_box(failure)
     next_path = str(failure.get("next") or next_path)

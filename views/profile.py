@@ -3,6 +3,7 @@
 import streamlit as st
 
 from auth.streamlit import authenticator, require_login
+from dashboard.steps import profile_answers
 from dashboard.untrusted import code, picture_url, text
 
 session = require_login()
@@ -33,7 +34,17 @@ with left:
         st.markdown("**Groups:** " + ", ".join(code(g) for g in profile["groups"]))  # type: ignore[union-attr]
     st.caption("Identify users by provider + `sub`, never by email: emails change and can be unverified.")
 with right:
-    st.subheader("Raw userinfo" if oidc else "Raw profile, from the provider's API")
-    if not oidc:
-        st.caption("An OAuth 2.0-only provider: no ID token, so this API answer is all there is to go on.")
-    st.json(dict(session.userinfo) or {"note": "this provider has no userinfo endpoint"})
+    if oidc:
+        st.subheader("Raw userinfo")
+        st.json(dict(session.userinfo) or {"note": "this provider has no userinfo endpoint"})
+    else:
+        st.subheader("Raw profile, from the provider's API")
+        st.caption("An OAuth 2.0-only provider: no ID token, so these API answers are all there is to go on.")
+        if provider is not None and provider.preset.emails_url:
+            st.caption(
+                "This app takes `email` from the email list (the primary verified address) and sets "
+                "`email_verified` itself: neither is in the profile as the API sent it."
+            )
+        for url, body in profile_answers(session.trace.steps):
+            st.markdown(f"`GET` {code(url)}")
+            st.json(body, expanded=2)

@@ -13,6 +13,9 @@ tokens = session.tokens
 st.title("Tokens")
 st.subheader("Access token")
 masked_token("Access token", tokens.access_token, key="reveal_access")
+st.caption(
+    f"Fingerprint `{token_fingerprint(tokens.access_token)[:8]}`: names this token without showing it."
+)
 try:
     decoded = decode(tokens.access_token)
 except InspectError:
@@ -50,7 +53,7 @@ if tokens.refresh_token:
     )
 
 st.subheader("Actions")
-left, middle, right = st.columns(3)
+left, right = st.columns(2)
 if left.button("Refresh now", disabled=not tokens.refresh_token, icon=":material/refresh:"):
     before = decoded.claims if decoded else {}
     try:
@@ -62,24 +65,42 @@ if left.button("Refresh now", disabled=not tokens.refresh_token, icon=":material
             after = decode(updated.tokens.access_token).claims
         except InspectError:
             after = {}
-        st.session_state["refresh_compare"] = compare(before, after)
+        st.session_state["refresh_compare"] = compare(
+            before, after, names=("before refresh", "after refresh")
+        )
         st.rerun()
 if compare_rows := st.session_state.get("refresh_compare"):
     with st.expander("Access-token claims before → after the last refresh", expanded=True):
         st.dataframe(compare_rows, hide_index=True, width="stretch")
-if middle.button("Introspect", icon=":material/manage_search:"):
+
+# RFC 7662 and RFC 7009 both take either token: the provider looks it up by `token_type_hint`.
+which = right.radio(
+    "Token", ["access_token", "refresh_token"], horizontal=True, format_func=lambda w: w.replace("_", " ")
+)
+act, drop = right.columns(2)
+held = tokens.access_token if which == "access_token" else tokens.refresh_token
+if act.button("Introspect", icon=":material/manage_search:", disabled=not held):
+    st.session_state["introspection"] = (which, token_fingerprint(held or ""), None)
+if drop.button("Revoke", icon=":material/block:", disabled=not held):
     try:
-        st.session_state["introspection"] = introspect(session)
+        st.success(f"Revoking the {which.replace('_', ' ')} answered HTTP {revoke(session, which)}.")
+        st.session_state["introspection"] = (which, token_fingerprint(held or ""), None)
     except LoginError as error:
         st.error(prose(error.description))
-if right.button("Revoke access token", icon=":material/block:"):
-    try:
-        status = revoke(session)
-        st.session_state["introspection"] = introspect(session)
-    except LoginError as error:
-        st.error(prose(error.description))
-    else:
-        st.success(f"Revocation answered HTTP {status}. The provider now says:")
-if result := st.session_state.get("introspection"):
-    st.markdown("**Introspection (RFC 7662)**: " + ("active ✅" if result.get("active") else "inactive ❌"))
-    st.json(result)
+if saved := st.session_state.get("introspection"):
+    asked, seen, result = saved
+    current = tokens.access_token if asked == "access_token" else tokens.refresh_token
+    if current and (result is None or token_fingerprint(current) != seen):
+        # Asked now, or the tokens changed since (a refresh): an answer about the old token is stale.
+        try:
+            result = introspect(session, asked)
+        except LoginError as error:
+            st.error(prose(error.description))
+        seen = token_fingerprint(current)
+        st.session_state["introspection"] = (asked, seen, result)
+    if result is not None and current:
+        st.markdown(
+            f"**Introspection (RFC 7662)** of the {asked.replace('_', ' ')} `{seen[:8]}`: "
+            + ("active ✅" if result.get("active") else "inactive ❌")
+        )
+        st.json(result)

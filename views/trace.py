@@ -24,8 +24,10 @@ st.subheader("Sequence")
 st.html(as_image(sequence_svg(steps)))
 
 st.subheader("Checks")
-badges = [s for s in steps if s.kind == "check"]
-st.markdown(" ".join(f":{'green' if s.passed else 'red'}-badge[{s.title}]" for s in badges))
+for who, heading in (("app", "Checked by this app"), ("provider", "Checked by the provider")):
+    if badges := [s for s in steps if s.kind == "check" and s.by == who]:
+        marks = " ".join(f":{'green' if s.passed else 'red'}-badge[{literal(s.title)}]" for s in badges)
+        st.markdown(f"**{heading}:** {marks}")
 
 st.subheader("Steps")
 for number, step in enumerate(steps, 1):
@@ -37,7 +39,12 @@ for number, step in enumerate(steps, 1):
         if text:
             st.markdown(text)
         if notebook:
-            st.caption(f"Learn it step by step: `{notebook}`")
+            st.page_link(
+                "views/notebook.py",
+                label=f"Learn it step by step: {notebook}",
+                icon=":material/menu_book:",
+                query_params={"name": notebook},
+            )
         if step.url:
             st.code(step.url, language=None, wrap_lines=True)
         if step.detail:  # the callback's is the query the provider (or anyone) sent
@@ -45,11 +52,18 @@ for number, step in enumerate(steps, 1):
         if step.kind == "http":
             left, right = st.columns(2)
             left.markdown("**Request**")
-            left.json({"headers": step.request_headers, "body": step.request_body}, expanded=False)
+            # Two levels open: the body's own fields show; deeper ones (a JWKS's keys) open on a click.
+            left.json({"headers": step.request_headers, "body": step.request_body}, expanded=2)
             right.markdown("**Response**")
-            right.json({"headers": step.response_headers, "body": step.response_body}, expanded=False)
+            right.json({"headers": step.response_headers, "body": step.response_body}, expanded=2)
 
 provider = authenticator().config.provider(session.provider)
+
+
+def outcome(passed: bool | None, kind: str) -> str:
+    return "passed" if passed else "FAILED" if passed is False else kind
+
+
 if provider is not None and provider.is_dev:
     st.subheader("Both sides: the app's exchanges joined with the provider's own log")
     # The provider runs in this process: its journal is read directly, not over HTTP.
@@ -59,8 +73,9 @@ if provider is not None and provider.is_dev:
             "time": datetime.fromtimestamp(s.at, UTC),
             "side": "app",
             "what": s.title,
-            "status": s.status,
-            "ms": s.duration_ms,
+            # A check or a redirect has no HTTP status and no duration: say what it is instead.
+            "status": str(s.status) if s.status is not None else outcome(s.passed, s.kind),
+            "ms": f"{s.duration_ms:g}" if s.duration_ms is not None else "",
         }
         for s in steps
     ] + [
@@ -68,8 +83,8 @@ if provider is not None and provider.is_dev:
             "time": datetime.fromtimestamp(float(e["at"]), UTC),
             "side": "provider",
             "what": f"{e['method']} {e['path']}",
-            "status": e["status"],
-            "ms": e["duration_ms"],
+            "status": str(e["status"]),
+            "ms": f"{float(e['duration_ms']):g}",
         }
         for e in entries
     ]

@@ -83,8 +83,12 @@ async def test_login_trace_holds_every_exchange_and_check(
     assert all(s.duration_ms is not None and s.status == 200 for s in http)
     checks = {s.title: s for s in steps if s.kind == "check"}
     assert checks["state matched, in the browser that started the login"].passed is True
-    assert checks["`iss` in the callback is the provider's issuer"].passed is True
-    assert checks["PKCE: S256(code_verifier) recomputed"].passed is True
+    assert checks["iss in the callback is the provider's issuer"].passed is True
+    pkce = checks["PKCE verifier checked by the provider"]
+    assert pkce.passed is True and pkce.by == "provider" and "RFC 7636 §4.6" in pkce.detail
+    assert titles.index("Token request") < titles.index("PKCE verifier checked by the provider")
+    assert all(s.by == "app" for s in checks.values() if s is not pkce)
+    assert not any("`" in s.title for s in steps)  # titles are plain text: the diagram shows them as is
     validated = checks["ID token validated (OIDC Core §3.1.3.7)"]
     assert validated.passed is True and "nonce matched" in validated.detail
 

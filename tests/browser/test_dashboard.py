@@ -11,9 +11,14 @@ from joserfc.jwk import RSAKey
 from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from dashboard.claims import HEADER_MEANINGS as MEANINGS_OF_HEADER
+from dashboard.claims import MEANINGS
 from devidp import PERSONAS, Persona
 
 BY_NAME = {p.username: p for p in PERSONAS}
+NOT_SCROLLED_INSIDE = (
+    "t => { const box = t.closest('[data-testid=stTable]'); return box.scrollHeight <= box.clientHeight + 1 }"
+)
 
 
 def log_in(page: Page, app_url: str, persona: Persona, start: str = "/") -> None:
@@ -41,6 +46,7 @@ def test_newcomer_logs_in_visits_every_page_and_logs_out(page: Page, app_url: st
     expect(page.get_by_test_id("stSidebarNav")).to_have_count(0)  # logged out: no other pages
     log_in(page, app_url, alice)
     expect(page.get_by_role("heading", name=f"Hello, {alice.name}")).to_be_visible()
+    expect(page.get_by_text("Logged in with Development provider since", exact=False)).to_be_visible()
     nav = page.get_by_test_id("stSidebarNav")
     for label in ("Home", "Profile", "ID token", "Tokens", "Login trace", "Try a fault", "JWT inspector"):
         expect(nav.get_by_role("link", name=label)).to_be_visible()
@@ -52,8 +58,22 @@ def test_newcomer_logs_in_visits_every_page_and_logs_out(page: Page, app_url: st
     visit(page, app_url, "id-token", "ID token")
     expect(page.get_by_text("Trusted", exact=False).first).to_be_visible()
     for check in ("signature", "aud", "nonce", "at_hash"):
-        expect(page.get_by_test_id("stDataFrame").first).to_contain_text(check)
+        expect(page.get_by_role("table", name="Validation report")).to_contain_text(check)
     expect(page.get_by_text("■ header")).to_be_visible()
+    # Whole tables, long text wrapped in place: every meaning reads to its end, nothing scrolls inside.
+    claims = page.get_by_role("table", name="Claims")
+    expect(claims.get_by_text(MEANINGS["sub"][0], exact=True)).to_be_visible()
+    expect(
+        page.get_by_role("table", name="JWT header").get_by_text(MEANINGS_OF_HEADER["kid"])
+    ).to_be_visible()
+    assert claims.evaluate(NOT_SCROLLED_INSIDE)
+    expect(
+        page.get_by_role("img", name=re.compile(r"^Timeline of the ID token: .*iat · issued"))
+    ).to_be_visible()
+    for moment in ("auth_time · you logged in", "now", "exp · ID token expires", "access token expires"):
+        expect(
+            page.get_by_role("img", name=re.compile(f"^Timeline of the ID token: .*{moment}"))
+        ).to_be_visible()
 
     visit(page, app_url, "tokens", "Tokens")
     expect(page.get_by_text("Access token (", exact=False)).to_be_visible()
@@ -61,11 +81,29 @@ def test_newcomer_logs_in_visits_every_page_and_logs_out(page: Page, app_url: st
     expect(page.get_by_text("active ✅", exact=False)).to_be_visible()
     page.get_by_role("button", name="Refresh now").click()
     expect(page.get_by_text("Refreshed 1 time(s)", exact=False)).to_be_visible()
+    # The introspection shown is of the token held now, not of the one the refresh replaced.
+    held = page.get_by_text(re.compile(r"^Fingerprint \w{8}:")).inner_text()[12:20]
+    expect(page.get_by_text(f"of the access token {held}: active ✅")).to_be_visible()
+    page.get_by_text("refresh token", exact=True).click()
+    page.get_by_role("button", name="Revoke").click()
+    expect(page.get_by_text("Revoking the refresh token answered HTTP 200")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"of the refresh token \w{8}: inactive ❌"))).to_be_visible()
 
     visit(page, app_url, "trace", "Login trace")
     expect(page.get_by_role("img", name="Sequence diagram of the login")).to_be_visible()
+    expect(page.locator("p", has_text="Checked by the provider:")).to_contain_text("PKCE verifier")
+    expect(page.locator("p", has_text="Checked by this app:")).to_contain_text("iss in the callback")
     expect(page.get_by_text(re.compile(r"Token request — POST → 200"))).to_be_visible()
+    page.get_by_text(re.compile(r"Token request — POST → 200")).click()
+    expect(page.get_by_test_id("stJson").get_by_text('"Bearer"').first).to_be_visible()  # the body, opened
     expect(page.get_by_text("Both sides", exact=False)).to_be_visible()
+    joined = page.get_by_test_id("stDataFrame").first
+    expect(joined).to_contain_text("passed")
+    expect(joined).not_to_contain_text("None")
+    expect(joined).not_to_contain_text("`")
+    page.get_by_text(re.compile(r"^\d+\. PKCE verifier checked by the provider")).click()
+    page.get_by_role("link", name="Learn it step by step: notebooks/03_pkce.ipynb").click()
+    expect(page.get_by_role("heading", name=re.compile("PKCE")).first).to_be_visible()
 
     visit(page, app_url, "inspector", "JWT inspector")
     page.get_by_role("button", name="Use my ID token").click()
@@ -73,9 +111,17 @@ def test_newcomer_logs_in_visits_every_page_and_logs_out(page: Page, app_url: st
     page.get_by_role("button", name="Fetch the issuer's keys").click()
     expect(page.get_by_text("The signature verifies with key", exact=False)).to_be_visible()
     expect(page.get_by_text("All checks pass.", exact=False)).to_be_visible()
+    expect(page.get_by_label("The nonce you sent (optional)")).to_have_value(re.compile(r"^[\w-]{20,}$"))
+    page.get_by_text("Raw JSON: header and payload").click()
+    expect(page.get_by_test_id("stJson").first).to_contain_text("RS256")
+    versus = page.get_by_test_id("stDataFrame").last
+    expect(versus).to_contain_text("userinfo")
+    expect(versus).to_contain_text("only in ID token")
 
     visit(page, app_url, "providers", "Providers")
     expect(page.get_by_text(f"{app_url}/auth/callback/dev").first).to_be_visible()
+    expect(page.get_by_text("An OpenID Connect provider built on Authlib", exact=False)).to_be_visible()
+    expect(page.get_by_text("Any standards OpenID Connect provider", exact=False)).to_have_count(0)
 
     page.reload()
     expect(page.get_by_role("heading", name="Providers")).to_be_visible()  # still logged in
@@ -102,7 +148,7 @@ def test_each_persona_sees_their_own_profile_and_claims(page: Page, app_url: str
     else:
         expect(page.get_by_text("not verified", exact=False)).to_be_visible()
     visit(page, app_url, "id-token", "ID token")
-    expect(page.get_by_test_id("stDataFrame").nth(2)).to_contain_text(persona.sub)
+    expect(page.get_by_role("table", name="Claims")).to_contain_text(persona.sub)
 
 
 def test_hostile_claims_show_as_text_and_nothing_is_loaded_or_read(page: Page, app_url: str) -> None:
@@ -151,7 +197,16 @@ def test_a_fault_switched_on_is_refused_by_the_named_check(page: Page, app_url: 
             page.get_by_text(re.compile(r"the ID token's\s*aud\s*is not this app's client id"))
         ).to_be_visible()
         expect(page.get_by_text("The login was refused", exact=False)).to_be_visible()
-        expect(page.get_by_test_id("stDataFrame").first).to_contain_text("some-other-client")
+        expect(page.get_by_role("table", name="Validation report")).to_contain_text("some-other-client")
+        # Locked out by a fault: the login page says which is on, and switches it off right there.
+        banner = page.get_by_test_id("stAlert").filter(has_text="misbehaves on purpose")
+        expect(banner).to_contain_text("wrong_aud switched on")
+        page.get_by_role("button", name="Switch all faults off").click()
+        expect(page.get_by_text("misbehaves on purpose", exact=False)).to_have_count(0)
+        page.get_by_role("link", name=re.compile("Log in with Development provider")).click()
+        page.get_by_role("button", name="Allow").click()
+        expect(page.get_by_role("heading", name="Try a fault")).to_be_visible()  # where it started
+        expect(page.get_by_text("No fault is on", exact=False)).to_be_visible()
     finally:
         httpx2.post(f"{app_url}/idp/faults", json={"faults": []}, timeout=5)
 
@@ -177,9 +232,13 @@ def test_each_real_provider_shape_logs_in_from_the_login_page(page: Page, app_ur
     page.get_by_role("button", name=re.compile("^Alice Anderson")).click()
     page.get_by_role("button", name="Allow").click()
     expect(page.get_by_role("heading", name=re.compile(r"^Hello, Alice"))).to_be_visible()
-    expect(page.get_by_text(f"emulated-{preset}", exact=False)).to_be_visible()
+    expect(page.get_by_text(f"Logged in with {label} (emulated)", exact=False)).to_be_visible()
     visit(page, app_url, "profile", "Profile")
     expect(page.get_by_text("alice@example.com", exact=False).first).to_be_visible()
+    if preset == "github":  # the raw answers are the API's: email_verified is the app's own addition
+        expect(page.get_by_test_id("stJson").first).to_be_visible()
+        for answer in page.get_by_test_id("stJson").all():
+            expect(answer).not_to_contain_text("email_verified")
 
 
 def no_horizontal_overflow(page: Page) -> bool:
@@ -212,6 +271,31 @@ def test_long_names_and_a_4kb_token_do_not_overflow(page: Page, app_url: str) ->
     # A sentence, not a traceback.
     expect(page.get_by_text("The header is not base64url-encoded JSON", exact=False)).to_be_visible()
     expect(page.get_by_test_id("stException")).to_have_count(0)
+
+    # Make a token of one's own: sign it with a new ES256 key, then verify it with that key's JWKS.
+    page.get_by_text("Make and sign a token", exact=False).click()
+    page.get_by_text("ES256", exact=True).click()
+    page.get_by_label("Payload (JSON)").fill('{"iss": "https://me.example", "aud": "some-other-client"}')
+    page.get_by_role("button", name="Sign").click()
+    expect(page.get_by_role("table", name="JWT header")).to_contain_text("ES256")
+    jwks = page.get_by_test_id("stCode").filter(has_text='"keys"').inner_text()
+    page.get_by_text("Pasted JWKS / JWK / PEM").click()
+    page.get_by_role("textbox", name="Keys").fill(jwks)
+    page.keyboard.press("Control+Enter")
+    expect(page.get_by_text("The signature verifies with key", exact=False)).to_be_visible()
+
+
+def test_a_second_login_can_switch_to_another_persona(page: Page, app_url: str) -> None:
+    """Logged in as Alice, a new login offers "Use another persona" at consent, and Bob comes back."""
+    log_in(page, app_url, BY_NAME["alice"])
+    page.goto(f"{app_url}/login")
+    page.get_by_role("link", name=re.compile("Log in with Development provider")).click()
+    expect(page.get_by_text("Signed in as Alice Anderson", exact=False)).to_be_visible()
+    page.get_by_role("link", name="Use another persona").click()
+    expect(page.get_by_role("heading", name="Choose an account")).to_be_visible()
+    page.get_by_role("button", name=re.compile("^Bob Brown")).click()
+    page.get_by_role("button", name="Allow").click()
+    expect(page.get_by_role("heading", name="Hello, Bob Brown")).to_be_visible()
 
 
 def test_home_refreshes_the_tokens_in_place(page: Page, app_url: str) -> None:

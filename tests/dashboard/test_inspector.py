@@ -11,16 +11,21 @@ from joserfc.jwk import KeySet, OctKey, RSAKey
 
 from dashboard.fetch import Reach
 from dashboard.inspector import (
+    SIGNING,
     InspectError,
     compare,
     decode,
     discover,
     keys_from_text,
     keys_from_url,
+    new_key,
     oidc_checks,
+    public_jwks,
+    signing_key,
     verify_signature,
     warnings,
 )
+from dashboard.inspector import sign as sign_here
 from dashboard.untrusted import code
 from devidp import ProviderConfig, serve
 
@@ -61,6 +66,21 @@ def test_malformed_input_is_named_in_words(pasted, words):
     """Each malformed paste gets a sentence saying what is wrong."""
     with pytest.raises(InspectError, match=words):
         decode(pasted)
+
+
+@pytest.mark.parametrize(
+    ("pasted", "reason"),
+    [
+        ("!!!.e30.sig", "holds characters other than"),
+        ("__4.e30.sig", "bytes, not UTF-8 text"),  # b"\xff\xfe"
+        ("bm90.e30.sig", "text that is not JSON"),  # b"not"
+    ],
+)
+def test_an_undecodable_part_says_why_in_words_not_an_exception_class(pasted, reason):
+    """The reason a header does not decode is a phrase a learner can act on, never "(Error)"."""
+    with pytest.raises(InspectError, match=reason) as raised:
+        decode(pasted)
+    assert "Error" not in str(raised.value)
 
 
 def test_time_claims_and_unsigned_tokens_warn(key):
@@ -156,10 +176,20 @@ def test_only_https_or_localhost_keys_are_fetched():
         keys_from_url("http://example.com/jwks.json")
 
 
-def test_compare_lines_up_two_claim_sets():
-    """ID token vs userinfo: same, different and one-sided claims."""
-    rows = compare({"sub": "a", "name": "A"}, {"sub": "a", "email": "a@x"})
-    assert {r["claim"]: r["same"] for r in rows} == {"email": False, "name": False, "sub": True}
+def test_compare_names_each_side_and_says_which_side_has_a_one_sided_claim():
+    """ID token vs userinfo: each column is named, and a claim one side lacks is "only in" the other."""
+    rows = compare(
+        {"sub": "a", "name": "A", "locale": "en"},
+        {"sub": "a", "email": "a@x", "locale": "fr"},
+        names=("ID token", "userinfo"),
+    )
+    assert {r["claim"]: r[""] for r in rows} == {
+        "email": "only in userinfo",
+        "locale": "differs",
+        "name": "only in ID token",
+        "sub": "same",
+    }
+    assert rows[0] == {"claim": "email", "ID token": "—", "userinfo": "a@x", "": "only in userinfo"}
 
 
 def test_keys_are_never_fetched_from_the_internal_network():
@@ -171,3 +201,38 @@ def test_keys_are_never_fetched_from_the_internal_network():
     ):
         with pytest.raises(InspectError, match="internal address"):
             keys_from_url(url)
+
+
+@pytest.mark.parametrize("alg", SIGNING)
+def test_a_token_made_here_decodes_and_an_asymmetric_one_verifies_with_its_published_key(alg):
+    """Sign a payload with a new key: the token carries it, and RS256/ES256 verify with the public JWKS."""
+    key = new_key(alg)
+    token = sign_here('{"typ": "JWT"}', '{"sub": "me", "aud": "some-other-client"}', key, alg)
+    decoded = decode(token)
+    assert decoded.header["alg"] == alg and decoded.claims["aud"] == "some-other-client"
+    if alg == "HS256":
+        with pytest.raises(InspectError, match="no public key"):
+            public_jwks(key)
+    else:
+        assert verify_signature(token, KeySet.import_key_set(public_jwks(key))) == decoded.header["kid"]
+
+
+@pytest.mark.parametrize(
+    ("alg", "pasted", "words"),
+    [
+        ("HS256", "short", "32 bytes or more"),
+        ("RS256", '{"kty": "oct", "k": "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"}', "needs an RSA key"),
+        ("ES256", "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----", "cannot be read"),
+    ],
+)
+def test_a_pasted_signing_key_that_cannot_sign_is_named_in_words(alg, pasted, words):
+    """A short HMAC secret, a key of the wrong type or an unreadable PEM each get a sentence."""
+    with pytest.raises(InspectError, match=words):
+        signing_key(alg, pasted)
+
+
+def test_a_pasted_public_key_is_refused_for_signing():
+    """Signing needs the private half; a public JWK says so."""
+    public = json.dumps(public_jwks(new_key("ES256"))["keys"][0])
+    with pytest.raises(InspectError, match="public key"):
+        signing_key("ES256", public)

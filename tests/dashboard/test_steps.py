@@ -2,7 +2,8 @@
 
 from pathlib import Path
 
-from dashboard.steps import NOTEBOOKS, explain
+from auth.trace import Step
+from dashboard.steps import NOTEBOOKS, explain, profile_answers
 
 ROOT = Path(__file__).parents[2]
 
@@ -19,3 +20,30 @@ def test_steps_of_a_login_are_explained_with_their_notebook():
     assert "trades the code" in text
     assert notebook == "notebooks/02_authorization_code_flow.ipynb"
     assert explain("something else") == ("", None)
+
+
+def test_profile_answers_are_the_api_responses_as_sent():
+    """The profile API's own answers, in order, and nothing the app fetched for other reasons."""
+    steps = [
+        Step(
+            kind="http", title="Token request", method="POST", url="https://x/token", response_body={}, at=0
+        ),
+        Step(
+            kind="http",
+            title="Userinfo / profile",
+            method="GET",
+            url="https://x/user",
+            response_body={"id": 1},
+            at=0,
+        ),
+        Step(
+            kind="http",
+            title="GET /user/emails",
+            method="GET",
+            url="https://x/user/emails",
+            response_body=[],
+            at=0,
+        ),
+        Step(kind="http", title="Provider's signing keys (JWKS)", method="GET", url="https://x/jwks", at=0),
+    ]
+    assert profile_answers(steps) == [("https://x/user", {"id": 1}), ("https://x/user/emails", [])]

@@ -21,6 +21,7 @@ from relying_party import (
     Login,
     at_hash,
     authorize,
+    hidden_field,
     published_kids,
     sign_in,
     unverified,
@@ -219,6 +220,29 @@ def test_faults_want_a_json_post(faulty_idp, switch):
     response = httpx2.post(f"{faulty_idp.url}/faults", data={"faults": "wrong_aud"})
     assert response.status_code == 415
     assert httpx2.get(f"{faulty_idp.url}/faults").json()["active"] == []
+
+
+def test_the_home_page_shows_the_faults_on_and_switches_them_all_off(faulty_idp, switch):
+    """With a fault on, the provider's home page names it; its one button switches every fault off."""
+    switch("wrong_aud", "expired")
+    with httpx2.Client() as browser:
+        home = browser.get(f"{faulty_idp.url}/")
+        assert "Faults switched on:" in home.text
+        assert "<code>expired</code>, <code>wrong_aud</code>" in home.text
+        off = browser.post(
+            f"{faulty_idp.url}/faults", data={"csrf": hidden_field(home.text, "csrf"), "faults": "none"}
+        )
+        assert off.status_code == 303 and off.headers["location"] == f"{faulty_idp.url}/"
+        assert "No fault is switched on" in browser.get(f"{faulty_idp.url}/").text
+    assert httpx2.get(f"{faulty_idp.url}/faults").json()["active"] == []
+
+
+def test_the_switch_off_form_needs_its_csrf_pair(faulty_idp, switch):
+    """A cross-site form with a made-up CSRF value switches nothing off."""
+    switch("wrong_aud")
+    response = httpx2.post(f"{faulty_idp.url}/faults", data={"csrf": "forged", "faults": "none"})
+    assert response.status_code == 400
+    assert httpx2.get(f"{faulty_idp.url}/faults").json()["active"] == ["wrong_aud"]
 
 
 def test_unknown_fault_is_refused(faulty_idp, switch):

@@ -7,6 +7,7 @@ Not test_routes.py: test modules share one namespace, and tests/auth has that na
 from __future__ import annotations
 
 import html
+import re
 
 import httpx2
 import pytest
@@ -15,6 +16,7 @@ from starlette.applications import Starlette
 
 import devidp
 from devidp import PERSONAS, DevAuthorizationServer, ProviderConfig
+from devidp.personas import BY_USERNAME
 
 
 def login_page(browser: httpx2.Client, idp_url: str, **overrides: str | None) -> tuple[httpx2.Response, dict]:
@@ -160,6 +162,47 @@ def test_a_remembered_browser_goes_to_consent_and_prompt_login_asks_again(idp, b
     assert "<h1>Allow access?</h1>" in remembered.text
     forced, _ = login_page(browser, idp.url, prompt="login")
     assert "<h1>Sign in</h1>" in forced.text
+
+
+def test_prompt_select_account_offers_every_persona_to_a_remembered_browser(idp, browser):
+    """Signed in as alice, prompt=select_account shows the persona list, alice marked (OIDC Core §3.1.2.1)."""
+    page, _ = login_page(browser, idp.url)
+    decide(browser, choose_persona(browser, page, "alice"), "allow")
+
+    chooser, _ = login_page(browser, idp.url, prompt="select_account")
+    assert "<h1>Choose an account</h1>" in chooser.text
+    assert "signed in now · alice" in chooser.text
+    for persona in PERSONAS:
+        assert f'value="{persona.username}"' in chooser.text
+    consent = choose_persona(browser, chooser, "bob")
+    assert "<h1>Allow access?</h1>" in consent.text and "Bob Brown" in consent.text
+
+
+def test_consent_offers_another_persona_and_the_code_is_for_the_one_chosen(idp, browser):
+    """A second login goes to consent as alice; "Use another persona" leads to bob, and the code is bob's."""
+    page, _ = login_page(browser, idp.url)
+    decide(browser, choose_persona(browser, page, "alice"), "allow")
+    verifier, challenge = pkce_pair()
+    remembered, _ = login_page(browser, idp.url, code_challenge=challenge)
+    assert "<h1>Allow access?</h1>" in remembered.text and "Alice Anderson" in remembered.text
+
+    link = re.search(r'<a href="([^"]+)">Use another persona</a>', remembered.text)
+    assert link, "no way to another persona on the consent page"
+    chooser = browser.get(html.unescape(link.group(1)))
+    assert "<h1>Choose an account</h1>" in chooser.text
+    redirect = decide(browser, choose_persona(browser, chooser, "bob"), "allow")
+    token = httpx2.post(
+        f"{idp.url}/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": query_of(redirect.headers["location"])["code"],
+            "redirect_uri": REDIRECT_URI,
+            "code_verifier": verifier,
+        },
+        auth=("demo-web", "demo-web-secret"),
+    ).json()
+    userinfo = httpx2.get(f"{idp.url}/userinfo", headers={"Authorization": f"Bearer {token['access_token']}"})
+    assert userinfo.json()["sub"] == BY_USERNAME["bob"].sub
 
 
 def test_prompt_none_without_a_session_is_login_required(idp, browser):

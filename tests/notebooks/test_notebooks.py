@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from notebooks.run import execute, failed_on_purpose, leaks, notebook_paths
+from notebooks.run import execute, failed_on_purpose, leaks, notebook_paths, stable_outputs
 
 NOTEBOOKS = notebook_paths()
 
@@ -35,3 +35,30 @@ def test_notebook_runs_top_to_bottom(path: Path):
     notebook = execute(path)
     assert leaks(notebook) == []
     assert failed_on_purpose(notebook) == []
+
+
+def _one_cell(source: str, text: str) -> nbformat.NotebookNode:
+    cell = nbformat.v4.new_code_cell(source)
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
+    return nbformat.v4.new_notebook(cells=[cell])
+
+
+def test_a_rerun_that_changes_only_ports_tokens_and_times_counts_as_unchanged():
+    """Two runs differ in the provider's port, random tokens, masked tokens, clock times and
+    table padding, and nothing else: the same; a changed word or source is a change."""
+    first = _one_cell(
+        "idp = start_provider()",
+        "→ POST http://127.0.0.1:39203/token iss=http%3A%2F%2F127.0.0.1%3A39203\n"
+        "state   Sh6s3Yoj5_IOAR7wJtKUGSZ5ufCenpOeaDGySFf33Lc\n"
+        "iat 1795853147 = 2026-11-28 08:05:47 UTC (0 s ago) token=eyJ0eX…zoUw code RQRT-NQQR",
+    )
+    second = _one_cell(
+        "idp = start_provider()",
+        "→ POST http://127.0.0.1:36649/token iss=http%3A%2F%2F127.0.0.1%3A36649\n"
+        "state     Iij1fQFXDxMD6GHZ-GzQgVtgH-FMozl9XuBFpCGKRvY\n"
+        "iat 1796292436 = 2026-12-03 10:07:16 UTC (2 s ago) token=eyJ0eX…AB3A code TRRB-PJWP",
+    )
+    assert stable_outputs(first) == stable_outputs(second)
+    changed = _one_cell("idp = start_provider()", second.cells[0].outputs[0].text.replace("POST", "GET"))
+    assert stable_outputs(first) != stable_outputs(changed)
+    assert stable_outputs(first) != stable_outputs(_one_cell("idp = None", first.cells[0].outputs[0].text))

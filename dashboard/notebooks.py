@@ -1,0 +1,63 @@
+"""The tutorial notebooks, read for a page of the app: each cell's source and its saved outputs.
+
+Only the numbered notebooks of ``notebooks/`` are read (by name, never by a path a visitor
+types), and only their saved outputs: nothing here runs a kernel.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from .steps import NOTEBOOKS
+
+FOLDER = Path(__file__).resolve().parent.parent / "notebooks"
+
+
+@dataclass(frozen=True)
+class Output:
+    kind: str  # "text", "html", "svg", "error"
+    content: str
+
+
+@dataclass(frozen=True)
+class Cell:
+    kind: str  # "markdown" or "code"
+    source: str
+    outputs: tuple[Output, ...] = ()
+
+
+def names() -> list[str]:
+    """The notebooks in reading order, as ``notebooks/NN_name.ipynb`` (the steps' pointers)."""
+    return [f"notebooks/{stem}.ipynb" for stem in sorted(NOTEBOOKS.values())]
+
+
+def _text(value: object) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
+
+
+def _output(raw: dict[str, object]) -> Output | None:
+    if raw.get("output_type") == "stream":
+        return Output("text", _text(raw.get("text", "")))
+    if raw.get("output_type") == "error":
+        return Output("error", f"{raw.get('ename')}: {raw.get('evalue')}")
+    data = raw.get("data")
+    if not isinstance(data, dict):
+        return None
+    for mime, kind in (("image/svg+xml", "svg"), ("text/html", "html"), ("text/plain", "text")):
+        if mime in data:
+            return Output(kind, _text(data[mime]))
+    return None
+
+
+def read(name: str) -> list[Cell]:
+    """The cells of notebook ``name`` (one of ``names()``); ``KeyError`` for any other name."""
+    if name not in names():
+        raise KeyError(name)
+    notebook = json.loads((FOLDER / Path(name).name).read_text(encoding="utf-8"))
+    cells = []
+    for raw in notebook.get("cells", []):
+        outputs = tuple(o for o in map(_output, raw.get("outputs", [])) if o is not None)
+        cells.append(Cell(raw.get("cell_type", "markdown"), _text(raw.get("source", "")), outputs))
+    return cells

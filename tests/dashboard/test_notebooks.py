@@ -1,0 +1,25 @@
+"""The notebook reader's logic: every pointer of the login trace names a notebook it can read."""
+
+from __future__ import annotations
+
+import pytest
+
+from dashboard.notebooks import names, read
+from dashboard.steps import explain
+
+
+def test_every_step_pointer_is_a_readable_notebook():
+    """Each notebook a trace step points to opens, with markdown and code cells and saved outputs."""
+    for title in ("Authorization request", "PKCE verifier checked by the provider", "ID token validated"):
+        _, pointer = explain(title)
+        assert pointer in names()
+        cells = read(pointer)
+        assert {c.kind for c in cells} == {"markdown", "code"}
+        assert any(c.outputs for c in cells)
+
+
+def test_only_the_tutorial_notebooks_are_read():
+    """A name that is not one of the numbered notebooks is refused, not opened as a path."""
+    for name in ("notebooks/../README.md", "/etc/passwd", "notebooks/run.py"):
+        with pytest.raises(KeyError):
+            read(name)
