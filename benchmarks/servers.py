@@ -82,6 +82,10 @@ def streamlit_login_app(
         f'client_id = "{client_id}"\n'
         f'client_secret = "{client_secret}"\n'
         f'server_metadata_url = "{server_metadata_url}"\n'
+        # st.login sends prompt=select_account unless told otherwise, and the dev provider then
+        # shows its account chooser, as Google does; our logins send no prompt. `none` (with the
+        # benchmark's login_hint) makes both sides skip every page: the same provider work.
+        'client_kwargs = { prompt = "none" }\n'
     )
     with tempfile.TemporaryDirectory(prefix="bench-st-login-") as scratch:
         script = Path(scratch) / "streamlit_app.py"
