@@ -35,6 +35,8 @@ if own and st.button("Use my ID token"):
     st.session_state["inspect_token"] = own
     # The nonce the login sent is the one its ID token carries: the login checked they match.
     st.session_state["inspect_nonce"] = str(session.claims.get("nonce", "")) if session else ""
+    if session and session.tokens.refreshed_at and "nonce" not in session.claims:
+        st.caption("This ID token came with a refresh: no nonce was sent for it (OIDC Core §12.2).")
 with st.expander("Make and sign a token: break one the way a fault switch does"):
     alg = st.radio("Algorithm", SIGNING, horizontal=True)
     header_text = st.text_area("Header (JSON)", '{"typ": "JWT"}', height=68)

@@ -75,6 +75,20 @@ def test_newcomer_logs_in_visits_every_page_and_logs_out(page: Page, app_url: st
             page.get_by_role("img", name=re.compile(f"^Timeline of the ID token: .*{moment}"))
         ).to_be_visible()
 
+    # Before the refresh below: a refreshed ID token carries no nonce (OIDC Core §12.2).
+    visit(page, app_url, "inspector", "JWT inspector")
+    page.get_by_role("button", name="Use my ID token").click()
+    expect(page.get_by_role("heading", name="Claims", exact=True)).to_be_visible()
+    page.get_by_role("button", name="Fetch the issuer's keys").click()
+    expect(page.get_by_text("The signature verifies with key", exact=False)).to_be_visible()
+    expect(page.get_by_text("All checks pass.", exact=False)).to_be_visible()
+    expect(page.get_by_label("The nonce you sent (optional)")).to_have_value(re.compile(r"^[\w-]{20,}$"))
+    page.get_by_text("Raw JSON: header and payload").click()
+    expect(page.get_by_test_id("stJson").first).to_contain_text("RS256")
+    versus = page.get_by_test_id("stDataFrame").last
+    expect(versus).to_contain_text("userinfo")
+    expect(versus).to_contain_text("only in ID token")
+
     visit(page, app_url, "tokens", "Tokens")
     expect(page.get_by_text("Access token (", exact=False)).to_be_visible()
     page.get_by_role("button", name="Introspect").click()
@@ -104,19 +118,6 @@ def test_newcomer_logs_in_visits_every_page_and_logs_out(page: Page, app_url: st
     page.get_by_text(re.compile(r"^\d+\. PKCE verifier checked by the provider")).click()
     page.get_by_role("link", name="Learn it step by step: notebooks/03_pkce.ipynb").click()
     expect(page.get_by_role("heading", name=re.compile("PKCE")).first).to_be_visible()
-
-    visit(page, app_url, "inspector", "JWT inspector")
-    page.get_by_role("button", name="Use my ID token").click()
-    expect(page.get_by_role("heading", name="Claims", exact=True)).to_be_visible()
-    page.get_by_role("button", name="Fetch the issuer's keys").click()
-    expect(page.get_by_text("The signature verifies with key", exact=False)).to_be_visible()
-    expect(page.get_by_text("All checks pass.", exact=False)).to_be_visible()
-    expect(page.get_by_label("The nonce you sent (optional)")).to_have_value(re.compile(r"^[\w-]{20,}$"))
-    page.get_by_text("Raw JSON: header and payload").click()
-    expect(page.get_by_test_id("stJson").first).to_contain_text("RS256")
-    versus = page.get_by_test_id("stDataFrame").last
-    expect(versus).to_contain_text("userinfo")
-    expect(versus).to_contain_text("only in ID token")
 
     visit(page, app_url, "providers", "Providers")
     expect(page.get_by_text(f"{app_url}/auth/callback/dev").first).to_be_visible()
