@@ -165,8 +165,9 @@ def login_failure_box(failure: Mapping[str, object]) -> None:
 
 
 # --- a login's trace: the Login trace page and the Playground -------------------------------
-def sequence_diagram(steps: Sequence[Step]) -> None:
-    st.html(as_image(sequence_svg(steps)))
+def sequence_diagram(steps: Sequence[Step], *, logged_in: bool = True) -> None:
+    """``logged_in``: the login ended in a session cookie (a kept Playground result did not)."""
+    st.html(as_image(sequence_svg(steps, logged_in=logged_in)))
 
 
 def check_badges(steps: Sequence[Step]) -> None:
@@ -268,6 +269,6 @@ def playground_outcome(record: Mapping[str, object]) -> None:
         st.markdown("**The ID token's claims**")
         claims_table(claims)
     st.markdown("**Trace**")
-    sequence_diagram(trace.steps)
+    sequence_diagram(trace.steps, logged_in=bool(record.get("replaced")))
     check_badges(trace.steps)
     trace_steps(trace.steps)

@@ -333,5 +333,6 @@ def test_the_playground_sends_a_hand_built_request_and_shows_what_came_back(page
     expect(page.get_by_role("img", name="Sequence diagram of the login")).to_be_visible()
     expect(page.locator("p", has_text="Checked by the provider:")).to_contain_text("PKCE verifier")
     expect(page.get_by_test_id("stException")).to_have_count(0)
-    page.screenshot(path="/tmp/playground.png", full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 7000})  # Streamlit scrolls inside its own pane
+    page.screenshot(path="/tmp/playground.png")
     assert page.context.request.get(f"{app_url}/auth/me").json()["profile"]["username"] == "alice"
