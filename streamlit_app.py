@@ -22,6 +22,7 @@ yours = [
     st.Page("views/trace.py", title="Login trace", icon=":material/timeline:", url_path="trace"),
 ]
 tools = [
+    st.Page("views/playground.py", title="Playground", icon=":material/science:", url_path="playground"),
     st.Page("views/inspector.py", title="JWT inspector", icon=":material/search:", url_path="inspector"),
     st.Page("views/providers.py", title="Providers", icon=":material/hub:", url_path="providers"),
     st.Page("views/notebook.py", title="Notebooks", icon=":material/menu_book:", url_path="notebooks"),

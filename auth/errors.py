@@ -12,6 +12,7 @@
     ├── IssuerMismatch              RFC 9207 ``iss`` in the callback is not the issuer
     ├── TokenValidationError        a check of OIDC Core §3.1.3.7 failed (carries the report)
     ├── UserinfoMismatch            userinfo ``sub`` is not the ID token's ``sub``
+    ├── PlaygroundRequestError      a Playground request the module will not send
     ├── NotLoggedIn                 no valid session for this request
     └── StoreUnavailable            the session store (Redis) did not answer in time
 
@@ -94,6 +95,10 @@ class TokenValidationError(LoginError):
 
 class UserinfoMismatch(LoginError):
     error = "userinfo_sub_mismatch"
+
+
+class PlaygroundRequestError(LoginError):
+    error = "playground_request_invalid"
 
 
 class NotLoggedIn(LoginError):

@@ -13,7 +13,9 @@ import secrets
 import time
 import weakref
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Protocol
+from urllib.parse import urlencode
 
 import httpx2
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
@@ -24,10 +26,12 @@ from .errors import (
     LoginError,
     ProviderError,
     StateError,
+    StoreUnavailable,
     UnknownProvider,
     UserinfoMismatch,
 )
 from .logout import Logouts
+from .playground import Checked, PlaygroundRequest, check_params, playground_record
 from .profile import apple_first_login, normalize
 from .provider import ProviderClient, current_trace
 from .refresh import Refreshes
@@ -57,6 +61,17 @@ class LocalProviders(Protocol):
 
 
 MAX_NEXT = 2048  # longer is no page of this app, and would bloat what is stored per login
+
+
+@dataclass(frozen=True, kw_only=True)
+class Finished:
+    """What a callback ends in: the new session (None: a Playground login that left the
+    session as it was) and where the browser goes next."""
+
+    session: Session | None
+    next_path: str
+    playground_result: str | None = None  # the id of a Playground login's result
+    refused: LoginError | None = None  # a Playground login refused: why (the result says it too)
 
 
 def safe_next(path: str | None) -> str:
@@ -131,6 +146,70 @@ class Authenticator(Refreshes, Logouts):
     # --- login ---------------------------------------------------------------------
     async def start_login(self, name: str, *, origin: str, next_path: str | None, binding_cookie: str) -> str:
         """Remember a new pending login and return the provider URL to send the browser to."""
+        return await self._start(name, origin=origin, next_path=next_path, binding_cookie=binding_cookie)
+
+    async def start_playground(
+        self,
+        request: PlaygroundRequest,
+        *,
+        origin: str,
+        next_path: str | None,
+        binding_cookie: str,
+        session_id: str,
+    ) -> str:
+        """``start_login`` with the Playground's parameters added to the module's own (which
+        they cannot override: ``playground.check_params``). Its callback runs every check of a
+        login, then keeps the outcome for session ``session_id`` to read, and replaces that
+        session only if ``request.replace_session``."""
+        check_params(request.params)
+        return await self._start(
+            request.provider,
+            origin=origin,
+            next_path=next_path,
+            binding_cookie=binding_cookie,
+            playground=request,
+            owner=self.sessions.owner(session_id),
+        )
+
+    async def playground_url(self, request: PlaygroundRequest, *, origin: str) -> str:
+        """The URL ``start_playground`` would send, built by the same code with a state, nonce
+        and challenge of its own, none of them kept: a preview, which no callback can finish."""
+        check_params(request.params)
+        settings = self.settings(request.provider)
+        client = self.client(settings, self.base_url(origin))
+        url, *_ = await self._authorization_url(
+            client, self.redirect_uri(request.provider, origin), request.params
+        )
+        return url
+
+    async def _authorization_url(
+        self, client: ProviderClient, redirect_uri: str, added: Mapping[str, str]
+    ) -> tuple[str, str, str, str]:
+        """RFC 6749 §4.1.1 with a fresh state, nonce and PKCE verifier: (url, state, nonce, verifier)."""
+        settings = client.settings
+        state = secrets.token_urlsafe(32)
+        # OIDC Core §3.1.2.1: a nonce ties the ID token to this login; OAuth-only providers have none.
+        nonce = secrets.token_urlsafe(32) if settings.is_oidc else ""
+        verifier = secrets.token_urlsafe(64)  # RFC 7636 §4.1: 43-128 characters
+        extra = {"nonce": nonce} if nonce else {}
+        if settings.scope:
+            extra["scope"] = settings.scope
+        extra |= {**settings.authorize_params, **added}
+        url = await client.authorization_url(
+            state=state, code_verifier=verifier, redirect_uri=redirect_uri, **extra
+        )
+        return url, state, nonce, verifier
+
+    async def _start(
+        self,
+        name: str,
+        *,
+        origin: str,
+        next_path: str | None,
+        binding_cookie: str,
+        playground: PlaygroundRequest | None = None,
+        owner: str = "",
+    ) -> str:
         settings = self.settings(name)
         redirect_uri = self.redirect_uri(name, origin)
         if self._local is not None:
@@ -144,20 +223,8 @@ class Authenticator(Refreshes, Logouts):
             await client.metadata()  # traced: the first login shows the discovery fetch
         finally:
             current_trace.reset(token)
-        state = secrets.token_urlsafe(32)
-        # OIDC Core §3.1.2.1: a nonce ties the ID token to this login; OAuth-only providers have none.
-        nonce = secrets.token_urlsafe(32) if settings.is_oidc else ""
-        verifier = secrets.token_urlsafe(64)  # RFC 7636 §4.1: 43-128 characters
-        extra = {"nonce": nonce} if nonce else {}
-        if settings.scope:
-            extra["scope"] = settings.scope
-        url = await client.authorization_url(
-            state=state,
-            code_verifier=verifier,
-            redirect_uri=redirect_uri,
-            **extra,
-            **settings.authorize_params,
-        )
+        added = playground.params if playground else {}
+        url, state, nonce, verifier = await self._authorization_url(client, redirect_uri, added)
         trace.state = state
         trace.add(
             "redirect", "Authorization request: the browser is sent to the provider", url=masked_url(url)
@@ -174,14 +241,20 @@ class Authenticator(Refreshes, Logouts):
                 created_at=int(time.time()),
                 app_base=client.app_base,
                 trace=trace.as_dict(),
+                purpose="playground" if playground else "login",
+                params=dict(added),
+                form=dict(playground.form) if playground else {},
+                replace_session=playground.replace_session if playground else False,
+                owner=owner,
+                max_age=playground.max_age if playground else None,
             )
         )
         return url
 
     async def finish_login(
         self, name: str | None, params: Mapping[str, str], *, binding_cookie: str | None
-    ) -> tuple[Session, str]:
-        """Complete the login from the callback's parameters; return the session and where to go next.
+    ) -> Finished:
+        """Complete the login from the callback's parameters: the new session and where to go next.
 
         ``name`` is the provider whose callback URI was hit; None for st.login's one shared
         ``/oauth2callback``, where the login's ``state`` says which provider it went to, and
@@ -191,6 +264,10 @@ class Authenticator(Refreshes, Logouts):
         provider we asked (RFC 9207); the code is redeemed; the ID token is valid; userinfo is for
         the same user; then, only then, a session. Raises ``LoginError`` naming the check that
         failed; on any failure no session exists.
+
+        A Playground login runs the same steps, then keeps its outcome, passed or refused, as a
+        result for the session that started it (``Finished.playground_result``); it makes a
+        session only when asked to replace that one, and raises only ``StoreUnavailable``.
         """
         pending = self._take_pending(params)
         name = pending.provider if name is None else name
@@ -200,32 +277,77 @@ class Authenticator(Refreshes, Logouts):
         )
         token = current_trace.set(trace)
         try:
-            self._check_browser(name, pending, binding_cookie, trace)
-            settings = self.settings(name)
-            client = self.client(settings, pending.app_base)
-            metadata = await client.metadata()
-            code = self._authorization_code(settings, metadata, params, trace)
-            tokens = await self._redeem(client, code, pending, trace)
-            claims, report = await self._id_token(client, metadata, tokens, pending.nonce, trace)
-            userinfo = await self._userinfo(client, metadata, tokens, claims, params, trace)
+            checked = await self._checks(name, pending, params, binding_cookie, trace)
+        except StoreUnavailable:
+            raise
         except LoginError as error:
             error.trace, error.next_path, error.provider = trace, pending.next_path, name
-            raise
+            if pending.purpose != "playground":
+                raise
+            record = playground_record(pending, name, params=params, trace=trace, refused=error)
+            return self._playground_done(pending, pending.owner, record, refused=error)
         finally:
             current_trace.reset(token)
+        if pending.purpose == "playground" and not pending.replace_session:
+            record = playground_record(pending, name, params=params, trace=trace, checked=checked)
+            return self._playground_done(pending, pending.owner, record)
+        settings = self.settings(name)
         session = self.sessions.create(
             provider=name,
-            profile=normalize(claims, userinfo, settings.preset),
-            claims=claims,
-            tokens=Tokens.from_response(tokens),
-            report=report,
+            profile=normalize(checked.claims, checked.userinfo, settings.preset),
+            claims=checked.claims,
+            tokens=Tokens.from_response(checked.tokens),
+            report=checked.report,
             trace=trace,
-            userinfo=userinfo,
-            requested_scope=settings.scope,
-            app_base=client.app_base,
+            userinfo=checked.userinfo,
+            requested_scope=pending.params.get("scope", settings.scope),
+            app_base=pending.app_base,
         )
         self.sessions.mark_provider_working(name)  # its set-up help is no longer needed
-        return session, pending.next_path
+        if pending.purpose == "playground":
+            record = playground_record(
+                pending, name, params=params, trace=trace, checked=checked, replaced=True
+            )
+            return replace(
+                self._playground_done(pending, self.sessions.owner(session.id), record), session=session
+            )
+        return Finished(session=session, next_path=pending.next_path)
+
+    def _playground_done(
+        self,
+        pending: PendingLogin,
+        owner: str,
+        record: Mapping[str, object],
+        *,
+        refused: LoginError | None = None,
+    ) -> Finished:
+        result_id = self.sessions.save_playground_result(owner, record)
+        separator = "&" if "?" in pending.next_path else "?"
+        return Finished(
+            session=None,
+            next_path=f"{pending.next_path}{separator}{urlencode({'result': result_id})}",
+            playground_result=result_id,
+            refused=refused,
+        )
+
+    async def _checks(
+        self,
+        name: str,
+        pending: PendingLogin,
+        params: Mapping[str, str],
+        binding_cookie: str | None,
+        trace: Trace,
+    ) -> Checked:
+        """Every step of the callback, in order; raises ``LoginError`` at the first that fails."""
+        self._check_browser(name, pending, binding_cookie, trace)
+        settings = self.settings(name)
+        client = self.client(settings, pending.app_base)
+        metadata = await client.metadata()
+        code = self._authorization_code(settings, metadata, params, trace)
+        tokens = await self._redeem(client, code, pending, trace)
+        claims, report = await self._id_token(client, metadata, tokens, pending, trace)
+        userinfo = await self._userinfo(client, metadata, tokens, claims, params, trace)
+        return Checked(tokens=tokens, claims=claims, report=report, userinfo=userinfo)
 
     def _take_pending(self, params: Mapping[str, str]) -> PendingLogin:
         """The login this callback answers, removed: a state is good for one callback."""
@@ -316,7 +438,7 @@ class Authenticator(Refreshes, Logouts):
         client: ProviderClient,
         metadata: Mapping[str, object],
         tokens: Mapping[str, object],
-        nonce: str,
+        pending: PendingLogin,
         trace: Trace,
     ) -> tuple[dict[str, object], ValidationReport | None]:
         """OIDC Core §3.1.3.7: every check, or ``TokenValidationError`` with the report."""
@@ -333,11 +455,17 @@ class Authenticator(Refreshes, Logouts):
             jwks=await client.jwks(kid=str(kid) if kid else None),
             **expected_from_discovery(metadata, id_token),
             client_id=client.settings.client_id,
-            nonce=nonce,
+            nonce=pending.nonce,
             now=int(time.time()),
             access_token=str(tokens.get("access_token", "")) or None,
+            max_age=pending.max_age,
         )
-        trace.check("ID token validated (OIDC Core §3.1.3.7)", True, "all checks passed; nonce matched")
+        trace.check(
+            "ID token validated (OIDC Core §3.1.3.7)",
+            True,
+            "all checks passed; nonce matched"
+            + ("; auth_time within max_age" if pending.max_age is not None else ""),
+        )
         return dict(report.claims), report
 
     async def _userinfo(

@@ -6,6 +6,7 @@
     GET  /auth/me                            200 the session (never the raw tokens), 401 without one
     POST /auth/refresh                       refresh the tokens (single flight)
     POST /auth/logout                        end the session, revoke tokens, RP-initiated logout
+    POST /auth/playground                    303 to the provider with a hand-built request (logged in)
 
 and, in place of Streamlit's own, what ``st.login()`` / ``st.logout()`` navigate to:
 
@@ -34,6 +35,7 @@ from starlette.routing import Route
 from .errors import (
     LoginError,
     NotLoggedIn,
+    PlaygroundRequestError,
     ProviderError,
     StoreUnavailable,
     TokenValidationError,
@@ -41,6 +43,7 @@ from .errors import (
 )
 from .fallback_pages import failure_page, logout_confirm_page, store_down_page
 from .flow import Authenticator, safe_next
+from .playground import PlaygroundRequest
 from .registration import is_redirect_uri_mismatch
 from .stlogin import provider_from_token, same_origin_navigation
 from .trace import Trace, fingerprint
@@ -56,6 +59,7 @@ FAILURE_PAGE = "/auth/failed"  # drawn here, for an app with no login page of it
 # and a name) and the logout/refresh forms (a CSRF token) are far smaller.
 CALLBACK_BODY_LIMIT = 16 * 1024
 POST_BODY_LIMIT = 4 * 1024
+PLAYGROUND_BODY_LIMIT = 16 * 1024  # a Playground request: a claims JSON and extra parameters
 FAILURE_TEXT_LIMIT = 1000
 # Every response of these routes: no page of another origin may frame them (clickjacking).
 NO_FRAMING = {"Content-Security-Policy": "frame-ancestors 'none'", "X-Frame-Options": "DENY"}
@@ -253,7 +257,7 @@ class _Routes:
             return self._logout_return(request, provider, params)
         binding = request.cookies.get(cookie_name(BINDING_COOKIE, self._secure(request)))
         try:
-            session, next_path = await self.auth.finish_login(provider, params, binding_cookie=binding)
+            finished = await self.auth.finish_login(provider, params, binding_cookie=binding)
         except LoginError as error:
             name = error.provider or provider or "-"
             response = self._to_login_page(request, error, name, error.next_path, trace=error.trace)
@@ -261,6 +265,15 @@ class _Routes:
             error = LoginError("The login failed unexpectedly; the server log has the details.")
             response = self._to_login_page(request, error, provider or "-", "/", unexpected=True)
         else:
+            session, next_path = finished.session, finished.next_path
+            if finished.playground_result is not None:
+                log.info(
+                    "playground login: result=%s %s",
+                    finished.playground_result[:8],
+                    f"refused: check={finished.refused.error}" if finished.refused else "passed",
+                )
+            if session is None:  # a Playground login kept as a result: the session is untouched
+                return RedirectResponse(self._here(next_path), 303)
             provider = session.provider
             if previous := session_id_from(dict(request.cookies)):
                 # A new login replaces this browser's old session: end it server-side too.
@@ -301,14 +314,17 @@ class _Routes:
         return hmac.compare_digest(sent, csrf_token(self.auth.config.cookie_secret, session_id))
 
     async def _post(
-        self, request: Request, action: Callable[[str, dict[str, str]], Awaitable[Response]]
+        self,
+        request: Request,
+        action: Callable[[str, dict[str, str]], Awaitable[Response]],
+        limit: int = POST_BODY_LIMIT,
     ) -> Response:
         session_id = session_id_from(dict(request.cookies))
         if not session_id or self.auth.sessions.load(session_id) is None:
             return JSONResponse(NotLoggedIn("No session: log in first.").as_dict(), 401)
-        form = await _small_form(request, POST_BODY_LIMIT)  # only once a session is known
+        form = await _small_form(request, limit)  # only once a session is known
         if form is None:
-            return _too_large(POST_BODY_LIMIT)
+            return _too_large(limit)
         if not self._check_csrf(request, session_id, form):
             return JSONResponse(
                 {
@@ -338,6 +354,51 @@ class _Routes:
             return await self._end_session(request, session_id)
 
         return await self._post(request, act)
+
+    async def playground(self, request: Request) -> Response:
+        """The Playground's Send: a login with hand-picked parameters (``auth/playground.py``),
+        started like ``GET /auth/login/{provider}`` but as a CSRF-protected POST from a
+        logged-in page. A request the module will not send comes back to ``next`` explained."""
+
+        async def act(session_id: str, form: dict[str, str]) -> Response:
+            next_path = safe_next(form.get("next"))
+            origin = self._origin(request)
+            existing = request.cookies.get(cookie_name(BINDING_COOKIE, self._secure(request)), "")
+            binding = existing if len(existing) >= 32 else secrets.token_urlsafe(32)
+            try:
+                if self.auth.base_url(origin) != origin:
+                    raise PlaygroundRequestError(
+                        f"Open the app at {self.auth.base_url(origin)} to use the Playground: the "
+                        "provider sends the browser back there."
+                    )
+                wanted = PlaygroundRequest.from_form(form)
+                url = await self.auth.start_playground(
+                    wanted, origin=origin, next_path=next_path, binding_cookie=binding, session_id=session_id
+                )
+            except StoreUnavailable:
+                raise
+            except LoginError as error:
+                result = self.auth.sessions.save_playground_result(
+                    self.auth.sessions.owner(session_id),
+                    {"passed": False, "sent": False, "error": error.error, "description": error.description},
+                )
+                separator = "&" if "?" in next_path else "?"
+                return RedirectResponse(
+                    self._here(f"{next_path}{separator}{urlencode({'result': result})}"), 303
+                )
+            response = RedirectResponse(url, 303)
+            form_post = wanted.params.get("response_mode") == "form_post"
+            self._set(
+                response,
+                request,
+                BINDING_COOKIE,
+                binding,
+                self.auth.config.session.state_ttl,
+                cross_site=form_post,
+            )
+            return response
+
+        return await self._post(request, act, PLAYGROUND_BODY_LIMIT)
 
     async def st_logout(self, request: Request) -> Response:
         """``st.logout()`` navigates here (a GET): the same logout as ``POST /auth/logout``, but
@@ -465,6 +526,7 @@ def auth_routes(auth: Authenticator, *, login_page: str | None = LOGIN_PAGE) -> 
         Route("/auth/me", guard(r.me), methods=["GET"]),
         Route("/auth/refresh", guard(r.refresh), methods=["POST"]),
         Route("/auth/logout", guard(r.logout_either), methods=["GET", "POST"]),
+        Route("/auth/playground", guard(r.playground), methods=["POST"]),
         Route("/auth/login", guard(r.st_login), methods=["GET"]),
         Route("/oauth2callback", guard(r.st_callback), methods=["GET", "POST"]),
         Route(FAILURE_PAGE, guard(r.failed), methods=["GET"]),

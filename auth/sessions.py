@@ -34,6 +34,7 @@ from .validation import ValidationReport
 TOUCH_EVERY = 60  # seconds: idle expiry is kept fresh without a write on every rerun
 PROVIDER_OK_TTL = 365 * 24 * 3600  # a provider that logged someone in once is set up
 FAILURE_TTL = 300  # a failed login is explained once, right after it; anyone can cause one
+PLAYGROUND_TTL = 600  # a Playground result is read right after its login, on that page
 
 
 def _derive(secret: str, purpose: bytes) -> bytes:
@@ -145,6 +146,14 @@ class PendingLogin:
     created_at: int
     app_base: str
     trace: Mapping[str, object] = field(default_factory=dict)
+    # A Playground login (auth/playground.py): the parameters it added, whether it may replace
+    # the session, and the session it reports to (``SessionManager.owner``).
+    purpose: str = "login"  # or "playground"
+    params: Mapping[str, str] = field(default_factory=dict)
+    form: Mapping[str, str] = field(default_factory=dict)
+    replace_session: bool = False
+    owner: str = ""
+    max_age: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -295,3 +304,25 @@ class SessionManager:
     def failure(self, failure_id: str) -> dict[str, object] | None:
         key = self._key("failure", failure_id)
         return self._open(key, self.store.get(key))
+
+    # --- Playground results, for the session that asked --------------------------------------
+    def owner(self, session_id: str) -> str:
+        """Names a session in a record without holding its id (which is a bearer credential)."""
+        return self.binding("owner:" + session_id)
+
+    def save_playground_result(self, owner: str, record: Mapping[str, object]) -> str:
+        result_id = secrets.token_urlsafe(16)
+        key = self._key("playground", result_id)
+        self.store.put(key, self._seal(key, {**record, "owner": owner}), PLAYGROUND_TTL)
+        return result_id
+
+    def playground_result(self, result_id: str, session_id: str | None) -> dict[str, object] | None:
+        """The result, only for the session it belongs to: a result id that leaked (a shared
+        URL) shows nothing to anyone else."""
+        if not session_id:
+            return None
+        key = self._key("playground", result_id)
+        record = self._open(key, self.store.get(key))
+        if record is None or not hmac.compare_digest(str(record.get("owner", "")), self.owner(session_id)):
+            return None
+        return record

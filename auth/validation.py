@@ -159,6 +159,7 @@ def validate_id_token(
     access_token: str | None = None,
     leeway: int = DEFAULT_LEEWAY,
     issuer_check: str | None = None,
+    max_age: int | None = None,
 ) -> ValidationReport:
     """Validate ``id_token``: the report when every check passes, else ``TokenValidationError``
     carrying it. ``check_id_token`` takes the same arguments and returns the report either way."""
@@ -173,6 +174,7 @@ def validate_id_token(
         access_token=access_token,
         leeway=leeway,
         issuer_check=issuer_check,
+        max_age=max_age,
     )
     failure = report.first_failure
     if failure is not None:
@@ -192,12 +194,14 @@ def check_id_token(
     access_token: str | None = None,
     leeway: int = DEFAULT_LEEWAY,
     issuer_check: str | None = None,
+    max_age: int | None = None,
 ) -> ValidationReport:
     """Run every check on ``id_token`` and return the report, passed or not (never raises,
     but for a token that is not a JWT at all: ``TokenValidationError`` with an empty report).
 
     ``issuer_check`` replaces the exact ``iss`` comparison for providers whose
     issuer is a template (Microsoft's ``{tenantid}``): pass the resolved issuer.
+    ``max_age``: the authorization request's, when it sent one; the ``auth_time`` row checks it.
     """
     header = unverified_header(id_token)
     claims = unverified_claims(id_token)
@@ -305,6 +309,20 @@ def check_id_token(
         "OIDC Core §3.1.3.7 (11)",
         "the ID token's `nonce` is not the one this login sent",
     )
+    if max_age is not None:
+        # OIDC Core §3.1.2.1: with max_age the ID token MUST carry auth_time; §3.1.3.7 (13): the
+        # client checks it and re-authenticates when too much time has passed.
+        auth_time = claims.get("auth_time")
+        check(
+            "auth_time",
+            _is_numeric_date(auth_time) and now - auth_time <= max_age + leeway,
+            f"present, at most max_age {max_age}s (+ {leeway}s) before now ({now})",
+            auth_time if auth_time is not None else "(no auth_time)",
+            "OIDC Core §3.1.3.7 (13), §3.1.2.1",
+            "the ID token has no `auth_time` although `max_age` was sent"
+            if auth_time is None
+            else "the person authenticated longer ago than `max_age` allows",
+        )
     at_hash = claims.get("at_hash")
     if at_hash is not None and access_token is not None:
         computed = create_half_hash(access_token, alg) if alg in algorithms else None

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import time
 from base64 import b64encode
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from html import escape
 
 import pandas as pd
 import streamlit as st
 
-from auth.trace import mask
+from auth.trace import Step, Trace, mask
 from auth.validation import ValidationReport
 
 from . import untrusted
 from .claims import HEADER_MEANINGS, claim_rows, spec_label
+from .playground import ParameterRow
+from .sequence import as_image, sequence_svg
+from .steps import explain
 from .timeline import describe, moments, timeline_svg
 
 
@@ -159,3 +162,113 @@ def login_failure_box(failure: Mapping[str, object]) -> None:
     if isinstance(report := failure.get("report"), Mapping):
         with st.expander("Validation report of the refused ID token", expanded=True):
             report_table(ValidationReport.from_dict(report))
+
+
+# --- a login's trace: the Login trace page and the Playground -------------------------------
+def sequence_diagram(steps: Sequence[Step], *, logged_in: bool = True) -> None:
+    """``logged_in``: the login ended in a session cookie (a kept Playground result did not)."""
+    st.html(as_image(sequence_svg(steps, logged_in=logged_in)))
+
+
+def check_badges(steps: Sequence[Step]) -> None:
+    """The checks, as green and red badges, by who made them."""
+    for who, heading in (("app", "Checked by this app"), ("provider", "Checked by the provider")):
+        if badges := [s for s in steps if s.kind == "check" and s.by == who]:
+            marks = " ".join(
+                f":{'green' if s.passed else 'red'}-badge[{untrusted.text(s.title)}]" for s in badges
+            )
+            st.markdown(f"**{heading}:** {marks}")
+
+
+def trace_steps(steps: Sequence[Step]) -> None:
+    """Each step folded: its explanation, the notebook that teaches it, the HTTP exchange."""
+    for number, step in enumerate(steps, 1):
+        head = f"{number}. {step.title}"
+        if step.kind == "http":  # its title may be a path from the provider's metadata
+            exchange = f"{step.method} → {step.status} ({step.duration_ms} ms)"
+            head = f"{number}. {untrusted.text(step.title)} — {exchange}"
+        with st.expander(head, expanded=False):
+            text, notebook = explain(step.title)
+            if text:
+                st.markdown(text)
+            if notebook:
+                st.page_link(
+                    "views/notebook.py",
+                    label=f"Learn it step by step: {notebook}",
+                    icon=":material/menu_book:",
+                    query_params={"name": notebook},
+                )
+            if step.url:
+                st.code(step.url, language=None, wrap_lines=True)
+            if step.detail:  # the callback's is the query the provider (or anyone) sent
+                st.markdown(untrusted.text(step.detail))
+            if step.kind == "http":
+                http_exchange(step)
+
+
+def http_exchange(step: Step) -> None:
+    """One HTTP exchange's request and response, side by side, secrets already masked."""
+    left, right = st.columns(2)
+    left.markdown("**Request**")
+    # Two levels open: the body's own fields show; deeper ones (a JWKS's keys) open on a click.
+    left.json({"headers": step.request_headers, "body": step.request_body}, expanded=2)
+    right.markdown("**Response**")
+    right.json({"headers": step.response_headers, "body": step.response_body}, expanded=2)
+
+
+def parameters_table(rows: Sequence[ParameterRow]) -> None:
+    """An authorization request's parameters: value, who set it, meaning, spec."""
+    _table(
+        [
+            {
+                "parameter": untrusted.code(r.name),
+                "value": untrusted.code(r.value),
+                "set by": r.set_by,
+                "what it means": r.meaning,
+                "spec": _spec_link(r.spec),
+            }
+            for r in rows
+        ],
+        alt="Authorization request parameters",
+    )
+
+
+def playground_outcome(record: Mapping[str, object]) -> None:
+    """A Playground login's result: passed or refused and why, whether the session changed,
+    then what was sent, what came back, the token exchange, the report and the trace."""
+    if record.get("passed"):
+        st.success("**Every check passed.** This is what a login with these parameters gives.")
+    else:
+        # The description may quote the provider's own words (error_description): text, never markup.
+        st.error(f"**Refused.** {untrusted.prose(record.get('description'))}")
+        if check := record.get("check"):
+            st.caption(f"Failed check: `{untrusted.text(check)}`")
+    if "authorization_url" not in record:  # refused before anything was sent
+        return
+    if record.get("replaced"):
+        st.info(
+            "**Your session was replaced** by this login, as you asked: a new session id, the old one ended."
+        )
+    else:
+        st.info("**Your session is unchanged**: this login was only tried; its tokens are not kept.")
+    st.markdown("**Authorization request sent**")
+    st.code(str(record.get("authorization_url") or ""), language=None, wrap_lines=True)
+    st.markdown("**Authorization response** (at the callback; the code masked)")
+    st.json(record.get("response") or {}, expanded=True)
+    trace = Trace.from_dict(record["trace"]) if isinstance(record.get("trace"), Mapping) else Trace()  # type: ignore[arg-type]
+    exchange = next((s for s in trace.steps if s.kind == "http" and s.title == "Token request"), None)
+    st.markdown("**Token exchange** (tokens masked)")
+    if exchange is not None:
+        http_exchange(exchange)
+    else:
+        st.caption("No token request was made: the login stopped before it.")
+    st.markdown("**Validation report**")
+    report = record.get("report")
+    report_table(ValidationReport.from_dict(report) if isinstance(report, Mapping) else None)
+    if isinstance(claims := record.get("claims"), Mapping) and claims:
+        st.markdown("**The ID token's claims**")
+        claims_table(claims)
+    st.markdown("**Trace**")
+    sequence_diagram(trace.steps, logged_in=bool(record.get("replaced")))
+    check_badges(trace.steps)
+    trace_steps(trace.steps)

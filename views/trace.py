@@ -6,10 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from auth.streamlit import authenticator, dev_provider_log, require_login
-from dashboard.sequence import as_image, sequence_svg
-from dashboard.steps import explain
 from dashboard.trace_export import to_json, to_markdown
-from dashboard.untrusted import text as literal
+from dashboard.widgets import check_badges, sequence_diagram, trace_steps
 
 session = require_login()
 trace = session.trace
@@ -21,41 +19,11 @@ st.caption(
     "(the provider's log names the same code the same way)"
 )
 st.subheader("Sequence")
-st.html(as_image(sequence_svg(steps)))
-
+sequence_diagram(steps)
 st.subheader("Checks")
-for who, heading in (("app", "Checked by this app"), ("provider", "Checked by the provider")):
-    if badges := [s for s in steps if s.kind == "check" and s.by == who]:
-        marks = " ".join(f":{'green' if s.passed else 'red'}-badge[{literal(s.title)}]" for s in badges)
-        st.markdown(f"**{heading}:** {marks}")
-
+check_badges(steps)
 st.subheader("Steps")
-for number, step in enumerate(steps, 1):
-    head = f"{number}. {step.title}"
-    if step.kind == "http":  # its title may be a path from the provider's metadata
-        head = f"{number}. {literal(step.title)} — {step.method} → {step.status} ({step.duration_ms} ms)"
-    with st.expander(head, expanded=False):
-        text, notebook = explain(step.title)
-        if text:
-            st.markdown(text)
-        if notebook:
-            st.page_link(
-                "views/notebook.py",
-                label=f"Learn it step by step: {notebook}",
-                icon=":material/menu_book:",
-                query_params={"name": notebook},
-            )
-        if step.url:
-            st.code(step.url, language=None, wrap_lines=True)
-        if step.detail:  # the callback's is the query the provider (or anyone) sent
-            st.markdown(literal(step.detail))
-        if step.kind == "http":
-            left, right = st.columns(2)
-            left.markdown("**Request**")
-            # Two levels open: the body's own fields show; deeper ones (a JWKS's keys) open on a click.
-            left.json({"headers": step.request_headers, "body": step.request_body}, expanded=2)
-            right.markdown("**Response**")
-            right.json({"headers": step.response_headers, "body": step.response_body}, expanded=2)
+trace_steps(steps)
 
 provider = authenticator().config.provider(session.provider)
 

@@ -21,6 +21,7 @@ import streamlit as st
 from ..config import EMULATED_PREFIX, ProviderSettings, is_loopback_url
 from ..errors import LoginError, StoreUnavailable
 from ..flow import Authenticator, safe_next
+from ..playground import PlaygroundRequest
 from ..registration import Registration
 from ..routes import LOGOUT_COOKIE, cookie_name, csrf_token, session_id_from
 from ..sessions import Session
@@ -29,7 +30,7 @@ from ..trace import fingerprint
 if TYPE_CHECKING:
     from ..devmode import LocalProviders
 
-__all__ = ["LoginError"]  # re-exported: pages catch it, and show its description
+__all__ = ["LoginError", "PlaygroundRequest"]  # re-exported: pages catch the one, build the other
 
 _authenticator: Authenticator | None = None
 _local: LocalProviders | None = None
@@ -202,6 +203,49 @@ def logout_button(session: Session) -> None:
 
 def refresh_button(session: Session, next_path: str = "/") -> None:
     _post_button(session, "refresh", "Refresh tokens", next_path=safe_next(next_path))
+
+
+# --- the Playground: a login with hand-picked parameters (auth/playground.py) -------------------
+def playground_request(form: Mapping[str, str]) -> PlaygroundRequest:
+    """The request the form describes, checked as ``POST /auth/playground`` checks it; raises
+    ``LoginError`` saying what cannot be sent."""
+    return PlaygroundRequest.from_form(form)
+
+
+def playground_preview(request: PlaygroundRequest) -> str:
+    """The exact URL Send would go to, from the same builder, with a state, nonce and challenge
+    of its own (Send makes fresh ones); raises ``LoginError``."""
+    return run(authenticator().playground_url(request, origin=origin()))
+
+
+def playground_send_button(session: Session, form: Mapping[str, str], next_path: str, label: str) -> None:
+    """A same-origin POST /auth/playground carrying the form and the session's CSRF token: the
+    browser goes to the provider, and comes back to ``next_path`` with the result."""
+    token = csrf_token(authenticator().config.cookie_secret, session.id)
+    fields = {**form, "next": safe_next(next_path), "csrf": token}
+    hidden = "".join(
+        f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">' for k, v in fields.items()
+    )
+    st.html(
+        f'<form method="post" action="/auth/playground" style="margin:0">{hidden}'
+        '<button type="submit" style="padding:.5rem 1.1rem;border-radius:.5rem;border:0;'
+        'background:#ff4b4b;color:#fff;font-weight:600;cursor:pointer">'
+        f"{escape(label)}</button></form>"
+    )
+
+
+@_store_or_stop
+def playground_result() -> dict[str, object] | None:
+    """The Playground login this page came back with (``?result=<id>``), if it is this session's."""
+    result_id = st.query_params.get("result")
+    if not result_id:
+        return None
+    return authenticator().sessions.playground_result(result_id, session_id_from(dict(st.context.cookies)))
+
+
+def provider_names() -> dict[str, str]:
+    """Every configured provider: name → label."""
+    return {p.name: p.label for p in authenticator().config.providers}
 
 
 @_store_or_stop

@@ -346,3 +346,26 @@ def test_every_failure_is_reported_not_just_the_first(rsa_key: RSAKey, jwks: Key
     failure = error.report.first_failure
     assert failure.spec == "OIDC Core §3.1.3.7 (2)"
     assert failure.expected == ISSUER and failure.actual == "https://evil.example.com"
+
+
+# --- auth_time, when max_age was sent ----------------------------------------------------------
+def test_auth_time_is_checked_only_when_max_age_was_sent(rsa_key: RSAKey, jwks: KeySet) -> None:
+    """Without max_age there is no auth_time row; with it, a recent auth_time passes the row."""
+    token = sign(rsa_key, auth_time=NOW - 30)
+    assert "auth_time" not in [c.name for c in validate(token, jwks).checks]
+    report = validate(token, jwks, max_age=60)
+    assert next(c for c in report.checks if c.name == "auth_time").passed
+
+
+def test_auth_time_older_than_max_age_is_refused(rsa_key: RSAKey, jwks: KeySet) -> None:
+    """A login older than max_age (beyond the leeway) fails the auth_time row."""
+    error = refusal(sign(rsa_key, auth_time=NOW - 60 - LEEWAY - 1), jwks, max_age=60)
+    assert not row(error, "auth_time")
+    assert "longer ago than `max_age`" in error.description
+
+
+def test_missing_auth_time_is_refused_when_max_age_was_sent(rsa_key: RSAKey, jwks: KeySet) -> None:
+    """OIDC Core §3.1.2.1: max_age sent, auth_time is required."""
+    error = refusal(sign(rsa_key), jwks, max_age=3600)
+    assert not row(error, "auth_time")
+    assert "no `auth_time`" in error.description

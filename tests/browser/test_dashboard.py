@@ -305,3 +305,35 @@ def test_home_refreshes_the_tokens_in_place(page: Page, app_url: str) -> None:
     page.get_by_role("button", name="Refresh tokens").click()
     expect(page.get_by_role("heading", name=re.compile(r"^Hello, Alice"))).to_be_visible()
     assert page.context.request.get(f"{app_url}/auth/me").json()["tokens"]["refresh_count"] == 1
+
+
+def test_the_playground_sends_a_hand_built_request_and_shows_what_came_back(page: Page, app_url: str) -> None:
+    """Alice sends prompt=login with her own scopes, signs in again as Bob, and lands back on the
+    Playground with the report and the trace, still logged in as herself."""
+    log_in(page, app_url, BY_NAME["alice"])
+    visit(page, app_url, "playground", "Playground")
+    page.get_by_label("scope").fill("openid profile")
+    page.get_by_label("scope").press("Enter")
+    page.get_by_test_id("stMultiSelect").click()
+    page.get_by_role("option", name="login", exact=True).click()
+    page.keyboard.press("Escape")
+    sent = page.get_by_test_id("stCode").filter(has_text="/idp/authorize?")
+    expect(sent).to_contain_text("prompt=login")
+    expect(sent).to_contain_text("scope=openid+profile")
+    parameters = page.get_by_role("table", name="Authorization request parameters")
+    expect(parameters).to_contain_text("sign in again")
+    expect(parameters).to_contain_text("the module (always)")
+    page.get_by_role("button", name="Send to the provider").click()
+    page.get_by_role("button", name=re.compile("^Bob Brown")).click()  # prompt=login: the list again
+    page.get_by_role("button", name="Allow").click()
+    page.wait_for_url(re.compile(r"/playground\?result="))
+    expect(page.get_by_text("Every check passed", exact=False)).to_be_visible()
+    expect(page.get_by_text("Your session is unchanged", exact=False)).to_be_visible()
+    expect(page.get_by_role("table", name="Validation report")).to_contain_text("nonce")
+    expect(page.get_by_role("table", name="Claims")).to_contain_text("bob")
+    expect(page.get_by_role("img", name="Sequence diagram of the login")).to_be_visible()
+    expect(page.locator("p", has_text="Checked by the provider:")).to_contain_text("PKCE verifier")
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    page.set_viewport_size({"width": 1280, "height": 7000})  # Streamlit scrolls inside its own pane
+    page.screenshot(path="/tmp/playground.png")
+    assert page.context.request.get(f"{app_url}/auth/me").json()["profile"]["username"] == "alice"

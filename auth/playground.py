@@ -1,0 +1,195 @@
+"""The Playground's authorization requests: parameters chosen by hand, checked before sending.
+
+A playground login is an ordinary login (``flow.py``: the same state, PKCE S256 and nonce,
+the same callback checks) whose authorization request carries the extra parameters a person
+picked, and whose outcome is kept as a short-lived result instead of becoming the session,
+unless they asked for that. Nothing here knows about Starlette or Streamlit.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from .errors import LoginError, PlaygroundRequestError, TokenValidationError
+from .trace import Trace, masked_params
+from .validation import ValidationReport
+
+if TYPE_CHECKING:
+    from .sessions import PendingLogin
+
+# What the module itself sends and must own: overriding any of them would switch a protection
+# off (state: RFC 9700 §4.7; nonce: OIDC Core §3.1.2.1; PKCE: RFC 7636) or break the login.
+RESERVED = {
+    "state": "the module makes a fresh `state` for every login (CSRF, RFC 9700 §4.7.1)",
+    "nonce": "the module makes a fresh `nonce` for every login (replay, OIDC Core §3.1.2.1)",
+    "code_challenge": "PKCE is always on, with a verifier only this server knows (RFC 7636 §4.2)",
+    "code_challenge_method": "PKCE is always S256 (RFC 9700 §2.1.1)",
+    "code_verifier": "the verifier never goes through the browser (RFC 7636 §4.5)",
+    "redirect_uri": "the callback must be this app's registered one (RFC 6749 §3.1.2)",
+    "client_id": "the client is the configured one (RFC 6749 §2.2)",
+    "response_type": "this login is the authorization code flow: `code` (RFC 6749 §4.1.1)",
+    "client_secret": "a secret never goes into a URL (RFC 6749 §2.3.1)",
+    "request": "request objects are not built here (OIDC Core §6)",
+    "request_uri": "request objects are not built here (OIDC Core §6)",
+}
+# The response modes the callback can receive: a GET with a query, or a POST form.
+RESPONSE_MODES = ("query", "form_post")
+PROMPTS = ("none", "login", "consent", "select_account")  # OIDC Core §3.1.2.1
+MAX_EXTRA = 20
+MAX_VALUE = 2048
+FORM_FIELDS = ("scope", "prompt", "max_age", "login_hint", "acr_values", "claims", "response_mode", "extra")
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlaygroundRequest:
+    """An authorization request built by hand: the provider, the parameters added to the
+    module's own, and whether the login, if it succeeds, replaces the session."""
+
+    provider: str
+    params: Mapping[str, str] = field(default_factory=dict)
+    replace_session: bool = False
+    form: Mapping[str, str] = field(default_factory=dict)  # as typed, to fill the form again
+
+    @property
+    def max_age(self) -> int | None:
+        value = self.params.get("max_age")
+        return int(value) if value is not None else None
+
+    @classmethod
+    def from_form(cls, form: Mapping[str, str]) -> PlaygroundRequest:
+        """Read and check the Playground's form; raises ``PlaygroundRequestError`` saying why.
+
+        Fields: ``provider``; ``scope``, ``prompt``, ``max_age``, ``login_hint``,
+        ``acr_values``, ``claims``, ``response_mode`` (empty: not sent); ``extra``, one
+        ``name=value`` per line; ``replace`` ("1": a successful login becomes the session).
+        """
+        provider = form.get("provider", "").strip()
+        if not provider:
+            raise PlaygroundRequestError("Choose a provider.")
+        params: dict[str, str] = {}
+        for name in FORM_FIELDS[:-1]:
+            value = " ".join(form.get(name, "").split()) if name != "claims" else form.get(name, "").strip()
+            if value:
+                params[name] = value
+        for line_number, line in enumerate(form.get("extra", "").splitlines(), 1):
+            if not line.strip():
+                continue
+            name, sep, value = line.partition("=")
+            name = name.strip()
+            if not sep or not name:
+                raise PlaygroundRequestError(
+                    f"Extra parameters, line {line_number}: write `name=value`, not {line.strip()[:60]!r}."
+                )
+            if name in params:
+                raise PlaygroundRequestError(f"`{name}` is given twice; it has its own field or line.")
+            params[name] = value.strip()
+        if len(params) > MAX_EXTRA:
+            raise PlaygroundRequestError(f"At most {MAX_EXTRA} parameters.")
+        check_params(params)
+        return cls(
+            provider=provider,
+            params=params,
+            replace_session=form.get("replace") == "1",
+            form={k: form.get(k, "") for k in ("provider", *FORM_FIELDS)},
+        )
+
+
+def check_params(params: Mapping[str, str]) -> None:
+    """Refuse what would weaken the login or cannot come back to it, with the reason."""
+    for name, value in params.items():
+        if name in RESERVED:
+            raise PlaygroundRequestError(f"`{name}` cannot be set here: {RESERVED[name]}.")
+        if name.startswith("code_challenge"):
+            raise PlaygroundRequestError(f"`{name}` cannot be set here: {RESERVED['code_challenge']}.")
+        if len(value) > MAX_VALUE or len(name) > 64:
+            raise PlaygroundRequestError(f"`{name[:64]}` is too long (at most {MAX_VALUE} characters).")
+    mode = params.get("response_mode")
+    if mode is not None and mode not in RESPONSE_MODES:
+        raise PlaygroundRequestError(
+            f"`response_mode={mode}` cannot come back to this app: its callback takes "
+            + " or ".join(f"`{m}`" for m in RESPONSE_MODES)
+            + " (OAuth 2.0 Multiple Response Type Encoding Practices §2.1; Form Post Response Mode §2)."
+        )
+    prompt = params.get("prompt", "").split()
+    if unknown := [p for p in prompt if p not in PROMPTS]:
+        raise PlaygroundRequestError(
+            f"`prompt` takes {', '.join(PROMPTS)} (OIDC Core §3.1.2.1), not {' '.join(unknown)!r}."
+        )
+    if "none" in prompt and len(prompt) > 1:
+        raise PlaygroundRequestError(
+            "`prompt=none` cannot be combined with other values (OIDC Core §3.1.2.1)."
+        )
+    max_age = params.get("max_age")
+    if max_age is not None and not max_age.isdigit():
+        raise PlaygroundRequestError(
+            f"`max_age` is a number of seconds, 0 or more (OIDC Core §3.1.2.1), not {max_age!r}."
+        )
+    if "claims" in params:
+        try:
+            claims = json.loads(params["claims"])
+        except ValueError as error:
+            raise PlaygroundRequestError(f"`claims` is not JSON (OIDC Core §5.5): {error}.") from error
+        if not isinstance(claims, dict) or not set(claims) <= {"userinfo", "id_token"}:
+            raise PlaygroundRequestError(
+                "`claims` is a JSON object with `userinfo` and/or `id_token` members (OIDC Core §5.5), "
+                'e.g. {"id_token": {"email": {"essential": true}}}.'
+            )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Checked:
+    """What a callback that passed every check holds: the token response, the ID token's
+    claims and report (None: an OAuth 2.0-only provider), and userinfo."""
+
+    tokens: Mapping[str, object]
+    claims: dict[str, object]
+    report: ValidationReport | None
+    userinfo: dict[str, object]
+
+
+def playground_record(
+    pending: PendingLogin,
+    provider: str,
+    *,
+    params: Mapping[str, str],
+    trace: Trace,
+    checked: Checked | None = None,
+    refused: LoginError | None = None,
+    replaced: bool = False,
+) -> dict[str, object]:
+    """A Playground login's outcome as the page shows it, every token masked: what was sent,
+    what came back, the token exchange, the validation report and the trace."""
+    sent = next((s.url for s in trace.steps if s.kind == "redirect"), None)
+    report = (
+        checked.report if checked else refused.report if isinstance(refused, TokenValidationError) else None
+    )
+    record: dict[str, object] = {
+        "provider": provider,
+        "at": int(time.time()),
+        "passed": refused is None,
+        "replaced": replaced,
+        "params": dict(pending.params),
+        "form": dict(pending.form),
+        "authorization_url": sent,
+        "response": masked_params(params),  # the code is masked: it is single-use, yet a secret
+        "report": report.as_dict() if report else None,
+        "trace": trace.as_dict(),
+    }
+    if checked is not None:
+        record |= {
+            "token_response": masked_params(checked.tokens),
+            "claims": checked.claims,
+            "userinfo": checked.userinfo,
+        }
+    if refused is not None:
+        failed = refused.report.first_failure if isinstance(refused, TokenValidationError) else None
+        record |= {
+            "error": refused.error,
+            "check": f"{refused.error}/{failed.name}" if failed else refused.error,
+            "description": refused.description[:1000],
+        }
+    return record
