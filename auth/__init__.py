@@ -6,10 +6,12 @@ The browser holds an opaque session cookie; tokens stay on the server.
 in ``auth.streamlit``, or Streamlit's own ``st.login``, ``st.user`` and ``st.logout``, which
 this module answers (``stlogin.py``).
 
-Where things are: the protocol core is ``flow.py`` (login: one method per step of the
-callback), ``logout.py``, ``provider.py`` (one provider's calls and caches) and
-``validation.py``; ``routes.py`` is the Starlette glue, ``streamlit/`` the page helpers and ``with_login``;
-``devmode.py`` is everything the module knows about the development provider.
+Where things are: the protocol core is ``flow.py`` (start and finish a login), ``callback.py``
+(the callback's checks, one method per step), ``refresh.py``, ``logout.py``, ``provider.py``
+(one provider's calls and caches) and ``validation.py``; ``config.py`` loads the secrets,
+``config_keys.py`` checks them key by key; ``routes/`` is the Starlette glue, ``streamlit/``
+the page helpers and ``with_login``; ``devmode.py`` is everything the module knows about the
+development provider.
 """
 
 from typing import TYPE_CHECKING

@@ -31,11 +31,22 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from .config_keys import (
+    DEFAULT_PROVIDER,
+    PROVIDER_KEYS,
+    SETTINGS_KEYS,
+    parse_client_kwargs,
+    parse_expose_tokens,
+    parse_redirect_uri,
+    parse_session_store,
+    refuse_unknown,
+    table_name,
+)
 from .errors import ConfigError
 from .presets import GENERIC_OIDC, PRESETS, Preset
 
@@ -43,48 +54,6 @@ from .presets import GENERIC_OIDC, PRESETS, Preset
 DEV_PROVIDER = "dev"
 DEV_CLIENT_ID = "streamlit-app"
 EMULATED_PREFIX = "emulated-"
-DEFAULT_PROVIDER = "default"  # st.login's name for the provider configured in [auth] itself
-ST_LOGIN_CALLBACK = "/oauth2callback"  # the path st.login's redirect_uri must have
-
-# What [auth] itself may hold: settings, and st.login's single-provider form.
-SETTINGS_KEYS = frozenset(
-    {
-        *("redirect_uri", "cookie_secret", "expose_tokens"),  # st.login's
-        *("base_url", "dev_provider", "emulated_providers", "session_store", "tcp_nodelay"),
-    }
-)
-PROVIDER_KEYS = frozenset(
-    {
-        *("client_id", "client_secret", "server_metadata_url", "client_kwargs"),  # st.login's
-        *("preset", "display_name", "base_url", "post_logout_redirect_uri"),
-        *("private_key", "private_key_path", "team_id", "key_id"),  # Apple's client secret
-    }
-)
-# Keys st.login hands to Authlib's register() or OAuth2 client that have no meaning here: the
-# endpoints come from discovery or the preset, the per-login values are generated per login.
-NOT_HONOURED = {
-    "authorize_url": "endpoints come from `server_metadata_url` or the provider's preset",
-    "access_token_url": "endpoints come from `server_metadata_url` or the provider's preset",
-    "refresh_token_url": "endpoints come from `server_metadata_url` or the provider's preset",
-    "api_base_url": "the profile API comes from the provider's preset",
-    "userinfo_endpoint": "endpoints come from `server_metadata_url` or the provider's preset",
-    "jwks_uri": "the keys come from the discovery document's `jwks_uri`",
-    "authorize_params": "put authorization request parameters in `client_kwargs`",
-    "access_token_params": "the token request is RFC 6749 §4.1.3's, with nothing added",
-    "redirect_uri": "set it once, in [auth] `redirect_uri`",
-    "state": "a fresh `state` is generated for every login (RFC 9700 §4.7.1)",
-    "nonce": "a fresh `nonce` is generated for every login (OIDC Core §3.1.2.1)",
-    "code_verifier": "a fresh PKCE verifier is generated for every login (RFC 7636 §4.1)",
-    "token_placement": "the access token is always sent in the Authorization header (RFC 6750 §2.1)",
-    "revocation_endpoint_auth_method": "revocation authenticates as the token request does",
-    "timeout": "HTTP timeouts are the login module's own (5 s)",
-    "verify": "TLS certificates are always verified",
-    "proxies": "calls to providers do not go through a proxy",
-    "trust_env": "calls to providers do not go through a proxy",
-    "headers": "requests to the provider carry no extra headers",
-    "leeway": "clock leeway is the login module's own (60 s)",
-}
-TOKEN_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -214,10 +183,6 @@ def is_loopback_url(url: str) -> bool:
         return False
 
 
-def _table_name(name: str) -> str:
-    return "[auth]" if name == DEFAULT_PROVIDER else f"[auth.{name}]"
-
-
 def _env(name: str, key: str) -> str:
     return f"AUTH_{name.upper().replace('-', '_')}_{key.upper()}"
 
@@ -226,57 +191,16 @@ def _text(table: Mapping[str, object], key: str, name: str, env: Mapping[str, st
     value = env.get(_env(name, key)) or table.get(key)
     if not isinstance(value, str) or not value:
         raise ConfigError(
-            f"{_table_name(name)} needs `{key}` (a non-empty string) in .streamlit/secrets.toml."
+            f"{table_name(name)} needs `{key}` (a non-empty string) in .streamlit/secrets.toml."
         )
     return value
-
-
-def _refuse_unknown(where: str, keys: Iterable[str], known: frozenset[str]) -> None:
-    for key in keys:
-        if key in known:
-            continue
-        if reason := NOT_HONOURED.get(key):
-            raise ConfigError(f"{where} `{key}` is not supported by this login module: {reason}.")
-        raise ConfigError(
-            f"{where} `{key}` is not a setting this login module knows; known: {', '.join(sorted(known))}."
-        )
-
-
-def _client_kwargs(name: str, kwargs: Mapping[str, object]) -> tuple[dict[str, str], str | None]:
-    """st.login's ``client_kwargs``: authorization request parameters, plus the two client
-    settings that have a meaning here. Returns (authorize parameters, token auth method)."""
-    where = f"{_table_name(name)} client_kwargs"
-    params: dict[str, str] = {}
-    method = None
-    for key, value in kwargs.items():
-        if key == "scope":
-            continue
-        if key == "code_challenge_method":
-            if value != "S256":
-                raise ConfigError(f"{where} `code_challenge_method` must be S256 (RFC 9700 §2.1.1).")
-        elif key == "token_endpoint_auth_method":
-            if value not in TOKEN_AUTH_METHODS:
-                raise ConfigError(
-                    f"{where} `token_endpoint_auth_method` must be one of {TOKEN_AUTH_METHODS}."
-                )
-            method = str(value)
-        elif key == "response_type":
-            if value != "code":
-                raise ConfigError(f"{where} `response_type` must be code: the login is the code flow.")
-        elif reason := NOT_HONOURED.get(key):
-            raise ConfigError(f"{where} `{key}` is not supported by this login module: {reason}.")
-        elif isinstance(value, Mapping | list):
-            raise ConfigError(f"{where} `{key}` must be a string: it is an authorization request parameter.")
-        else:
-            params[str(key)] = str(value).lower() if isinstance(value, bool) else str(value)
-    return params, method
 
 
 def _preset_for(name: str, table: Mapping[str, object]) -> Preset:
     preset_name = str(table.get("preset", name))
     if "preset" in table and preset_name not in PRESETS:
         raise ConfigError(
-            f"{_table_name(name)} `preset` {preset_name!r} is unknown; known: {', '.join(PRESETS)}."
+            f"{table_name(name)} `preset` {preset_name!r} is unknown; known: {', '.join(PRESETS)}."
         )
     if preset_name in PRESETS:
         return PRESETS[preset_name]
@@ -292,7 +216,7 @@ def _apple_key(name: str, table: Mapping[str, object], environ: Mapping[str, str
     if not pem:
         path = Path(_text(table, "private_key_path", name, environ))
         if not path.is_file():
-            raise ConfigError(f"{_table_name(name)} `private_key_path` {str(path)!r} is not a readable file.")
+            raise ConfigError(f"{table_name(name)} `private_key_path` {str(path)!r} is not a readable file.")
         pem = path.read_text()
     return AppleKey(
         team_id=_text(table, "team_id", name, environ),
@@ -311,33 +235,33 @@ def _provider(name: str, table: Mapping[str, object], environ: Mapping[str, str]
     if preset.kind == "oidc":
         if not isinstance(metadata_url, str) or not metadata_url:
             raise ConfigError(
-                f"{_table_name(name)} needs `server_metadata_url` (the provider's discovery URL) "
+                f"{table_name(name)} needs `server_metadata_url` (the provider's discovery URL) "
                 "in .streamlit/secrets.toml."
             )
         if urlsplit(metadata_url).scheme != "https" and not is_loopback_url(metadata_url):
             raise ConfigError(
-                f"{_table_name(name)} `server_metadata_url` must be https:// (got {metadata_url!r})."
+                f"{table_name(name)} `server_metadata_url` must be https:// (got {metadata_url!r})."
             )
     kwargs = table.get("client_kwargs", {})
     if not isinstance(kwargs, Mapping):
         raise ConfigError(
-            f'{_table_name(name)} `client_kwargs` must be a table, like {{ scope = "openid email" }}.'
+            f'{table_name(name)} `client_kwargs` must be a table, like {{ scope = "openid email" }}.'
         )
     post_logout = table.get("post_logout_redirect_uri")
     if post_logout is not None and (
         not isinstance(post_logout, str) or not post_logout.startswith(("http://", "https://"))
     ):
         raise ConfigError(
-            f"{_table_name(name)} `post_logout_redirect_uri` must be an absolute http(s) URL "
+            f"{table_name(name)} `post_logout_redirect_uri` must be an absolute http(s) URL "
             f"registered at the provider (got {post_logout!r})."
         )
     apple = _apple_key(name, table, environ) if preset.name == "apple" else None
     if not secret and apple is None and preset.kind == "oauth2":
         raise ConfigError(
-            f"{_table_name(name)} needs `client_secret`: {preset.label} has no public-client login."
+            f"{table_name(name)} needs `client_secret`: {preset.label} has no public-client login."
         )
-    _refuse_unknown(_table_name(name), table, PROVIDER_KEYS)
-    extra, token_auth_method = _client_kwargs(name, kwargs)
+    refuse_unknown(table_name(name), table, PROVIDER_KEYS)
+    extra, token_auth_method = parse_client_kwargs(name, kwargs)
     return ProviderSettings(
         name=name,
         client_id=client_id,
@@ -374,12 +298,12 @@ def load_config(
         not isinstance(base_url, str) or not base_url.startswith(("http://", "https://"))
     ):
         raise ConfigError(f"[auth] `base_url` must be an absolute http(s) URL (got {base_url!r}).")
-    redirect_uri = _redirect_uri(auth.get("redirect_uri"))
+    redirect_uri = parse_redirect_uri(auth.get("redirect_uri"))
     if base_url is None and redirect_uri:
         # st.login's layout names the app's public URL only in redirect_uri: the same origin.
         parts = urlsplit(redirect_uri)
         base_url = f"{parts.scheme}://{parts.netloc}"
-    session_store = _session_store(environ.get("AUTH_SESSION_STORE") or auth.get("session_store"))
+    session_store = parse_session_store(environ.get("AUTH_SESSION_STORE") or auth.get("session_store"))
     cookie_secret = environ.get("AUTH_COOKIE_SECRET") or auth.get("cookie_secret")
     if cookie_secret is None and session_store:
         raise ConfigError(
@@ -394,7 +318,7 @@ def load_config(
     tables = {
         name: table for name, table in auth.items() if isinstance(table, Mapping) and name != "client_kwargs"
     }
-    _refuse_unknown("[auth]", (k for k in auth if k not in tables), SETTINGS_KEYS | PROVIDER_KEYS)
+    refuse_unknown("[auth]", (k for k in auth if k not in tables), SETTINGS_KEYS | PROVIDER_KEYS)
     if "client_id" in auth:  # st.login's single-provider form: the provider st.login() asks for
         if DEFAULT_PROVIDER in tables:
             raise ConfigError(
@@ -430,50 +354,8 @@ def load_config(
         providers=tuple(providers),
         base_url=str(base_url).rstrip("/") if base_url else None,
         redirect_uri=redirect_uri,
-        expose_tokens=_expose_tokens(auth.get("expose_tokens")),
+        expose_tokens=parse_expose_tokens(auth.get("expose_tokens")),
         store_path=local_dir / "sessions.sqlite3",
         session_store=session_store,
         tcp_nodelay=bool(auth.get("tcp_nodelay", True)),
     )
-
-
-def _redirect_uri(value: object) -> str | None:
-    """st.login's ``[auth] redirect_uri``: the app's URL with the path ``/oauth2callback``."""
-    if value is None:
-        return None
-    parts = urlsplit(value) if isinstance(value, str) else None
-    if parts is None or parts.scheme not in ("http", "https") or parts.path != ST_LOGIN_CALLBACK:
-        raise ConfigError(
-            f"[auth] `redirect_uri` must be the app's absolute URL with the path {ST_LOGIN_CALLBACK}, "
-            f"as st.login requires, like http://localhost:8501{ST_LOGIN_CALLBACK} (got {value!r})."
-        )
-    return str(value)
-
-
-def _expose_tokens(value: object) -> tuple[str, ...]:
-    """st.login's ``[auth] expose_tokens``: "id", "access", or a list of them."""
-    names = (
-        [value]
-        if isinstance(value, str)
-        else value
-        if isinstance(value, list)
-        else []
-        if value is None
-        else None
-    )
-    if names is None or any(n not in ("id", "access") for n in names):
-        raise ConfigError(f'[auth] `expose_tokens` must be "id", "access" or a list of them (got {value!r}).')
-    return tuple(str(n) for n in names)
-
-
-def _session_store(value: object) -> str | None:
-    """A Redis URL, or None for SQLite. Never echoes a password in the message."""
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str) or urlsplit(value).scheme not in ("redis", "rediss"):
-        shown = urlsplit(value).scheme + "://..." if isinstance(value, str) else repr(value)
-        raise ConfigError(
-            "[auth] `session_store` must be a redis:// or rediss:// URL, like "
-            f'"redis://localhost:6379/0" (got {shown}); leave it out for the SQLite file in .local/.'
-        )
-    return value

@@ -18,7 +18,8 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import OctKey
 
-from .config import DEFAULT_PROVIDER, DEV_PROVIDER, EMULATED_PREFIX, ST_LOGIN_CALLBACK, AuthConfig
+from .config import DEV_PROVIDER, EMULATED_PREFIX, AuthConfig
+from .config_keys import DEFAULT_PROVIDER, ST_LOGIN_CALLBACK
 from .errors import ProviderTokenError
 from .presets import PRESETS
 from .sessions import Session

@@ -398,7 +398,7 @@ async def fixation_ours(lab: Lab) -> Outcome:
         changed = ours.session_cookie(victim) != planted
         result = f"the attacker's browser, with the planted id, is {who}; the victim got a new id: {changed}"
         check = (
-            "a new session id at every login, the one the browser brought deleted (auth/routes.py, callback)"
+            "a new session id at every login, the one the browser brought deleted (auth/routes/login.py, the callback)"
         )
         return ours.outcome("session fixation", who == VICTIM, result, check=check)
 

@@ -1,4 +1,4 @@
-"""The HTTP contract of auth/routes.py: cookies, /auth/me, next, logout, refresh and CSRF."""
+"""The HTTP contract of auth/routes/: cookies, /auth/me, next, logout, refresh and CSRF."""
 
 from __future__ import annotations
 

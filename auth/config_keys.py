@@ -1,0 +1,140 @@
+"""What ``[auth]`` and each provider table may hold, checked key by key: st.login's layout,
+this module's own settings, and what st.login accepts that this module cannot honour (a
+start-up error naming the key, never a setting silently ignored). ``load_config`` uses these."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from urllib.parse import urlsplit
+
+from .errors import ConfigError
+
+DEFAULT_PROVIDER = "default"  # st.login's name for the provider configured in [auth] itself
+ST_LOGIN_CALLBACK = "/oauth2callback"  # the path st.login's redirect_uri must have
+
+# What [auth] itself may hold: settings, and st.login's single-provider form.
+SETTINGS_KEYS = frozenset(
+    {
+        *("redirect_uri", "cookie_secret", "expose_tokens"),  # st.login's
+        *("base_url", "dev_provider", "emulated_providers", "session_store", "tcp_nodelay"),
+    }
+)
+PROVIDER_KEYS = frozenset(
+    {
+        *("client_id", "client_secret", "server_metadata_url", "client_kwargs"),  # st.login's
+        *("preset", "display_name", "base_url", "post_logout_redirect_uri"),
+        *("private_key", "private_key_path", "team_id", "key_id"),  # Apple's client secret
+    }
+)
+# Keys st.login hands to Authlib's register() or OAuth2 client that have no meaning here: the
+# endpoints come from discovery or the preset, the per-login values are generated per login.
+NOT_HONOURED = {
+    "authorize_url": "endpoints come from `server_metadata_url` or the provider's preset",
+    "access_token_url": "endpoints come from `server_metadata_url` or the provider's preset",
+    "refresh_token_url": "endpoints come from `server_metadata_url` or the provider's preset",
+    "api_base_url": "the profile API comes from the provider's preset",
+    "userinfo_endpoint": "endpoints come from `server_metadata_url` or the provider's preset",
+    "jwks_uri": "the keys come from the discovery document's `jwks_uri`",
+    "authorize_params": "put authorization request parameters in `client_kwargs`",
+    "access_token_params": "the token request is RFC 6749 §4.1.3's, with nothing added",
+    "redirect_uri": "set it once, in [auth] `redirect_uri`",
+    "state": "a fresh `state` is generated for every login (RFC 9700 §4.7.1)",
+    "nonce": "a fresh `nonce` is generated for every login (OIDC Core §3.1.2.1)",
+    "code_verifier": "a fresh PKCE verifier is generated for every login (RFC 7636 §4.1)",
+    "token_placement": "the access token is always sent in the Authorization header (RFC 6750 §2.1)",
+    "revocation_endpoint_auth_method": "revocation authenticates as the token request does",
+    "timeout": "HTTP timeouts are the login module's own (5 s)",
+    "verify": "TLS certificates are always verified",
+    "proxies": "calls to providers do not go through a proxy",
+    "trust_env": "calls to providers do not go through a proxy",
+    "headers": "requests to the provider carry no extra headers",
+    "leeway": "clock leeway is the login module's own (60 s)",
+}
+TOKEN_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
+
+
+def table_name(name: str) -> str:
+    return "[auth]" if name == DEFAULT_PROVIDER else f"[auth.{name}]"
+
+
+def refuse_unknown(where: str, keys: Iterable[str], known: frozenset[str]) -> None:
+    for key in keys:
+        if key in known:
+            continue
+        if reason := NOT_HONOURED.get(key):
+            raise ConfigError(f"{where} `{key}` is not supported by this login module: {reason}.")
+        raise ConfigError(
+            f"{where} `{key}` is not a setting this login module knows; known: {', '.join(sorted(known))}."
+        )
+
+
+def parse_client_kwargs(name: str, kwargs: Mapping[str, object]) -> tuple[dict[str, str], str | None]:
+    """st.login's ``client_kwargs``: authorization request parameters, plus the two client
+    settings that have a meaning here. Returns (authorize parameters, token auth method)."""
+    where = f"{table_name(name)} client_kwargs"
+    params: dict[str, str] = {}
+    method = None
+    for key, value in kwargs.items():
+        if key == "scope":
+            continue
+        if key == "code_challenge_method":
+            if value != "S256":
+                raise ConfigError(f"{where} `code_challenge_method` must be S256 (RFC 9700 §2.1.1).")
+        elif key == "token_endpoint_auth_method":
+            if value not in TOKEN_AUTH_METHODS:
+                raise ConfigError(
+                    f"{where} `token_endpoint_auth_method` must be one of {TOKEN_AUTH_METHODS}."
+                )
+            method = str(value)
+        elif key == "response_type":
+            if value != "code":
+                raise ConfigError(f"{where} `response_type` must be code: the login is the code flow.")
+        elif reason := NOT_HONOURED.get(key):
+            raise ConfigError(f"{where} `{key}` is not supported by this login module: {reason}.")
+        elif isinstance(value, Mapping | list):
+            raise ConfigError(f"{where} `{key}` must be a string: it is an authorization request parameter.")
+        else:
+            params[str(key)] = str(value).lower() if isinstance(value, bool) else str(value)
+    return params, method
+
+
+def parse_redirect_uri(value: object) -> str | None:
+    """st.login's ``[auth] redirect_uri``: the app's URL with the path ``/oauth2callback``."""
+    if value is None:
+        return None
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or parts.path != ST_LOGIN_CALLBACK:
+        raise ConfigError(
+            f"[auth] `redirect_uri` must be the app's absolute URL with the path {ST_LOGIN_CALLBACK}, "
+            f"as st.login requires, like http://localhost:8501{ST_LOGIN_CALLBACK} (got {value!r})."
+        )
+    return str(value)
+
+
+def parse_expose_tokens(value: object) -> tuple[str, ...]:
+    """st.login's ``[auth] expose_tokens``: "id", "access", or a list of them."""
+    names = (
+        [value]
+        if isinstance(value, str)
+        else value
+        if isinstance(value, list)
+        else []
+        if value is None
+        else None
+    )
+    if names is None or any(n not in ("id", "access") for n in names):
+        raise ConfigError(f'[auth] `expose_tokens` must be "id", "access" or a list of them (got {value!r}).')
+    return tuple(str(n) for n in names)
+
+
+def parse_session_store(value: object) -> str | None:
+    """A Redis URL, or None for SQLite. Never echoes a password in the message."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or urlsplit(value).scheme not in ("redis", "rediss"):
+        shown = urlsplit(value).scheme + "://..." if isinstance(value, str) else repr(value)
+        raise ConfigError(
+            "[auth] `session_store` must be a redis:// or rediss:// URL, like "
+            f'"redis://localhost:6379/0" (got {shown}); leave it out for the SQLite file in .local/.'
+        )
+    return value

@@ -1,0 +1,94 @@
+"""The login module's HTTP contract, as Starlette routes over ``Authenticator``.
+
+    GET  /auth/login/{provider}?next=/page   302 to the provider
+    GET  /auth/callback/{provider}           session cookie + 302 to next, or 303 to the login page
+    POST /auth/callback/{provider}           the same, for response_mode=form_post (Apple)
+    GET  /auth/me                            200 the session (never the raw tokens), 401 without one
+    POST /auth/refresh                       refresh the tokens (single flight)
+    POST /auth/logout                        end the session, revoke tokens, RP-initiated logout
+    POST /auth/playground                    303 to the provider with a hand-built request (logged in)
+
+and, in place of Streamlit's own, what ``st.login()`` / ``st.logout()`` navigate to:
+
+    GET  /auth/login?provider=<token>        st.login(name): 302 to the provider (auth/stlogin.py)
+    GET  /oauth2callback                     st.login's one callback URI: the provider is the state's
+    GET  /auth/logout                        st.logout(): as POST /auth/logout, from the app's pages only
+    GET  /auth/failed?failure=<id>           why a login was refused, for an app with no login page
+
+This package is the only part of ``auth`` that imports Starlette: ``common.py`` (cookies,
+refusals, limits), ``login.py``, ``session.py``. User routes are matched before
+Streamlit's, so these answer st.login's paths instead of Streamlit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..flow import Authenticator
+from .common import (
+    BINDING_COOKIE,
+    CALLBACK_BODY_LIMIT,
+    FAILURE_PAGE,
+    FAILURE_TEXT_LIMIT,
+    LOGIN_PAGE,
+    LOGOUT_COOKIE,
+    NO_FRAMING,
+    PLAYGROUND_BODY_LIMIT,
+    POST_BODY_LIMIT,
+    SESSION_COOKIE,
+    _guarded,
+    cookie_name,
+    csrf_token,
+    session_id_from,
+)
+from .login import LoginRoutes
+from .session import SessionRoutes
+
+__all__ = [
+    "BINDING_COOKIE",
+    "CALLBACK_BODY_LIMIT",
+    "FAILURE_PAGE",
+    "FAILURE_TEXT_LIMIT",
+    "LOGIN_PAGE",
+    "LOGOUT_COOKIE",
+    "NO_FRAMING",
+    "PLAYGROUND_BODY_LIMIT",
+    "POST_BODY_LIMIT",
+    "SESSION_COOKIE",
+    "auth_routes",
+    "cookie_name",
+    "csrf_token",
+    "session_id_from",
+]
+
+
+class _Routes(LoginRoutes, SessionRoutes):
+    """Every route, over one ``Authenticator``."""
+
+    pass
+
+
+def auth_routes(auth: Authenticator, *, login_page: str | None = LOGIN_PAGE) -> list[Route]:
+    """The routes to pass to ``st.App(routes=...)``. ``login_page`` is the app's page that
+    explains refused logins (``?failure=<id>``) and finished logouts; None: the app has none,
+    and refusals are explained at ``/auth/failed``, logouts land on the home page."""
+    r = _Routes(auth, login_page)
+
+    def guard(endpoint: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+        return _guarded(endpoint, auth.config.base_url, login_page)
+
+    return [
+        Route("/auth/login/{provider}", guard(r.login), methods=["GET"]),
+        Route("/auth/callback/{provider}", guard(r.callback), methods=["GET", "POST"]),
+        Route("/auth/me", guard(r.me), methods=["GET"]),
+        Route("/auth/refresh", guard(r.refresh), methods=["POST"]),
+        Route("/auth/logout", guard(r.logout_either), methods=["GET", "POST"]),
+        Route("/auth/playground", guard(r.playground), methods=["POST"]),
+        Route("/auth/login", guard(r.st_login), methods=["GET"]),
+        Route("/oauth2callback", guard(r.st_callback), methods=["GET", "POST"]),
+        Route(FAILURE_PAGE, guard(r.failed), methods=["GET"]),
+    ]

@@ -1,0 +1,254 @@
+"""What every route of the login module shares: its cookies, redirects into the app, the
+refusal record and its one log line, the CSRF check of its POSTs, and the body limits."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from urllib.parse import parse_qsl, urlencode
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from ..errors import (
+    LoginError,
+    NotLoggedIn,
+    ProviderError,
+    StoreUnavailable,
+    TokenValidationError,
+)
+from ..fallback_pages import store_down_page
+from ..flow import Authenticator
+from ..registration import is_redirect_uri_mismatch
+from ..trace import Trace
+
+log = logging.getLogger(__name__)
+
+SESSION_COOKIE = "auth_session"
+BINDING_COOKIE = "auth_login"
+LOGOUT_COOKIE = "auth_logout"  # the `state` of a logout gone to the provider and not back yet
+LOGIN_PAGE = "/login"  # this repository's dashboard's; create_app's default is None
+FAILURE_PAGE = "/auth/failed"  # drawn here, for an app with no login page of its own
+# Request bodies are read only up to these: a callback form post (Apple's carries an ID token
+# and a name) and the logout/refresh forms (a CSRF token) are far smaller.
+CALLBACK_BODY_LIMIT = 16 * 1024
+POST_BODY_LIMIT = 4 * 1024
+PLAYGROUND_BODY_LIMIT = 16 * 1024  # a Playground request: a claims JSON and extra parameters
+FAILURE_TEXT_LIMIT = 1000
+# Every response of these routes: no page of another origin may frame them (clickjacking).
+NO_FRAMING = {"Content-Security-Policy": "frame-ancestors 'none'", "X-Frame-Options": "DENY"}
+
+
+def cookie_name(base: str, secure: bool) -> str:
+    # RFC 6265bis §4.1.3.2: __Host- pins the cookie to this host, Secure and Path=/.
+    return f"__Host-{base}" if secure else base
+
+
+def csrf_token(cookie_secret: str, session_id: str) -> str:
+    """The token a same-origin form must send with POST /auth/logout and /auth/refresh."""
+    return hmac.new(cookie_secret.encode(), b"csrf:" + session_id.encode(), hashlib.sha256).hexdigest()
+
+
+def session_id_from(cookies: dict[str, str]) -> str | None:
+    return cookies.get(f"__Host-{SESSION_COOKIE}") or cookies.get(SESSION_COOKIE)
+
+
+async def _small_form(request: Request, limit: int) -> dict[str, str] | None:
+    """An urlencoded body of at most ``limit`` bytes, or None: read in memory, never spooled
+    to disk like Starlette's multipart parser does. Other content types carry no form here."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        return None
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        return {}
+    return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+
+
+def _too_large(limit: int) -> Response:
+    return JSONResponse(
+        {
+            "error": "request_too_large",
+            "description": f"This request body is over {limit // 1024} KB (or not form-encoded); "
+            "nothing was done.",
+        },
+        413,
+    )
+
+
+def _one_line(text: str, limit: int) -> str:
+    """Text for a log line: no line breaks or control characters to forge other lines with."""
+    return "".join(c if c.isprintable() else "?" for c in text[:limit])
+
+
+def _store_down(
+    request: Request, error: StoreUnavailable, base_url: str | None, login_page: str | None
+) -> Response:
+    """The session store (Redis) is down: nothing was done and no session was made. A browser
+    goes to the login page, which says so without needing the store; an API client gets 503
+    with Retry-After (RFC 9110 §15.6.4), the one status that tells it to try again rather than
+    forget its session, as a 401 would. The store logged the cause once, for the operator."""
+    if request.url.path == "/auth/me" or "application/json" in request.headers.get("accept", ""):
+        return JSONResponse(error.as_dict(), 503, headers={"Retry-After": "5", "Cache-Control": "no-store"})
+    if login_page is None:  # an app without a login page of its own: say it here
+        return HTMLResponse(store_down_page(), 503, headers={"Retry-After": "5", "Cache-Control": "no-store"})
+    return RedirectResponse(f"{base_url or ''}{login_page}?unavailable=1", 303)
+
+
+def _guarded(
+    endpoint: Callable[[Request], Awaitable[Response]], base_url: str | None, login_page: str | None
+) -> Callable[[Request], Awaitable[Response]]:
+    async def guarded(request: Request) -> Response:
+        try:
+            response = await endpoint(request)
+        except StoreUnavailable as error:
+            response = _store_down(request, error, base_url, login_page)
+        response.headers.update(NO_FRAMING)  # every response: no page of another origin may frame it
+        return response
+
+    return guarded
+
+
+class RoutesBase:
+    """The plumbing of the routes: ``Authenticator`` behind them, the app's login page."""
+
+    def __init__(self, auth: Authenticator, login_page: str | None) -> None:
+        self.auth = auth
+        self.login_page = login_page
+
+    def _after_logout(self, query: dict[str, str]) -> str:
+        """Where a finished logout lands: the login page saying so, or the app's home page."""
+        return self._here(f"{self.login_page}?{urlencode(query)}" if self.login_page else "/")
+
+    def _origin(self, request: Request) -> str:
+        return f"{request.url.scheme}://{request.url.netloc}"
+
+    def _here(self, path: str) -> str:
+        """A URL of this app for a redirect: on the configured base URL, else relative, so a
+        forged Host header never becomes a Location elsewhere."""
+        return f"{self.auth.config.base_url or ''}{path}"
+
+    def _secure(self, request: Request) -> bool:
+        return self.auth.base_url(self._origin(request)).startswith("https://")
+
+    def _set(
+        self,
+        response: Response,
+        request: Request,
+        base: str,
+        value: str,
+        max_age: int,
+        *,
+        cross_site: bool = False,
+    ) -> None:
+        secure = self._secure(request)
+        response.set_cookie(
+            cookie_name(base, secure),
+            value,
+            max_age=max_age,
+            path="/",
+            httponly=True,
+            # A form_post callback (Apple) is a cross-site POST: a Lax cookie would not come
+            # back with it. SameSite=None needs Secure, so only under https.
+            samesite="none" if cross_site and secure else "lax",
+            secure=secure,
+        )
+
+    def _clear(self, response: Response, request: Request, base: str) -> None:
+        response.delete_cookie(
+            cookie_name(base, self._secure(request)), path="/", secure=self._secure(request)
+        )
+
+    def _to_login_page(
+        self,
+        request: Request,
+        error: LoginError,
+        provider: str,
+        next_path: str,
+        *,
+        kind: str = "login",
+        unexpected: bool = False,
+        trace: Trace | None = None,
+    ) -> Response:
+        """Record a refusal, log one line an operator can act on, and send the browser to
+        the login page, which explains it. No token or secret goes into the log."""
+        if isinstance(error, StoreUnavailable):
+            raise error  # no record can be saved: _store_down answers, and the store logged it
+        request_id = secrets.token_hex(6)
+        check = error.error
+        if isinstance(error, TokenValidationError) and (failed := error.report.first_failure):
+            check = f"{check}/{failed.name}"
+        if unexpected:
+            log.exception("%s with %s failed unexpectedly: request_id=%s", kind, provider, request_id)
+        else:
+            log.warning(
+                "%s refused: provider=%s check=%s request_id=%s: %s",
+                kind,
+                _one_line(provider, 64),
+                check,
+                request_id,
+                _one_line(error.description, 500),
+            )
+        # Anyone can make these (a forged callback): small, and gone after FAILURE_TTL.
+        record: dict[str, object] = {
+            "provider": provider[:64],
+            "next": next_path,
+            "kind": kind,
+            "request_id": request_id,
+            "check": check,
+            "error": error.error,
+            "description": error.description[:FAILURE_TEXT_LIMIT],
+        }
+        if isinstance(error, TokenValidationError):
+            record["report"] = error.report.as_dict()
+        code = error.code if isinstance(error, ProviderError) else ""
+        if self.auth.config.provider(provider) and is_redirect_uri_mismatch(code, error.description):
+            record["registration"] = self.auth.registration(provider, self._origin(request)).as_dict()
+        if trace is not None:
+            record["trace"] = trace.as_dict()
+        failure_id = self.auth.sessions.save_failure(record)
+        query = urlencode({"failure": failure_id, "next": next_path})
+        return RedirectResponse(self._here(f"{self.login_page or FAILURE_PAGE}?{query}"), 303)
+
+    # --- routes ---------------------------------------------------------------------------
+    def _origins(self, request: Request) -> tuple[str, ...]:
+        return (self._origin(request), self.auth.base_url(self._origin(request)))
+
+    def _check_csrf(self, request: Request, session_id: str, form: dict[str, str]) -> bool:
+        origin = request.headers.get("origin")
+        if origin is not None and origin not in (
+            self._origin(request),
+            self.auth.base_url(self._origin(request)),
+        ):
+            return False
+        sent = request.headers.get("x-csrf-token") or form.get("csrf", "")
+        return hmac.compare_digest(sent, csrf_token(self.auth.config.cookie_secret, session_id))
+
+    async def _post(
+        self,
+        request: Request,
+        action: Callable[[str, dict[str, str]], Awaitable[Response]],
+        limit: int = POST_BODY_LIMIT,
+    ) -> Response:
+        session_id = session_id_from(dict(request.cookies))
+        if not session_id or self.auth.sessions.load(session_id) is None:
+            return JSONResponse(NotLoggedIn("No session: log in first.").as_dict(), 401)
+        form = await _small_form(request, limit)  # only once a session is known
+        if form is None:
+            return _too_large(limit)
+        if not self._check_csrf(request, session_id, form):
+            return JSONResponse(
+                {
+                    "error": "csrf",
+                    "description": "Cross-site request refused: send the csrf token from this app.",
+                },
+                403,
+            )
+        return await action(session_id, form)

@@ -1,0 +1,197 @@
+"""The routes that log a browser in: ours per provider, st.login's, and the Playground's."""
+
+from __future__ import annotations
+
+import secrets
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from ..errors import (
+    LoginError,
+    PlaygroundRequestError,
+    StoreUnavailable,
+    UnknownProvider,
+)
+from ..flow import safe_next
+from ..playground import PlaygroundRequest
+from ..stlogin import provider_from_token, same_origin_navigation
+from ..trace import fingerprint
+from .common import (
+    BINDING_COOKIE,
+    CALLBACK_BODY_LIMIT,
+    LOGOUT_COOKIE,
+    PLAYGROUND_BODY_LIMIT,
+    SESSION_COOKIE,
+    RoutesBase,
+    _small_form,
+    _too_large,
+    cookie_name,
+    log,
+    session_id_from,
+)
+
+
+class LoginRoutes(RoutesBase):
+    """Starting a login and answering its callback, the three ways a login can start."""
+
+    async def login(self, request: Request) -> Response:
+        return await self._start(request, request.path_params["provider"], request.query_params.get("next"))
+
+    async def st_login(self, request: Request) -> Response:
+        """``st.login(name)``: its signed provider token names the provider (auth/stlogin.py)."""
+        next_path = self._referring_page(request)
+        try:
+            name = provider_from_token(request.query_params.get("provider"), self.auth.config.cookie_secret)
+            settings = self.auth.config.st_login_provider(name)
+            if settings is None:
+                raise UnknownProvider(
+                    f"st.login({name!r}) names no provider configured here: add [auth.{name}] to "
+                    ".streamlit/secrets.toml."
+                )
+        except LoginError as error:
+            return self._to_login_page(request, error, "st.login", next_path)
+        return await self._start(request, settings.name, next_path)
+
+    def _referring_page(self, request: Request) -> str:
+        """The app page st.login() was called on, so the login comes back to it (Streamlit's
+        own goes to the home page)."""
+        referer = request.headers.get("referer", "")
+        if not same_origin_navigation({"referer": referer}, self._origins(request)):
+            return "/"
+        return safe_next("/" + referer.split("://", 1)[-1].partition("/")[2])
+
+    async def _start(self, request: Request, provider: str, next_param: str | None) -> Response:
+        next_path = safe_next(next_param)
+        origin = self._origin(request)
+        base = self.auth.base_url(origin)
+        if base != origin:
+            # Start on the public host, so the login cookie lands where the callback will arrive.
+            return RedirectResponse(f"{base}{request.url.path}?{request.url.query}", 302)
+        # One binding per browser, reused: logins started in two tabs must both be able to finish.
+        existing = request.cookies.get(cookie_name(BINDING_COOKIE, self._secure(request)), "")
+        binding = existing if len(existing) >= 32 else secrets.token_urlsafe(32)
+        try:
+            url = await self.auth.start_login(
+                provider, origin=origin, next_path=next_path, binding_cookie=binding
+            )
+        except LoginError as error:
+            return self._to_login_page(request, error, provider, next_path)
+        response = RedirectResponse(url, 302)
+        settings = self.auth.config.provider(provider)
+        form_post = settings is not None and settings.preset.response_mode == "form_post"
+        self._set(
+            response,
+            request,
+            BINDING_COOKIE,
+            binding,
+            self.auth.config.session.state_ttl,
+            cross_site=form_post,
+        )
+        return response
+
+    async def callback(self, request: Request) -> Response:
+        return await self._callback(request, request.path_params["provider"])
+
+    async def st_callback(self, request: Request) -> Response:
+        """st.login's one ``/oauth2callback``: the login's ``state`` says which provider it is."""
+        return await self._callback(request, None)
+
+    async def _callback(self, request: Request, provider: str | None) -> Response:
+        params = dict(request.query_params)
+        if request.method == "POST":  # response_mode=form_post (OAuth 2.0 Form Post Response Mode §2)
+            form = await _small_form(request, CALLBACK_BODY_LIMIT)
+            if form is None:
+                return _too_large(CALLBACK_BODY_LIMIT)
+            params |= form
+        if "code" not in params and "error" not in params:
+            # Neither a success nor an error response (RFC 6749 §4.1.2): the browser is back
+            # from the provider's logout, at the URI this app sent as post_logout_redirect_uri.
+            return self._logout_return(request, provider, params)
+        binding = request.cookies.get(cookie_name(BINDING_COOKIE, self._secure(request)))
+        try:
+            finished = await self.auth.finish_login(provider, params, binding_cookie=binding)
+        except LoginError as error:
+            name = error.provider or provider or "-"
+            response = self._to_login_page(request, error, name, error.next_path, trace=error.trace)
+        except Exception:  # a bug must still not leave a half-made session or a 500
+            error = LoginError("The login failed unexpectedly; the server log has the details.")
+            response = self._to_login_page(request, error, provider or "-", "/", unexpected=True)
+        else:
+            session, next_path = finished.session, finished.next_path
+            if finished.playground_result is not None:
+                log.info(
+                    "playground login: result=%s %s",
+                    finished.playground_result[:8],
+                    f"refused: check={finished.refused.error}" if finished.refused else "passed",
+                )
+            if session is None:  # a Playground login kept as a result: the session is untouched
+                return RedirectResponse(self._here(next_path), 303)
+            provider = session.provider
+            if previous := session_id_from(dict(request.cookies)):
+                # A new login replaces this browser's old session: end it server-side too.
+                self.auth.sessions.delete(previous)
+            subject = session.claims.get("sub") or session.profile.get("sub")
+            log.info("login: provider=%s sub=%s", provider, fingerprint(str(subject)) if subject else "-")
+            response = RedirectResponse(self._here(next_path), 302)
+            self._set(
+                response, request, SESSION_COOKIE, session.id, self.auth.config.session.absolute_timeout
+            )
+            self._clear(response, request, LOGOUT_COOKIE)
+        return response
+
+    def _logout_return(self, request: Request, provider: str | None, params: dict[str, str]) -> Response:
+        try:
+            provider = self.auth.finish_logout(provider, params).provider
+        except LoginError as error:
+            return self._to_login_page(request, error, provider or "-", "/", kind="logout")
+        log.info("logout: provider=%s confirmed by the provider (state matched)", provider)
+        response = RedirectResponse(self._after_logout({"logged_out": "1", "at": provider}), 303)
+        self._clear(response, request, LOGOUT_COOKIE)
+        return response
+
+    async def playground(self, request: Request) -> Response:
+        """The Playground's Send: a login with hand-picked parameters (``auth/playground.py``),
+        started like ``GET /auth/login/{provider}`` but as a CSRF-protected POST from a
+        logged-in page. A request the module will not send comes back to ``next`` explained."""
+
+        async def act(session_id: str, form: dict[str, str]) -> Response:
+            next_path = safe_next(form.get("next"))
+            origin = self._origin(request)
+            existing = request.cookies.get(cookie_name(BINDING_COOKIE, self._secure(request)), "")
+            binding = existing if len(existing) >= 32 else secrets.token_urlsafe(32)
+            try:
+                if self.auth.base_url(origin) != origin:
+                    raise PlaygroundRequestError(
+                        f"Open the app at {self.auth.base_url(origin)} to use the Playground: the "
+                        "provider sends the browser back there."
+                    )
+                wanted = PlaygroundRequest.from_form(form)
+                url = await self.auth.start_playground(
+                    wanted, origin=origin, next_path=next_path, binding_cookie=binding, session_id=session_id
+                )
+            except StoreUnavailable:
+                raise
+            except LoginError as error:
+                result = self.auth.sessions.save_playground_result(
+                    self.auth.sessions.owner(session_id),
+                    {"passed": False, "sent": False, "error": error.error, "description": error.description},
+                )
+                separator = "&" if "?" in next_path else "?"
+                return RedirectResponse(
+                    self._here(f"{next_path}{separator}{urlencode({'result': result})}"), 303
+                )
+            response = RedirectResponse(url, 303)
+            form_post = wanted.params.get("response_mode") == "form_post"
+            self._set(
+                response,
+                request,
+                BINDING_COOKIE,
+                binding,
+                self.auth.config.session.state_ttl,
+                cross_site=form_post,
+            )
+            return response
+
+        return await self._post(request, act, PLAYGROUND_BODY_LIMIT)
