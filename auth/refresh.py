@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from .errors import NotLoggedIn, ProviderError, TokenValidationError
 from .profile import normalize
-from .sessions import Session, SessionManager, Tokens
+from .sessions import LoginDetails, Session, SessionManager, Tokens
 from .validation import (
     Check,
     ValidationReport,
@@ -68,7 +68,7 @@ class Refreshes:
             updated = replace(
                 session,
                 claims=claims,
-                report=report,
+                details=LoginDetails(report, session.trace),
                 profile=normalize(claims, session.userinfo, settings.preset) if claims else session.profile,
                 tokens=replace(
                     fresh,

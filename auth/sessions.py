@@ -16,9 +16,9 @@ import json
 import os
 import secrets
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
@@ -72,6 +72,32 @@ class Tokens:
         )
 
 
+class LoginDetails:
+    """A login's validation report and trace: most of a session's bytes (some 10 KiB of a 14 KiB
+    session), read only by the ID-token, trace and Playground pages. They are stored under a key
+    of their own, so the lookup every rerun makes neither decrypts nor parses them, and are
+    loaded the first time a page asks."""
+
+    __slots__ = ("_load", "_value", "unsaved")
+
+    def __init__(
+        self,
+        report: ValidationReport | None = None,
+        trace: Trace | None = None,
+        *,
+        load: Callable[[], tuple[ValidationReport | None, Trace]] | None = None,
+    ) -> None:
+        self._load = load
+        self._value = None if load else (report, trace or Trace())
+        self.unsaved = load is None  # made here, not read back: the store does not have it yet
+
+    def get(self) -> tuple[ValidationReport | None, Trace]:
+        if self._value is None:
+            assert self._load is not None
+            self._value = self._load()
+        return self._value
+
+
 @dataclass(frozen=True, kw_only=True)
 class Session:
     """A logged-in browser."""
@@ -83,34 +109,40 @@ class Session:
     tokens: Tokens
     created_at: int
     last_seen: int
-    report: ValidationReport | None = None  # None: an OAuth 2.0-only login, no ID token
-    trace: Trace = field(default_factory=Trace)
     userinfo: Mapping[str, object] = field(default_factory=dict)
     requested_scope: str = ""
     app_base: str = ""  # the app URL its provider client was reached through
+    details: LoginDetails = field(default_factory=LoginDetails, repr=False, compare=False)
+
+    @property
+    def report(self) -> ValidationReport | None:
+        """The ID token's validation report; None for an OAuth 2.0-only login (no ID token)."""
+        return self.details.get()[0]
+
+    @property
+    def trace(self) -> Trace:
+        return self.details.get()[1]
 
     def as_dict(self) -> dict[str, object]:
-        """Plain JSON-able data, as stored; ``from_dict`` reads it back."""
-        data = asdict(replace(self, report=None, trace=Trace()))
-        data["report"] = self.report.as_dict() if self.report else None
-        data["trace"] = self.trace.as_dict()
-        return data
+        """The session's own record, as stored (``from_dict`` reads it back); the report and the
+        trace are ``details_as_dict``'s."""
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("details", "tokens")}
+        return {**data, "tokens": asdict(self.tokens)}
+
+    def details_as_dict(self) -> dict[str, object]:
+        return {"report": self.report.as_dict() if self.report else None, "trace": self.trace.as_dict()}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, object]) -> Session:
-        tokens, report, trace = data.get("tokens"), data.get("report"), data.get("trace")
-        return rebuild(
-            cls,
-            {
-                **data,
-                "tokens": rebuild(Tokens, tokens if isinstance(tokens, Mapping) else {}),
-                # An empty report ({}) is how older releases stored "no ID token".
-                "report": ValidationReport.from_dict(report)
-                if isinstance(report, Mapping) and report
-                else None,
-                "trace": Trace.from_dict(trace) if isinstance(trace, Mapping) else Trace(),
-            },
-        )
+    def from_dict(cls, data: Mapping[str, object], details: LoginDetails | None = None) -> Session:
+        tokens = data.get("tokens")
+        if details is None or "trace" in data:  # older releases kept them in the session's record
+            details = LoginDetails(*_details_from(data))
+        record = {k: v for k, v in data.items() if k not in ("report", "trace")}
+        record |= {
+            "tokens": rebuild(Tokens, tokens if isinstance(tokens, Mapping) else {}),
+            "details": details,
+        }
+        return rebuild(cls, record)
 
     def public(self) -> dict[str, object]:
         """What ``/auth/me`` shows: everything but the tokens themselves."""
@@ -130,6 +162,15 @@ class Session:
                 "refresh_count": self.tokens.refresh_count,
             },
         }
+
+
+def _details_from(data: Mapping[str, object]) -> tuple[ValidationReport | None, Trace]:
+    report, trace = data.get("report"), data.get("trace")
+    return (
+        # An empty report ({}) is how older releases stored "no ID token".
+        ValidationReport.from_dict(report) if isinstance(report, Mapping) and report else None,
+        Trace.from_dict(trace) if isinstance(trace, Mapping) else Trace(),
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -240,33 +281,48 @@ class SessionManager:
         return self._open(key, self.store.get(key)) is not None
 
     # --- sessions -------------------------------------------------------------------
-    def create(self, **fields: object) -> Session:
+    def create(self, **login: object) -> Session:
+        """A new session (a new random id): the login's fields, its ``report`` and ``trace``."""
         now = int(time.time())
-        fields = {**fields, "id": secrets.token_urlsafe(32), "created_at": now, "last_seen": now}
-        session = rebuild(Session, fields)
+        report, trace = login.pop("report", None), login.pop("trace", None)
+        details = LoginDetails(
+            report if isinstance(report, ValidationReport) else None,
+            trace if isinstance(trace, Trace) else None,
+        )
+        login |= {"id": secrets.token_urlsafe(32), "created_at": now, "last_seen": now, "details": details}
+        session = rebuild(Session, login)
         self.save(session)
         return session
 
     def save(self, session: Session) -> None:
+        """Store the session; its report and trace too when they are new (a login, a refresh)."""
         key = self._key("session", session.id)
-        data = session.as_dict()
         ttl = max(1, session.created_at + self.settings.absolute_timeout - int(time.time()))
-        self.store.put(key, self._seal(key, data), ttl)
+        self.store.put(key, self._seal(key, session.as_dict()), ttl)
+        if session.details.unsaved:
+            detail_key = self._key("session-details", session.id)
+            self.store.put(detail_key, self._seal(detail_key, session.details_as_dict()), ttl)
+            session.details.unsaved = False
+
+    def _details(self, session_id: str) -> tuple[ValidationReport | None, Trace]:
+        key = self._key("session-details", session_id)
+        return _details_from(self._open(key, self.store.get(key)) or {})
 
     def load(self, session_id: str | None) -> Session | None:
-        """The live session for a cookie value, or None. Cheap: runs on every rerun."""
+        """The live session for a cookie value, or None. Cheap: runs on every rerun. Its report
+        and trace are read only if a page asks for them."""
         if not session_id:
             return None
         key = self._key("session", session_id)
         data = self._open(key, self.store.get(key))
         if data is None:
             return None
-        session = Session.from_dict(data)
+        session = Session.from_dict(data, LoginDetails(load=lambda: self._details(session_id)))
         now = int(time.time())
         if now - session.created_at > self.settings.absolute_timeout or (
             now - session.last_seen > self.settings.idle_timeout
         ):
-            self.store.delete(key)
+            self.delete(session_id)
             return None
         if now - session.last_seen > min(TOUCH_EVERY, self.settings.idle_timeout // 2):
             session = replace(session, last_seen=now)
@@ -275,6 +331,7 @@ class SessionManager:
 
     def delete(self, session_id: str) -> None:
         self.store.delete(self._key("session", session_id))
+        self.store.delete(self._key("session-details", session_id))
 
     @asynccontextmanager
     async def refresh_lock(self, session_id: str, *, hold: float) -> AsyncIterator[None]:

@@ -14,6 +14,7 @@ import redis
 from auth import MemoryStore, Session, SessionManager, SQLiteStore
 from auth.config import SessionSettings
 from auth.redis_store import RedisStore
+from auth.sessions import LoginDetails
 
 from .stats import Stats, time_calls, verdict
 
@@ -41,11 +42,13 @@ def lookups(sessions: SessionManager, redis_url: str, session: Session, n: int) 
 
 def print_lookups(found: dict[str, Stats], session: Session) -> None:
     size = len(json.dumps(session.as_dict(), separators=(",", ":")))
+    details = len(json.dumps(session.details_as_dict(), separators=(",", ":")))
     print(
         "\n1. Per-rerun session lookup, SessionManager.load(session_id), for a real login's session\n"
-        f"   ({size / 1024:.1f} KiB of JSON: {len(session.claims)} claims, "
-        f"{len(session.trace.steps)} trace steps, "
-        f"{len(session.report.checks) if session.report else 0} report rows)"
+        f"   ({size / 1024:.1f} KiB of JSON read per lookup: {len(session.claims)} claims, the tokens; "
+        f"its {len(session.trace.steps)} trace steps and "
+        f"{len(session.report.checks) if session.report else 0} report rows, {details / 1024:.1f} KiB, "
+        "are read only by the pages that show them)"
     )
     for label, stats in found.items():
         print(stats.row(label, 3))
@@ -73,7 +76,10 @@ def memory_per_10k(
     raw.flushdb()
     before = {"SQLite file": _sqlite_bytes(path), "Redis used_memory": int(raw.info("memory")["used_memory"])}
     for _ in range(count):
-        copy = replace(session, id=secrets.token_urlsafe(32))
+        # Each with its report and trace, as a login stores them (details are written when new).
+        copy = replace(
+            session, id=secrets.token_urlsafe(32), details=LoginDetails(session.report, session.trace)
+        )
         on_sqlite.save(copy)
         on_redis.save(copy)
     after = {"SQLite file": _sqlite_bytes(path), "Redis used_memory": int(raw.info("memory")["used_memory"])}

@@ -179,10 +179,10 @@ def test_a_row_copied_under_another_key_does_not_decrypt(tmp_path: Path) -> None
     sessions = SessionManager(SQLiteStore(path), COOKIE_SECRET, SessionSettings())
     a = new_session(sessions, "at-a")
     with sqlite3.connect(path) as db:
-        ((key_a, row_a),) = db.execute("SELECT key, value FROM kv").fetchall()
+        ((key_a, row_a),) = db.execute("SELECT key, value FROM kv WHERE key LIKE 'session:%'").fetchall()
     b = new_session(sessions, "at-b")
     with sqlite3.connect(path) as db:
-        db.execute("UPDATE kv SET value = ? WHERE key != ?", (row_a, key_a))
+        db.execute("UPDATE kv SET value = ? WHERE key LIKE 'session:%' AND key != ?", (row_a, key_a))
     assert sessions.load(b.id) is None
     loaded = sessions.load(a.id)
     assert loaded is not None and loaded.tokens.access_token == "at-a"
@@ -230,3 +230,43 @@ async def test_expired_session_cookie_is_not_logged_in(build_app: BuildApp) -> N
         ((name, delta),) = change.items()
         app.auth.sessions.save(replace(session, **{name: getattr(session, name) + delta}))
         assert (await browser.get("/auth/me")).status_code == 401, change
+
+
+class CountingStore(MemoryStore):
+    """The real MemoryStore, counting the reads it answers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gets: list[str] = []
+
+    def get(self, key: str) -> bytes | None:
+        self.gets.append(key.split(":", 1)[0])
+        return super().get(key)
+
+
+def test_the_lookup_on_every_rerun_reads_the_session_only_and_its_report_when_asked() -> None:
+    """The report and trace (most of the bytes) have a key of their own, read on first use only."""
+    store = CountingStore()
+    sessions = SessionManager(store, COOKIE_SECRET, SessionSettings(idle_timeout=600, absolute_timeout=3600))
+    report = ValidationReport((Check("iss", True, "a", "a", "OIDC Core §3.1.3.7 (2)"),), {}, {})
+    saved = sessions.create(
+        provider="dev", profile={}, claims={"sub": "u"}, tokens=Tokens(access_token="at"), report=report
+    )
+    loaded = sessions.load(saved.id)
+    assert loaded is not None and store.gets == ["session"]
+    assert loaded.report == report and store.gets == ["session", "session-details"]
+    sessions.delete(saved.id)
+    assert not store._data  # both keys gone
+
+
+def test_a_session_stored_with_its_report_inline_by_an_older_release_loads_whole(
+    sessions: SessionManager,
+) -> None:
+    """Before the split the report and trace were in the session's own record: still read."""
+    session = new_session(sessions)
+    key = sessions._key("session", session.id)
+    report = ValidationReport((Check("aud", True, "a", "a", "OIDC Core §3.1.3.7 (3)"),), {}, {})
+    data = {**session.as_dict(), "report": report.as_dict(), "trace": {"state": "s9", "steps": []}}
+    sessions.store.put(key, sessions._seal(key, data), 60)
+    loaded = sessions.load(session.id)
+    assert loaded is not None and loaded.report == report and loaded.trace.state == "s9"
