@@ -76,12 +76,11 @@ def memory_per_10k(
     raw.flushdb()
     before = {"SQLite file": _sqlite_bytes(path), "Redis used_memory": int(raw.info("memory")["used_memory"])}
     for _ in range(count):
-        # Each with its report and trace, as a login stores them (details are written when new).
-        copy = replace(
-            session, id=secrets.token_urlsafe(32), details=LoginDetails(session.report, session.trace)
-        )
-        on_sqlite.save(copy)
-        on_redis.save(copy)
+        # Each with its report and trace, as a login stores them: details are written while new,
+        # so each store gets a copy of its own.
+        session_id = secrets.token_urlsafe(32)
+        for manager in (on_sqlite, on_redis):
+            manager.save(replace(session, id=session_id, details=LoginDetails(session.report, session.trace)))
     after = {"SQLite file": _sqlite_bytes(path), "Redis used_memory": int(raw.info("memory")["used_memory"])}
     raw.flushdb()
     raw.close()
