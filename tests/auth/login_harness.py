@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -65,6 +66,30 @@ def set_cookies(response: httpx2.Response) -> dict[str, str]:
 
 def cookie_value(header: str) -> str:
     return header.split("=", 1)[1].split(";", 1)[0]
+
+
+class _Forms(HTMLParser):
+    """The forms of a page: action, method and the fields they would submit."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[dict[str, object]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "form":
+            self.forms.append({"action": values.get("action") or "", "fields": {}})
+        elif tag in ("input", "button") and self.forms and values.get("name"):
+            fields = self.forms[-1]["fields"]
+            assert isinstance(fields, dict)
+            if tag == "input" or values["name"] == "consent":
+                fields.setdefault(values["name"], values.get("value") or "")
+
+
+def forms(html: str) -> list[dict[str, object]]:
+    parser = _Forms()
+    parser.feed(html)
+    return parser.forms
 
 
 def dev_config(

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx2
 import pytest
-from login_harness import DEV_CLIENT_SECRET, BuildApp, LoginApp, dev_config, query_of, with_params
+from login_harness import DEV_CLIENT_SECRET, BuildApp, LoginApp, dev_config, forms, query_of, with_params
 
 from auth.config import AppleKey, ProviderSettings
 from auth.devmode import emulated_providers, throwaway_apple_key
@@ -16,30 +15,6 @@ from devidp import PERSONAS, DevAuthorizationServer, ProviderConfig
 from devidp.flavors import register_apple_client
 
 BY_USERNAME = {p.username: p for p in PERSONAS}
-
-
-class _Forms(HTMLParser):
-    """The forms of a page: action, method and the fields they would submit."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.forms: list[dict[str, object]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = dict(attrs)
-        if tag == "form":
-            self.forms.append({"action": values.get("action") or "", "fields": {}})
-        elif tag in ("input", "button") and self.forms and values.get("name"):
-            fields = self.forms[-1]["fields"]
-            assert isinstance(fields, dict)
-            if tag == "input" or values["name"] == "consent":
-                fields.setdefault(values["name"], values.get("value") or "")
-
-
-def forms(html: str) -> list[dict[str, object]]:
-    parser = _Forms()
-    parser.feed(html)
-    return parser.forms
 
 
 async def through_the_provider(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -17,21 +18,26 @@ from joserfc import jwt
 from joserfc.jwk import OctKey, RSAKey
 from login_harness import (
     COOKIE_SECRET,
+    DEV_CLIENT_SECRET,
     BuildApp,
     LoginApp,
     dev_config,
+    forms,
     query_of,
     set_cookies,
     st_login_token,
+    with_params,
 )
 from streamlit.auth_util import validate_auth_credentials
 from streamlit.runtime.secrets import secrets_singleton
 
 from auth import MemoryStore, Session, csrf_token, load_config
+from auth.devmode import emulated_providers, throwaway_apple_key
 from auth.errors import ProviderTokenError
+from auth.presets import PRESETS
 from auth.sessions import Tokens
 from auth.stlogin import provider_from_token, same_origin_navigation, st_login_secrets, st_user
-from devidp import DevAuthorizationServer
+from devidp import PERSONAS, DevAuthorizationServer, ProviderConfig
 
 ST_LOGIN = "http://localhost/oauth2callback"
 
@@ -306,3 +312,41 @@ async def test_a_refreshed_id_token_that_fails_a_check_is_refused_and_changes_no
     assert response.status_code == 400
     assert response.json()["error"] == "id_token_invalid" and "§3.1.3.7" in response.json()["description"]
     assert app.auth.sessions.load(session_id) == before
+
+
+@pytest.mark.parametrize("preset", ["github", "facebook", "kakao", "naver"])
+async def test_st_login_of_an_oauth2_only_preset_logs_in_and_fills_st_user(
+    build_app: BuildApp, preset: str
+) -> None:
+    """st.login("github") (or facebook, kakao, naver), which st.login itself cannot do: through
+    the shared /oauth2callback to the preset's twin; st.user holds the normalized profile (the
+    ID token's claims for Kakao, which has OIDC too)."""
+    idp = DevAuthorizationServer(ProviderConfig())
+    apple = throwaway_apple_key()
+    app = build_app(
+        idp, config=dev_config(providers=emulated_providers(DEV_CLIENT_SECRET, apple), redirect_uri=ST_LOGIN)
+    )
+    browser = app.browser()
+    response = await browser.get(with_params(await app.start(browser, provider=preset), login_hint="alice"))
+    for _ in range(5):  # the twin's redirects and consent page, as a browser follows them
+        if response.status_code in (302, 303):
+            location = urljoin(str(response.url), response.headers["location"])
+            response = await browser.get(location)
+            if urlsplit(location).path == "/oauth2callback":
+                break
+            continue
+        consent = next(f for f in forms(response.text) if "consent" in f["fields"])  # type: ignore[operator]
+        response = await browser.post(str(response.url), data={**consent["fields"], "consent": "allow"})  # type: ignore[dict-item]
+    assert response.status_code == 302 and response.headers["location"] == "/x", response.headers.get(
+        "location"
+    )
+    session = app.auth.sessions.load(response.cookies.get("auth_session") or browser.cookies["auth_session"])
+    assert session is not None and session.provider == f"emulated-{preset}"
+    assert bool(session.claims) is (PRESETS[preset].kind == "oidc")  # Kakao also speaks OIDC
+    user = st_user(session, origin="o")
+    alice = next(p for p in PERSONAS if p.username == "alice")
+    assert user["is_logged_in"] is True and user["sub"] and user["provider"] == f"emulated-{preset}"
+    if PRESETS[preset].kind == "oauth2":
+        assert user["email"] == alice.email and user["name"] == alice.name
+    else:  # the ID token's claims, as st.login shows them: Kakao's name is its `nickname`
+        assert user["nickname"] == alice.given_name
