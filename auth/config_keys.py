@@ -38,9 +38,6 @@ NOT_HONOURED = {
     "authorize_params": "put authorization request parameters in `client_kwargs`",
     "access_token_params": "the token request is RFC 6749 §4.1.3's, with nothing added",
     "redirect_uri": "set it once, in [auth] `redirect_uri`",
-    "state": "a fresh `state` is generated for every login (RFC 9700 §4.7.1)",
-    "nonce": "a fresh `nonce` is generated for every login (OIDC Core §3.1.2.1)",
-    "code_verifier": "a fresh PKCE verifier is generated for every login (RFC 7636 §4.1)",
     "token_placement": "the access token is always sent in the Authorization header (RFC 6750 §2.1)",
     "revocation_endpoint_auth_method": "revocation authenticates as the token request does",
     "timeout": "HTTP timeouts are the login module's own (5 s)",
@@ -49,6 +46,22 @@ NOT_HONOURED = {
     "trust_env": "calls to providers do not go through a proxy",
     "headers": "requests to the provider carry no extra headers",
     "leeway": "clock leeway is the login module's own (60 s)",
+}
+# Authorization request parameters the module always sets itself (or never sends), and why: neither
+# st.login's client_kwargs nor the Playground may set them, since overriding one would switch a
+# protection off (state: RFC 9700 §4.7; nonce: OIDC Core §3.1.2.1; PKCE: RFC 7636) or break the login.
+MODULE_PARAMETERS = {
+    "state": "the module makes a fresh `state` for every login (CSRF, RFC 9700 §4.7.1)",
+    "nonce": "the module makes a fresh `nonce` for every login (replay, OIDC Core §3.1.2.1)",
+    "code_challenge": "PKCE is always on, with a verifier only this server knows (RFC 7636 §4.2)",
+    "code_challenge_method": "PKCE is always S256 (RFC 9700 §2.1.1)",
+    "code_verifier": "the verifier never goes through the browser (RFC 7636 §4.5)",
+    "redirect_uri": "the callback must be this app's registered one (RFC 6749 §3.1.2)",
+    "client_id": "the client is the configured one (RFC 6749 §2.2)",
+    "response_type": "this login is the authorization code flow: `code` (RFC 6749 §4.1.1)",
+    "client_secret": "a secret never goes into a URL (RFC 6749 §2.3.1)",
+    "request": "request objects are not built here (OIDC Core §6)",
+    "request_uri": "request objects are not built here (OIDC Core §6)",
 }
 TOKEN_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 
@@ -91,6 +104,9 @@ def parse_client_kwargs(name: str, kwargs: Mapping[str, object]) -> tuple[dict[s
                 raise ConfigError(f"{where} `response_type` must be code: the login is the code flow.")
         elif reason := NOT_HONOURED.get(key):
             raise ConfigError(f"{where} `{key}` is not supported by this login module: {reason}.")
+        elif key in MODULE_PARAMETERS or key.startswith("code_challenge"):
+            reason = MODULE_PARAMETERS.get(key, MODULE_PARAMETERS["code_challenge"])
+            raise ConfigError(f"{where} `{key}` cannot be set: {reason}.")
         elif isinstance(value, Mapping | list):
             raise ConfigError(f"{where} `{key}` must be a string: it is an authorization request parameter.")
         else:

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from .config_keys import MODULE_PARAMETERS
 from .errors import LoginError, PlaygroundRequestError, TokenValidationError
 from .trace import Trace, masked_params
 from .validation import ValidationReport
@@ -21,21 +22,6 @@ from .validation import ValidationReport
 if TYPE_CHECKING:
     from .sessions import PendingLogin
 
-# What the module itself sends and must own: overriding any of them would switch a protection
-# off (state: RFC 9700 §4.7; nonce: OIDC Core §3.1.2.1; PKCE: RFC 7636) or break the login.
-RESERVED = {
-    "state": "the module makes a fresh `state` for every login (CSRF, RFC 9700 §4.7.1)",
-    "nonce": "the module makes a fresh `nonce` for every login (replay, OIDC Core §3.1.2.1)",
-    "code_challenge": "PKCE is always on, with a verifier only this server knows (RFC 7636 §4.2)",
-    "code_challenge_method": "PKCE is always S256 (RFC 9700 §2.1.1)",
-    "code_verifier": "the verifier never goes through the browser (RFC 7636 §4.5)",
-    "redirect_uri": "the callback must be this app's registered one (RFC 6749 §3.1.2)",
-    "client_id": "the client is the configured one (RFC 6749 §2.2)",
-    "response_type": "this login is the authorization code flow: `code` (RFC 6749 §4.1.1)",
-    "client_secret": "a secret never goes into a URL (RFC 6749 §2.3.1)",
-    "request": "request objects are not built here (OIDC Core §6)",
-    "request_uri": "request objects are not built here (OIDC Core §6)",
-}
 # The response modes the callback can receive: a GET with a query, or a POST form.
 RESPONSE_MODES = ("query", "form_post")
 PROMPTS = ("none", "login", "consent", "select_account")  # OIDC Core §3.1.2.1
@@ -101,10 +87,12 @@ class PlaygroundRequest:
 def check_params(params: Mapping[str, str]) -> None:
     """Refuse what would weaken the login or cannot come back to it, with the reason."""
     for name, value in params.items():
-        if name in RESERVED:
-            raise PlaygroundRequestError(f"`{name}` cannot be set here: {RESERVED[name]}.")
+        if name in MODULE_PARAMETERS:
+            raise PlaygroundRequestError(f"`{name}` cannot be set here: {MODULE_PARAMETERS[name]}.")
         if name.startswith("code_challenge"):
-            raise PlaygroundRequestError(f"`{name}` cannot be set here: {RESERVED['code_challenge']}.")
+            raise PlaygroundRequestError(
+                f"`{name}` cannot be set here: {MODULE_PARAMETERS['code_challenge']}."
+            )
         if len(value) > MAX_VALUE or len(name) > 64:
             raise PlaygroundRequestError(f"`{name[:64]}` is too long (at most {MAX_VALUE} characters).")
     mode = params.get("response_mode")

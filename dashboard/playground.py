@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
+from auth.config_keys import MODULE_PARAMETERS
 from auth.playground import PROMPTS, RESPONSE_MODES
 
 from .claims import OIDC
@@ -86,17 +87,6 @@ MEANINGS: dict[str, tuple[str, str]] = {
         "https://developers.google.com/identity/protocols/oauth2/web-server#creatingclient",
     ),
 }
-MODULE_OWNED = frozenset(
-    {
-        "response_type",
-        "client_id",
-        "redirect_uri",
-        "state",
-        "nonce",
-        "code_challenge",
-        "code_challenge_method",
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -118,7 +108,7 @@ def parameter_rows(url: str, chosen: Mapping[str, str]) -> list[ParameterRow]:
         )
         set_by = (
             "the module (always)"
-            if name in MODULE_OWNED
+            if name in MODULE_PARAMETERS
             else "you"
             if name in chosen
             else "the provider's settings"

@@ -319,12 +319,14 @@ def test_provider_names_with_a_dash_and_their_environment_overrides(tmp_path: Pa
         ({"google": {**GOOGLE, "client_kwargs": {"timeout": 3}}}, "client_kwargs `timeout` is not supported"),
         ({"google": {**GOOGLE, "client_kwargs": {"code_challenge_method": "plain"}}}, "must be S256"),
         ({"google": {**GOOGLE, "client_kwargs": {"response_type": "token"}}}, "must be code"),
+        ({"google": {**GOOGLE, "client_kwargs": {"state": "fixed"}}}, "`state` cannot be set: the module"),
+        ({"google": {**GOOGLE, "client_kwargs": {"code_challenge": "x"}}}, "`code_challenge` cannot be set"),
         ({"google": {**GOOGLE, "clientid": "typo"}}, "[auth.google] `clientid` is not a setting"),
         ({"cookie_secert": SECRET}, "[auth] `cookie_secert` is not a setting"),
         ({**GOOGLE, "default": GOOGLE}, "both would be the provider st.login() logs in with"),
     ],
     ids=["callback-path", "relative", "expose-refresh", "authorize-url", "timeout", "plain-pkce",
-         "implicit", "typo-in-provider", "typo-in-auth", "two-defaults"],
+         "implicit", "fixed-state", "own-challenge", "typo-in-provider", "typo-in-auth", "two-defaults"],
 )  # fmt: skip
 def test_what_st_login_accepts_but_this_module_cannot_honour_stops_the_start(
     tmp_path: Path, auth: dict[str, object], words: str
