@@ -14,7 +14,6 @@ import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Protocol
-from urllib.parse import urlencode
 
 import httpx2
 
@@ -26,7 +25,7 @@ from .errors import (
     UnknownProvider,
 )
 from .logout import Logouts
-from .playground import PlaygroundRequest, check_params, playground_record
+from .playground import PlaygroundRequest, check_params, playground_record, with_result
 from .profile import normalize
 from .provider import ProviderClient, current_trace
 from .refresh import Refreshes
@@ -311,10 +310,9 @@ class Authenticator(CallbackChecks, Refreshes, Logouts):
         refused: LoginError | None = None,
     ) -> Finished:
         result_id = self.sessions.save_playground_result(owner, record)
-        separator = "&" if "?" in pending.next_path else "?"
         return Finished(
             session=None,
-            next_path=f"{pending.next_path}{separator}{urlencode({'result': result_id})}",
+            next_path=with_result(pending.next_path, result_id),
             playground_result=result_id,
             refused=refused,
         )

@@ -13,6 +13,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
 from .config_keys import MODULE_PARAMETERS
 from .errors import LoginError, PlaygroundRequestError, TokenValidationError
@@ -82,6 +83,11 @@ class PlaygroundRequest:
             replace_session=form.get("replace") == "1",
             form={k: form.get(k, "") for k in ("provider", *FORM_FIELDS)},
         )
+
+
+def with_result(next_path: str, result_id: str) -> str:
+    """The Playground page's path with the id of the result to show."""
+    return f"{next_path}{'&' if '?' in next_path else '?'}{urlencode({'result': result_id})}"
 
 
 def check_params(params: Mapping[str, str]) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -15,7 +14,7 @@ from ..errors import (
     UnknownProvider,
 )
 from ..flow import safe_next
-from ..playground import PlaygroundRequest
+from ..playground import PlaygroundRequest, with_result
 from ..stlogin import provider_from_token, same_origin_navigation
 from ..trace import fingerprint
 from .common import (
@@ -69,26 +68,29 @@ class LoginRoutes(RoutesBase):
         if base != origin:
             # Start on the public host, so the login cookie lands where the callback will arrive.
             return RedirectResponse(f"{base}{request.url.path}?{request.url.query}", 302)
-        # One binding per browser, reused: logins started in two tabs must both be able to finish.
-        existing = request.cookies.get(cookie_name(BINDING_COOKIE, self._secure(request)), "")
-        binding = existing if len(existing) >= 32 else secrets.token_urlsafe(32)
+        binding = self._binding(request)
         try:
             url = await self.auth.start_login(
                 provider, origin=origin, next_path=next_path, binding_cookie=binding
             )
         except LoginError as error:
             return self._to_login_page(request, error, provider, next_path)
-        response = RedirectResponse(url, 302)
         settings = self.auth.config.provider(provider)
         form_post = settings is not None and settings.preset.response_mode == "form_post"
-        self._set(
-            response,
-            request,
-            BINDING_COOKIE,
-            binding,
-            self.auth.config.session.state_ttl,
-            cross_site=form_post,
-        )
+        return self._to_provider(request, url, binding, 302, form_post=form_post)
+
+    def _binding(self, request: Request) -> str:
+        """One binding per browser, reused: logins started in two tabs must both be able to finish."""
+        existing = request.cookies.get(cookie_name(BINDING_COOKIE, self._secure(request)), "")
+        return existing if len(existing) >= 32 else secrets.token_urlsafe(32)
+
+    def _to_provider(
+        self, request: Request, url: str, binding: str, status: int, *, form_post: bool
+    ) -> Response:
+        """The redirect to the provider, with the cookie that binds the callback to this browser."""
+        response = RedirectResponse(url, status)
+        ttl = self.auth.config.session.state_ttl
+        self._set(response, request, BINDING_COOKIE, binding, ttl, cross_site=form_post)
         return response
 
     async def callback(self, request: Request) -> Response:
@@ -159,8 +161,7 @@ class LoginRoutes(RoutesBase):
         async def act(session_id: str, form: dict[str, str]) -> Response:
             next_path = safe_next(form.get("next"))
             origin = self._origin(request)
-            existing = request.cookies.get(cookie_name(BINDING_COOKIE, self._secure(request)), "")
-            binding = existing if len(existing) >= 32 else secrets.token_urlsafe(32)
+            binding = self._binding(request)
             try:
                 if self.auth.base_url(origin) != origin:
                     raise PlaygroundRequestError(
@@ -178,20 +179,8 @@ class LoginRoutes(RoutesBase):
                     self.auth.sessions.owner(session_id),
                     {"passed": False, "sent": False, "error": error.error, "description": error.description},
                 )
-                separator = "&" if "?" in next_path else "?"
-                return RedirectResponse(
-                    self._here(f"{next_path}{separator}{urlencode({'result': result})}"), 303
-                )
-            response = RedirectResponse(url, 303)
+                return RedirectResponse(self._here(with_result(next_path, result)), 303)
             form_post = wanted.params.get("response_mode") == "form_post"
-            self._set(
-                response,
-                request,
-                BINDING_COOKIE,
-                binding,
-                self.auth.config.session.state_ttl,
-                cross_site=form_post,
-            )
-            return response
+            return self._to_provider(request, url, binding, 303, form_post=form_post)
 
         return await self._post(request, act, PLAYGROUND_BODY_LIMIT)

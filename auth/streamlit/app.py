@@ -71,8 +71,9 @@ def with_login(
     A configuration error stops the start with one line naming the key.
     """
     _refuse_page_script()
+    secrets = secrets_table()
     try:
-        config = load_config(secrets_table())
+        config = load_config(secrets)
     except ConfigError as error:
         # One line that names the key, not a traceback through Streamlit's loader.
         raise SystemExit(f"Login configuration error: {error.description}") from None
@@ -109,7 +110,7 @@ def with_login(
         yield
         await authenticator.aclose()
 
-    auth_table = secrets_table().get("auth", {})
+    auth_table = secrets.get("auth", {})
     return AppOptions(
         routes=[
             *auth_routes(authenticator, login_page=login_page),
