@@ -11,7 +11,6 @@ from __future__ import annotations
 import hmac
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
@@ -22,10 +21,11 @@ from .errors import (
     StateError,
     UserinfoMismatch,
 )
+from .parts import AuthenticatorParts
 from .playground import Checked
 from .profile import apple_first_login
 from .provider import ProviderClient
-from .sessions import PendingLogin, SessionManager
+from .sessions import PendingLogin
 from .trace import Trace, fingerprint
 from .validation import (
     ValidationReport,
@@ -35,15 +35,8 @@ from .validation import (
 )
 
 
-class CallbackChecks:
+class CallbackChecks(AuthenticatorParts):
     """The steps of ``Authenticator.finish_login``, in the order it runs them."""
-
-    sessions: SessionManager
-
-    if TYPE_CHECKING:  # provided by Authenticator
-
-        def settings(self, name: str) -> ProviderSettings: ...
-        def client(self, settings: ProviderSettings, app_base: str) -> ProviderClient: ...
 
     async def _checks(
         self,

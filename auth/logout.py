@@ -7,11 +7,9 @@ through the provider's RP-initiated logout when it has one (OpenID Connect RP-In
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import secrets
 import time
-import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -19,12 +17,11 @@ from typing import TYPE_CHECKING
 from authlib.common.urls import add_params_to_uri
 
 from .errors import LoginError, LogoutReturnError, ProviderError
-from .sessions import PendingLogout, SessionManager
+from .parts import AuthenticatorParts
+from .sessions import PendingLogout
 from .trace import fingerprint
 
 if TYPE_CHECKING:
-    from .config import AuthConfig, ProviderSettings
-    from .provider import ProviderClient
     from .registration import Registration
 
 
@@ -39,19 +36,8 @@ class LoggedOut:
     state: str | None = None  # sent there, to be checked when the browser comes back
 
 
-class Logouts:
+class Logouts(AuthenticatorParts):
     """Logout, and the browser's return from the provider's logout."""
-
-    config: AuthConfig
-    sessions: SessionManager
-    _refresh_locks: weakref.WeakValueDictionary[str, asyncio.Lock]
-
-    if TYPE_CHECKING:  # provided by Authenticator
-
-        def settings(self, name: str) -> ProviderSettings: ...
-        def client(self, settings: ProviderSettings, app_base: str) -> ProviderClient: ...
-        def post_logout_uri(self, name: str, origin: str) -> str: ...
-        def registration(self, name: str, origin: str) -> Registration: ...
 
     async def logout(self, session_id: str, *, origin: str) -> LoggedOut:
         """End the session here, revoke its tokens, and say where the provider's logout is, if any."""

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-import weakref
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from .errors import NotLoggedIn, ProviderError, TokenValidationError
+from .parts import AuthenticatorParts
 from .profile import normalize
-from .sessions import LoginDetails, Session, SessionManager, Tokens
+from .sessions import LoginDetails, Session, Tokens
 from .validation import (
     Check,
     ValidationReport,
@@ -25,21 +25,11 @@ from .validation import (
 )
 
 if TYPE_CHECKING:
-    from .config import AuthConfig, ProviderSettings
     from .provider import ProviderClient
 
 
-class Refreshes:
+class Refreshes(AuthenticatorParts):
     """Token refresh, single-flight in this process and across replicas."""
-
-    config: AuthConfig
-    sessions: SessionManager
-    _refresh_locks: weakref.WeakValueDictionary[str, asyncio.Lock]
-
-    if TYPE_CHECKING:  # provided by Authenticator
-
-        def settings(self, name: str) -> ProviderSettings: ...
-        def client(self, settings: ProviderSettings, app_base: str) -> ProviderClient: ...
 
     async def refresh(self, session_id: str) -> Session:
         """Refresh the session's tokens. Concurrent calls for one session refresh once, in this
