@@ -4,8 +4,9 @@ Claims are data, not markup. Streamlit parses markdown in ``st.markdown``, title
 captions and alerts alike, so a ``name`` of ``![x](https://tracker.example/x.png)``
 would make every visitor's browser load that image, and a backtick in a group would
 close the code span around it. Every such value goes through ``text`` or ``code``.
-(Streamlit's GFM still turns a bare URL or email in ``text`` into a link, after the
-escapes are read: the link shows its own target and loads nothing; ``code`` avoids even that.)
+GFM also turns a bare URL, ``www.`` name or email into a link, and Streamlit's renderer
+(remark-gfm) finds those in the text *after* the escapes are read, so ``text`` puts an
+invisible word joiner where each would begin: the characters shown stay the same.
 A ``picture`` is shown only through ``picture_url``: ``st.image`` reads any string
 that names a file on this server and sends it to the browser.
 """
@@ -21,13 +22,20 @@ _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 # CommonMark §2.1: a line ending could start a new block (a heading, a list, a fence).
 _LINE_ENDINGS = re.compile(r"[\r\n]+")
 _BACKTICK_RUNS = re.compile(r"`+")
+# GFM autolink literals (GFM spec §6.9, as mdast-util-gfm-autolink-literal finds them in text:
+# `https?://`, `www.` and `local@domain`) each need two characters side by side; U+2060 WORD
+# JOINER between them is invisible, adds no line break, and is neither `\w` nor punctuation,
+# so none matches. A character reference (`&#58;`) would not do: it is decoded before the search.
+WORD_JOINER = "\u2060"
+_AUTOLINK_SEAMS = re.compile(r"(?i)(?<=http)(?=:)|(?<=https)(?=:)|(?<=www)(?=\.)|(?=@)")
 WEB_SCHEMES = frozenset({"https", "http"})
 MAX_URL = 2048
 
 
 def text(value: object) -> str:
-    """``value`` as markdown that renders as exactly its characters, on one line."""
-    return _PUNCTUATION.sub(r"\\\1", _LINE_ENDINGS.sub(" ", str(value)))
+    """``value`` as markdown that renders as exactly its characters, on one line, linking nowhere."""
+    flat = _AUTOLINK_SEAMS.sub(WORD_JOINER, _LINE_ENDINGS.sub(" ", str(value)))
+    return _PUNCTUATION.sub(r"\\\1", flat)
 
 
 def code(value: object) -> str:

@@ -128,8 +128,8 @@ def registration_box(registration: Mapping[str, object]) -> None:
     where = registration.get("register_at")
     st.markdown(
         f"Register at **{untrusted.text(registration['label'])}**"
-        + (f" ({where})" if where else "")
-        + f", for client id `{str(registration['client_id']).replace('`', '')}`, exactly this redirect URI:"
+        + (f" ({where})" if where else "")  # the preset's own console URL: a link, on purpose
+        + f", for client id {untrusted.code(registration['client_id'])}, exactly this redirect URI:"
     )
     st.code(str(registration["redirect_uri"]), language=None)
     if logout := registration.get("post_logout_redirect_uri"):
@@ -151,7 +151,8 @@ def login_failure_box(failure: Mapping[str, object]) -> None:
     st.error(f"**{what}** {untrusted.prose(failure.get('description'))}")
     if request_id := failure.get("request_id"):
         st.caption(
-            f"Request id `{request_id}`: the server log has the same line (check `{failure.get('check')}`)."
+            f"Request id {untrusted.code(request_id)}: the server log has the same line "
+            f"(check {untrusted.code(failure.get('check'))})."
         )
     if registration := failure.get("registration"):
         st.warning(
@@ -242,7 +243,7 @@ def playground_outcome(record: Mapping[str, object]) -> None:
         # The description may quote the provider's own words (error_description): text, never markup.
         st.error(f"**Refused.** {untrusted.prose(record.get('description'))}")
         if check := record.get("check"):
-            st.caption(f"Failed check: `{untrusted.text(check)}`")
+            st.caption(f"Failed check: {untrusted.code(check)}")
     if "authorization_url" not in record:  # refused before anything was sent
         return
     if record.get("replaced"):

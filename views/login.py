@@ -15,6 +15,7 @@ from auth.streamlit import (
     set_dev_faults,
     unfinished_logout,
 )
+from dashboard.untrusted import text
 from dashboard.widgets import login_failure_box, registration_box
 
 st.title("Log in")
@@ -41,10 +42,11 @@ if st.query_params.get("unavailable"):
         "now: log in below."
     )
 if st.query_params.get("logged_out"):
+    # `at` is the query string's: anyone can link here with any text in it.
     at = st.query_params.get("at")
     st.success(
         "You are logged out: the session is gone from this server and its tokens are revoked."
-        + (f" {provider_label(at)} signed you out too, and sent you back here." if at else "")
+        + (f" {text(provider_label(at))} signed you out too, and sent you back here." if at else "")
     )
 elif stranded := unfinished_logout():
     st.warning(

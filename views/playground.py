@@ -14,6 +14,7 @@ from auth.streamlit import (
     require_login,
 )
 from dashboard.playground import PROMPTS, RESPONSE_MODES, parameter_rows
+from dashboard.untrusted import prose
 from dashboard.widgets import parameters_table, playground_outcome
 
 session = require_login()
@@ -79,7 +80,7 @@ try:
     request = playground_request(form)
     url = playground_preview(request)
 except LoginError as error:
-    st.error(error.description)
+    st.error(prose(error.description))  # it may quote what was typed, or a kept result's form
     st.stop()
 
 st.subheader("The authorization request")

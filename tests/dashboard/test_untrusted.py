@@ -7,9 +7,9 @@ import string
 
 import pytest
 
-from dashboard.untrusted import code, picture_url, prose, text
+from dashboard.untrusted import WORD_JOINER, code, picture_url, prose, text
 
-# Streamlit's own renderer is checked in the browser suite (tests/browser/test_dashboard.py).
+# Streamlit's own renderer is checked in the browser suite (tests/browser/test_untrusted_text.py).
 HOSTILE = [
     "Mallory ![x](http://127.0.0.1:1/x.png) `Markup",
     "ops` ![g](http://127.0.0.1:1/g.png) `ops",
@@ -28,13 +28,16 @@ def one_line(value: str) -> str:
 
 
 def unescaped(markdown: str) -> str:
-    """What CommonMark makes of backslash escapes (§2.4): the character itself."""
-    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
+    """What CommonMark makes of backslash escapes (§2.4): the character itself; and what a reader
+    sees of a word joiner: nothing."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace(WORD_JOINER, "")
 
 
 def test_text_escapes_an_example_exactly() -> None:
-    """An image in a name becomes escaped punctuation; letters, digits and spaces stay as they are."""
-    assert text("Hi ![x](http://h/x.png) `a`") == r"Hi \!\[x\]\(http\:\/\/h\/x\.png\) \`a\`"
+    """An image in a name becomes escaped punctuation; letters, digits and spaces stay as they are,
+    and a word joiner keeps `http:` from starting an autolink."""
+    expected = r"Hi \!\[x\]\(http" + WORD_JOINER + r"\:\/\/h\/x\.png\) \`a\`"
+    assert text("Hi ![x](http://h/x.png) `a`") == expected
 
 
 @pytest.mark.parametrize("value", HOSTILE)
@@ -46,6 +49,24 @@ def test_text_escapes_every_punctuation_and_stays_on_one_line(value: str) -> Non
         if char in string.punctuation and char != "\\":
             assert escaped[index - 1] == "\\", (escaped, index)
     assert unescaped(escaped) == one_line(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "joined"),
+    [
+        ("http://evil.example", "http^://evil.example"),
+        ("see HTTPS://evil.example/x", "see HTTPS^://evil.example/x"),
+        ("www.evil.example and WwW.x.y", "www^.evil.example and WwW^.x.y"),
+        ("mallory@example.net", "mallory^@example.net"),
+        ("a http://www.b.c/@d", "a http^://www^.b.c/^@d"),
+        ("wwwx.example httpx: @", "wwwx.example httpx: ^@"),
+    ],
+)
+def test_text_joins_what_gfm_would_autolink(value: str, joined: str) -> None:
+    """GFM's autolink literals (`http://`, `https://`, `www.`, `x@y.z`) are broken by an invisible
+    word joiner, so a bare URL or email shows as its characters and links nowhere."""
+    assert unescaped(text(value)) == value
+    assert re.sub(r"\\(.)", r"\1", text(value)) == joined.replace("^", WORD_JOINER)  # ^: a joiner
 
 
 @pytest.mark.parametrize("value", HOSTILE)
