@@ -1,0 +1,125 @@
+"""Slow clients cannot hold the process: our routes give a request body a deadline.
+
+Over real sockets: the login routes under uvicorn on loopback (the deadline made small).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import httpx2
+import pytest
+from login_harness import COOKIE_SECRET, compose, dev_config, serve_asgi, with_params
+from starlette.applications import Starlette
+
+from auth import Authenticator, MemoryStore, csrf_token
+from auth.routes import common
+from devidp import DevAuthorizationServer, ProviderConfig
+
+DEADLINE = 1.0  # the body deadline in these tests: short, yet far above a loopback GET's time
+
+
+@dataclass(frozen=True)
+class Served:
+    url: str
+    idp: DevAuthorizationServer
+    auth: Authenticator
+    store: MemoryStore
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[Served]:
+    """app.py's composition served by uvicorn on a free loopback port, its body deadline short."""
+    idp = DevAuthorizationServer(ProviderConfig())
+    store = MemoryStore()
+    authenticator, routes = compose(idp, dev_config(), store, transport=None)
+
+    @asynccontextmanager
+    async def lifespan(_app: object) -> AsyncIterator[None]:
+        yield
+        await authenticator.aclose()
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(common, "BODY_DEADLINE", DEADLINE)
+        with serve_asgi(Starlette(routes=routes, lifespan=lifespan), lifespan="on") as url:
+            yield Served(url, idp, authenticator, store)
+
+
+def logged_in(served: Served) -> str:
+    """A session of alice's, made over loopback; its id."""
+    with httpx2.Client(base_url=served.url, timeout=10) as browser:
+        start = browser.get("/auth/login/dev", params={"next": "/x"})
+        at_provider = browser.get(with_params(start.headers["location"], login_hint="alice"))
+        assert browser.get(at_provider.headers["location"]).status_code == 302
+        return browser.cookies["auth_session"]
+
+
+async def trickle(
+    url: str, path: str, headers: dict[str, str]
+) -> tuple[asyncio.Task[bytes], asyncio.Task[None]]:
+    """POST ``path``: the headers at once, then a body of 1000 bytes a byte every 50 ms (50 s
+    in all). The answer (read to the server's close) and the drip, as tasks."""
+    address = urlsplit(url)
+    reader, writer = await asyncio.open_connection(address.hostname, address.port)
+    lines = [
+        f"POST {path} HTTP/1.1",
+        f"Host: {address.netloc}",
+        "Content-Type: application/x-www-form-urlencoded",
+        "Content-Length: 1000",
+        *(f"{name}: {value}" for name, value in headers.items()),
+    ]
+    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+
+    async def drip() -> None:
+        with suppress(ConnectionError):
+            for _ in range(1000):
+                writer.write(b"a")
+                await writer.drain()
+                await asyncio.sleep(0.05)
+
+    async def answer() -> bytes:
+        try:
+            return await reader.read()  # to EOF: a 408 closes the connection (RFC 9110 §15.5.9)
+        finally:
+            writer.close()
+
+    return asyncio.create_task(answer()), asyncio.create_task(drip())
+
+
+@pytest.mark.parametrize("path", ["/auth/logout", "/auth/refresh", "/auth/callback/dev"])
+async def test_a_trickled_body_gets_408_and_nothing_is_done(
+    served: Served, path: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A POST whose body trickles in gets 408 at the deadline, with one log line; nothing is done,
+    and meanwhile the server answers others at once."""
+    session_id = logged_in(served)
+    session = served.auth.sessions.load(session_id)
+    keys = set(served.store._data)
+    journal_mark = max((e.id for e in served.idp.journal.entries()), default=0)
+    headers = {"Cookie": f"auth_session={session_id}", "X-CSRF-Token": csrf_token(COOKIE_SECRET, session_id)}
+    caplog.set_level(logging.INFO, logger="auth")
+    started = time.monotonic()
+    answer, drip = await trickle(served.url, path, headers)
+    async with httpx2.AsyncClient(base_url=served.url, cookies={"auth_session": session_id}) as other:
+        me = await other.get("/auth/me", timeout=DEADLINE)
+    assert me.status_code == 200
+    assert not answer.done()  # the other request was answered while this body was still coming
+    response = await asyncio.wait_for(answer, 10 * DEADLINE)
+    elapsed = time.monotonic() - started
+    drip.cancel()
+    head = response.split(b"\r\n\r\n")[0].decode().lower()
+    assert head.startswith("http/1.1 408"), response[:300]
+    assert "connection: close" in head
+    assert DEADLINE <= elapsed < 3 * DEADLINE
+    assert served.auth.sessions.load(session_id) == session  # not logged out, not refreshed
+    assert set(served.store._data) == keys  # no failure record either
+    assert [e.path for e in served.idp.journal.entries(since=journal_mark)] == []
+    slow = [r.getMessage() for r in caplog.records if "too slow" in r.getMessage()]
+    assert len(slow) == 1, slow
+    assert path in slow[0]
