@@ -1,12 +1,17 @@
-"""Slow clients cannot hold the process: our routes give a request body a deadline.
+"""Slow clients cannot hold the process: our routes give a request body a deadline, and an
+outage of accepts (every descriptor held by someone) leaves two log lines, not thousands.
 
-Over real sockets: the login routes under uvicorn on loopback (the deadline made small).
+Both over real sockets: the login routes under uvicorn on loopback (the deadline made small),
+and a real ``streamlit run app.py`` with a low descriptor limit (RLIMIT_NOFILE).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import resource
+import socket
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, suppress
@@ -21,6 +26,7 @@ from starlette.applications import Starlette
 from auth import Authenticator, MemoryStore, csrf_token
 from auth.routes import common
 from devidp import DevAuthorizationServer, ProviderConfig
+from tests.streamlit_process import scratch_checkout, streamlit_app
 
 DEADLINE = 1.0  # the body deadline in these tests: short, yet far above a loopback GET's time
 
@@ -123,3 +129,62 @@ async def test_a_trickled_body_gets_408_and_nothing_is_done(
     slow = [r.getMessage() for r in caplog.records if "too slow" in r.getMessage()]
     assert len(slow) == 1, slow
     assert path in slow[0]
+
+
+# --- an outage of accepts in a real `streamlit run` ------------------------------------------
+FD_LIMIT = 128  # the app under test: RLIMIT_NOFILE, soft and hard
+OUTAGE = "accept() is failing"
+RECOVERED = "accept() works again"
+
+
+def low_fd_limit() -> None:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (FD_LIMIT, FD_LIMIT))
+
+
+def wait_for(condition: object, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout} s: {what}")
+        time.sleep(0.1)
+
+
+def test_an_accept_outage_is_one_log_line_and_the_app_answers_after_it(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """With every descriptor held by half-sent requests, accept() fails; the log says so once
+    (asyncio logged a traceback for each failed accept: thousands a second), and once more when
+    the connections go and the app answers again."""
+    cwd = scratch_checkout(tmp_path_factory.mktemp("outage"))
+    log = cwd / "streamlit.log"
+    env = {**os.environ, "HOME": str(cwd)}
+    with streamlit_app(cwd, log, env=env, preexec_fn=low_fd_limit) as url:
+        port = int(urlsplit(url).port or 0)
+        held = []
+        try:
+            for _ in range(FD_LIMIT + 32):  # more than the app can accept
+                sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+                sock.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n")  # headers never finished
+                held.append(sock)
+            wait_for(lambda: OUTAGE in log.read_text(errors="replace"), 10, "the outage is logged")
+            with pytest.raises(httpx2.TransportError):
+                httpx2.get(f"{url}/_stcore/health", timeout=1)  # the outage is real: no answer
+            time.sleep(2)  # accept() is retried each second, and failed thousands of times a second
+        finally:
+            for sock in held:
+                sock.close()
+        wait_for(lambda: _healthy(url), 10, "the app answers again")
+        wait_for(lambda: RECOVERED in log.read_text(errors="replace"), 10, "the recovery is logged")
+    text = log.read_text(errors="replace")
+    assert text.count(OUTAGE) == 1
+    assert text.count(RECOVERED) == 1
+    assert text.count("Too many open files") == 1, f"{text.count('Too many open files')} lines"
+    assert "Traceback" not in text
+    assert len(text) < 10_000
+
+
+def _healthy(url: str) -> bool:
+    try:
+        return httpx2.get(f"{url}/_stcore/health", timeout=1).status_code == 200
+    except httpx2.TransportError:
+        return False
