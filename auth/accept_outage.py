@@ -13,8 +13,9 @@ an operator needs. This filter on the ``asyncio`` logger drops those reports and
 
 asyncio retries the accept once a second while it fails (``ACCEPT_RETRY_DELAY``), so a quiet
 ``QUIET`` seconds means the retry got through, or nobody is waiting any more: either way the
-outage is over. Installed from the ASGI lifespan (``auth/streamlit/app.py``), in the server's
-event loop, whose thread is the one that logs these failures.
+outage is over. A descriptor must also be free again, so that an event loop stalled past both
+timers does not end an outage that goes on. Installed from the ASGI lifespan
+(``auth/streamlit/app.py``), in the server's event loop, whose thread logs these failures.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ import asyncio
 import errno
 import logging
 import os
-import resource
 import time
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,7 @@ class AcceptOutageLog(logging.Filter):
         self.began = 0.0  # monotonic time of the outage's first failure; 0 when there is none
         self.last = 0.0
         self.failures = 0
+        self.limit = _descriptor_limit()  # now: with no descriptor free, no module can be imported
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
@@ -61,15 +62,15 @@ class AcceptOutageLog(logging.Filter):
                 "unanswered until connections close; one more line when accepts work again",
                 f"[Errno {error.errno}] {error.strerror}",
                 _open_descriptors(),
-                resource.getrlimit(resource.RLIMIT_NOFILE)[0],
+                self.limit,
             )
             asyncio.get_running_loop().call_later(QUIET, self._check)  # logged in the loop's thread
         return False
 
     def _check(self) -> None:
         quiet_for = time.monotonic() - self.last
-        if quiet_for < QUIET:
-            asyncio.get_running_loop().call_later(QUIET - quiet_for, self._check)
+        if quiet_for < QUIET or not _a_descriptor_is_free():
+            asyncio.get_running_loop().call_later(max(QUIET - quiet_for, 1.0), self._check)
             return
         log.warning(
             "accept() works again after %.1f s; %d failed accepts were not logged one by one",
@@ -77,6 +78,22 @@ class AcceptOutageLog(logging.Filter):
             self.failures,
         )
         self.began, self.failures = 0.0, 0
+
+
+def _a_descriptor_is_free() -> bool:
+    try:
+        os.close(os.open(os.devnull, os.O_RDONLY))
+    except OSError:
+        return False
+    return True
+
+
+def _descriptor_limit() -> int | str:
+    try:
+        import resource  # Unix only
+    except ImportError:
+        return "unknown"
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
 def _open_descriptors() -> int | str:
