@@ -15,7 +15,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -39,6 +39,7 @@ def streamlit_run(
     args: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
     timeout: float = 30,
+    preexec_fn: Callable[[], None] | None = None,
 ) -> Iterator[str]:
     """``streamlit run script`` in ``cwd`` on ``port`` (default: a free one) until the block
     ends; yields ``http://localhost:port`` once ``/_stcore/health`` answers 200.
@@ -46,6 +47,7 @@ def streamlit_run(
     ``args`` go after the fixed options (headless, no file watcher, no usage statistics); the
     output goes to ``log``. ``AUTH_*`` variables are dropped from ``env`` (default: this
     process's environment), so a developer's own provider settings never leak into a run.
+    ``preexec_fn`` runs in the child before streamlit starts (a test lowers its limits there).
     """
     port = port or free_port()
     command = [
@@ -56,7 +58,9 @@ def streamlit_run(
     ]
     environment = {k: v for k, v in (os.environ if env is None else env).items() if not k.startswith("AUTH_")}
     with log.open("wb") as output:
-        process = subprocess.Popen(command, cwd=cwd, env=environment, stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, cwd=cwd, env=environment, stdout=output, stderr=subprocess.STDOUT, preexec_fn=preexec_fn
+        )
     url = f"http://localhost:{port}"
     try:
         _wait_until_healthy(url, process, log, timeout)

@@ -6,7 +6,7 @@ Starting the subprocess is ``benchmarks.streamlit_process``'s (the benchmark run
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -44,8 +44,11 @@ def streamlit_app(
     args: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
     timeout: float = 30,
+    preexec_fn: Callable[[], None] | None = None,
 ) -> Iterator[str]:
     """Serve ``cwd/app.py`` on a free port until the block ends; yields its URL. ``AUTH_*``
     variables are dropped, so a developer's own provider settings never leak into a test."""
-    with streamlit_run("app.py", cwd=cwd, log=log, args=args, env=env, timeout=timeout) as url:
+    with streamlit_run(
+        "app.py", cwd=cwd, log=log, args=args, env=env, timeout=timeout, preexec_fn=preexec_fn
+    ) as url:
         yield url

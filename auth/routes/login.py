@@ -25,7 +25,6 @@ from .common import (
     SESSION_COOKIE,
     RoutesBase,
     _small_form,
-    _too_large,
     cookie_name,
     log,
     session_id_from,
@@ -104,8 +103,8 @@ class LoginRoutes(RoutesBase):
         params = dict(request.query_params)
         if request.method == "POST":  # response_mode=form_post (OAuth 2.0 Form Post Response Mode §2)
             form = await _small_form(request, CALLBACK_BODY_LIMIT)
-            if form is None:
-                return _too_large(CALLBACK_BODY_LIMIT)
+            if isinstance(form, Response):
+                return form
             params |= form
         if "code" not in params and "error" not in params:
             # Neither a success nor an error response (RFC 6749 §4.1.2): the browser is back

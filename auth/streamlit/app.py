@@ -33,6 +33,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
+from ..accept_outage import install_accept_outage_log
 from ..config import load_config
 from ..errors import ConfigError
 from ..flow import Authenticator
@@ -107,6 +108,7 @@ def with_login(
         attach_loop(asyncio.get_running_loop())
         if config.tcp_nodelay:  # before uvicorn accepts: no response waits for a delayed ACK
             set_listener_nodelay(port)
+        install_accept_outage_log()  # an outage of accepts: two log lines, not a traceback per accept
         yield
         await authenticator.aclose()
 

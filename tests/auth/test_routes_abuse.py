@@ -183,3 +183,55 @@ async def test_refresh_locks_do_not_outlive_their_refresh(login_app: LoginApp) -
         assert refreshed.status_code == 200, refreshed.text
     gc.collect()
     assert len(login_app.auth._refresh_locks) == 0
+
+
+@pytest.mark.parametrize("length", ["²".encode("latin-1"), b"1" * 5000, b"-1", b"+5", b"0x10"])
+async def test_a_content_length_that_is_no_number_is_refused(login_app: LoginApp, length: bytes) -> None:
+    """A Content-Length of other than ASCII digits ("²" passed str.isdigit(), then int() failed: a
+    500), or of more digits than int() takes, is a 400; nothing is read."""
+    response = await login_app.browser().post(
+        "/auth/callback/dev",
+        content=b"code=x&state=y",
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Content-Length": length},
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "bad_request"
+
+
+async def test_a_client_gone_before_its_body_is_answered_quietly(build_app: BuildApp) -> None:
+    """A form post whose client leaves mid-body: nothing stored, and no exception escapes to the
+    server (it used to, as a traceback in the log for every such client)."""
+    store = MemoryStore()
+    app = build_app(store=store)
+    before = len(store._data)
+    messages = [{"type": "http.request", "body": b"code=x&", "more_body": True}, {"type": "http.disconnect"}]
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        return messages.pop(0)
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/auth/callback/dev",
+        "raw_path": b"/auth/callback/dev",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"localhost"),
+            (b"content-type", b"application/x-www-form-urlencoded"),
+            (b"content-length", b"100"),
+        ],
+        "client": ("127.0.0.1", 40000),
+        "server": ("localhost", 80),
+    }
+    await app.app(scope, receive, send)
+    assert sent[0]["type"] == "http.response.start"
+    assert sent[0]["status"] == 400
+    assert len(store._data) == before
