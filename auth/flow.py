@@ -8,17 +8,20 @@ knows about Starlette or Streamlit.
 from __future__ import annotations
 
 import asyncio
+import posixpath
 import secrets
 import time
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Protocol
+from urllib.parse import unquote
 
 import httpx2
 
 from .callback import CallbackChecks
 from .config import AuthConfig, ProviderSettings
+from .config_keys import ST_LOGIN_CALLBACK
 from .errors import (
     LoginError,
     StoreUnavailable,
@@ -62,11 +65,36 @@ class Finished:
     refused: LoginError | None = None  # a Playground login refused: why (the result says it too)
 
 
+# The module's own routes (auth/routes/__init__.py): as a next, /auth/logout would make any link
+# a one-click logout, and no login or refresh has a reason to land on any of them.
+_OWN_ROUTES = ("/auth", ST_LOGIN_CALLBACK)
+
+
 def safe_next(path: str | None) -> str:
-    """Same-origin paths only: anything else would make the login an open redirect."""
-    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path or len(path) > MAX_NEXT:
+    """Same-origin paths of the app's pages only: anything else would make the login an open
+    redirect, or a link that acts (``/auth/logout``)."""
+    if (
+        not path
+        or not path.startswith("/")
+        or path.startswith("//")
+        or "\\" in path
+        or len(path) > MAX_NEXT
+        # WHATWG URL §4.4 (basic URL parser): a browser drops tab, LF and CR anywhere, and C0
+        # controls and spaces at either end, so "/\r/host" is "//host". No page of ours needs
+        # any control character or whitespace (Unicode's too) unencoded: refuse them all.
+        or not path.isprintable()
+        or " " in path
+        or _own_route(path)
+    ):
         return "/"
     return path
+
+
+def _own_route(path: str) -> bool:
+    # The path as the server routes it: percent-decoded (uvicorn does), dot segments removed as a
+    # browser does (RFC 3986 §5.2.4, "%2e" too), in any case (a proxy in front may fold it).
+    where = posixpath.normpath("/" + unquote(path.partition("?")[0].partition("#")[0]).lstrip("/")).lower()
+    return any(where == route or where.startswith(route + "/") for route in _OWN_ROUTES)
 
 
 class Authenticator(CallbackChecks, Refreshes, Logouts):
