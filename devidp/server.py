@@ -69,6 +69,7 @@ class HttpRequest:
     headers: Mapping[str, str]
     query: Pairs = ()
     form: Pairs = ()
+    body: bytes = b""  # as read, bounded by the route (devidp/routes.py)
 
 
 @dataclass(kw_only=True)
