@@ -57,6 +57,18 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
+# A server in front of this app rewrites the peer address and scheme from these headers before
+# the app sees them: uvicorn trusts X-Forwarded-For and -Proto from 127.0.0.1 and ::1 unless told
+# otherwise (FORWARDED_ALLOW_IPS), and Streamlit runs it so. The original values are gone by then.
+FORWARDING_HEADERS = ("forwarded", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host")
+
+
+def forwarded(request: Request) -> bool:
+    """The request says a proxy forwarded it: its peer and scheme may be the header's, not the
+    connection's, and its sender is beyond loopback (or the proxy would not be needed)."""
+    return any(name in request.headers for name in FORWARDING_HEADERS)
+
+
 async def _body(request: Request, limit: int) -> bytes | None:
     """The request's body, or None past ``limit`` bytes: refused on its declared length unread,
     else read no further than the chunk that crosses the limit."""
@@ -99,20 +111,25 @@ class _Provider(BrowserPages):
                 headers=request.headers,
                 query=list(request.query_params.multi_items()),
             )
+            # Both guards judge the connection itself, never a forwarded header, and come before
+            # any byte of the body is read: a peer we refuse costs nothing.
             client_host = request.client.host if request.client else None
-            # Both guards come before any byte of the body is read: a peer we refuse costs nothing.
-            if not self.server.config.allow_non_loopback and not is_loopback(client_host):
+            local = is_loopback(client_host) and not forwarded(request)
+            if not self.server.config.allow_non_loopback and not local:
                 response: Response = self.page(
                     "Not available",
-                    "This development provider only answers on loopback.",
+                    "This development provider only answers on loopback, and not through a proxy.",
                     status=403,
                     kind="error",
                 )
-            elif request.url.scheme != "https" and not is_loopback(request.url.hostname):
+            elif (request.url.scheme != "https" or forwarded(request)) and not (
+                local and is_loopback(request.url.hostname)
+            ):
                 # RFC 6749 §3.1, §3.2: beyond loopback OAuth needs TLS, and Authlib refuses plain http.
                 response = self.page(
                     "HTTPS required",
-                    "Beyond loopback this provider must be served over https (put a TLS proxy in front).",
+                    "Beyond loopback this provider must be served over https itself (Streamlit's "
+                    "server.sslCertFile); it believes no proxy's X-Forwarded-Proto.",
                     status=400,
                     kind="error",
                 )

@@ -358,6 +358,16 @@ async def test_beyond_loopback_plain_http_is_refused_in_words():
             assert "must be served over https" in response.text
 
 
+def test_beyond_loopback_a_forwarded_https_is_not_believed():
+    """Over a real socket, X-Forwarded-Proto: https from 127.0.0.1 does not stand in for TLS:
+    the provider judges the connection it has, plain http, addressed beyond loopback."""
+    with devidp.serve(ProviderConfig(allow_non_loopback=True)) as provider:
+        url = f"{provider.url}/.well-known/openid-configuration"
+        for forwarded in ({}, {"x-forwarded-proto": "https"}, {"x-forwarded-for": "203.0.113.9"}):
+            response = httpx2.get(url, headers={"host": "192.0.2.1", **forwarded})
+            assert response.status_code == 400 and "must be served over https" in response.text
+
+
 # --- what a request may cost ------------------------------------------------------------------
 
 
