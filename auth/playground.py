@@ -118,7 +118,9 @@ def check_params(params: Mapping[str, str]) -> None:
             "`prompt=none` cannot be combined with other values (OIDC Core §3.1.2.1)."
         )
     max_age = params.get("max_age")
-    if max_age is not None and not max_age.isdigit():
+    # ASCII digits only: str.isdigit() also takes "²" (which int() refuses) and "٣" (which int()
+    # reads as 3, and a provider may not).
+    if max_age is not None and not (max_age.isascii() and max_age.isdigit()):
         raise PlaygroundRequestError(
             f"`max_age` is a number of seconds, 0 or more (OIDC Core §3.1.2.1), not {max_age!r}."
         )

@@ -73,7 +73,7 @@ async def _body(request: Request, limit: int) -> bytes | None:
     """The request's body, or None past ``limit`` bytes: refused on its declared length unread,
     else read no further than the chunk that crosses the limit."""
     declared = request.headers.get("content-length", "")
-    if declared.isascii() and declared.isdigit() and int(declared) > limit:
+    if declared.isascii() and declared.isdigit() and (len(declared) > 18 or int(declared) > limit):
         return None
     body = bytearray()
     async for chunk in request.stream():
@@ -81,6 +81,12 @@ async def _body(request: Request, limit: int) -> bytes | None:
         if len(body) > limit:
             return None
     return bytes(body)
+
+
+def _count(value: str) -> int:
+    """A count from a query, 0 unless ASCII digits: str.isdigit() also takes "²", which int()
+    refuses, and int() refuses more than 4,300 digits (CPython's int_max_str_digits)."""
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else 0
 
 
 def mounted_url(request: Request) -> str:
@@ -234,7 +240,7 @@ class _Provider(BrowserPages):
         entries = self.server.journal.entries(
             state=query.get("state"),
             code_fingerprint=query.get("code_fingerprint"),
-            since=int(query["since"]) if query.get("since", "").isdigit() else 0,
+            since=_count(query.get("since", "")),
         )
         return JSONResponse({"entries": [e.as_dict() for e in entries]})
 

@@ -125,6 +125,9 @@ async def test_the_core_refuses_overrides_even_without_the_form(login_app: Login
         ({"claims": "{not json"}, "`claims` is not JSON"),
         ({"claims": '["email"]'}, "JSON object with `userinfo` and/or `id_token`"),
         ({"max_age": "-5"}, "`max_age` is a number of seconds"),
+        ({"max_age": "²"}, "`max_age` is a number of seconds"),  # str.isdigit() says yes, int() no
+        ({"max_age": "٣"}, "`max_age` is a number of seconds"),  # int() reads 3; the provider may not
+        ({"max_age": "１２"}, "`max_age` is a number of seconds"),
         ({"prompt": "none login"}, "cannot be combined"),
         ({"extra": "no equals sign"}, "write `name=value`"),
     ],
@@ -245,3 +248,15 @@ async def test_the_playground_needs_a_session_and_the_csrf_token(login_app: Logi
     await login_app.logged_in(browser)
     response = await browser.post("/auth/playground", data={"provider": "dev", "csrf": "forged"})
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize("max_age", ["²", "٣"])
+async def test_a_max_age_that_is_not_ascii_digits_is_refused_in_words(
+    login_app: LoginApp, max_age: str
+) -> None:
+    """Send with max_age=² (a digit to str.isdigit, not to int) is refused like any bad field, never a 500."""
+    browser = login_app.browser()
+    session_id = await login_app.logged_in(browser)
+    response = await send(login_app, browser, session_id, max_age=max_age)
+    assert response.status_code < 500 and "Traceback" not in response.text
+    assert "`max_age` is a number of seconds" in json.dumps(result_of(login_app, response, session_id))
