@@ -8,14 +8,16 @@ knows about Starlette or Streamlit.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import posixpath
 import secrets
 import time
 import weakref
 from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from typing import Protocol
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 import httpx2
 
@@ -97,6 +99,23 @@ def _own_route(path: str) -> bool:
     return any(where == route or where.startswith(route + "/") for route in _OWN_ROUTES)
 
 
+def canonical_origin(origin: str) -> str:
+    """``scheme://host[:port]`` spelt one way: lower case (RFC 3986 §6.2.2.1), without the
+    scheme's default port (§6.2.3), an IP address in its canonical text (RFC 5952 for IPv6).
+    A Host header spelt LOCALHOST, localhost:80 or [0::1] is then no new origin (a new redirect
+    URI, a new client, one of the dev provider's few addresses: ``devmode.MAX_DEV_ORIGINS``)."""
+    try:
+        parts = urlsplit(origin)
+        scheme, host, port = parts.scheme.lower(), parts.hostname or "", parts.port
+    except ValueError:  # a port that is no number: left as it came, to be refused where it is used
+        return origin.rstrip("/")
+    with suppress(ValueError):
+        address = ipaddress.ip_address(host)
+        host = f"[{address.compressed}]" if address.version == 6 else address.compressed
+    default = {"http": 80, "https": 443}.get(scheme)
+    return f"{scheme}://{host}" + (f":{port}" if port is not None and port != default else "")
+
+
 class Authenticator(CallbackChecks, Refreshes, Logouts):
     """Logs browsers in and out of the configured providers."""
 
@@ -126,7 +145,8 @@ class Authenticator(CallbackChecks, Refreshes, Logouts):
         return found
 
     def base_url(self, origin: str) -> str:
-        return self.config.base_url or origin.rstrip("/")
+        """The configured base URL, else ``origin`` in its one spelling (``canonical_origin``)."""
+        return self.config.base_url or canonical_origin(origin)
 
     def redirect_uri(self, name: str, origin: str) -> str:
         """The callback URI sent to provider ``name``: one per provider, or st.login's one
