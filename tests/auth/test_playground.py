@@ -92,6 +92,12 @@ async def test_extra_parameters_reach_the_providers_authorize_request(login_app:
         "redirect_uri=https://evil.example/cb",
         "client_id=another-app",
         "response_type=token",
+        # Names are case-sensitive (RFC 6749 §3.1), but a server may read them in any case.
+        "STATE=chosen-by-me",
+        "Nonce=chosen-by-me",
+        "Code_Challenge_Method=plain",
+        "REDIRECT_URI=https://evil.example/cb",
+        "Client_ID=another-app",
     ],
 )
 async def test_the_modules_own_parameters_cannot_be_overridden(login_app: LoginApp, line: str) -> None:
@@ -130,6 +136,9 @@ async def test_the_core_refuses_overrides_even_without_the_form(login_app: Login
         ({"max_age": "１２"}, "`max_age` is a number of seconds"),
         ({"prompt": "none login"}, "cannot be combined"),
         ({"extra": "no equals sign"}, "write `name=value`"),
+        ({"scope": "openid", "extra": "SCOPE=openid email"}, "`SCOPE` is given twice"),
+        ({"extra": "Response_Mode=fragment"}, "cannot come back to this app"),
+        ({"extra": "MAX_AGE=²"}, "`max_age` is a number of seconds"),
     ],
 )
 def test_a_request_that_cannot_work_is_refused_before_sending(fields: dict[str, str], says: str) -> None:
