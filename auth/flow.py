@@ -8,17 +8,22 @@ knows about Starlette or Streamlit.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import posixpath
 import secrets
 import time
 import weakref
 from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from typing import Protocol
+from urllib.parse import unquote, urlsplit
 
 import httpx2
 
 from .callback import CallbackChecks
 from .config import AuthConfig, ProviderSettings
+from .config_keys import ST_LOGIN_CALLBACK
 from .errors import (
     LoginError,
     StoreUnavailable,
@@ -62,11 +67,53 @@ class Finished:
     refused: LoginError | None = None  # a Playground login refused: why (the result says it too)
 
 
+# The module's own routes (auth/routes/__init__.py): as a next, /auth/logout would make any link
+# a one-click logout, and no login or refresh has a reason to land on any of them.
+_OWN_ROUTES = ("/auth", ST_LOGIN_CALLBACK)
+
+
 def safe_next(path: str | None) -> str:
-    """Same-origin paths only: anything else would make the login an open redirect."""
-    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path or len(path) > MAX_NEXT:
+    """Same-origin paths of the app's pages only: anything else would make the login an open
+    redirect, or a link that acts (``/auth/logout``)."""
+    if (
+        not path
+        or not path.startswith("/")
+        or path.startswith("//")
+        or "\\" in path
+        or len(path) > MAX_NEXT
+        # WHATWG URL §4.4 (basic URL parser): a browser drops tab, LF and CR anywhere, and C0
+        # controls and spaces at either end, so "/\r/host" is "//host". No page of ours needs
+        # any control character or whitespace (Unicode's too) unencoded: refuse them all.
+        or not path.isprintable()
+        or " " in path
+        or _own_route(path)
+    ):
         return "/"
     return path
+
+
+def _own_route(path: str) -> bool:
+    # The path as the server routes it: percent-decoded (uvicorn does), dot segments removed as a
+    # browser does (RFC 3986 §5.2.4, "%2e" too), in any case (a proxy in front may fold it).
+    where = posixpath.normpath("/" + unquote(path.partition("?")[0].partition("#")[0]).lstrip("/")).lower()
+    return any(where == route or where.startswith(route + "/") for route in _OWN_ROUTES)
+
+
+def canonical_origin(origin: str) -> str:
+    """``scheme://host[:port]`` spelt one way: lower case (RFC 3986 §6.2.2.1), without the
+    scheme's default port (§6.2.3), an IP address in its canonical text (RFC 5952 for IPv6).
+    A Host header spelt LOCALHOST, localhost:80 or [0::1] is then no new origin (a new redirect
+    URI, a new client, one of the dev provider's few addresses: ``devmode.MAX_DEV_ORIGINS``)."""
+    try:
+        parts = urlsplit(origin)
+        scheme, host, port = parts.scheme.lower(), parts.hostname or "", parts.port
+    except ValueError:  # a port that is no number: left as it came, to be refused where it is used
+        return origin.rstrip("/")
+    with suppress(ValueError):
+        address = ipaddress.ip_address(host)
+        host = f"[{address.compressed}]" if address.version == 6 else address.compressed
+    default = {"http": 80, "https": 443}.get(scheme)
+    return f"{scheme}://{host}" + (f":{port}" if port is not None and port != default else "")
 
 
 class Authenticator(CallbackChecks, Refreshes, Logouts):
@@ -98,7 +145,8 @@ class Authenticator(CallbackChecks, Refreshes, Logouts):
         return found
 
     def base_url(self, origin: str) -> str:
-        return self.config.base_url or origin.rstrip("/")
+        """The configured base URL, else ``origin`` in its one spelling (``canonical_origin``)."""
+        return self.config.base_url or canonical_origin(origin)
 
     def redirect_uri(self, name: str, origin: str) -> str:
         """The callback URI sent to provider ``name``: one per provider, or st.login's one

@@ -71,7 +71,7 @@ class PlaygroundRequest:
                 raise PlaygroundRequestError(
                     f"Extra parameters, line {line_number}: write `name=value`, not {line.strip()[:60]!r}."
                 )
-            if name in params:
+            if name.lower() in {given.lower() for given in params}:  # as check_params: in any case
                 raise PlaygroundRequestError(f"`{name}` is given twice; it has its own field or line.")
             params[name] = value.strip()
         if len(params) > MAX_EXTRA:
@@ -91,16 +91,25 @@ def with_result(next_path: str, result_id: str) -> str:
 
 
 def check_params(params: Mapping[str, str]) -> None:
-    """Refuse what would weaken the login or cannot come back to it, with the reason."""
+    """Refuse what would weaken the login or cannot come back to it, with the reason.
+
+    Names are compared in any case: RFC 6749 §3.1 makes them case-sensitive, but a server that
+    reads them case-insensitively would take ``STATE=`` for ``state``."""
+    lowered: dict[str, str] = {}
     for name, value in params.items():
-        if name in MODULE_PARAMETERS:
-            raise PlaygroundRequestError(f"`{name}` cannot be set here: {MODULE_PARAMETERS[name]}.")
-        if name.startswith("code_challenge"):
+        key = name.lower()
+        if key in lowered:
+            raise PlaygroundRequestError(f"`{name}` is given twice; it has its own field or line.")
+        lowered[key] = value
+        if key in MODULE_PARAMETERS:
+            raise PlaygroundRequestError(f"`{name}` cannot be set here: {MODULE_PARAMETERS[key]}.")
+        if key.startswith("code_challenge"):
             raise PlaygroundRequestError(
                 f"`{name}` cannot be set here: {MODULE_PARAMETERS['code_challenge']}."
             )
         if len(value) > MAX_VALUE or len(name) > 64:
             raise PlaygroundRequestError(f"`{name[:64]}` is too long (at most {MAX_VALUE} characters).")
+    params = lowered  # the checks below read each parameter however it was spelt
     mode = params.get("response_mode")
     if mode is not None and mode not in RESPONSE_MODES:
         raise PlaygroundRequestError(
@@ -118,7 +127,9 @@ def check_params(params: Mapping[str, str]) -> None:
             "`prompt=none` cannot be combined with other values (OIDC Core §3.1.2.1)."
         )
     max_age = params.get("max_age")
-    if max_age is not None and not max_age.isdigit():
+    # ASCII digits only: str.isdigit() also takes "²" (which int() refuses) and "٣" (which int()
+    # reads as 3, and a provider may not).
+    if max_age is not None and not (max_age.isascii() and max_age.isdigit()):
         raise PlaygroundRequestError(
             f"`max_age` is a number of seconds, 0 or more (OIDC Core §3.1.2.1), not {max_age!r}."
         )

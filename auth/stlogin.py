@@ -25,8 +25,10 @@ from .presets import PRESETS
 from .sessions import Session
 
 # What Streamlit 1.67 signs (streamlit/auth_util.py encode_provider_token): HS256 over
-# {"provider", "exp"} with [auth] cookie_secret, valid 2 minutes.
+# {"provider", "exp"} with [auth] cookie_secret, valid 2 minutes: exp = int(now + 120 s).
 PROVIDER_TOKEN_ALGORITHM = "HS256"
+PROVIDER_TOKEN_LIFETIME = 120  # seconds
+CLOCK_SKEW = 30  # seconds: the replica that signed it may be this far ahead of this one
 # OAuth 2.0-only providers have no ID token: st.user gets the normalized profile under the
 # OIDC claim names st.login apps read (OIDC Core §5.1).
 PROFILE_AS_CLAIMS = {
@@ -43,9 +45,9 @@ PROFILE_AS_CLAIMS = {
 def provider_from_token(token: str | None, cookie_secret: str, *, now: float | None = None) -> str:
     """The provider a ``st.login(name)`` token names, verified as Streamlit verifies it.
 
-    Only HS256 under the app's ``cookie_secret``, a non-empty string ``provider``, a numeric
-    ``exp`` in the future; anything else raises ``ProviderTokenError`` (forged, expired, or
-    signed by another app).
+    Only HS256 under the app's ``cookie_secret``, a non-empty string ``provider``, an integer
+    ``exp`` in the next 2 minutes (give or take ``CLOCK_SKEW``); anything else raises
+    ``ProviderTokenError`` (forged, expired, or signed by another app).
     """
     if not token:
         raise ProviderTokenError("This login link has no `provider` token: start it with st.login().")
@@ -59,11 +61,19 @@ def provider_from_token(token: str | None, cookie_secret: str, *, now: float | N
     provider, exp = decoded.claims.get("provider"), decoded.claims.get("exp")
     if not isinstance(provider, str) or not provider:
         raise ProviderTokenError("This login link's `provider` token names no provider.")
-    if isinstance(exp, bool) or not isinstance(exp, int | float):
-        raise ProviderTokenError("This login link's `provider` token has no expiry (`exp`).")
-    if exp <= (time.time() if now is None else now):
+    if isinstance(exp, bool) or not isinstance(exp, int):
+        # Streamlit signs an integer; a float may be NaN or infinite (JSON as Python reads it),
+        # and NaN compares false with everything: it would never expire.
+        raise ProviderTokenError("This login link's `provider` token has no expiry (`exp`) as an integer.")
+    now = time.time() if now is None else now
+    if exp <= now:
         raise ProviderTokenError(
             "This login link expired (st.login's links are good for 2 minutes). Start the login again."
+        )
+    if exp > now + PROVIDER_TOKEN_LIFETIME + CLOCK_SKEW:
+        raise ProviderTokenError(
+            "This login link's `provider` token expires later than st.login's 2 minutes allow: it was "
+            "not made by st.login. Start the login again from the app."
         )
     return provider
 

@@ -6,8 +6,8 @@ A pasted token or URL makes this server send a request, so (issue 10's red-team 
   checked: DNS rebinding answers the HTTP client's own second lookup differently;
 - only globally routable addresses are reached (``is_public``), plus the URL prefixes
   the caller names in ``Reach.also`` (this app's own development provider). Loopback,
-  private, link-local, shared (100.64.0.0/10, where cloud metadata lives) and multicast
-  addresses are refused before anything is sent;
+  private, link-local, shared (100.64.0.0/10, where cloud metadata lives), multicast, and
+  reserved or deprecated IPv6 addresses are refused before anything is sent;
 - the body is read as a stream, and refused past ``Reach.max_bytes``;
 - one wall-clock deadline covers the lookup, the connection, the headers and the body;
 - every network failure reads the same, so the answers cannot map which ports are open.
@@ -37,6 +37,17 @@ Resolver = Callable[[str], Sequence[str]]
 # metadata service. ``is_global`` already excludes it; it is named because the red team used it.
 SHARED_ADDRESS_SPACE = ipaddress.IPv4Network("100.64.0.0/10")
 NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052: the last 32 bits are an IPv4 address
+# IPv6 global unicast (RFC 4291 §2.4; IANA's IPv6 address space registry): everything outside is
+# reserved, local or multicast. Python 3.11's `is_global` says yes to some of it: ::a.b.c.d
+# (IPv4-compatible, RFC 4291 §2.5.5.1, deprecated), 64:ff9b:1::/48 (local-use NAT64, RFC 8215,
+# translated by a gateway of this network), fec0::/10 (site-local, RFC 3879), 5f00::/16 (SRv6, RFC 9602).
+GLOBAL_UNICAST = ipaddress.IPv6Network("2000::/3")
+# Inside 2000::/3 or IPv4, what the IANA special-purpose registries list as not globally reachable
+# and Python 3.11's `is_global` misses.
+NOT_GLOBAL = (
+    ipaddress.IPv6Network("3fff::/20"),  # documentation (RFC 9637)
+    ipaddress.IPv4Network("192.88.99.0/24"),  # 6to4 relay anycast (RFC 7526, deprecated)
+)
 DEFAULT_PORTS = {"https": 443, "http": 80}
 # Lookups run here, so the deadline also bounds a slow resolver (asyncio.run would wait for
 # its default executor's threads; it never waits for these).
@@ -60,7 +71,13 @@ def is_public(address: IPAddress) -> bool:
             return is_public(embedded)
     if address.is_multicast:  # `is_global` counts global-scope multicast in
         return False
-    return address.is_global and address not in SHARED_ADDRESS_SPACE
+    if isinstance(address, ipaddress.IPv6Address) and address not in GLOBAL_UNICAST:
+        return False
+    return (
+        address.is_global
+        and address not in SHARED_ADDRESS_SPACE
+        and not any(address in network for network in NOT_GLOBAL if network.version == address.version)
+    )
 
 
 def system_resolver(host: str) -> list[str]:
@@ -197,7 +214,9 @@ async def _body(response: httpx2.Response, shown: str, what: str, max_bytes: int
     if encoding not in ("", "identity"):
         raise FetchError(f"The {what} at {shown} came compressed ({code(encoding)}) though asked not to.")
     declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
+    # ASCII digits only (str.isdigit() takes "²", which int() refuses); h11 refuses such a header
+    # first today, but this line should not depend on which HTTP parser runs underneath.
+    if declared.isascii() and declared.isdigit() and (len(declared) > 18 or int(declared) > max_bytes):
         raise too_big
     body = bytearray()
     async for chunk in response.aiter_raw():

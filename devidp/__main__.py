@@ -61,7 +61,11 @@ def main() -> None:
         parser.exit(2, f"{error}\n")
     print(f"Development OpenID provider: http://{args.host}:{args.port}/.well-known/openid-configuration")
     uvicorn.run(
-        create_app(DevAuthorizationServer(config)), host=args.host, port=args.port, log_level="warning"
+        create_app(DevAuthorizationServer(config)),
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        proxy_headers=False,  # as devidp/runner.py: the guards judge the connection, not X-Forwarded-*
     )
 
 

@@ -101,6 +101,7 @@ class ProviderConfig:
     code_ttl: int = 600
     device_code_ttl: int = 600
     device_poll_interval: int = 5
+    session_ttl: int = 24 * 3600  # the provider's own login session (its cookie), from sign-in
     key_grace_period: int = 24 * 3600
 
     def clock(self) -> Clock:

@@ -39,6 +39,29 @@ def mask(value: str) -> str:
     return value if len(value) <= 12 else f"{value[:6]}…{value[-4:]}"
 
 
+# What one entry keeps of a request, whatever it sent: the journal holds 1,000 entries, so an
+# entry must cost a few KB, not the megabytes a client may send. An authorization request has
+# about a dozen parameters, a masked token is 11 characters, a redirect URI well under 256.
+MAX_PARAMS = 32
+MAX_KEY = 64
+MAX_VALUE = 256
+
+
+def clipped(value: str, limit: int = MAX_VALUE) -> str:
+    """``value`` cut to ``limit`` characters, saying how much was left out."""
+    return value if len(value) <= limit else f"{value[:limit]}… ({len(value) - limit} more characters)"
+
+
+def bounded(params: Mapping[str, str]) -> dict[str, str]:
+    """At most MAX_PARAMS parameters, each name and value clipped, and a note of what was dropped."""
+    kept = {
+        clipped(key, MAX_KEY): clipped(value) for key, value in itertools.islice(params.items(), MAX_PARAMS)
+    }
+    if len(params) > MAX_PARAMS:
+        kept["…"] = f"{len(params) - MAX_PARAMS} more parameters, not kept"
+    return kept
+
+
 def masked(params: Mapping[str, str]) -> dict[str, str]:
     out = {}
     for key, value in params.items():
@@ -78,9 +101,26 @@ class Journal:
         self._entries: deque[Entry] = deque(maxlen=size)
         self._ids = itertools.count(1)
 
-    def record(self, **fields: object) -> Entry:
+    def record(
+        self,
+        *,
+        params: Mapping[str, str],
+        path: str,
+        client_id: str | None = None,
+        state: str | None = None,
+        location: str | None = None,
+        **fields: object,
+    ) -> Entry:
+        """Keep one exchange, bounded whatever the request carried (``bounded``, ``clipped``)."""
+        kept = {
+            "params": bounded(params),
+            "path": clipped(path),
+            "client_id": client_id and clipped(client_id),
+            "state": state and clipped(state),
+            "location": location and clipped(location),
+        }
         with self._lock:
-            entry = Entry(id=next(self._ids), **fields)  # type: ignore[arg-type]
+            entry = Entry(id=next(self._ids), **kept, **fields)  # type: ignore[arg-type]
             self._entries.append(entry)
         return entry
 

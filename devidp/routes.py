@@ -11,6 +11,7 @@ import ipaddress
 import json
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from urllib.parse import parse_qsl, urlsplit
 
 from starlette.applications import Starlette
@@ -28,6 +29,18 @@ from .server import DevAuthorizationServer, HttpRequest, HttpResponse
 
 Handler = Callable[[Request, HttpRequest], Awaitable[Response]]
 SLOW_TOKEN_DELAY = 0.5  # seconds, under the "slow_token" fault
+FORM = "application/x-www-form-urlencoded"
+
+# The most of a request body each endpoint reads (larger: 413, unread when its length says so).
+# A form carrying one token and a client's credentials: the longest token issued here, the
+# longname persona's ID token, is 2.1 KB as an id_token_hint; Apple's client_secret is a ~0.5 KB JWT.
+TOKEN_BODY = 8 * 1024
+# An authorization request may come as a POST (OIDC Core §3.1.2.1), with what a URL could carry:
+# uvicorn's h11 reads at most 16 KiB of request line and headers. The consent form adds a few fields.
+AUTHORIZE_BODY = 16 * 1024
+# Everything else: the fault switches' JSON (every fault's name fits in 1 KB) and the small forms of
+# the pages (persona, csrf, user_code).
+SMALL_BODY = 4 * 1024
 
 # No page of a provider that logs anyone in at one click may sit in another page's frame: a
 # framed login or consent page lends its buttons to whoever framed it (RFC 6749 §10.13,
@@ -44,6 +57,38 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
+# A server in front of this app rewrites the peer address and scheme from these headers before
+# the app sees them: uvicorn trusts X-Forwarded-For and -Proto from 127.0.0.1 and ::1 unless told
+# otherwise (FORWARDED_ALLOW_IPS), and Streamlit runs it so. The original values are gone by then.
+FORWARDING_HEADERS = ("forwarded", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host")
+
+
+def forwarded(request: Request) -> bool:
+    """The request says a proxy forwarded it: its peer and scheme may be the header's, not the
+    connection's, and its sender is beyond loopback (or the proxy would not be needed)."""
+    return any(name in request.headers for name in FORWARDING_HEADERS)
+
+
+async def _body(request: Request, limit: int) -> bytes | None:
+    """The request's body, or None past ``limit`` bytes: refused on its declared length unread,
+    else read no further than the chunk that crosses the limit."""
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and (len(declared) > 18 or int(declared) > limit):
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
+
+
+def _count(value: str) -> int:
+    """A count from a query, 0 unless ASCII digits: str.isdigit() also takes "²", which int()
+    refuses, and int() refuses more than 4,300 digits (CPython's int_max_str_digits)."""
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else 0
+
+
 def mounted_url(request: Request) -> str:
     """Where this app is mounted, as an absolute URL: the issuer follows the real port and path."""
     return f"{request.url.scheme}://{request.url.netloc}{request.scope.get('root_path', '')}".rstrip("/")
@@ -56,42 +101,57 @@ class _Provider(BrowserPages):
         self.server = server
 
     # --- plumbing ------------------------------------------------------------------
-    def endpoint(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-        """Read the request once, set the issuer, guard loopback, forbid framing, and journal
-        the exchange. Every route goes through here, so every answer carries NEVER_FRAMED."""
+    def endpoint(
+        self, handler: Handler, body_limit: int = SMALL_BODY
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """Guard loopback, read the request once (a body of at most ``body_limit`` bytes), set the
+        issuer, forbid framing, and journal the exchange. Every route goes through here, so every
+        answer carries NEVER_FRAMED."""
 
         async def run(request: Request) -> Response:
             started = time.perf_counter()
             self.server.use_issuer(mounted_url(request))
-            form: list[tuple[str, str]] = []
-            if request.method == "POST":
-                content_type = request.headers.get("content-type", "")
-                if content_type.startswith("application/x-www-form-urlencoded"):
-                    form = [(k, str(v)) for k, v in (await request.form()).multi_items()]
             http_request = HttpRequest(
                 method=request.method,
                 url=str(request.url),
                 headers=request.headers,
                 query=list(request.query_params.multi_items()),
-                form=form,
             )
+            # Both guards judge the connection itself, never a forwarded header, and come before
+            # any byte of the body is read: a peer we refuse costs nothing.
             client_host = request.client.host if request.client else None
-            if not self.server.config.allow_non_loopback and not is_loopback(client_host):
+            local = is_loopback(client_host) and not forwarded(request)
+            if not self.server.config.allow_non_loopback and not local:
                 response: Response = self.page(
                     "Not available",
-                    "This development provider only answers on loopback.",
+                    "This development provider only answers on loopback, and not through a proxy.",
                     status=403,
                     kind="error",
                 )
-            elif request.url.scheme != "https" and not is_loopback(request.url.hostname):
+            elif (request.url.scheme != "https" or forwarded(request)) and not (
+                local and is_loopback(request.url.hostname)
+            ):
                 # RFC 6749 §3.1, §3.2: beyond loopback OAuth needs TLS, and Authlib refuses plain http.
                 response = self.page(
                     "HTTPS required",
-                    "Beyond loopback this provider must be served over https (put a TLS proxy in front).",
+                    "Beyond loopback this provider must be served over https itself (Streamlit's "
+                    "server.sslCertFile); it believes no proxy's X-Forwarded-Proto.",
                     status=400,
                     kind="error",
                 )
+            elif (body := await _body(request, body_limit) if request.method == "POST" else b"") is None:
+                response = self.page(
+                    "Request too large",
+                    f"This endpoint reads at most {body_limit} bytes of a request body.",
+                    status=413,
+                    kind="error",
+                )
             else:
+                if request.headers.get("content-type", "").startswith(FORM):
+                    form = parse_qsl(body.decode("latin-1"), keep_blank_values=True)
+                    http_request = replace(http_request, form=form, body=body)
+                else:
+                    http_request = replace(http_request, body=body)
                 response = await handler(request, http_request)
             response.headers.update(NEVER_FRAMED)
             self._journal(request, http_request, response, started)
@@ -180,7 +240,7 @@ class _Provider(BrowserPages):
         entries = self.server.journal.entries(
             state=query.get("state"),
             code_fingerprint=query.get("code_fingerprint"),
-            since=int(query["since"]) if query.get("since", "").isdigit() else 0,
+            since=_count(query.get("since", "")),
         )
         return JSONResponse({"entries": [e.as_dict() for e in entries]})
 
@@ -199,7 +259,7 @@ class _Provider(BrowserPages):
             if not request.headers.get("content-type", "").startswith("application/json"):
                 return JSONResponse({"error": 'send JSON: {"faults": [...]}'}, status_code=415)
             try:
-                wanted = json.loads(await request.body()).get("faults", [])
+                wanted = json.loads(http_request.body).get("faults", [])
                 self.server.faults.set(set(wanted))
             except (ValueError, AttributeError, TypeError) as error:
                 return JSONResponse({"error": str(error), "known": sorted(FAULTS)}, status_code=400)
@@ -238,19 +298,20 @@ def create_app(server: DevAuthorizationServer) -> Starlette:
         Route("/.well-known/openid-configuration", e(p.discovery)),
         Route("/.well-known/oauth-authorization-server", e(p.discovery)),
         Route("/jwks.json", e(p.jwks)),
-        Route("/authorize", e(p.authorize), methods=["GET", "POST"]),
-        Route("/token", e(p.token), methods=["POST"]),
-        Route("/userinfo", e(named("userinfo")), methods=["GET", "POST"]),
-        Route("/revoke", e(named("revocation")), methods=["POST"]),
-        Route("/introspect", e(named("introspection")), methods=["POST"]),
-        Route("/device_authorization", e(named("device_authorization")), methods=["POST"]),
-        Route("/device", e(p.device), methods=["GET", "POST"]),
-        Route("/logout", e(p.logout), methods=["GET", "POST"]),
+        Route("/authorize", e(p.authorize, AUTHORIZE_BODY), methods=["GET", "POST"]),
+        Route("/token", e(p.token, TOKEN_BODY), methods=["POST"]),
+        Route("/userinfo", e(named("userinfo"), TOKEN_BODY), methods=["GET", "POST"]),
+        Route("/revoke", e(named("revocation"), TOKEN_BODY), methods=["POST"]),
+        Route("/introspect", e(named("introspection"), TOKEN_BODY), methods=["POST"]),
+        Route("/device_authorization", e(named("device_authorization"), TOKEN_BODY), methods=["POST"]),
+        Route("/device", e(p.device, TOKEN_BODY), methods=["GET", "POST"]),
+        Route("/logout", e(p.logout, TOKEN_BODY), methods=["GET", "POST"]),
         Route("/avatars/{username}.svg", e(p.avatar)),
         Route("/log", e(p.log)),
         Route("/faults", e(p.faults), methods=["GET", "POST"]),
         Route("/keys/rotate", e(p.rotate_keys), methods=["POST"]),
-        Route("/flavors/{flavor}/{rest:path}", e(p.flavor), methods=["GET", "POST"]),
+        # A twin answers authorization, token and userinfo requests alike: the largest of those.
+        Route("/flavors/{flavor}/{rest:path}", e(p.flavor, AUTHORIZE_BODY), methods=["GET", "POST"]),
     ]
     app = Starlette(routes=routes)
     app.state.server = server

@@ -62,6 +62,9 @@ def serve_asgi(
             lifespan=lifespan,
             access_log=False,
             timeout_graceful_shutdown=graceful_shutdown,
+            # The peer and scheme of the connection, never X-Forwarded-* (trusted from loopback
+            # by default): the provider's loopback and https guards judge them (devidp/routes.py).
+            proxy_headers=False,
         )
     )
     thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True, name=name)

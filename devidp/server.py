@@ -69,6 +69,7 @@ class HttpRequest:
     headers: Mapping[str, str]
     query: Pairs = ()
     form: Pairs = ()
+    body: bytes = b""  # as read, bounded by the route (devidp/routes.py)
 
 
 @dataclass(kw_only=True)
@@ -181,7 +182,7 @@ class DevAuthorizationServer(AuthorizationServer):
         scopes = sorted({s for c in config.clients for s in c.scope.split()})
         super().__init__(scopes_supported=scopes)
         self.now = config.clock()
-        self.store = Store(self.now)
+        self.store = Store(self.now, session_ttl=config.session_ttl)
         self.keys = KeyRing(self.now, config.key_grace_period)
         self.faults = FaultSwitches()
         self.journal = Journal()

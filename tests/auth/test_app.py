@@ -150,6 +150,17 @@ def test_on_every_interface_the_dev_provider_starts_when_explicitly_allowed(tmp_
     assert discovery.json()["issuer"] == f"{url}/idp"
 
 
+def test_embedded_provider_believes_no_forwarded_header(browser: httpx2.Client) -> None:
+    """Streamlit's uvicorn takes X-Forwarded-Proto and -For from 127.0.0.1 as the truth; the
+    provider does not: a request saying it was forwarded is not a loopback request."""
+    assert browser.get("/idp/.well-known/openid-configuration").status_code == 200
+    for forwarded in ({"x-forwarded-proto": "https"}, {"x-forwarded-for": "127.0.0.1"}):
+        response = browser.get(
+            "/idp/.well-known/openid-configuration", headers={"host": "192.0.2.1", **forwarded}
+        )
+        assert response.status_code == 403 and "only answers on loopback" in response.text
+
+
 def test_app_turns_nagle_off_on_its_listener(app_dir: Path, browser: httpx2.Client) -> None:
     """app.py's lifespan finds Streamlit's listening socket and sets TCP_NODELAY on it (the
     accepted connections inheriting it is tests/auth/test_nodelay.py's)."""

@@ -92,6 +92,12 @@ async def test_extra_parameters_reach_the_providers_authorize_request(login_app:
         "redirect_uri=https://evil.example/cb",
         "client_id=another-app",
         "response_type=token",
+        # Names are case-sensitive (RFC 6749 §3.1), but a server may read them in any case.
+        "STATE=chosen-by-me",
+        "Nonce=chosen-by-me",
+        "Code_Challenge_Method=plain",
+        "REDIRECT_URI=https://evil.example/cb",
+        "Client_ID=another-app",
     ],
 )
 async def test_the_modules_own_parameters_cannot_be_overridden(login_app: LoginApp, line: str) -> None:
@@ -125,8 +131,14 @@ async def test_the_core_refuses_overrides_even_without_the_form(login_app: Login
         ({"claims": "{not json"}, "`claims` is not JSON"),
         ({"claims": '["email"]'}, "JSON object with `userinfo` and/or `id_token`"),
         ({"max_age": "-5"}, "`max_age` is a number of seconds"),
+        ({"max_age": "²"}, "`max_age` is a number of seconds"),  # str.isdigit() says yes, int() no
+        ({"max_age": "٣"}, "`max_age` is a number of seconds"),  # int() reads 3; the provider may not
+        ({"max_age": "１２"}, "`max_age` is a number of seconds"),
         ({"prompt": "none login"}, "cannot be combined"),
         ({"extra": "no equals sign"}, "write `name=value`"),
+        ({"scope": "openid", "extra": "SCOPE=openid email"}, "`SCOPE` is given twice"),
+        ({"extra": "Response_Mode=fragment"}, "cannot come back to this app"),
+        ({"extra": "MAX_AGE=²"}, "`max_age` is a number of seconds"),
     ],
 )
 def test_a_request_that_cannot_work_is_refused_before_sending(fields: dict[str, str], says: str) -> None:
@@ -245,3 +257,15 @@ async def test_the_playground_needs_a_session_and_the_csrf_token(login_app: Logi
     await login_app.logged_in(browser)
     response = await browser.post("/auth/playground", data={"provider": "dev", "csrf": "forged"})
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize("max_age", ["²", "٣"])
+async def test_a_max_age_that_is_not_ascii_digits_is_refused_in_words(
+    login_app: LoginApp, max_age: str
+) -> None:
+    """Send with max_age=² (a digit to str.isdigit, not to int) is refused like any bad field, never a 500."""
+    browser = login_app.browser()
+    session_id = await login_app.logged_in(browser)
+    response = await send(login_app, browser, session_id, max_age=max_age)
+    assert response.status_code < 500 and "Traceback" not in response.text
+    assert "`max_age` is a number of seconds" in json.dumps(result_of(login_app, response, session_id))

@@ -143,6 +143,70 @@ def test_safe_next_keeps_only_same_origin_paths(given: str | None, expected: str
     assert safe_next(given) == expected
 
 
+# WHATWG URL §4.4 (basic URL parser) strips leading/trailing C0 controls and spaces and removes
+# every tab, LF and CR before parsing, and reads "\\" as "/": each of these is "//host" to a browser.
+@pytest.mark.parametrize(
+    "given",
+    [
+        "/\r/host",
+        "/\n/host",
+        "/\t/host",
+        "/\r\n\t/host",
+        " //host",
+        "/ /host",
+        "/\x00/host",
+        "/\x7f/host",
+        "/\u2028/host",
+        "/\u00a0/host",
+        "/\u200b/host",
+        "/a\x0cb",
+    ],
+)
+def test_safe_next_refuses_controls_and_whitespace_a_browser_may_drop(given: str) -> None:
+    """A next with a control character or whitespace is refused: a browser may drop them and see //host."""
+    assert safe_next(given) == "/"
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "/auth/logout",
+        "/auth/logout?x=1",
+        "/auth",
+        "/auth/",
+        "/auth/login/dev",
+        "/auth/me#x",
+        "/oauth2callback",
+        "/oauth2callback?code=x",
+        "/AUTH/logout",
+        "/%61uth/logout",
+        "/./auth/logout",
+        "/x/../auth/logout",
+        "/%2e/auth/logout",
+        "/x/%2E%2E/oauth2callback",
+    ],
+)
+def test_safe_next_refuses_the_modules_own_routes(given: str) -> None:
+    """A next naming one of this module's routes is refused: next=/auth/logout would be a one-click logout."""
+    assert safe_next(given) == "/"
+
+
+@pytest.mark.parametrize(
+    "given", ["/authors", "/oauth2callbacks", "/reports/auth/logout", "/a?next=/auth/logout"]
+)
+def test_safe_next_keeps_app_pages_that_only_resemble_its_routes(given: str) -> None:
+    """Pages of the app whose path merely starts like a module route are kept."""
+    assert safe_next(given) == given
+
+
+@pytest.mark.parametrize("next_path", ["/\r/evil.example", "/\t/evil.example", "/auth/logout"])
+async def test_failure_page_back_link_never_leaves_or_logs_out(login_app: LoginApp, next_path: str) -> None:
+    """/auth/failed?next=/%0d/host links back to /, not to a path a browser reads as //host."""
+    page = await login_app.browser().get("/auth/failed", params={"failure": "nope", "next": next_path})
+    assert page.status_code == 200
+    assert 'href="/"' in page.text and "evil.example" not in page.text and "logout" not in page.text
+
+
 # --- logout ----------------------------------------------------------------------------------
 async def test_logout_ends_the_session_server_side(login_app: LoginApp) -> None:
     """After logout, the old cookie replayed by anyone is not logged in."""

@@ -79,6 +79,38 @@ async def test_the_dev_provider_registers_callbacks_for_a_few_addresses_only(
     assert again.status_code == 302
 
 
+# Spellings of two addresses: case (RFC 3986 §6.2.2.1), the default port (§6.2.3), IPv6's many texts.
+SAME_ADDRESSES = [
+    *(f"{''.join(c.upper() if n >> i & 1 else c for i, c in enumerate('localhost'))}" for n in range(24)),
+    "localhost:80",
+    "LOCALHOST:80",
+    "[::1]",
+    "[0:0:0:0:0:0:0:1]",
+    "[0::1]",
+    "[::0:1]",
+    "[::1]:80",
+]
+
+
+async def test_spellings_of_one_address_count_once(build_app: BuildApp, idp: DevAuthorizationServer) -> None:
+    """LOCALHOST, LocalHost, localhost:80 are localhost; [0::1] is [::1]: they fill none of the
+    dev provider's few addresses, and register no callback of their own."""
+    app = build_app(idp)
+    browser = app.browser()
+    for host in SAME_ADDRESSES:
+        answer = await browser.get("/auth/login/dev", headers={"Host": host})
+        assert answer.status_code == 302, (host, answer.headers.get("location"))
+    client = idp.query_client("streamlit-app")
+    assert client is not None
+    assert sorted(client.redirect_uris) == [
+        "http://[::1]/auth/callback/dev",
+        "http://localhost/auth/callback/dev",
+    ]
+    assert len(app.auth._clients) <= 2
+    for i in range(2, MAX_DEV_ORIGINS):  # room is left for as many other addresses as before
+        assert (await browser.get("/auth/login/dev", headers={"Host": f"127.0.0.{i}"})).status_code == 302
+
+
 async def test_every_emulated_provider_starts_on_one_address(build_app: BuildApp) -> None:
     """The bound counts addresses, not providers: the dev provider and its nine twins on one host."""
     twins = emulated_providers(DEV_CLIENT_SECRET, throwaway_apple_key())

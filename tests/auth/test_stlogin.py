@@ -8,6 +8,7 @@ what st.user holds, the secrets st.login's own check needs, and the GET logout.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from urllib.parse import urljoin, urlsplit
 
@@ -75,6 +76,37 @@ def test_a_forged_or_expired_token_is_refused(token: str | None, words: str) -> 
     """Only HS256 under our cookie secret, with a provider and a future exp, as Streamlit checks."""
     with pytest.raises(ProviderTokenError, match=words):
         provider_from_token(token, COOKIE_SECRET)
+
+
+def signed_exp(exp: object) -> str:
+    """A token signed with our cookie secret (so the exp is what is judged), exp as given."""
+    return jwt.encode({"alg": "HS256"}, {"provider": "dev", "exp": exp}, OctKey.import_key(COOKIE_SECRET))
+
+
+@pytest.mark.parametrize(
+    "exp",
+    [
+        float("nan"),
+        float("inf"),
+        1e308,
+        2**40,
+        10**400,
+        int(time.time()) + 3600,
+        time.time() + 60,
+        "9999999999",
+    ],
+    ids=["nan", "inf", "1e308", "2**40", "10**400", "an-hour", "a-float", "a-string"],
+)
+def test_a_token_that_would_outlive_streamlits_two_minutes_is_refused(exp: object) -> None:
+    """Streamlit signs exp = int(now + 2 min): a NaN, infinite, float or far-off exp is refused."""
+    with pytest.raises(ProviderTokenError):
+        provider_from_token(signed_exp(exp), COOKIE_SECRET)
+
+
+def test_a_token_made_a_moment_ago_is_accepted() -> None:
+    """An exp up to Streamlit's two minutes ahead (and a little clock skew) is fine."""
+    assert provider_from_token(signed_exp(int(time.time()) + 120), COOKIE_SECRET) == "dev"
+    assert provider_from_token(signed_exp(int(time.time()) + 1), COOKIE_SECRET) == "dev"
 
 
 @pytest.mark.parametrize("forged", ["other-secret", "expired", "unknown-provider"])

@@ -131,6 +131,17 @@ def allowing(port: int, host: str = "127.0.0.1", **settings: object) -> Reach:
         "64:ff9b::a9fe:a9fe",  # NAT64 of 169.254.169.254: is_global says True
         "2002:a9fe:a9fe::",  # 6to4 of 169.254.169.254: is_global says True
         "2001:db8::1",
+        # What Python 3.11's `is_global` calls global, and the IANA special-purpose registries do not:
+        "::127.0.0.1",  # IPv4-compatible (RFC 4291 §2.5.5.1, deprecated): no route says where it goes
+        "::a9fe:a9fe",
+        "::8.8.8.8",
+        "::ffff:0:7f00:1",  # IPv4-translated (RFC 6145)
+        "64:ff9b:1::a9fe:a9fe",  # local-use NAT64 (RFC 8215): translated by a gateway of this network
+        "64:ff9b:1::808:808",
+        "fec0::1",  # site-local (RFC 3879, deprecated)
+        "3fff::1",  # documentation (RFC 9637)
+        "5f00::1",  # SRv6 SIDs (RFC 9602)
+        "192.88.99.1",  # 6to4 relay anycast (RFC 7526, deprecated)
     ],
 )
 def test_internal_addresses_are_refused(address: str) -> None:
@@ -138,7 +149,18 @@ def test_internal_addresses_are_refused(address: str) -> None:
     assert not is_public(ipaddress.ip_address(address))
 
 
-@pytest.mark.parametrize("address", ["8.8.8.8", "1.1.1.1", "93.184.215.14", "2001:4860:4860::8888"])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "8.8.8.8",
+        "1.1.1.1",
+        "93.184.215.14",
+        "2001:4860:4860::8888",
+        "::ffff:8.8.8.8",  # wrappings of a public IPv4 address: judged by it
+        "64:ff9b::808:808",
+        "2002:808:808::1",
+    ],
+)
 def test_globally_routable_addresses_are_allowed(address: str) -> None:
     """The public internet is where an issuer's keys live."""
     assert is_public(ipaddress.ip_address(address))

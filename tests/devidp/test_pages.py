@@ -7,6 +7,7 @@ Not test_routes.py: test modules share one namespace, and tests/auth has that na
 from __future__ import annotations
 
 import html
+import json
 import re
 
 import httpx2
@@ -355,3 +356,115 @@ async def test_beyond_loopback_plain_http_is_refused_in_words():
         for response in (await lan.get("/authorize"), await lan.post("/token", data={"grant_type": "x"})):
             assert response.status_code == 400
             assert "must be served over https" in response.text
+
+
+def test_beyond_loopback_a_forwarded_https_is_not_believed():
+    """Over a real socket, X-Forwarded-Proto: https from 127.0.0.1 does not stand in for TLS:
+    the provider judges the connection it has, plain http, addressed beyond loopback."""
+    with devidp.serve(ProviderConfig(allow_non_loopback=True)) as provider:
+        url = f"{provider.url}/.well-known/openid-configuration"
+        for forwarded in ({}, {"x-forwarded-proto": "https"}, {"x-forwarded-for": "203.0.113.9"}):
+            response = httpx2.get(url, headers={"host": "192.0.2.1", **forwarded})
+            assert response.status_code == 400 and "must be served over https" in response.text
+
+
+# --- what a request may cost ------------------------------------------------------------------
+
+
+async def drive(
+    app: Starlette,
+    path: str,
+    chunks: list[bytes],
+    *,
+    client: str = "127.0.0.1",
+    headers: dict[str, str],
+    method: str = "POST",
+    query: bytes = b"",
+) -> tuple[int, int]:
+    """Send ``chunks`` to ``app`` over raw ASGI from ``client`` (no client library bounds the URL
+    or the body): (status, body bytes the app pulled)."""
+    pulled = 0
+    sent: list[dict] = []
+    pending = list(chunks)
+
+    async def receive() -> dict:
+        nonlocal pulled
+        if not pending:
+            return {"type": "http.disconnect"}
+        chunk = pending.pop(0)
+        pulled += len(chunk)
+        return {"type": "http.request", "body": chunk, "more_body": bool(pending)}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": query,
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        "client": (client, 1234),
+        "server": ("127.0.0.1", 9000),
+    }
+    await app(scope, receive, send)
+    return next(m["status"] for m in sent if m["type"] == "http.response.start"), pulled
+
+
+FORM = "application/x-www-form-urlencoded"
+MEBIBYTE_OF_FIELDS = [b"a=" + b"x" * 65_534 + b"&" for _ in range(16)]  # 1 MiB in 64 KiB chunks
+
+
+async def test_non_loopback_peer_is_refused_before_its_body_is_read():
+    """From 192.0.2.7, a 1 MiB form is refused with 403 before one byte of it is read."""
+    app = devidp.create_app(DevAuthorizationServer(ProviderConfig()))
+    status, pulled = await drive(
+        app, "/token", MEBIBYTE_OF_FIELDS, client="192.0.2.7", headers={"content-type": FORM}
+    )
+    assert (status, pulled) == (403, 0)
+
+
+@pytest.mark.parametrize("declared", [True, False])
+async def test_a_form_over_the_endpoints_limit_is_refused_unread(declared):
+    """A 1 MiB form to /token is 413, read at most one chunk past the limit (none if it says its size)."""
+    app = devidp.create_app(DevAuthorizationServer(ProviderConfig()))
+    headers = {"content-type": FORM} | ({"content-length": str(1 << 20)} if declared else {})
+    status, pulled = await drive(app, "/token", MEBIBYTE_OF_FIELDS, headers=headers)
+    assert status == 413
+    assert pulled == 0 if declared else pulled <= 16_384 + 65_536
+
+
+async def test_a_json_body_over_the_limit_is_refused_unread():
+    """POST /faults with 1 MiB of JSON is 413, and switches nothing on."""
+    server = DevAuthorizationServer(ProviderConfig())
+    app = devidp.create_app(server)
+    body = [b'{"faults": ["wrong_aud"' + b" " * 65_000] + [b" " * 65_536] * 15 + [b"]}"]
+    status, pulled = await drive(app, "/faults", body, headers={"content-type": "application/json"})
+    assert status == 413 and pulled <= 16_384 + 65_536
+    assert server.faults.active() == frozenset()
+
+
+async def test_a_login_form_fits_under_the_limits(asgi):
+    """The largest token the provider issues (longname's ID token) still fits a logout form."""
+    too_long = {"id_token_hint": "x" * 2_200, "post_logout_redirect_uri": REDIRECT_URI, "state": "s" * 64}
+    assert (await asgi.post("/logout", data=too_long)).status_code != 413
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+async def test_the_journal_keeps_a_bounded_entry_for_a_huge_request(method):
+    """A request with 1,000 long parameters (query or form) costs the journal a few KB at most."""
+    server = DevAuthorizationServer(ProviderConfig())
+    app = devidp.create_app(server)
+    fields = "&".join(f"p{n}={'v' * 1_000}" for n in range(1_000)) + f"&state={'s' * 5_000}"
+    if method == "GET":
+        await drive(app, "/authorize", [b""], headers={}, method="GET", query=fields.encode())
+    else:  # as much as the endpoint reads
+        await drive(app, "/authorize", [fields.encode()[:16_384]], headers={"content-type": FORM})
+    entry = server.journal.entries()[-1]
+    assert entry.path == "/authorize"
+    assert len(json.dumps(entry.as_dict())) < 12_288
