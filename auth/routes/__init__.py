@@ -43,6 +43,7 @@ from .common import (
     _guarded,
     cookie_name,
     csrf_token,
+    scheme_cookie,
     session_id_from,
 )
 from .login import LoginRoutes
@@ -62,6 +63,7 @@ __all__ = [
     "auth_routes",
     "cookie_name",
     "csrf_token",
+    "scheme_cookie",
     "session_id_from",
 ]
 

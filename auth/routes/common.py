@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.requests import Request
@@ -52,8 +52,15 @@ def csrf_token(cookie_secret: str, session_id: str) -> str:
     return hmac.new(cookie_secret.encode(), b"csrf:" + session_id.encode(), hashlib.sha256).hexdigest()
 
 
-def session_id_from(cookies: dict[str, str]) -> str | None:
-    return cookies.get(f"__Host-{SESSION_COOKIE}") or cookies.get(SESSION_COOKIE)
+def scheme_cookie(cookies: Mapping[str, str], base: str, *, secure: bool) -> str | None:
+    """The cookie ``base`` under the one name this scheme uses, never the other. Over https a
+    bare name can be set by a sibling host or a plain-http page (cookie tossing, RFC 6265bis
+    §8.5), so only ``__Host-`` counts; over http a browser keeps no ``__Host-`` cookie at all."""
+    return cookies.get(cookie_name(base, secure))
+
+
+def session_id_from(cookies: Mapping[str, str], *, secure: bool) -> str | None:
+    return scheme_cookie(cookies, SESSION_COOKIE, secure=secure)
 
 
 async def _small_form(request: Request, limit: int) -> dict[str, str] | None:
@@ -137,6 +144,9 @@ class RoutesBase:
 
     def _secure(self, request: Request) -> bool:
         return self.auth.base_url(self._origin(request)).startswith("https://")
+
+    def _cookie(self, request: Request, base: str) -> str | None:
+        return scheme_cookie(request.cookies, base, secure=self._secure(request))
 
     def _set(
         self,
@@ -237,7 +247,7 @@ class RoutesBase:
         action: Callable[[str, dict[str, str]], Awaitable[Response]],
         limit: int = POST_BODY_LIMIT,
     ) -> Response:
-        session_id = session_id_from(dict(request.cookies))
+        session_id = self._cookie(request, SESSION_COOKIE)
         if not session_id or self.auth.sessions.load(session_id) is None:
             return JSONResponse(NotLoggedIn("No session: log in first.").as_dict(), 401)
         form = await _small_form(request, limit)  # only once a session is known

@@ -21,7 +21,6 @@ from .common import (
     _one_line,
     csrf_token,
     log,
-    session_id_from,
 )
 
 
@@ -29,7 +28,7 @@ class SessionRoutes(RoutesBase):
     """A logged-in browser's own routes: /auth/me, refresh, logout, and /auth/failed."""
 
     async def me(self, request: Request) -> Response:
-        session = self.auth.sessions.load(session_id_from(dict(request.cookies)))
+        session = self.auth.sessions.load(self._cookie(request, SESSION_COOKIE))
         if session is None:
             return JSONResponse(NotLoggedIn("No session: log in first.").as_dict(), 401)
         return JSONResponse(session.public(), headers={"Cache-Control": "no-store"})
@@ -58,7 +57,7 @@ class SessionRoutes(RoutesBase):
         """``st.logout()`` navigates here (a GET): the same logout as ``POST /auth/logout``, but
         only when the navigation comes from one of the app's own pages, or a link on another
         site would log people out (Fetch Metadata, then Origin/Referer). Otherwise: ask."""
-        session_id = session_id_from(dict(request.cookies))
+        session_id = self._cookie(request, SESSION_COOKIE)
         if not session_id or self.auth.sessions.load(session_id) is None:
             response: Response = RedirectResponse(self._here("/"), 303)
             self._clear(response, request, SESSION_COOKIE)

@@ -23,7 +23,7 @@ from ..errors import LoginError, StoreUnavailable
 from ..flow import Authenticator, safe_next
 from ..playground import PlaygroundRequest
 from ..registration import Registration
-from ..routes import LOGOUT_COOKIE, cookie_name, csrf_token, session_id_from
+from ..routes import LOGOUT_COOKIE, SESSION_COOKIE, csrf_token, scheme_cookie
 from ..sessions import Session
 from ..trace import fingerprint
 
@@ -109,10 +109,17 @@ def _store_or_stop(helper: Callable[P, T]) -> Callable[P, T]:
     return guarded
 
 
+def _cookie(base: str) -> str | None:
+    """This browser's cookie ``base`` under the name the app's scheme uses, as the routes read
+    it (``routes.scheme_cookie``): over https a tossed bare cookie is no session."""
+    secure = authenticator().base_url(origin()).startswith("https://")
+    return scheme_cookie(st.context.cookies, base, secure=secure)
+
+
 @_store_or_stop
 def current_session() -> Session | None:
     """The logged-in session of this browser, or None."""
-    return authenticator().sessions.load(session_id_from(dict(st.context.cookies)))
+    return authenticator().sessions.load(_cookie(SESSION_COOKIE))
 
 
 def require_login() -> Session:
@@ -240,7 +247,7 @@ def playground_result() -> dict[str, object] | None:
     result_id = st.query_params.get("result")
     if not result_id:
         return None
-    return authenticator().sessions.playground_result(result_id, session_id_from(dict(st.context.cookies)))
+    return authenticator().sessions.playground_result(result_id, _cookie(SESSION_COOKIE))
 
 
 def provider_names() -> dict[str, str]:
@@ -262,8 +269,7 @@ def providers_to_set_up() -> list[Registration]:
 @_store_or_stop
 def unfinished_logout() -> Registration | None:
     """A logout of this browser that went to its provider and never came back."""
-    cookies = st.context.cookies
-    state = cookies.get(cookie_name(LOGOUT_COOKIE, True)) or cookies.get(LOGOUT_COOKIE)
+    state = _cookie(LOGOUT_COOKIE)
     return authenticator().unfinished_logout(state, origin()) if state else None
 
 
