@@ -388,16 +388,27 @@ class SessionManager:
         finally:
             self.store.delete_if(key, owner)
 
-    # --- failed logins, shown once on the login page ----------------------------------------
-    def save_failure(self, record: Mapping[str, object]) -> str:
+    # --- failed logins, shown once on the login page, to the browser that got them ------------
+    def save_failure(self, record: Mapping[str, object], binding_cookie: str) -> str:
+        """Keep a refused login's record for ``FAILURE_TTL``, readable only with the binding
+        cookie of the browser it happened in (``failure``): its link, shared or forged, shows
+        nothing anywhere else."""
         failure_id = secrets.token_urlsafe(16)
         key = self._key("failure", failure_id)
-        self.store.put(key, self._seal(key, record), FAILURE_TTL)
+        self.store.put(key, self._seal(key, {**record, "browser": self.binding(binding_cookie)}), FAILURE_TTL)
         return failure_id
 
-    def failure(self, failure_id: str) -> dict[str, object] | None:
+    def failure(self, failure_id: str, binding_cookie: str | None) -> dict[str, object] | None:
+        """The record, only for the browser whose binding cookie it was saved with."""
+        if not binding_cookie:
+            return None
         key = self._key("failure", failure_id)
-        return self._open(key, self.store.get(key))
+        record = self._open(key, self.store.get(key))
+        if record is None or not hmac.compare_digest(
+            str(record.pop("browser", "")), self.binding(binding_cookie)
+        ):
+            return None
+        return record
 
     # --- Playground results, for the session that asked --------------------------------------
     def owner(self, session_id: str) -> str:

@@ -23,6 +23,7 @@ from ..errors import (
 from ..fallback_pages import store_down_page
 from ..flow import Authenticator
 from ..registration import is_redirect_uri_mismatch
+from ..sessions import FAILURE_TTL
 from ..trace import Trace
 
 log = logging.getLogger(__name__)
@@ -186,9 +187,16 @@ class RoutesBase:
         kind: str = "login",
         unexpected: bool = False,
         trace: Trace | None = None,
+        binding: str | None = None,
     ) -> Response:
-        """Record a refusal, log one line an operator can act on, and send the browser to
-        the login page, which explains it. No token or secret goes into the log."""
+        """Log one line an operator can act on, and send the browser to the login page, which
+        explains the refusal. No token or secret goes into the log.
+
+        ``binding``: the binding cookie of the browser whose real callback this was (its state
+        matched a pending login of a configured provider): the refusal is then kept as a record
+        only that browser can read. Without it nothing is stored (anyone can send a forged
+        callback, as often as they like): the page says a fixed sentence for the failed check
+        (``auth/refusals.py``)."""
         if isinstance(error, StoreUnavailable):
             raise error  # no record can be saved: _store_down answers, and the store logged it
         request_id = secrets.token_hex(6)
@@ -206,7 +214,12 @@ class RoutesBase:
                 request_id,
                 _one_line(error.description, 500),
             )
-        # Anyone can make these (a forged callback): small, and gone after FAILURE_TTL.
+        page = self.login_page or FAILURE_PAGE
+        if binding is None:
+            query = {"refused": error.error, "request_id": request_id, "next": next_path}
+            if kind != "login":
+                query["kind"] = kind
+            return RedirectResponse(self._here(f"{page}?{urlencode(query)}"), 303)
         record: dict[str, object] = {
             "provider": provider[:64],
             "next": next_path,
@@ -223,9 +236,14 @@ class RoutesBase:
             record["registration"] = self.auth.registration(provider, self._origin(request)).as_dict()
         if trace is not None:
             record["trace"] = trace.as_dict()
-        failure_id = self.auth.sessions.save_failure(record)
-        query = urlencode({"failure": failure_id, "next": next_path})
-        return RedirectResponse(self._here(f"{self.login_page or FAILURE_PAGE}?{query}"), 303)
+        failure_id = self.auth.sessions.save_failure(record, binding)
+        query = {"failure": failure_id, "next": next_path}
+        response = RedirectResponse(self._here(f"{page}?{urlencode(query)}"), 303)
+        # The login page reads the record with this cookie: it must outlive the record.
+        self._set(
+            response, request, BINDING_COOKIE, binding, max(FAILURE_TTL, self.auth.config.session.state_ttl)
+        )
+        return response
 
     # --- routes ---------------------------------------------------------------------------
     def _origins(self, request: Request) -> tuple[str, ...]:

@@ -114,7 +114,12 @@ class LoginRoutes(RoutesBase):
             finished = await self.auth.finish_login(provider, params, binding_cookie=binding)
         except LoginError as error:
             name = error.provider or provider or "-"
-            response = self._to_login_page(request, error, name, error.next_path, trace=error.trace)
+            # A real callback: its state matched a pending login (finish_login then gives the
+            # error its trace) of a provider configured here. Only then is a record kept.
+            real = error.trace is not None and self.auth.config.provider(name) is not None
+            response = self._to_login_page(
+                request, error, name, error.next_path, trace=error.trace, binding=binding if real else None
+            )
         except Exception:  # a bug must still not leave a half-made session or a 500
             error = LoginError("The login failed unexpectedly; the server log has the details.")
             response = self._to_login_page(request, error, provider or "-", "/", unexpected=True)

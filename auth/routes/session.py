@@ -13,8 +13,10 @@ from ..errors import (
 )
 from ..fallback_pages import failure_page, logout_confirm_page
 from ..flow import safe_next
+from ..refusals import fixed_record
 from ..stlogin import same_origin_navigation
 from .common import (
+    BINDING_COOKIE,
     LOGOUT_COOKIE,
     SESSION_COOKIE,
     RoutesBase,
@@ -99,6 +101,8 @@ class SessionRoutes(RoutesBase):
     async def failed(self, request: Request) -> Response:
         """Why a login was refused, for an app with no login page of its own."""
         failure_id = request.query_params.get("failure", "")
-        record = self.auth.sessions.failure(failure_id) if failure_id else None
+        binding = self._cookie(request, BINDING_COOKIE)
+        record = self.auth.sessions.failure(failure_id, binding) if failure_id else None
+        record = record or fixed_record(request.query_params)
         page = failure_page(record, back=self._here(safe_next(request.query_params.get("next"))))
         return HTMLResponse(page, headers={"Cache-Control": "no-store"})

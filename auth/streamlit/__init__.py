@@ -22,8 +22,9 @@ from ..config import EMULATED_PREFIX, ProviderSettings, is_loopback_url
 from ..errors import LoginError, StoreUnavailable
 from ..flow import Authenticator, safe_next
 from ..playground import PlaygroundRequest
+from ..refusals import fixed_record
 from ..registration import Registration
-from ..routes import LOGOUT_COOKIE, SESSION_COOKIE, csrf_token, scheme_cookie
+from ..routes import BINDING_COOKIE, LOGOUT_COOKIE, SESSION_COOKIE, csrf_token, scheme_cookie
 from ..sessions import Session
 from ..trace import fingerprint
 
@@ -113,7 +114,7 @@ def _cookie(base: str) -> str | None:
     """This browser's cookie ``base`` under the name the app's scheme uses, as the routes read
     it (``routes.scheme_cookie``): over https a tossed bare cookie is no session."""
     secure = authenticator().base_url(origin()).startswith("https://")
-    return scheme_cookie(st.context.cookies, base, secure=secure)
+    return scheme_cookie(dict(st.context.cookies), base, secure=secure)
 
 
 @_store_or_stop
@@ -280,9 +281,12 @@ def provider_label(name: str) -> str:
 
 @_store_or_stop
 def login_failure() -> dict[str, object] | None:
-    """The failed login this page was sent here to explain (``?failure=<id>``), if any."""
+    """The refused login this page was sent here to explain: its record (``?failure=<id>``),
+    shown only to the browser that got it, or the fixed sentence for a refusal nothing was
+    stored for (``?refused=<code>&request_id=<id>``, ``auth/refusals.py``); None for neither."""
     failure_id = st.query_params.get("failure")
-    return authenticator().sessions.failure(failure_id) if failure_id else None
+    record = authenticator().sessions.failure(failure_id, _cookie(BINDING_COOKIE)) if failure_id else None
+    return record or fixed_record(st.query_params.to_dict())
 
 
 # --- tokens -------------------------------------------------------------------------------

@@ -54,7 +54,7 @@ def test_st_login_route_is_ours_and_refuses_a_link_without_its_token(browser: ht
     signed provider token it starts nothing and says why on the login page."""
     response = browser.get("/auth/login")
     assert response.status_code == 303
-    assert response.headers["location"].startswith("/login?failure=")
+    assert response.headers["location"].startswith("/login?refused=provider_token_invalid&request_id=")
 
 
 def test_st_login_callback_is_ours_and_refuses_a_bare_return(browser: httpx2.Client) -> None:
@@ -62,7 +62,7 @@ def test_st_login_callback_is_ours_and_refuses_a_bare_return(browser: httpx2.Cli
     without a 404 or a 500."""
     response = browser.get("/oauth2callback")
     assert response.status_code == 303
-    assert response.headers["location"].startswith("/login?failure=")
+    assert response.headers["location"].startswith("/login?refused=state_mismatch&request_id=")
 
 
 def test_our_logout_answers_posts(browser: httpx2.Client) -> None:

@@ -4,6 +4,7 @@ Redis refuses new logins without taking existing sessions down with it."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import httpx2
@@ -101,3 +102,70 @@ async def test_the_trace_still_shows_the_authorization_request(
     assert steps[0].title == "Discovery document" and "cache" in steps[0].detail
     assert steps[1].url == masked_url(sent)
     assert session.trace.state == query_of(sent)["state"]
+
+
+# --- refused callbacks: a record only for a real one, and only its browser reads it -----------
+FORGED = (
+    ("GET", "/auth/callback/dev?state=made-up&code=c"),
+    ("GET", "/auth/callback/nope?state=made-up&error=access_denied&error_description=%23+Mallory"),
+    ("GET", "/oauth2callback?state=made-up&code=c"),
+    ("POST", "/auth/callback/dev"),  # form: state=made-up&error=x
+    ("GET", "/auth/callback/dev?state=made-up"),  # a "return from the provider's logout"
+    ("GET", "/auth/login/nope"),
+    ("GET", "/auth/login?provider=forged"),
+)
+
+
+def refusal_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "auth.routes.common"]
+
+
+async def test_forged_callbacks_grow_the_store_by_nothing_and_are_still_explained(
+    build_app: BuildApp, store: RedisStore, shared_redis: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Unknown states and providers write nothing; each refusal still reaches the page as a fixed
+    sentence for its check, with a request id that is on the one log line it leaves."""
+    caplog.set_level(logging.INFO)
+    app = build_app(store=store, login_page=None)
+    browser = app.browser()
+    for method, path in FORGED:
+        caplog.clear()
+        response = await browser.request(
+            method,
+            path,
+            content=b"state=made-up&error=x&error_description=%3Cb%3EMallory",
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+        assert response.status_code == 303, (path, response.status_code)
+        location = response.headers["location"]
+        query = query_of(location)
+        assert location.startswith("/auth/failed?") and "failure" not in query, (path, location)
+        [line] = refusal_lines(caplog)
+        assert f"request_id={query['request_id']}" in line
+        page = await browser.get(location)
+        assert page.status_code == 200 and query["request_id"] in page.text
+        assert "Mallory" not in page.text and "kept for 5 minutes" not in page.text, path
+    assert keys(shared_redis) == 0
+
+
+async def test_a_failure_link_opened_in_another_browser_shows_no_record(
+    build_app: BuildApp, store: RedisStore
+) -> None:
+    """The browser that got the refusal reads it; the same link in another browser (without a
+    binding cookie, or with its own) shows nothing of it."""
+    app = build_app(store=store, login_page=None)
+    browser = app.browser()
+    state = query_of(await app.start(browser))["state"]
+    refused = await browser.get(
+        "/auth/callback/dev",
+        params={"state": state, "iss": app.issuer, "error": "access_denied", "error_description": "No way"},
+    )
+    link = refused.headers["location"]
+    failure_id = query_of(link)["failure"]
+    assert "No way" in (await browser.get(link)).text
+    stranger = app.browser()
+    assert "No way" not in (await stranger.get(link)).text
+    await app.start(stranger)  # a binding cookie of its own
+    assert "No way" not in (await stranger.get(link)).text
+    assert app.auth.sessions.failure(failure_id, browser.cookies["auth_login"]) is not None
+    assert app.auth.sessions.failure(failure_id, None) is None
