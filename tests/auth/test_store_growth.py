@@ -169,3 +169,36 @@ async def test_a_failure_link_opened_in_another_browser_shows_no_record(
     assert "No way" not in (await stranger.get(link)).text
     assert app.auth.sessions.failure(failure_id, browser.cookies["auth_login"]) is not None
     assert app.auth.sessions.failure(failure_id, None) is None
+
+
+# --- a full Redis: new logins refused, existing sessions still served ---------------------------
+def store_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "auth.redis_store"]
+
+
+async def test_a_full_redis_refuses_new_logins_but_existing_sessions_still_answer(
+    build_app: BuildApp, own_redis: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Redis at maxmemory under noeviction refuses writes, not reads: a new login gets the
+    store-down page, and a logged-in browser's /auth/me answers 200 right after, every time (a
+    refused write is not an unreachable Redis: no back-off); the log says so once."""
+    caplog.set_level(logging.INFO, logger="auth.redis_store")
+    store = RedisStore(own_redis.url)
+    app = build_app(store=store)
+    alice = app.browser()
+    await app.logged_in(alice)
+    admin = redis.Redis(port=own_redis.port)
+    admin.config_set("maxmemory-policy", "noeviction")
+    admin.config_set("maxmemory", int(admin.info("memory")["used_memory"]) - 1)  # full now
+    newcomer = app.browser()
+    for _ in range(3):
+        start = await newcomer.get("/auth/login/dev", params={"next": "/x"})
+        assert start.status_code == 303 and start.headers["location"] == "/login?unavailable=1"
+        assert (await alice.get("/auth/me")).status_code == 200
+    [line] = store_lines(caplog)
+    assert line.startswith(f"session store refused a write: {own_redis.url} (OutOfMemoryError")
+    admin.config_set("maxmemory", 0)
+    assert await app.logged_in(app.browser())  # at once: no back-off to wait out
+    assert store_lines(caplog)[1:] == [f"session store accepts writes again: {own_redis.url}"]
+    admin.close()
+    store.close()
