@@ -51,6 +51,7 @@ class LocalProviders(Protocol):
 # A page of this app with its query fits; longer would only bloat each stored pending login,
 # which anyone can make.
 MAX_NEXT = 512
+MAX_SHOWN = 500  # characters of the callback's parameters kept in the trace
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -268,10 +269,12 @@ class Authenticator(CallbackChecks, Refreshes, Logouts):
         token = current_trace.set(trace)
         try:
             await self._request_steps(pending, trace)
+            shown = str(masked_params(params))
             trace.add(
                 "callback",
                 "Callback: the provider sends the browser back",
-                detail=str(masked_params(params)),
+                # Whoever sent the browser here chose these: a refused login's record keeps them.
+                detail=shown if len(shown) <= MAX_SHOWN else shown[:MAX_SHOWN] + "…",
             )
             checked = await self._checks(name, pending, params, binding_cookie, trace)
         except StoreUnavailable:
@@ -315,7 +318,7 @@ class Authenticator(CallbackChecks, Refreshes, Logouts):
         from the cache) and the authorization request, rebuilt exactly as it was sent."""
         client = self.client(self.settings(pending.provider), pending.app_base)
         fetched = len(trace.steps)
-        metadata = await client.metadata()  # traced when it makes a request
+        await client.metadata()  # traced when it makes a request
         if client.settings.is_oidc and len(trace.steps) == fetched:
             trace.steps.append(
                 Step(
@@ -326,9 +329,9 @@ class Authenticator(CallbackChecks, Refreshes, Logouts):
                     method="GET",
                     url=client.metadata_url,
                     status=200,
-                    response_body=metadata,
                     detail="From this app's cache: the document it fetched and checked earlier, "
-                    "kept for `metadata_ttl` seconds.",
+                    "kept for `metadata_ttl` seconds (not repeated here: every refused login's "
+                    "record would carry it).",
                 )
             )
         url = await self._request_url(
