@@ -36,7 +36,7 @@ from .provider import ProviderClient, current_trace
 from .refresh import Refreshes
 from .registration import Registration
 from .sessions import PendingLogin, Session, SessionManager, Tokens
-from .trace import Trace, masked_params, masked_url
+from .trace import Step, Trace, masked_params, masked_url
 
 
 class LocalProviders(Protocol):
@@ -53,7 +53,10 @@ class LocalProviders(Protocol):
         ...
 
 
-MAX_NEXT = 2048  # longer is no page of this app, and would bloat what is stored per login
+# A page of this app with its query fits; longer would only bloat each stored pending login,
+# which anyone can make.
+MAX_NEXT = 512
+MAX_SHOWN = 500  # characters of the callback's parameters kept in the trace
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -221,20 +224,34 @@ class Authenticator(CallbackChecks, Refreshes, Logouts):
     async def _authorization_url(
         self, client: ProviderClient, redirect_uri: str, added: Mapping[str, str]
     ) -> tuple[str, str, str, str]:
-        """RFC 6749 §4.1.1 with a fresh state, nonce and PKCE verifier: (url, state, nonce, verifier)."""
-        settings = client.settings
+        """RFC 6749 §4.1.1 with a fresh state, and the nonce and PKCE verifier derived from it
+        (``SessionManager.login_secrets``): (url, state, nonce, verifier)."""
         state = secrets.token_urlsafe(32)
+        nonce, verifier = self.sessions.login_secrets(state)
         # OIDC Core §3.1.2.1: a nonce ties the ID token to this login; OAuth-only providers have none.
-        nonce = secrets.token_urlsafe(32) if settings.is_oidc else ""
-        verifier = secrets.token_urlsafe(64)  # RFC 7636 §4.1: 43-128 characters
+        nonce = nonce if client.settings.is_oidc else ""
+        url = await self._request_url(client, state, nonce, verifier, redirect_uri, added)
+        return url, state, nonce, verifier
+
+    @staticmethod
+    async def _request_url(
+        client: ProviderClient,
+        state: str,
+        nonce: str,
+        verifier: str,
+        redirect_uri: str,
+        added: Mapping[str, str],
+    ) -> str:
+        """The authorization request URL: a function of its arguments and the provider's
+        authorization endpoint only, so the callback can rebuild the one the browser was sent."""
+        settings = client.settings
         extra = {"nonce": nonce} if nonce else {}
         if settings.scope:
             extra["scope"] = settings.scope
         extra |= {**settings.authorize_params, **added}
-        url = await client.authorization_url(
+        return await client.authorization_url(
             state=state, code_verifier=verifier, redirect_uri=redirect_uri, **extra
         )
-        return url, state, nonce, verifier
 
     async def _start(
         self,
@@ -253,18 +270,8 @@ class Authenticator(CallbackChecks, Refreshes, Logouts):
                 settings, self.base_url(origin), redirect_uri, self.post_logout_uri(name, origin)
             )
         client = self.client(settings, self.base_url(origin))
-        trace = Trace()
-        token = current_trace.set(trace)
-        try:
-            await client.metadata()  # traced: the first login shows the discovery fetch
-        finally:
-            current_trace.reset(token)
         added = playground.params if playground else {}
         url, state, nonce, verifier = await self._authorization_url(client, redirect_uri, added)
-        trace.state = state
-        trace.add(
-            "redirect", "Authorization request: the browser is sent to the provider", url=masked_url(url)
-        )
         self.sessions.save_pending(
             PendingLogin(
                 provider=name,
@@ -276,7 +283,6 @@ class Authenticator(CallbackChecks, Refreshes, Logouts):
                 browser_binding=self.sessions.binding(binding_cookie),
                 created_at=int(time.time()),
                 app_base=client.app_base,
-                trace=trace.as_dict(),
                 purpose="playground" if playground else "login",
                 params=dict(added),
                 form=dict(playground.form) if playground else {},
@@ -307,12 +313,17 @@ class Authenticator(CallbackChecks, Refreshes, Logouts):
         """
         pending = self._take_pending(params)
         name = pending.provider if name is None else name
-        trace = Trace.from_dict(pending.trace)
-        trace.add(
-            "callback", "Callback: the provider sends the browser back", detail=str(masked_params(params))
-        )
+        trace = Trace(state=pending.state)
         token = current_trace.set(trace)
         try:
+            await self._request_steps(pending, trace)
+            shown = str(masked_params(params))
+            trace.add(
+                "callback",
+                "Callback: the provider sends the browser back",
+                # Whoever sent the browser here chose these: a refused login's record keeps them.
+                detail=shown if len(shown) <= MAX_SHOWN else shown[:MAX_SHOWN] + "…",
+            )
             checked = await self._checks(name, pending, params, binding_cookie, trace)
         except StoreUnavailable:
             raise
@@ -348,6 +359,40 @@ class Authenticator(CallbackChecks, Refreshes, Logouts):
                 self._playground_done(pending, self.sessions.owner(session.id), record), session=session
             )
         return Finished(session=session, next_path=pending.next_path)
+
+    async def _request_steps(self, pending: PendingLogin, trace: Trace) -> None:
+        """The trace's first steps, rebuilt from the pending login rather than stored with it:
+        the discovery document (fetched now if this process has none cached, else said to come
+        from the cache) and the authorization request, rebuilt exactly as it was sent."""
+        client = self.client(self.settings(pending.provider), pending.app_base)
+        fetched = len(trace.steps)
+        await client.metadata()  # traced when it makes a request
+        if client.settings.is_oidc and len(trace.steps) == fetched:
+            trace.steps.append(
+                Step(
+                    kind="http",
+                    title="Discovery document",
+                    at=pending.created_at,
+                    duration_ms=0.0,
+                    method="GET",
+                    url=client.metadata_url,
+                    status=200,
+                    detail="From this app's cache: the document it fetched and checked earlier, "
+                    "kept for `metadata_ttl` seconds (not repeated here: every refused login's "
+                    "record would carry it).",
+                )
+            )
+        url = await self._request_url(
+            client, pending.state, pending.nonce, pending.code_verifier, pending.redirect_uri, pending.params
+        )
+        trace.steps.append(
+            Step(
+                kind="redirect",
+                title="Authorization request: the browser is sent to the provider",
+                at=pending.created_at,
+                url=masked_url(url),
+            )
+        )
 
     def _playground_done(
         self,

@@ -11,6 +11,12 @@ raises ``StoreUnavailable`` (pages and routes show an error page for it). After 
 calls fail at once for ``BACKOFF`` seconds instead of each waiting out the timeout on the
 server's event loop, then try again: the app recovers when Redis answers, without a
 restart. The log gets one line when Redis goes away and one when it is back.
+
+Redis refusing a write is not Redis gone: full at ``maxmemory`` under ``noeviction`` (OOM), a
+read-only replica, a failed snapshot (MISCONF) all answer at once with an error reply. That
+write raises ``StoreUnavailable`` (no new login can start), but nothing backs off: reads, and
+with them every existing session, go on being served. The log gets one line when writes start
+being refused and one when a write is accepted again.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from urllib.parse import urlsplit
 
 import redis
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 from redis.retry import Retry
 
 from .errors import StoreUnavailable
@@ -73,12 +79,29 @@ class RedisStore:
         self._state = threading.Lock()
         self._down_until = 0.0
         self._down = False
+        self._refusing = False  # writes answered with an error reply (OOM...) since the last accepted
 
-    def _call(self, command: Callable[[], T]) -> T:
+    def _call(self, command: Callable[[], T], *, write: bool = False) -> T:
+        """``command``, or ``StoreUnavailable``; ``write``: a command Redis may refuse for want
+        of memory, whose success ends a spell of refused writes."""
         if time.monotonic() < self._down_until:
             raise StoreUnavailable(self._unavailable())
         try:
             result = command()
+        except ResponseError as error:
+            # Redis answered: it is there, and reads still work, so no back-off.
+            with self._state:
+                first, self._refusing = not self._refusing, True
+            if first:
+                log.error(
+                    "session store refused a write: %s (%s: %s); new logins show an error until it "
+                    "accepts writes again (at maxmemory under noeviction: raise maxmemory, or look "
+                    "for a flood of /auth/ requests); existing sessions are still served",
+                    self.url,
+                    type(error).__name__,
+                    str(error)[:200],
+                )
+            raise StoreUnavailable(self._refused()) from None
         except RedisError as error:
             with self._state:
                 self._down_until = time.monotonic() + BACKOFF
@@ -97,7 +120,19 @@ class RedisStore:
                 back, self._down = self._down, False
             if back:
                 log.warning("session store reachable again: %s", self.url)
+        if write and self._refusing:
+            with self._state:
+                accepted, self._refusing = self._refusing, False
+            if accepted:
+                log.warning("session store accepts writes again: %s", self.url)
         return result
+
+    def _refused(self) -> str:
+        return (
+            "The session store (Redis) refused to store this login (it is full, or read-only), so "
+            "no new login can start right now; existing sessions still work. Try again later; the "
+            "operator's log names the cause."
+        )
 
     def _unavailable(self) -> str:
         return (
@@ -110,7 +145,7 @@ class RedisStore:
         self._call(self._client.ping)
 
     def put(self, key: str, value: bytes, ttl: float) -> None:
-        self._call(lambda: self._client.set(self._prefix + key, value, px=_ms(ttl)))
+        self._call(lambda: self._client.set(self._prefix + key, value, px=_ms(ttl)), write=True)
 
     def get(self, key: str) -> bytes | None:
         return cast(bytes | None, self._call(lambda: self._client.get(self._prefix + key)))
@@ -122,7 +157,9 @@ class RedisStore:
         self._call(lambda: self._client.delete(self._prefix + key))
 
     def add(self, key: str, value: bytes, ttl: float) -> bool:
-        return bool(self._call(lambda: self._client.set(self._prefix + key, value, px=_ms(ttl), nx=True)))
+        return bool(
+            self._call(lambda: self._client.set(self._prefix + key, value, px=_ms(ttl), nx=True), write=True)
+        )
 
     def delete_if(self, key: str, value: bytes) -> None:
         self._call(lambda: self._delete_if(keys=[self._prefix + key], args=[value]))

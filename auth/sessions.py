@@ -18,7 +18,7 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
@@ -175,7 +175,11 @@ def _details_from(data: Mapping[str, object]) -> tuple[ValidationReport | None, 
 
 @dataclass(frozen=True, kw_only=True)
 class PendingLogin:
-    """What a login remembers between the redirect to the provider and the callback."""
+    """What a login remembers between the redirect to the provider and the callback: only
+    what finishing it needs. Anyone can start a login, so each is stored small (``_compact``):
+    no trace (the callback rebuilds the authorization request from these fields), and neither
+    its ``state`` (the store key's), its nonce and PKCE verifier (``login_secrets`` derives them
+    from the state), nor a field at its default."""
 
     provider: str
     state: str
@@ -186,7 +190,6 @@ class PendingLogin:
     browser_binding: str  # HMAC of the binding cookie: ties the callback to this browser
     created_at: int
     app_base: str
-    trace: Mapping[str, object] = field(default_factory=dict)
     # A Playground login (auth/playground.py): the parameters it added, whether it may replace
     # the session, and the session it reports to (``SessionManager.owner``).
     purpose: str = "login"  # or "playground"
@@ -195,6 +198,13 @@ class PendingLogin:
     replace_session: bool = False
     owner: str = ""
     max_age: int | None = None
+
+
+_PENDING_DEFAULTS = {
+    f.name: f.default_factory() if callable(f.default_factory) else f.default
+    for f in fields(PendingLogin)
+    if f.default is not MISSING or f.default_factory is not MISSING
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -216,6 +226,7 @@ class SessionManager:
         self.settings = settings
         self._aead = AESGCM(_derive(cookie_secret, b"store-encryption"))
         self._mac_key = _derive(cookie_secret, b"store-keys")
+        self._login_key = _derive(cookie_secret, b"login-secrets")
 
     # --- encryption ------------------------------------------------------------
     def _key(self, kind: str, value: str) -> str:
@@ -243,9 +254,34 @@ class SessionManager:
         ).decode()
 
     # --- pending logins (state) ---------------------------------------------------
+    def login_secrets(self, state: str) -> tuple[str, str]:
+        """The nonce and PKCE verifier of the login sent with ``state``: HMACs of it under a key
+        derived from ``cookie_secret``, so they need no storing and are as unguessable as random
+        ones to anyone without that secret. The verifier is 32 octets in base64url, the 43
+        characters RFC 7636 §4.1 and §7.1 ask for; the nonce the same (OIDC Core §15.5.2)."""
+
+        def derive(purpose: bytes) -> str:
+            digest = hmac.new(self._login_key, purpose + state.encode(), hashlib.sha256).digest()
+            return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+        return derive(b"nonce:"), derive(b"pkce-verifier:")
+
+    def _derived(self, state: str, provider: str, redirect_uri: str) -> dict[str, object]:
+        """What a pending login's stored fields imply: left out when stored, filled in when read."""
+        nonce, verifier = self.login_secrets(state)
+        derived: dict[str, object] = {"state": state, "nonce": nonce, "code_verifier": verifier}
+        callback = f"/auth/callback/{provider}"  # the app's own callback URI on its base URL
+        if redirect_uri.endswith(callback):
+            derived["app_base"] = redirect_uri.removesuffix(callback)
+        return derived
+
+    def _compact(self, pending: PendingLogin) -> dict[str, object]:
+        omitted = _PENDING_DEFAULTS | self._derived(pending.state, pending.provider, pending.redirect_uri)
+        return {k: v for k, v in asdict(pending).items() if k not in omitted or omitted[k] != v}
+
     def save_pending(self, pending: PendingLogin) -> None:
         key = self._key("state", pending.state)
-        self.store.put(key, self._seal(key, asdict(pending)), self.settings.state_ttl)
+        self.store.put(key, self._seal(key, self._compact(pending)), self.settings.state_ttl)
 
     def take_pending(self, state: str) -> PendingLogin | None:
         """The pending login for ``state``, removed: a state is good for one callback."""
@@ -253,7 +289,8 @@ class SessionManager:
         data = self._open(key, self.store.pop(key))
         if data is None:
             return None
-        pending = rebuild(PendingLogin, data)
+        derived = self._derived(state, str(data.get("provider")), str(data.get("redirect_uri")))
+        pending = rebuild(PendingLogin, derived | data)
         if time.time() - pending.created_at > self.settings.state_ttl:
             return None
         return pending
@@ -351,16 +388,27 @@ class SessionManager:
         finally:
             self.store.delete_if(key, owner)
 
-    # --- failed logins, shown once on the login page ----------------------------------------
-    def save_failure(self, record: Mapping[str, object]) -> str:
+    # --- failed logins, shown once on the login page, to the browser that got them ------------
+    def save_failure(self, record: Mapping[str, object], binding_cookie: str) -> str:
+        """Keep a refused login's record for ``FAILURE_TTL``, readable only with the binding
+        cookie of the browser it happened in (``failure``): its link, shared or forged, shows
+        nothing anywhere else."""
         failure_id = secrets.token_urlsafe(16)
         key = self._key("failure", failure_id)
-        self.store.put(key, self._seal(key, record), FAILURE_TTL)
+        self.store.put(key, self._seal(key, {**record, "browser": self.binding(binding_cookie)}), FAILURE_TTL)
         return failure_id
 
-    def failure(self, failure_id: str) -> dict[str, object] | None:
+    def failure(self, failure_id: str, binding_cookie: str | None) -> dict[str, object] | None:
+        """The record, only for the browser whose binding cookie it was saved with."""
+        if not binding_cookie:
+            return None
         key = self._key("failure", failure_id)
-        return self._open(key, self.store.get(key))
+        record = self._open(key, self.store.get(key))
+        if record is None or not hmac.compare_digest(
+            str(record.pop("browser", "")), self.binding(binding_cookie)
+        ):
+            return None
+        return record
 
     # --- Playground results, for the session that asked --------------------------------------
     def owner(self, session_id: str) -> str:

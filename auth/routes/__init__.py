@@ -14,6 +14,7 @@ and, in place of Streamlit's own, what ``st.login()`` / ``st.logout()`` navigate
     GET  /oauth2callback                     st.login's one callback URI: the provider is the state's
     GET  /auth/logout                        st.logout(): as POST /auth/logout, from the app's pages only
     GET  /auth/failed?failure=<id>           why a login was refused, for an app with no login page
+                                             (or ?refused=<check>&request_id=<id>: auth/refusals.py)
 
 This package is the only part of ``auth`` that imports Starlette: ``common.py`` (cookies,
 refusals, limits), ``login.py``, ``session.py``. User routes are matched before
@@ -43,6 +44,7 @@ from .common import (
     _guarded,
     cookie_name,
     csrf_token,
+    scheme_cookie,
     session_id_from,
 )
 from .login import LoginRoutes
@@ -62,6 +64,7 @@ __all__ = [
     "auth_routes",
     "cookie_name",
     "csrf_token",
+    "scheme_cookie",
     "session_id_from",
 ]
 

@@ -9,7 +9,7 @@ import hmac
 import logging
 import re
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.requests import ClientDisconnect, Request
@@ -25,6 +25,7 @@ from ..errors import (
 from ..fallback_pages import store_down_page
 from ..flow import Authenticator
 from ..registration import is_redirect_uri_mismatch
+from ..sessions import FAILURE_TTL
 from ..trace import Trace
 
 log = logging.getLogger(__name__)
@@ -59,8 +60,15 @@ def csrf_token(cookie_secret: str, session_id: str) -> str:
     return hmac.new(cookie_secret.encode(), b"csrf:" + session_id.encode(), hashlib.sha256).hexdigest()
 
 
-def session_id_from(cookies: dict[str, str]) -> str | None:
-    return cookies.get(f"__Host-{SESSION_COOKIE}") or cookies.get(SESSION_COOKIE)
+def scheme_cookie(cookies: Mapping[str, str], base: str, *, secure: bool) -> str | None:
+    """The cookie ``base`` under the one name this scheme uses, never the other. Over https a
+    bare name can be set by a sibling host or a plain-http page (cookie tossing, RFC 6265bis
+    §8.5), so only ``__Host-`` counts; over http a browser keeps no ``__Host-`` cookie at all."""
+    return cookies.get(cookie_name(base, secure))
+
+
+def session_id_from(cookies: Mapping[str, str], *, secure: bool) -> str | None:
+    return scheme_cookie(cookies, SESSION_COOKIE, secure=secure)
 
 
 async def _small_form(request: Request, limit: int) -> dict[str, str] | Response:
@@ -166,6 +174,9 @@ class RoutesBase:
     def _secure(self, request: Request) -> bool:
         return self.auth.base_url(self._origin(request)).startswith("https://")
 
+    def _cookie(self, request: Request, base: str) -> str | None:
+        return scheme_cookie(request.cookies, base, secure=self._secure(request))
+
     def _set(
         self,
         response: Response,
@@ -204,9 +215,16 @@ class RoutesBase:
         kind: str = "login",
         unexpected: bool = False,
         trace: Trace | None = None,
+        binding: str | None = None,
     ) -> Response:
-        """Record a refusal, log one line an operator can act on, and send the browser to
-        the login page, which explains it. No token or secret goes into the log."""
+        """Log one line an operator can act on, and send the browser to the login page, which
+        explains the refusal. No token or secret goes into the log.
+
+        ``binding``: the binding cookie of the browser whose real callback this was (its state
+        matched a pending login of a configured provider): the refusal is then kept as a record
+        only that browser can read. Without it nothing is stored (anyone can send a forged
+        callback, as often as they like): the page says a fixed sentence for the failed check
+        (``auth/refusals.py``)."""
         if isinstance(error, StoreUnavailable):
             raise error  # no record can be saved: _store_down answers, and the store logged it
         request_id = secrets.token_hex(6)
@@ -224,7 +242,12 @@ class RoutesBase:
                 request_id,
                 _one_line(error.description, 500),
             )
-        # Anyone can make these (a forged callback): small, and gone after FAILURE_TTL.
+        page = self.login_page or FAILURE_PAGE
+        if binding is None:
+            query = {"refused": error.error, "request_id": request_id, "next": next_path}
+            if kind != "login":
+                query["kind"] = kind
+            return RedirectResponse(self._here(f"{page}?{urlencode(query)}"), 303)
         record: dict[str, object] = {
             "provider": provider[:64],
             "next": next_path,
@@ -241,9 +264,14 @@ class RoutesBase:
             record["registration"] = self.auth.registration(provider, self._origin(request)).as_dict()
         if trace is not None:
             record["trace"] = trace.as_dict()
-        failure_id = self.auth.sessions.save_failure(record)
-        query = urlencode({"failure": failure_id, "next": next_path})
-        return RedirectResponse(self._here(f"{self.login_page or FAILURE_PAGE}?{query}"), 303)
+        failure_id = self.auth.sessions.save_failure(record, binding)
+        query = {"failure": failure_id, "next": next_path}
+        response = RedirectResponse(self._here(f"{page}?{urlencode(query)}"), 303)
+        # The login page reads the record with this cookie: it must outlive the record.
+        self._set(
+            response, request, BINDING_COOKIE, binding, max(FAILURE_TTL, self.auth.config.session.state_ttl)
+        )
+        return response
 
     # --- routes ---------------------------------------------------------------------------
     def _origins(self, request: Request) -> tuple[str, ...]:
@@ -265,7 +293,7 @@ class RoutesBase:
         action: Callable[[str, dict[str, str]], Awaitable[Response]],
         limit: int = POST_BODY_LIMIT,
     ) -> Response:
-        session_id = session_id_from(dict(request.cookies))
+        session_id = self._cookie(request, SESSION_COOKIE)
         if not session_id or self.auth.sessions.load(session_id) is None:
             return JSONResponse(NotLoggedIn("No session: log in first.").as_dict(), 401)
         form = await _small_form(request, limit)  # only once a session is known

@@ -25,9 +25,7 @@ from .common import (
     SESSION_COOKIE,
     RoutesBase,
     _small_form,
-    cookie_name,
     log,
-    session_id_from,
 )
 
 
@@ -80,7 +78,7 @@ class LoginRoutes(RoutesBase):
 
     def _binding(self, request: Request) -> str:
         """One binding per browser, reused: logins started in two tabs must both be able to finish."""
-        existing = request.cookies.get(cookie_name(BINDING_COOKIE, self._secure(request)), "")
+        existing = self._cookie(request, BINDING_COOKIE) or ""
         return existing if len(existing) >= 32 else secrets.token_urlsafe(32)
 
     def _to_provider(
@@ -110,12 +108,17 @@ class LoginRoutes(RoutesBase):
             # Neither a success nor an error response (RFC 6749 §4.1.2): the browser is back
             # from the provider's logout, at the URI this app sent as post_logout_redirect_uri.
             return self._logout_return(request, provider, params)
-        binding = request.cookies.get(cookie_name(BINDING_COOKIE, self._secure(request)))
+        binding = self._cookie(request, BINDING_COOKIE)
         try:
             finished = await self.auth.finish_login(provider, params, binding_cookie=binding)
         except LoginError as error:
             name = error.provider or provider or "-"
-            response = self._to_login_page(request, error, name, error.next_path, trace=error.trace)
+            # A real callback: its state matched a pending login (finish_login then gives the
+            # error its trace) of a provider configured here. Only then is a record kept.
+            real = error.trace is not None and self.auth.config.provider(name) is not None
+            response = self._to_login_page(
+                request, error, name, error.next_path, trace=error.trace, binding=binding if real else None
+            )
         except Exception:  # a bug must still not leave a half-made session or a 500
             error = LoginError("The login failed unexpectedly; the server log has the details.")
             response = self._to_login_page(request, error, provider or "-", "/", unexpected=True)
@@ -130,7 +133,7 @@ class LoginRoutes(RoutesBase):
             if session is None:  # a Playground login kept as a result: the session is untouched
                 return RedirectResponse(self._here(next_path), 303)
             provider = session.provider
-            if previous := session_id_from(dict(request.cookies)):
+            if previous := self._cookie(request, SESSION_COOKIE):
                 # A new login replaces this browser's old session: end it server-side too.
                 self.auth.sessions.delete(previous)
             subject = session.claims.get("sub") or session.profile.get("sub")

@@ -13,15 +13,16 @@ from ..errors import (
 )
 from ..fallback_pages import failure_page, logout_confirm_page
 from ..flow import safe_next
+from ..refusals import fixed_record
 from ..stlogin import same_origin_navigation
 from .common import (
+    BINDING_COOKIE,
     LOGOUT_COOKIE,
     SESSION_COOKIE,
     RoutesBase,
     _one_line,
     csrf_token,
     log,
-    session_id_from,
 )
 
 
@@ -29,7 +30,7 @@ class SessionRoutes(RoutesBase):
     """A logged-in browser's own routes: /auth/me, refresh, logout, and /auth/failed."""
 
     async def me(self, request: Request) -> Response:
-        session = self.auth.sessions.load(session_id_from(dict(request.cookies)))
+        session = self.auth.sessions.load(self._cookie(request, SESSION_COOKIE))
         if session is None:
             return JSONResponse(NotLoggedIn("No session: log in first.").as_dict(), 401)
         return JSONResponse(session.public(), headers={"Cache-Control": "no-store"})
@@ -58,7 +59,7 @@ class SessionRoutes(RoutesBase):
         """``st.logout()`` navigates here (a GET): the same logout as ``POST /auth/logout``, but
         only when the navigation comes from one of the app's own pages, or a link on another
         site would log people out (Fetch Metadata, then Origin/Referer). Otherwise: ask."""
-        session_id = session_id_from(dict(request.cookies))
+        session_id = self._cookie(request, SESSION_COOKIE)
         if not session_id or self.auth.sessions.load(session_id) is None:
             response: Response = RedirectResponse(self._here("/"), 303)
             self._clear(response, request, SESSION_COOKIE)
@@ -100,6 +101,8 @@ class SessionRoutes(RoutesBase):
     async def failed(self, request: Request) -> Response:
         """Why a login was refused, for an app with no login page of its own."""
         failure_id = request.query_params.get("failure", "")
-        record = self.auth.sessions.failure(failure_id) if failure_id else None
+        binding = self._cookie(request, BINDING_COOKIE)
+        record = self.auth.sessions.failure(failure_id, binding) if failure_id else None
+        record = record or fixed_record(request.query_params)
         page = failure_page(record, back=self._here(safe_next(request.query_params.get("next"))))
         return HTMLResponse(page, headers={"Cache-Control": "no-store"})

@@ -22,8 +22,9 @@ from ..config import EMULATED_PREFIX, ProviderSettings, is_loopback_url
 from ..errors import LoginError, StoreUnavailable
 from ..flow import Authenticator, safe_next
 from ..playground import PlaygroundRequest
+from ..refusals import fixed_record
 from ..registration import Registration
-from ..routes import LOGOUT_COOKIE, cookie_name, csrf_token, session_id_from
+from ..routes import BINDING_COOKIE, LOGOUT_COOKIE, SESSION_COOKIE, csrf_token, scheme_cookie
 from ..sessions import Session
 from ..trace import fingerprint
 
@@ -109,10 +110,17 @@ def _store_or_stop(helper: Callable[P, T]) -> Callable[P, T]:
     return guarded
 
 
+def _cookie(base: str) -> str | None:
+    """This browser's cookie ``base`` under the name the app's scheme uses, as the routes read
+    it (``routes.scheme_cookie``): over https a tossed bare cookie is no session."""
+    secure = authenticator().base_url(origin()).startswith("https://")
+    return scheme_cookie(dict(st.context.cookies), base, secure=secure)
+
+
 @_store_or_stop
 def current_session() -> Session | None:
     """The logged-in session of this browser, or None."""
-    return authenticator().sessions.load(session_id_from(dict(st.context.cookies)))
+    return authenticator().sessions.load(_cookie(SESSION_COOKIE))
 
 
 def require_login() -> Session:
@@ -240,7 +248,7 @@ def playground_result() -> dict[str, object] | None:
     result_id = st.query_params.get("result")
     if not result_id:
         return None
-    return authenticator().sessions.playground_result(result_id, session_id_from(dict(st.context.cookies)))
+    return authenticator().sessions.playground_result(result_id, _cookie(SESSION_COOKIE))
 
 
 def provider_names() -> dict[str, str]:
@@ -262,8 +270,7 @@ def providers_to_set_up() -> list[Registration]:
 @_store_or_stop
 def unfinished_logout() -> Registration | None:
     """A logout of this browser that went to its provider and never came back."""
-    cookies = st.context.cookies
-    state = cookies.get(cookie_name(LOGOUT_COOKIE, True)) or cookies.get(LOGOUT_COOKIE)
+    state = _cookie(LOGOUT_COOKIE)
     return authenticator().unfinished_logout(state, origin()) if state else None
 
 
@@ -274,9 +281,12 @@ def provider_label(name: str) -> str:
 
 @_store_or_stop
 def login_failure() -> dict[str, object] | None:
-    """The failed login this page was sent here to explain (``?failure=<id>``), if any."""
+    """The refused login this page was sent here to explain: its record (``?failure=<id>``),
+    shown only to the browser that got it, or the fixed sentence for a refusal nothing was
+    stored for (``?refused=<code>&request_id=<id>``, ``auth/refusals.py``); None for neither."""
     failure_id = st.query_params.get("failure")
-    return authenticator().sessions.failure(failure_id) if failure_id else None
+    record = authenticator().sessions.failure(failure_id, _cookie(BINDING_COOKIE)) if failure_id else None
+    return record or fixed_record(st.query_params.to_dict())
 
 
 # --- tokens -------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from starlette.applications import Starlette
 
 import devidp
 from auth import AuthConfig, Authenticator, MemoryStore, ProviderSettings, SessionManager, auth_routes
+from auth.refusals import fixed_record
 from auth.validation import ValidationReport
 from devidp.personas import BY_SUB
 
@@ -311,9 +312,19 @@ class OurApp:
         return (await browser.get(callback_url)).headers["location"]
 
     def refusal(self, location: str) -> dict[str, object] | None:
-        """The refused login's record (check, description, report) a redirect points to, if any."""
-        failure = query(location).get("failure") if location.startswith("/login?") else None
-        return self.auth.sessions.failure(failure) if failure else None
+        """What the login page says about the refusal a redirect points to: the record (check,
+        description, report) of a real callback, which only the browser that got it can read,
+        or the fixed sentence of one nothing was stored for (auth/refusals.py)."""
+        if not location.startswith("/login?"):
+            return None
+        found = query(location)
+        if "failure" not in found:
+            return fixed_record(found)
+        for browser in self._browsers:  # whichever of the lab's browsers got it
+            record = self.auth.sessions.failure(found["failure"], browser.cookies.get("auth_login"))
+            if record is not None:
+                return record
+        return None
 
     @staticmethod
     def session_cookie(browser: httpx2.AsyncClient) -> str:

@@ -38,6 +38,7 @@ from auth import (
 )
 from auth.config import HttpSettings, SessionSettings
 from auth.devmode import LocalProviders, dev_provider_settings
+from auth.refusals import fixed_record
 from auth.routes import LOGIN_PAGE
 from devidp import Client, DevAuthorizationServer, embed, runner
 
@@ -271,6 +272,20 @@ class LoginApp:
     @property
     def binding_cookie(self) -> str:
         return f"__Host-{BINDING_COOKIE}" if self.base_url.startswith("https") else BINDING_COOKIE
+
+    def refusal(self, location: str, browser: httpx2.AsyncClient) -> dict[str, object] | None:
+        """What the login page shows ``browser`` for a refusal it was sent to: the stored record
+        (readable with that browser's binding cookie only), or the fixed sentence of a refusal
+        nothing was stored for (``auth/refusals.py``)."""
+        query = query_of(location)
+        if "failure" in query:
+            # The app's own cookie, not one a test set without a domain beside it.
+            cookies = sorted(
+                (c for c in browser.cookies.jar if c.name == self.binding_cookie), key=lambda c: not c.domain
+            )
+            binding = cookies[0].value if cookies else None
+            return self.auth.sessions.failure(query["failure"], binding)
+        return fixed_record(query)
 
     # --- the provider's side ---------------------------------------------------------------
     def mark(self) -> int:

@@ -54,7 +54,7 @@ def test_st_login_route_is_ours_and_refuses_a_link_without_its_token(browser: ht
     signed provider token it starts nothing and says why on the login page."""
     response = browser.get("/auth/login")
     assert response.status_code == 303
-    assert response.headers["location"].startswith("/login?failure=")
+    assert response.headers["location"].startswith("/login?refused=provider_token_invalid&request_id=")
 
 
 def test_st_login_callback_is_ours_and_refuses_a_bare_return(browser: httpx2.Client) -> None:
@@ -62,7 +62,7 @@ def test_st_login_callback_is_ours_and_refuses_a_bare_return(browser: httpx2.Cli
     without a 404 or a 500."""
     response = browser.get("/oauth2callback")
     assert response.status_code == 303
-    assert response.headers["location"].startswith("/login?failure=")
+    assert response.headers["location"].startswith("/login?refused=state_mismatch&request_id=")
 
 
 def test_our_logout_answers_posts(browser: httpx2.Client) -> None:
@@ -97,8 +97,7 @@ def test_a_refused_login_is_one_line_on_the_console(app_dir: Path, browser: http
     request id that the failure page shows (a library logger alone would print nothing at INFO)."""
     response = browser.get("/auth/callback/dev", params={"code": "stolen-code", "state": "forged-state"})
     assert response.status_code == 303
-    failure = dict(parse_qsl(urlsplit(response.headers["location"]).query))["failure"]
-    assert failure
+    request_id = dict(parse_qsl(urlsplit(response.headers["location"]).query))["request_id"]
     deadline = time.monotonic() + 5
     while (
         "login refused: provider=dev" not in (log := (app_dir / "streamlit.log").read_text())
@@ -106,7 +105,7 @@ def test_a_refused_login_is_one_line_on_the_console(app_dir: Path, browser: http
     ):
         time.sleep(0.05)
     [line] = [entry for entry in log.splitlines() if "login refused: provider=dev" in entry]
-    assert "provider=dev check=state_mismatch request_id=" in line
+    assert f"provider=dev check=state_mismatch request_id={request_id}" in line
     assert "stolen-code" not in log and "forged-state" not in log
 
 

@@ -79,9 +79,10 @@ async def test_logout_comes_back_to_the_app_logged_out(
     assert "Max-Age=0" in set_cookies(landed)["auth_logout"]
     assert app.auth.sessions.load(session_id) is None
 
-    again = await app.browser().get(back.headers["location"])  # the same return, replayed
+    replayer = app.browser()
+    again = await replayer.get(back.headers["location"])  # the same return, replayed
     assert again.status_code == 303
-    record = app.auth.sessions.failure(query_of(again.headers["location"])["failure"])
+    record = app.refusal(again.headers["location"], replayer)
     assert record is not None and record["kind"] == "logout" and record["error"] == "state_mismatch"
 
 
@@ -91,9 +92,10 @@ async def test_a_logout_return_with_a_forged_state_is_refused(
     """A state this app never sent, or none, is explained on the login page and creates nothing."""
     app = build_app(idp, config=dev_config(providers=[corp(idp, post_logout=(CALLBACK,))], dev=False))
     for params in ({"state": "forged"}, {}):
-        response = await app.browser().get("/auth/callback/corp", params=params)
+        browser = app.browser()
+        response = await browser.get("/auth/callback/corp", params=params)
         assert response.status_code == 303
-        record = app.auth.sessions.failure(query_of(response.headers["location"])["failure"])
+        record = app.refusal(response.headers["location"], browser)
         assert record is not None and record["kind"] == "logout"
         assert "RP-Initiated Logout" in str(record["description"])
         assert "auth_session" not in set_cookies(response)

@@ -36,7 +36,7 @@ async def test_a_refused_login_leaves_one_warning_with_its_check_and_request_id(
     with caplog.at_level(logging.INFO, logger="auth"):
         response = await browser.get(callback)
     assert response.status_code == 303
-    record = app.auth.sessions.failure(query_of(response.headers["location"])["failure"])
+    record = app.refusal(response.headers["location"], browser)
     assert record is not None
     [line] = lines(caplog)
     assert line.levelno == logging.WARNING

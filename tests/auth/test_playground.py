@@ -236,7 +236,7 @@ async def test_every_callback_check_holds_for_a_playground_login(login_app: Logi
     for name in ("state matched", "iss in the callback", "PKCE verifier", "ID token validated"):
         assert any(title.startswith(name) for title in checks), (name, checks)
     replay = await browser.get(callback)
-    assert replay.headers["location"].startswith("/login?failure=")  # state is single-use
+    assert replay.headers["location"].startswith("/login?refused=state_mismatch")  # state is single-use
     # Another browser that gets hold of a fresh callback URL.
     stolen = await login_app.authorize(browser, await provider_url(login_app, browser, session_id))
     thief = login_app.browser()

@@ -101,9 +101,11 @@ async def test_microsoft_issuer_is_checked_against_the_tokens_tenant(emulated_ap
 async def test_microsoft_token_from_another_tenant_issuer_is_refused(emulated_app: LoginApp) -> None:
     """A wrong iss still fails for Microsoft: the template never switches the check off."""
     await emulated_app.set_faults("wrong_iss")
-    response, me = await log_in(emulated_app, "microsoft", "alice")
-    assert response.status_code == 303 and me["status"] == 401
-    record = emulated_app.auth.sessions.failure(query_of(response.headers["location"])["failure"])
+    browser = emulated_app.browser()
+    url = await emulated_app.start(browser, provider="emulated-microsoft")
+    response = await through_the_provider(emulated_app, browser, url, "alice")
+    assert response.status_code == 303 and (await browser.get("/auth/me")).status_code == 401
+    record = emulated_app.refusal(response.headers["location"], browser)
     assert record is not None and "`iss` is not the issuer" in str(record["description"])
     await emulated_app.set_faults()
 

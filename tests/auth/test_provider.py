@@ -127,9 +127,9 @@ async def test_lying_discovery_ends_on_the_login_page(build_app: BuildApp) -> No
     browser = app.browser()
     response = await browser.get("/auth/login/liar")
     assert response.status_code == 303
-    record = app.auth.sessions.failure(query_of(response.headers["location"])["failure"])
+    # Nothing is stored for a refused start (anyone can make one): the log line has the details.
+    record = app.refusal(response.headers["location"], browser)
     assert record is not None and record["error"] == "discovery_untrusted"
-    assert "'http://localhost/idp'" in str(record["description"])
 
 
 @pytest.mark.parametrize(
@@ -310,13 +310,13 @@ async def test_login_with_a_hung_provider_lands_on_the_login_page(
         over_network=True,
     )
     started = time.monotonic()
-    response = await app.browser().get("/auth/login/slow")
+    browser = app.browser()
+    response = await browser.get("/auth/login/slow")
     assert time.monotonic() - started < 2
     assert response.status_code == 303
     assert "Traceback" not in response.text
-    record = app.auth.sessions.failure(query_of(response.headers["location"])["failure"])
+    record = app.refusal(response.headers["location"], browser)
     assert record is not None and record["error"] == "provider_unreachable"
-    assert "timed out" in str(record["description"])
 
 
 async def test_callback_with_a_hung_token_endpoint_lands_on_the_login_page(
@@ -337,7 +337,7 @@ async def test_callback_with_a_hung_token_endpoint_lands_on_the_login_page(
     assert time.monotonic() - started < 2
     assert response.status_code == 303
     assert "auth_session" not in set_cookies(response)
-    record = app.auth.sessions.failure(query_of(response.headers["location"])["failure"])
+    record = app.refusal(response.headers["location"], browser)
     assert record is not None and record["error"] == "provider_unreachable"
     assert "token request timed out" in str(record["description"])
 

@@ -78,7 +78,7 @@ async def test_a_mismatch_failure_page_names_the_uris_to_register(build_app: Bui
         )
     )
     assert response.status_code == 303
-    record = login_app.auth.sessions.failure(query_of(response.headers["location"])["failure"])
+    record = login_app.refusal(response.headers["location"], browser)
     assert record is not None
     assert record["registration"] == {
         "provider": "emulated-github",
@@ -96,7 +96,7 @@ async def test_other_failures_carry_no_registration_hint(login_app: LoginApp) ->
     response = await browser.get(
         with_params("/auth/callback/dev", state=state, iss=login_app.issuer, error="access_denied")
     )
-    record = login_app.auth.sessions.failure(query_of(response.headers["location"])["failure"])
+    record = login_app.refusal(response.headers["location"], browser)
     assert record is not None and "registration" not in record
 
 

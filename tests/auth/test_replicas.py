@@ -192,7 +192,7 @@ def test_the_callback_replayed_on_the_first_replica_is_refused(
     assert browser.get(on(deployment.two, callback)).status_code == 302
     with httpx2.Client(timeout=10, cookies={"auth_login": browser.cookies["auth_login"]}) as replayer:
         replay = replayer.get(on(deployment.one, callback))
-        assert replay.status_code == 303 and "/login?failure=" in replay.headers["location"]
+        assert replay.status_code == 303 and "/login?refused=state_mismatch" in replay.headers["location"]
         assert "auth_session" not in replay.cookies
         assert me(replayer, deployment.one).status_code == 401
     assert "login refused: provider=corp check=state_mismatch" in deployment.one.log

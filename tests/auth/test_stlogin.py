@@ -119,11 +119,12 @@ async def test_a_refused_st_login_link_starts_nothing(build_app: BuildApp, forge
         "expired": st_login_token("dev", COOKIE_SECRET, expires_in=-5),
         "unknown-provider": st_login_token("okta", COOKIE_SECRET),
     }[forged]
-    response = await app.browser().get("/auth/login", params={"provider": token})
+    browser = app.browser()
+    response = await browser.get("/auth/login", params={"provider": token})
     assert response.status_code == 303
-    assert response.headers["location"].startswith("/login?failure=")
+    assert response.headers["location"].startswith("/login?refused=")  # and nothing stored
     assert set_cookies(response) == {}
-    record = app.auth.sessions.failure(query_of(response.headers["location"])["failure"])
+    record = app.refusal(response.headers["location"], browser)
     assert record is not None
     assert record["error"] == (
         "unknown_provider" if forged == "unknown-provider" else "provider_token_invalid"
@@ -171,7 +172,7 @@ async def test_any_callback_is_refused_without_a_session_or_a_5xx(
     else:
         response = await browser.get("/oauth2callback", params=params)
     assert response.status_code == 303, response.text
-    assert response.headers["location"].startswith("/login?failure=")
+    assert response.headers["location"].startswith("/login?refused=")  # nothing stored
     assert st_app.session_cookie not in set_cookies(response)
 
 
@@ -181,7 +182,7 @@ async def test_a_stolen_callback_replayed_at_oauth2callback_is_refused(st_app: L
     callback = await st_app.authorize(browser, await st_app.start(browser))
     assert (await browser.get(callback)).status_code == 302
     again = await browser.get(callback)
-    assert again.status_code == 303 and again.headers["location"].startswith("/login?failure=")
+    assert again.status_code == 303 and again.headers["location"].startswith("/login?refused=state_mismatch")
 
 
 # --- st.user -------------------------------------------------------------------------------
@@ -301,7 +302,7 @@ async def test_without_a_login_page_refusals_are_explained_by_the_module_itself(
     app = build_app(config=dev_config(redirect_uri=ST_LOGIN), login_page=None)
     browser = app.browser()
     response = await browser.get("/oauth2callback", params={"code": "<b>x</b>", "state": "<script>"})
-    assert response.status_code == 303 and response.headers["location"].startswith("/auth/failed?failure=")
+    assert response.status_code == 303 and response.headers["location"].startswith("/auth/failed?refused=")
     page = await browser.get(response.headers["location"])
     assert page.status_code == 200 and "The login was refused." in page.text
     assert "state_mismatch" in page.text and "<script>" not in page.text

@@ -1,26 +1,33 @@
 """auth/streamlit.py in Streamlit's own script runner (``AppTest``): what a page shows when the
-session store is down."""
+session store is down, and how the login page explains a refusal."""
 
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
 
 def page_with_a_dead_store(url: str) -> None:
-    """A page on a store nobody answers at, sent to explain a failed login (the login page's
-    first store read; without a cookie, current_session() needs no store)."""
+    """A login page on a store nobody answers at: its first store read is whether a real provider
+    has completed a login yet (without a cookie, nothing else on it needs the store)."""
     import streamlit as st
 
-    from auth import Authenticator, SessionManager
+    from auth import Authenticator, ProviderSettings, SessionManager
     from auth.config import AuthConfig
     from auth.redis_store import RedisStore
-    from auth.streamlit import install, login_failure
+    from auth.streamlit import install, providers_to_set_up
 
-    config = AuthConfig(cookie_secret="x" * 40, providers=(), session_store=url)
+    provider = ProviderSettings(
+        name="corp",
+        client_id="app",
+        client_secret="secret",
+        server_metadata_url="https://corp.example/.well-known/openid-configuration",
+    )
+    config = AuthConfig(cookie_secret="x" * 40, providers=(provider,), session_store=url)
     install(Authenticator(config, SessionManager(RedisStore(url), config.cookie_secret, config.session)))
-    login_failure()
+    providers_to_set_up()
     st.write("after the store read")  # never reached
 
 
@@ -30,7 +37,6 @@ def test_a_page_says_the_store_is_down_instead_of_a_traceback() -> None:
         sock.bind(("127.0.0.1", 0))
         url = f"redis://127.0.0.1:{sock.getsockname()[1]}/0"
     app = AppTest.from_function(page_with_a_dead_store, args=(url,), default_timeout=10)
-    app.query_params["failure"] = "some-failure-id"
     app.run()
     assert not app.exception
     assert [e.value for e in app.error] == [
@@ -38,3 +44,57 @@ def test_a_page_says_the_store_is_down_instead_of_a_traceback() -> None:
         "Try again in a moment; the operator's log names the cause."
     ]
     assert not app.markdown
+
+
+def login_page_explaining(store_path: str) -> None:
+    """A page that shows what ``login_failure()`` finds for its query, as views/login.py does."""
+    from pathlib import Path
+
+    import streamlit as st
+
+    from auth import Authenticator, SessionManager
+    from auth.config import AuthConfig
+    from auth.store import SQLiteStore
+    from auth.streamlit import install, login_failure
+    from dashboard.widgets import login_failure_box
+
+    config = AuthConfig(cookie_secret="x" * 40, providers=())
+    store = SQLiteStore(Path(store_path))
+    install(Authenticator(config, SessionManager(store, config.cookie_secret, config.session)))
+    if failure := login_failure():
+        login_failure_box(failure)
+    else:
+        st.write("no refusal to explain")
+
+
+def test_the_login_page_explains_a_refusal_from_fixed_text_and_a_record_only_to_its_browser(
+    tmp_path: Path,
+) -> None:
+    """?refused=<code> shows that code's fixed sentence and a well-formed request id, nothing else
+    from the link; ?failure=<id> of a real record shows nothing to a browser without its cookie."""
+    from auth import SessionManager
+    from auth.config import AuthConfig
+    from auth.store import SQLiteStore
+
+    store_path = tmp_path / "sessions.sqlite3"
+    config = AuthConfig(cookie_secret="x" * 40, providers=())
+    sessions = SessionManager(SQLiteStore(store_path), config.cookie_secret, config.session)
+    failure_id = sessions.save_failure({"description": "Someone else's refusal", "kind": "login"}, "b" * 43)
+    cases = {
+        (("refused", "state_mismatch"), ("request_id", "0123456789ab")): "belongs to no login",
+        (("refused", "[evil](https://evil.example)"), ("request_id", "# heading")): "was refused",
+        (("failure", failure_id),): "no refusal to explain",
+    }
+    for query, expected in cases.items():
+        app = AppTest.from_function(login_page_explaining, args=(str(store_path),), default_timeout=10)
+        for key, value in query:
+            app.query_params[key] = value
+        app.run()
+        assert not app.exception
+        shown = " ".join(
+            [*(e.value for e in app.error), *(m.value for m in app.markdown), *(c.value for c in app.caption)]
+        )
+        assert expected in shown, (query, shown)
+        assert "evil" not in shown and "heading" not in shown and "Someone else" not in shown
+        if dict(query).get("request_id") == "0123456789ab":
+            assert "0123456789ab" in shown

@@ -132,7 +132,7 @@ async def test_failed_login_keeps_a_masked_trace_in_its_record(
     await app.set_faults("wrong_aud")
     browser = app.browser()
     response = await app.login(browser)
-    record = app.auth.sessions.failure(query_of(response.headers["location"])["failure"])
+    record = app.refusal(response.headers["location"], browser)
     assert record is not None
     text = json.dumps(record, ensure_ascii=False)
     assert DEV_CLIENT_SECRET not in text
