@@ -53,10 +53,20 @@ class LocalProviders(Protocol):
         ...
 
 
-# A page of this app with its query fits; longer would only bloat each stored pending login,
-# which anyone can make.
+# A page of this app with its query fits; longer would only bloat the cookie that carries it
+# (SessionManager.next_cookie) and a Playground login's stored one.
 MAX_NEXT = 512
 MAX_SHOWN = 500  # characters of the callback's parameters kept in the trace
+
+
+@dataclass(frozen=True, kw_only=True)
+class Started:
+    """A login on its way: the provider URL to send the browser to, and the value of the
+    cookie to send along that carries its ``next`` (``SessionManager.next_cookie``). The store
+    keeps nothing the client chose, so anyone's login start costs it the same."""
+
+    url: str
+    next_cookie: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -183,9 +193,12 @@ class Authenticator(CallbackChecks, Refreshes, Logouts):
         self._clients.clear()
 
     # --- login ---------------------------------------------------------------------
-    async def start_login(self, name: str, *, origin: str, next_path: str | None, binding_cookie: str) -> str:
-        """Remember a new pending login and return the provider URL to send the browser to."""
-        return await self._start(name, origin=origin, next_path=next_path, binding_cookie=binding_cookie)
+    async def start_login(
+        self, name: str, *, origin: str, next_path: str | None, binding_cookie: str
+    ) -> Started:
+        """Remember a new pending login; say where to send the browser, and with which cookie."""
+        url, state = await self._start(name, origin=origin, binding_cookie=binding_cookie)
+        return Started(url=url, next_cookie=self.sessions.next_cookie(state, safe_next(next_path)))
 
     async def start_playground(
         self,
@@ -201,14 +214,17 @@ class Authenticator(CallbackChecks, Refreshes, Logouts):
         login, then keeps the outcome for session ``session_id`` to read, and replaces that
         session only if ``request.replace_session``."""
         check_params(request.params)
-        return await self._start(
+        url, _ = await self._start(
             request.provider,
             origin=origin,
-            next_path=next_path,
             binding_cookie=binding_cookie,
             playground=request,
             owner=self.sessions.owner(session_id),
+            # Stored, unlike a login's: only a logged-in session starts one (a CSRF-checked POST),
+            # whose stored parameters and form outweigh it anyway; kept here, one code path.
+            next_path=safe_next(next_path),
         )
+        return url
 
     async def playground_url(self, request: PlaygroundRequest, *, origin: str) -> str:
         """The URL ``start_playground`` would send, built by the same code with a state, nonce
@@ -258,11 +274,12 @@ class Authenticator(CallbackChecks, Refreshes, Logouts):
         name: str,
         *,
         origin: str,
-        next_path: str | None,
         binding_cookie: str,
         playground: PlaygroundRequest | None = None,
         owner: str = "",
-    ) -> str:
+        next_path: str = "/",
+    ) -> tuple[str, str]:
+        """Store a new pending login: (the provider URL, its state)."""
         settings = self.settings(name)
         redirect_uri = self.redirect_uri(name, origin)
         if self._local is not None:
@@ -279,7 +296,7 @@ class Authenticator(CallbackChecks, Refreshes, Logouts):
                 nonce=nonce,
                 code_verifier=verifier,
                 redirect_uri=redirect_uri,
-                next_path=safe_next(next_path),
+                next_path=next_path,
                 browser_binding=self.sessions.binding(binding_cookie),
                 created_at=int(time.time()),
                 app_base=client.app_base,
@@ -291,16 +308,22 @@ class Authenticator(CallbackChecks, Refreshes, Logouts):
                 max_age=playground.max_age if playground else None,
             )
         )
-        return url
+        return url, state
 
     async def finish_login(
-        self, name: str | None, params: Mapping[str, str], *, binding_cookie: str | None
+        self,
+        name: str | None,
+        params: Mapping[str, str],
+        *,
+        binding_cookie: str | None,
+        next_cookie: str | None = None,
     ) -> Finished:
         """Complete the login from the callback's parameters: the new session and where to go next.
 
         ``name`` is the provider whose callback URI was hit; None for st.login's one shared
         ``/oauth2callback``, where the login's ``state`` says which provider it went to, and
         RFC 9207's ``iss`` (checked whenever the provider supports it) that the answer is its.
+        ``next_cookie`` is the cookie ``start_login`` had sent along, if the browser has one.
 
         The steps, in order: the state is ours and this browser's; the response comes from the
         provider we asked (RFC 9207); the code is redeemed; the ID token is valid; userinfo is for
@@ -312,6 +335,11 @@ class Authenticator(CallbackChecks, Refreshes, Logouts):
         session only when asked to replace that one, and raises only ``StoreUnavailable``.
         """
         pending = self._take_pending(params)
+        # A login's next comes in its cookie (``start_login``) when that cookie is this login's.
+        # A newer login started in another tab overwrote it: this one still finishes, on "/".
+        carried = self.sessions.next_from_cookie(pending.state, next_cookie)
+        if carried is not None:
+            pending = replace(pending, next_path=safe_next(carried))
         name = pending.provider if name is None else name
         trace = Trace(state=pending.state)
         token = current_trace.set(trace)

@@ -186,10 +186,12 @@ class PendingLogin:
     nonce: str
     code_verifier: str
     redirect_uri: str
-    next_path: str
     browser_binding: str  # HMAC of the binding cookie: ties the callback to this browser
     created_at: int
     app_base: str
+    # A Playground login's; a login's own ``next`` is carried in a cookie (``next_cookie``), so
+    # what a login start stores never depends on what the client sends.
+    next_path: str = "/"
     # A Playground login (auth/playground.py): the parameters it added, whether it may replace
     # the session, and the session it reports to (``SessionManager.owner``).
     purpose: str = "login"  # or "playground"
@@ -265,6 +267,28 @@ class SessionManager:
             return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
         return derive(b"nonce:"), derive(b"pkce-verifier:")
+
+    def next_cookie(self, state: str, next_path: str) -> str:
+        """The value of the cookie that carries the ``next`` of the login sent with ``state``:
+        the path (base64url: any printable text fits a cookie, in at most 2.8 KB for 512
+        characters) after a MAC of it and the state, so neither another login's cookie nor one
+        tossed in by someone else lends a callback its path."""
+        encoded = base64.urlsafe_b64encode(next_path.encode()).rstrip(b"=").decode()
+        return f"{self._next_tag(state, encoded)}.{encoded}"
+
+    def next_from_cookie(self, state: str, value: str | None) -> str | None:
+        """The ``next`` in cookie ``value`` if it was made for the login sent with ``state``."""
+        tag, _, encoded = (value or "").partition(".")
+        # As bytes: compare_digest refuses str with non-ASCII characters, which a cookie may carry.
+        if not hmac.compare_digest(tag.encode(), self._next_tag(state, encoded).encode()):
+            return None
+        return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()  # ours: it matched
+
+    def _next_tag(self, state: str, encoded: str) -> str:
+        # The state's digest has a fixed length: no other (state, path) pair spells the same input.
+        data = b"next:" + hashlib.sha256(state.encode()).digest() + encoded.encode()
+        digest = hmac.new(self._mac_key, data, hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()  # 128 bits
 
     def _derived(self, state: str, provider: str, redirect_uri: str) -> dict[str, object]:
         """What a pending login's stored fields imply: left out when stored, filled in when read."""

@@ -21,6 +21,7 @@ from .common import (
     BINDING_COOKIE,
     CALLBACK_BODY_LIMIT,
     LOGOUT_COOKIE,
+    NEXT_COOKIE,
     PLAYGROUND_BODY_LIMIT,
     SESSION_COOKIE,
     RoutesBase,
@@ -67,14 +68,16 @@ class LoginRoutes(RoutesBase):
             return RedirectResponse(f"{base}{request.url.path}?{request.url.query}", 302)
         binding = self._binding(request)
         try:
-            url = await self.auth.start_login(
+            started = await self.auth.start_login(
                 provider, origin=origin, next_path=next_path, binding_cookie=binding
             )
         except LoginError as error:
             return self._to_login_page(request, error, provider, next_path)
         settings = self.auth.config.provider(provider)
         form_post = settings is not None and settings.preset.response_mode == "form_post"
-        return self._to_provider(request, url, binding, 302, form_post=form_post)
+        return self._to_provider(
+            request, started.url, binding, 302, form_post=form_post, next_cookie=started.next_cookie
+        )
 
     def _binding(self, request: Request) -> str:
         """One binding per browser, reused: logins started in two tabs must both be able to finish."""
@@ -82,12 +85,22 @@ class LoginRoutes(RoutesBase):
         return existing if len(existing) >= 32 else secrets.token_urlsafe(32)
 
     def _to_provider(
-        self, request: Request, url: str, binding: str, status: int, *, form_post: bool
+        self,
+        request: Request,
+        url: str,
+        binding: str,
+        status: int,
+        *,
+        form_post: bool,
+        next_cookie: str | None = None,
     ) -> Response:
-        """The redirect to the provider, with the cookie that binds the callback to this browser."""
+        """The redirect to the provider, with the cookie that binds the callback to this browser,
+        and the one that carries the login's next (a Playground login's is stored instead)."""
         response = RedirectResponse(url, status)
         ttl = self.auth.config.session.state_ttl
         self._set(response, request, BINDING_COOKIE, binding, ttl, cross_site=form_post)
+        if next_cookie is not None:
+            self._set(response, request, NEXT_COOKIE, next_cookie, ttl, cross_site=form_post)
         return response
 
     async def callback(self, request: Request) -> Response:
@@ -109,8 +122,11 @@ class LoginRoutes(RoutesBase):
             # from the provider's logout, at the URI this app sent as post_logout_redirect_uri.
             return self._logout_return(request, provider, params)
         binding = self._cookie(request, BINDING_COOKIE)
+        next_cookie = self._cookie(request, NEXT_COOKIE)
         try:
-            finished = await self.auth.finish_login(provider, params, binding_cookie=binding)
+            finished = await self.auth.finish_login(
+                provider, params, binding_cookie=binding, next_cookie=next_cookie
+            )
         except LoginError as error:
             name = error.provider or provider or "-"
             # A real callback: its state matched a pending login (finish_login then gives the
@@ -143,6 +159,9 @@ class LoginRoutes(RoutesBase):
                 response, request, SESSION_COOKIE, session.id, self.auth.config.session.absolute_timeout
             )
             self._clear(response, request, LOGOUT_COOKIE)
+        if self.auth.sessions.next_from_cookie(params.get("state", ""), next_cookie) is not None:
+            # This login's next is used up. Another's (a newer login, in another tab) stays for it.
+            self._clear(response, request, NEXT_COOKIE)
         return response
 
     def _logout_return(self, request: Request, provider: str | None, params: dict[str, str]) -> Response:

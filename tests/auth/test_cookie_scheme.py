@@ -84,6 +84,19 @@ async def test_over_https_a_tossed_bare_binding_cookie_binds_no_login(https_app:
     assert not any("auth_session" in name for name in set_cookies(response))
 
 
+async def test_over_https_a_next_cookie_counts_only_under_its_host_name(https_app: LoginApp) -> None:
+    """Over https a login's next is read from __Host-auth_next only: even a value made for this
+    very login, tossed under the bare name, sends the browser nowhere but /."""
+    browser = https_app.browser()
+    start = await browser.get("/auth/login/dev", params={"next": "/x"})
+    made_for_it = cookie_value(set_cookies(start)["__Host-auth_next"])
+    callback = await https_app.authorize(browser, start.headers["location"])
+    browser.cookies.delete("__Host-auth_next")
+    toss(browser, "auth_next", made_for_it)
+    response = await browser.get(callback)
+    assert response.status_code == 302 and response.headers["location"] == "/"
+
+
 async def test_over_http_only_the_bare_names_count(login_app: LoginApp) -> None:
     """Over http a __Host- cookie is no session (a browser would not even store one there)."""
     session_id = await login_app.logged_in(login_app.browser())

@@ -73,12 +73,19 @@ async def test_login_started_on_another_host_moves_to_the_public_base_url(build_
 
 
 async def test_two_logins_started_in_two_tabs_both_finish(login_app: LoginApp) -> None:
-    """One browser, two tabs: the second login reuses the browser's binding, so the first still finishes."""
-    browser = login_app.browser()
-    first = await login_app.authorize(browser, await login_app.start(browser, "/one"))
-    second = await login_app.authorize(browser, await login_app.start(browser, "/two"))
-    assert (await browser.get(first)).headers["location"].endswith("/one")
-    assert (await browser.get(second)).headers["location"].endswith("/two")
+    """One browser, two tabs: the second login reuses the browser's binding, so the first still
+    finishes. Its next cookie was overwritten by the second's: it lands on /, the second on its next."""
+    for order in ("older first", "newer first"):
+        browser = login_app.browser()
+        older = await login_app.authorize(browser, await login_app.start(browser, "/one"))
+        newer = await login_app.authorize(browser, await login_app.start(browser, "/two"))
+        callbacks = [older, newer] if order == "older first" else [newer, older]
+        landed = {}
+        for callback in callbacks:
+            response = await browser.get(callback)
+            assert response.status_code == 302 and login_app.session_cookie in set_cookies(response), order
+            landed[callback] = response.headers["location"]
+        assert (landed[older], landed[newer]) == ("/", "/two"), order
     other_browser = login_app.browser()  # and the binding still ties each state to its browser
     third = await login_app.authorize(browser, await login_app.start(browser, "/three"))
     assert (await other_browser.get(third)).status_code == 303
@@ -132,6 +139,81 @@ async def test_same_origin_next_with_a_query_is_kept(login_app: LoginApp) -> Non
     """A same-origin path with a query survives the round trip to the provider."""
     response = await login_app.login(login_app.browser(), next_path="/reports?year=2026")
     assert response.headers["location"] == "/reports?year=2026"
+
+
+# The next of a login travels in a cookie tied to its state, so the store keeps nothing the
+# client chose (tests/auth/test_store_growth.py measures it).
+@pytest.mark.parametrize("scheme", ["http", "https"])
+async def test_next_rides_in_an_httponly_cookie_cleared_by_its_callback(
+    build_app: BuildApp, scheme: str
+) -> None:
+    """The login start sets a next cookie with the binding cookie's attributes (__Host- and
+    Secure over https), whose value is no plain path; its callback lands there and clears it."""
+    app = build_app(base_url=f"{scheme}://localhost")
+    name = "__Host-auth_next" if scheme == "https" else "auth_next"
+    browser = app.browser()
+    start = await browser.get("/auth/login/dev", params={"next": "/reports?year=2026"})
+    header = set_cookies(start)[name]
+    assert "HttpOnly" in header and "Path=/" in header and "Max-Age=600" in header
+    assert "samesite=lax" in header.lower() and "Domain" not in header
+    assert ("Secure" in header) == (scheme == "https")
+    assert "reports" not in cookie_value(header)  # base64url after its tag: no cookie syntax to break
+    response = await browser.get(await app.authorize(browser, start.headers["location"]))
+    assert response.headers["location"] == "/reports?year=2026"
+    assert 'auth_next=""' in set_cookies(response)[name] and name not in browser.cookies
+
+
+async def test_a_form_post_login_sends_its_next_cookie_cross_site_over_https(build_app: BuildApp) -> None:
+    """A provider answering with form_post (Apple) POSTs the callback cross-site: over https the
+    next cookie is SameSite=None, like the binding cookie, or it would not come back."""
+    from auth.devmode import emulated_providers, throwaway_apple_key
+
+    config = dev_config(
+        base_url="https://localhost", providers=emulated_providers(DEV_CLIENT_SECRET, throwaway_apple_key())
+    )
+    app = build_app(config=config, base_url="https://localhost")
+    start = await app.browser().get("/auth/login/emulated-apple", params={"next": "/x"})
+    assert start.status_code == 302
+    cookies = set_cookies(start)
+    for name in ("__Host-auth_login", "__Host-auth_next"):
+        assert "samesite=none" in cookies[name].lower() and "Secure" in cookies[name]
+
+
+async def test_a_next_cookie_not_made_for_this_login_is_ignored(login_app: LoginApp) -> None:
+    """A next cookie tossed in with a forged tag, or the genuine one of another browser's login,
+    lends this login no path: it still logs in, and lands on /."""
+    mallory = login_app.browser()
+    await login_app.start(mallory, "/mallorys-page")
+    genuine_elsewhere = mallory.cookies["auth_next"]
+    forged_tag = "A" * 22 + "." + genuine_elsewhere.partition(".")[2]
+    for tossed in (genuine_elsewhere, forged_tag, "no-dot-at-all", ""):
+        alice = login_app.browser()
+        callback = await login_app.authorize(alice, await login_app.start(alice, "/x"))
+        alice.cookies.set("auth_next", tossed, domain="localhost.local", path="/")  # replaces hers
+        assert alice.cookies["auth_next"] == tossed
+        response = await alice.get(callback)
+        assert response.status_code == 302 and response.headers["location"] == "/", tossed
+        assert login_app.session_cookie in set_cookies(response)
+        assert "auth_next" not in set_cookies(response)  # not this login's: left as it was
+    alice = login_app.browser()  # bytes no cookie of ours holds (a header is read as latin-1)
+    callback = await login_app.authorize(alice, await login_app.start(alice, "/x"))
+    raw = f"auth_login={alice.cookies['auth_login']}; auth_next=".encode() + b"\xe9.\xe9"
+    response = await alice.get(callback, headers={"cookie": raw})
+    assert response.status_code == 302 and response.headers["location"] == "/"
+
+
+async def test_a_refused_login_still_knows_its_next(login_app: LoginApp) -> None:
+    """A login the provider refuses goes to the login page with its next, and its record has it."""
+    browser = login_app.browser()
+    state = query_of(await login_app.start(browser, "/reports?year=2026"))["state"]
+    response = await browser.get(
+        "/auth/callback/dev", params={"state": state, "iss": login_app.issuer, "error": "access_denied"}
+    )
+    location = response.headers["location"]
+    assert query_of(location)["next"] == "/reports?year=2026"
+    record = login_app.refusal(location, browser)
+    assert record is not None and record["next"] == "/reports?year=2026"
+    assert "auth_next" not in browser.cookies  # cleared: the login is over
 
 
 @pytest.mark.parametrize(

@@ -163,6 +163,25 @@ def test_pending_login_is_keyed_by_its_state(sessions: SessionManager) -> None:
     assert sessions.take_pending("state-2") is None
 
 
+def test_a_next_cookie_opens_only_for_its_own_state(sessions: SessionManager) -> None:
+    """The next cookie gives its path back for the login it was made for, for no other state,
+    and not once its path or tag is changed; the longest next fits a cookie even in 4-byte
+    characters (RFC 6265 §6.1: a browser keeps 4096 bytes of a cookie)."""
+    from auth.flow import MAX_NEXT
+
+    for path in ('/x?q=a;b,c"d', "/" + "\N{MUSICAL SYMBOL G CLEF}" * (MAX_NEXT - 1)):
+        value = sessions.next_cookie("state-1", path)
+        assert sessions.next_from_cookie("state-1", value) == path
+        assert value.isascii() and not set(value) & set(';,"\\ ') and len(value) <= 4096 - 100
+        assert sessions.next_from_cookie("state-2", value) is None
+        tag, _, encoded = value.partition(".")
+        assert sessions.next_from_cookie("state-1", f"{tag}.{encoded[:-2]}") is None
+        other_tag = sessions.next_cookie("state-2", path).partition(".")[0]
+        assert sessions.next_from_cookie("state-1", f"{other_tag}.{encoded}") is None
+    assert sessions.next_from_cookie("state-1", None) is None
+    assert sessions.next_from_cookie("state-1", "\u00e9.\u00e9") is None  # a header is latin-1: no error
+
+
 def test_browser_binding_is_a_keyed_hash_of_the_cookie(sessions: SessionManager) -> None:
     """The binding stored with the state is an HMAC: same cookie same binding, never the cookie itself."""
     assert sessions.binding("cookie-a") == sessions.binding("cookie-a")
