@@ -286,7 +286,9 @@ class RoutesBase:
         ):
             return False
         sent = request.headers.get("x-csrf-token") or form.get("csrf", "")
-        return hmac.compare_digest(sent, csrf_token(self.auth.config.cookie_secret, session_id))
+        # As bytes: compare_digest raises on a str with non-ASCII characters, which a client sends.
+        expected = csrf_token(self.auth.config.cookie_secret, session_id)
+        return hmac.compare_digest(sent.encode(), expected.encode())
 
     async def _post(
         self,

@@ -266,3 +266,18 @@ async def test_a_client_gone_before_its_body_is_answered_quietly(build_app: Buil
     assert sent[0]["type"] == "http.response.start"
     assert sent[0]["status"] == 400
     assert len(store._data) == before
+
+
+@pytest.mark.parametrize("path", ["/auth/logout", "/auth/refresh"])
+async def test_a_csrf_token_with_non_ascii_characters_is_refused_not_a_500(
+    login_app: LoginApp, path: str
+) -> None:
+    """`csrf=é` (a form value is decoded as UTF-8) is a wrong token: 403, and the session lives on."""
+    browser = login_app.browser()
+    session_id = await login_app.logged_in(browser)
+    browser.cookies.set("auth_session", session_id)
+    response = await browser.post(
+        path, content="csrf=%C3%A9", headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert response.status_code == 403
+    assert login_app.auth.sessions.load(session_id) is not None
