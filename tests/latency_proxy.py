@@ -96,7 +96,8 @@ class LatencyProxy:
             while True:
                 due, data = await queue.get()
                 await asyncio.sleep(max(0.0, due - self._loop.time()))
-                if answers and not self._gate.is_set():
+                # A connection closed by the server (an idle keep-alive) is no answer: not held.
+                if answers and data and not self._gate.is_set():
                     self.held += 1
                     await self._gate.wait()
                     self.held -= 1
