@@ -37,6 +37,10 @@ REFRESH_CALLS = 3
 # before, the lease check and the conditional write after; a slow Redis takes up to 2 × 1 s each,
 # auth/redis_store.py), so the lease outlives the work it guards.
 LEASE_MARGIN = 5.0
+# Seconds after a refresh during which a refresh asked for answers with its tokens instead: a
+# burst of tabs (or requests that reach the server one after another on a loaded machine) must
+# not rotate the tokens once each. Access tokens live minutes to hours, so these are fresh.
+RECENT = 5
 
 
 class Refreshes(AuthenticatorParts):
@@ -45,8 +49,9 @@ class Refreshes(AuthenticatorParts):
     async def refresh(self, session_id: str) -> Session:
         """Refresh the session's tokens. Concurrent calls for one session refresh once, in this
         process (an asyncio lock, so waiting costs no polling) and across replicas (the store's
-        lock): whoever waited finds the tokens refreshed and returns them. A logout meanwhile
-        wins: nothing is saved, and the answer is ``NotLoggedIn``."""
+        lock): whoever waited finds the tokens refreshed and returns them, and so does a call
+        that comes within ``RECENT`` seconds of a refresh. A logout meanwhile wins: nothing is
+        saved, and the answer is ``NotLoggedIn``."""
         lock = self._refresh_locks.get(session_id)
         if lock is None:
             lock = self._refresh_locks[session_id] = asyncio.Lock()
@@ -58,6 +63,9 @@ class Refreshes(AuthenticatorParts):
                 raise NotLoggedIn("The session has ended; log in again.")
             if session.tokens.refresh_count != seen.tokens.refresh_count:
                 return session  # another request refreshed while we waited: single flight
+            refreshed_at = session.tokens.refreshed_at
+            if refreshed_at is not None and time.time() - refreshed_at < RECENT:
+                return session  # refreshed just before this request came: the same burst
             if not session.tokens.refresh_token:
                 raise ProviderError("This login has no refresh token (ask for `offline_access`).")
             settings = self.settings(session.provider)

@@ -16,8 +16,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
-from dataclasses import dataclass, field
+from contextlib import ExitStack, closing
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -25,6 +25,10 @@ import httpx2
 import pytest
 from login_harness import with_params
 
+from auth import SessionManager
+from auth.config import SessionSettings
+from auth.redis_store import RedisStore
+from auth.refresh import RECENT
 from auth.routes import csrf_token
 from benchmarks.redis_process import RedisServer, redis_server
 from benchmarks.streamlit_process import free_port, streamlit_run
@@ -235,6 +239,10 @@ def test_both_replicas_refreshing_at_once_refresh_once(
     assert {name: a.status_code for name, a in answers.items()} == {"one": 200, "two": 200}
     assert [a.json()["tokens"]["refresh_count"] for a in answers.values()] == [1, 1]
     assert len(refresh_grants(deployment, since)) == 1
+    with closing(RedisStore(deployment.redis.url)) as store:  # past RECENT: the next refresh is a new one
+        SessionManager(store, COOKIE_SECRET, SessionSettings()).update(
+            session_id, lambda s: replace(s, tokens=replace(s.tokens, refreshed_at=int(time.time()) - RECENT))
+        )
     again = httpx2.post(f"{deployment.two.url}/auth/refresh", headers=headers, cookies=cookies, timeout=10)
     assert again.status_code == 200 and again.json()["tokens"]["refresh_count"] == 2
 
