@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
 from dataclasses import replace
@@ -11,7 +12,8 @@ import pytest
 from login_harness import COOKIE_SECRET, BuildApp, dev_config
 
 from auth import MemoryStore, Session, SessionManager, SQLiteStore
-from auth.config import SessionSettings
+from auth.config import HttpSettings, SessionSettings
+from auth.errors import ProviderUnreachable
 from auth.sessions import TOUCH_EVERY, PendingLogin, Tokens
 from auth.trace import Trace
 from auth.validation import Check, ValidationReport
@@ -179,6 +181,31 @@ def test_an_update_that_lost_to_another_write_applies_itself_again_over_it(sessi
     loaded = sessions.load(session.id)
     assert updated is not None and loaded is not None and len(touches) == 1
     assert loaded.tokens.access_token == "at-2" and loaded.last_seen == session.last_seen + 30
+
+
+async def test_a_refresh_lock_whose_lease_ran_out_is_no_longer_held(sessions: SessionManager) -> None:
+    """Lease.held() is what a refresh checks before it saves: False once the lease has run out
+    and another request could have taken the lock."""
+    async with sessions.refresh_lock("s1", lease=0.05) as lease:
+        assert lease.held()
+        await asyncio.sleep(0.1)
+        assert not lease.held()
+        async with sessions.refresh_lock("s1", lease=60) as taken:
+            assert taken.held() and not lease.held()
+
+
+async def test_a_refresh_past_its_budget_is_cut_and_saves_nothing(build_app: BuildApp) -> None:
+    """With a 0.2 s HTTP timeout a refresh gets 3 × 0.2 s for its provider calls: a provider 0.7 s
+    away gets a clear error, and the session keeps the tokens it had."""
+    config = dev_config(http=HttpSettings(timeout=0.2))
+    store = MemoryStore()
+    first = build_app(config=config, store=store)
+    session_id = await first.logged_in(first.browser())
+    before = first.auth.sessions.load(session_id)
+    slow = build_app(config=config, store=store, latency=0.7)
+    with pytest.raises(ProviderUnreachable, match=r"longer than 0\.6 s"):
+        await slow.auth.refresh(session_id)
+    assert slow.auth.sessions.load(session_id) == before
 
 
 # --- pending logins ---------------------------------------------------------------------------
