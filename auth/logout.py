@@ -41,8 +41,10 @@ class Logouts(AuthenticatorParts):
 
     async def logout(self, session_id: str, *, origin: str) -> LoggedOut:
         """End the session here, revoke its tokens, and say where the provider's logout is, if any."""
-        session = self.sessions.load(session_id)
-        self.sessions.delete(session_id)
+        # Deleted first, in one step that returns what it deleted: a refresh still waiting on the
+        # provider then finds no session to write to (``SessionManager.update``) and answers 401,
+        # and the tokens revoked below are the last ones stored, even if a refresh just saved them.
+        session = self.sessions.delete(session_id)
         self._refresh_locks.pop(session_id, None)
         if session is None:
             return LoggedOut()

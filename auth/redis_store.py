@@ -43,6 +43,12 @@ BACKOFF = 1.0  # seconds during which calls fail at once after a failure
 PREFIX = "auth:"  # namespace in a Redis database that may hold other things
 # Compare-and-delete, atomic in Redis: a lock's owner releases only its own lock.
 _DELETE_IF = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+# Compare-and-swap, atomic in Redis (a script runs alone): write ARGV[2] for ARGV[3] ms only
+# while the key holds ARGV[1]. An expired key reads as nil, so it never matches.
+_SWAP = (
+    "if redis.call('get', KEYS[1]) == ARGV[1] then "
+    "redis.call('set', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1 end return 0"
+)
 
 
 def redacted(url: str) -> str:
@@ -76,6 +82,7 @@ class RedisStore:
             health_check_interval=30,
         )
         self._delete_if = self._client.register_script(_DELETE_IF)
+        self._swap = self._client.register_script(_SWAP)
         self._state = threading.Lock()
         self._down_until = 0.0
         self._down = False
@@ -163,6 +170,9 @@ class RedisStore:
 
     def delete_if(self, key: str, value: bytes) -> None:
         self._call(lambda: self._delete_if(keys=[self._prefix + key], args=[value]))
+
+    def swap(self, key: str, old: bytes, new: bytes, ttl: float) -> bool:
+        return bool(self._call(lambda: self._swap(keys=[self._prefix + key], args=[old, new, _ms(ttl)])))
 
     def close(self) -> None:
         self._client.close()

@@ -11,7 +11,7 @@ import time
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from .errors import NotLoggedIn, ProviderError, TokenValidationError
+from .errors import LoginError, NotLoggedIn, ProviderError, ProviderUnreachable, TokenValidationError
 from .parts import AuthenticatorParts
 from .profile import normalize
 from .sessions import LoginDetails, Session, Tokens
@@ -28,47 +28,86 @@ if TYPE_CHECKING:
     from .provider import ProviderClient
 
 
+# The provider calls a refresh can make, each allowed ``config.http.timeout`` (auth/provider.py):
+# discovery (when its cache expired), the token request, and the JWKS (a new key or an expired
+# cache: one fetch). httpx's timeout is per phase (connect, write, each read), so a slow provider
+# could stretch one call past it: ``asyncio.timeout`` bounds the whole.
+REFRESH_CALLS = 3
+# Seconds the lock's lease adds to that budget: the store calls made under the lock (the load
+# before, the lease check and the conditional write after; a slow Redis gets two tries of a 1 s
+# timeout each, auth/redis_store.py), so the lease outlives the work it guards.
+LEASE_MARGIN = 5.0
+# Seconds after a refresh during which a refresh asked for answers with its tokens instead: a
+# burst of tabs (or requests that reach the server one after another on a loaded machine) must
+# not rotate the tokens once each. Access tokens live minutes to hours, so these are fresh.
+RECENT = 5
+
+
 class Refreshes(AuthenticatorParts):
     """Token refresh, single-flight in this process and across replicas."""
 
     async def refresh(self, session_id: str) -> Session:
         """Refresh the session's tokens. Concurrent calls for one session refresh once, in this
         process (an asyncio lock, so waiting costs no polling) and across replicas (the store's
-        lock): whoever waited finds the tokens refreshed and returns them."""
+        lock): whoever waited finds the tokens refreshed and returns them, and so does a call
+        that comes within ``RECENT`` seconds of a refresh. A logout meanwhile wins: nothing is
+        saved, and the answer is ``NotLoggedIn``."""
         lock = self._refresh_locks.get(session_id)
         if lock is None:
             lock = self._refresh_locks[session_id] = asyncio.Lock()
         seen = self.sessions.load(session_id)
-        # Long enough for the one provider call a refresh makes, and the load and save around it.
-        hold = 2 * self.config.http.timeout + 1
-        async with lock, self.sessions.refresh_lock(session_id, hold=hold):
+        budget = REFRESH_CALLS * self.config.http.timeout
+        async with lock, self.sessions.refresh_lock(session_id, lease=budget + LEASE_MARGIN) as lease:
             session = self.sessions.load(session_id)
             if session is None or seen is None:
                 raise NotLoggedIn("The session has ended; log in again.")
             if session.tokens.refresh_count != seen.tokens.refresh_count:
                 return session  # another request refreshed while we waited: single flight
+            refreshed_at = session.tokens.refreshed_at
+            if refreshed_at is not None and time.time() - refreshed_at < RECENT:
+                return session  # refreshed just before this request came: the same burst
             if not session.tokens.refresh_token:
                 raise ProviderError("This login has no refresh token (ask for `offline_access`).")
             settings = self.settings(session.provider)
             client = self.client(settings, session.app_base)
-            fresh = Tokens.from_response(await client.refresh(session.tokens.refresh_token))
-            claims, report = session.claims, session.report
-            if fresh.id_token and settings.is_oidc:
-                claims, report = await self._refreshed_id_token(client, session, fresh)
-            updated = replace(
-                session,
-                claims=claims,
-                details=LoginDetails(report, session.trace),
-                profile=normalize(claims, session.userinfo, settings.preset) if claims else session.profile,
-                tokens=replace(
-                    fresh,
-                    refresh_token=fresh.refresh_token or session.tokens.refresh_token,
-                    id_token=fresh.id_token or session.tokens.id_token,
-                    refreshed_at=int(time.time()),
-                    refresh_count=session.tokens.refresh_count + 1,
-                ),
+            try:
+                async with asyncio.timeout(budget):
+                    fresh = Tokens.from_response(await client.refresh(session.tokens.refresh_token))
+                    claims, report = session.claims, session.report
+                    if fresh.id_token and settings.is_oidc:
+                        claims, report = await self._refreshed_id_token(client, session, fresh)
+            except TimeoutError:
+                raise ProviderUnreachable(
+                    f"{settings.label}: the refresh took longer than {budget:g} s; try again."
+                ) from None
+            if not lease.held():  # another request may be refreshing now: its write is the one
+                raise LoginError("The refresh outlived its lock and was not saved; try again.")
+            tokens = replace(
+                fresh,
+                refresh_token=fresh.refresh_token or session.tokens.refresh_token,
+                id_token=fresh.id_token or session.tokens.id_token,
+                refreshed_at=int(time.time()),
+                refresh_count=session.tokens.refresh_count + 1,
             )
-            self.sessions.save(updated)
+
+            def renew(current: Session) -> Session | None:
+                if current.tokens != session.tokens:
+                    return None  # not the tokens this refresh redeemed: they are not ours to replace
+                return replace(
+                    current,  # a touch since the read (last_seen) stays
+                    claims=claims,
+                    details=LoginDetails(report, current.trace),
+                    profile=(
+                        normalize(claims, current.userinfo, settings.preset) if claims else current.profile
+                    ),
+                    tokens=tokens,
+                )
+
+            updated = self.sessions.update(session_id, renew)
+            if updated is None:
+                raise NotLoggedIn("The session ended while it was being refreshed; log in again.")
+            if updated.tokens != tokens:
+                raise LoginError("Another request refreshed this session meanwhile; try again.")
             return updated
 
     async def _refreshed_id_token(

@@ -113,6 +113,9 @@ class Session:
     requested_scope: str = ""
     app_base: str = ""  # the app URL its provider client was reached through
     details: LoginDetails = field(default_factory=LoginDetails, repr=False, compare=False)
+    # The sealed bytes this session was read from (b"" for one made here): the version a write
+    # of it is conditional on (``SessionManager.update``). Not stored, not compared.
+    version: bytes = field(default=b"", repr=False, compare=False)
 
     @property
     def report(self) -> ValidationReport | None:
@@ -126,14 +129,17 @@ class Session:
     def as_dict(self) -> dict[str, object]:
         """The session's own record, as stored (``from_dict`` reads it back); the report and the
         trace are ``details_as_dict``'s."""
-        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("details", "tokens")}
+        apart = ("details", "tokens", "version")  # stored elsewhere, below, or not at all
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in apart}
         return {**data, "tokens": asdict(self.tokens)}
 
     def details_as_dict(self) -> dict[str, object]:
         return {"report": self.report.as_dict() if self.report else None, "trace": self.trace.as_dict()}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, object], details: LoginDetails | None = None) -> Session:
+    def from_dict(
+        cls, data: Mapping[str, object], details: LoginDetails | None = None, version: bytes = b""
+    ) -> Session:
         tokens = data.get("tokens")
         if details is None or "trace" in data:  # older releases kept them in the session's record
             details = LoginDetails(*_details_from(data))
@@ -141,6 +147,7 @@ class Session:
         record |= {
             "tokens": rebuild(Tokens, tokens if isinstance(tokens, Mapping) else {}),
             "details": details,
+            "version": version,
         }
         return rebuild(cls, record)
 
@@ -218,6 +225,20 @@ class PendingLogout:
     state: str
     post_logout_redirect_uri: str
     created_at: int
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A held refresh lock (``SessionManager.refresh_lock``)."""
+
+    store: KeyValueStore
+    key: str
+    owner: bytes
+
+    def held(self) -> bool:
+        """Whether the lock is still this holder's: False once its lease ran out (and perhaps
+        another request took it), when what it did must not be saved."""
+        return self.store.get(self.key) == self.owner
 
 
 class SessionManager:
@@ -342,6 +363,13 @@ class SessionManager:
         return self._open(key, self.store.get(key)) is not None
 
     # --- sessions -------------------------------------------------------------------
+    # What each write of a session guarantees (the store's verbs are in store.py):
+    # - insert (a login): ``add`` under a new random id; it never overwrites anything.
+    # - update (a refresh) and the last-seen touch in ``load``: ``swap`` over the exact bytes
+    #   read. A write made since (another refresh, a touch) is never undone, and a session a
+    #   logout deleted is never written back: after ``delete`` only ``insert``, which makes a
+    #   new id, writes a session again.
+    # - delete (a logout, expiry): unconditional, and final for that id.
     def create(self, **login: object) -> Session:
         """A new session (a new random id): the login's fields, its ``report`` and ``trace``."""
         now = int(time.time())
@@ -352,33 +380,72 @@ class SessionManager:
         )
         login |= {"id": secrets.token_urlsafe(32), "created_at": now, "last_seen": now, "details": details}
         session = rebuild(Session, login)
-        self.save(session)
+        self.insert(session)
         return session
 
-    def save(self, session: Session) -> None:
-        """Store the session; its report and trace too when they are new (a login, a refresh)."""
+    def insert(self, session: Session) -> bool:
+        """Store a new session, with its report and trace; False, and nothing written, if its id
+        holds a live session already (an existing session changes only through ``update``)."""
         key = self._key("session", session.id)
-        ttl = max(1, session.created_at + self.settings.absolute_timeout - int(time.time()))
-        self.store.put(key, self._seal(key, session.as_dict()), ttl)
-        if session.details.unsaved:
-            detail_key = self._key("session-details", session.id)
-            self.store.put(detail_key, self._seal(detail_key, session.details_as_dict()), ttl)
-            session.details.unsaved = False
+        if not self.store.add(key, self._seal(key, session.as_dict()), self._ttl(session)):
+            return False
+        self._save_details(session)  # no one knows the id before this returns: no one reads between
+        return True
+
+    def update(self, session_id: str, change: Callable[[Session], Session | None]) -> Session | None:
+        """Apply ``change`` to the session as stored now, and write the result only over the bytes
+        read (``swap``); if another write landed meanwhile, read again and apply it again.
+        ``change`` returns None to leave the session as it is. Returns the session as written
+        (or as found, if ``change`` declined); None if there is none: a logout deleted it, and
+        nothing is written back."""
+        key = self._key("session", session_id)
+        while True:  # each lost swap is another write that landed, so this ends
+            current = self._read(session_id)
+            if current is None:
+                return None
+            changed = change(current)
+            if changed is None:
+                return current
+            sealed = self._seal(key, changed.as_dict())
+            if self.store.swap(key, current.version, sealed, self._ttl(changed)):
+                if self._save_details(changed) and self.store.get(key) is None:
+                    # A logout between the swap and the details' write deleted the details
+                    # before they were written: delete them again, nothing may outlive it.
+                    self.store.delete(self._key("session-details", session_id))
+                return replace(changed, version=sealed)
+
+    def _ttl(self, session: Session) -> int:
+        return max(1, session.created_at + self.settings.absolute_timeout - int(time.time()))
+
+    def _save_details(self, session: Session) -> bool:
+        """Write the session's report and trace if they are new (a login, a refresh); True if so."""
+        if not session.details.unsaved:
+            return False
+        key = self._key("session-details", session.id)
+        self.store.put(key, self._seal(key, session.details_as_dict()), self._ttl(session))
+        session.details.unsaved = False
+        return True
 
     def _details(self, session_id: str) -> tuple[ValidationReport | None, Trace]:
         key = self._key("session-details", session_id)
         return _details_from(self._open(key, self.store.get(key)) or {})
+
+    def _read(self, session_id: str, blob: bytes | None = None) -> Session | None:
+        key = self._key("session", session_id)
+        blob = self.store.get(key) if blob is None else blob
+        data = self._open(key, blob)
+        if data is None or blob is None:
+            return None
+        return Session.from_dict(data, LoginDetails(load=lambda: self._details(session_id)), blob)
 
     def load(self, session_id: str | None) -> Session | None:
         """The live session for a cookie value, or None. Cheap: runs on every rerun. Its report
         and trace are read only if a page asks for them."""
         if not session_id:
             return None
-        key = self._key("session", session_id)
-        data = self._open(key, self.store.get(key))
-        if data is None:
+        session = self._read(session_id)
+        if session is None:
             return None
-        session = Session.from_dict(data, LoginDetails(load=lambda: self._details(session_id)))
         now = int(time.time())
         if now - session.created_at > self.settings.absolute_timeout or (
             now - session.last_seen > self.settings.idle_timeout
@@ -386,29 +453,40 @@ class SessionManager:
             self.delete(session_id)
             return None
         if now - session.last_seen > min(TOUCH_EVERY, self.settings.idle_timeout // 2):
-            session = replace(session, last_seen=now)
-            self.save(session)
+            touched = replace(session, last_seen=now)
+            key = self._key("session", session_id)
+            sealed = self._seal(key, touched.as_dict())
+            # One attempt, over the bytes just read: a write that landed since (a refresh, a
+            # logout, another touch) wins, and this read stands as it was. The touch only moves
+            # last_seen: it never writes back tokens that a refresh has replaced.
+            if self.store.swap(key, session.version, sealed, self._ttl(touched)):
+                session = replace(touched, version=sealed)
         return session
 
-    def delete(self, session_id: str) -> None:
-        self.store.delete(self._key("session", session_id))
+    def delete(self, session_id: str) -> Session | None:
+        """End the session: the id never loads again. Returns the session as it was at that
+        moment (``pop``: a refresh that landed just before is what gets revoked)."""
+        key = self._key("session", session_id)
+        blob = self.store.pop(key)
         self.store.delete(self._key("session-details", session_id))
+        return self._read(session_id, blob) if blob is not None else None
 
     @asynccontextmanager
-    async def refresh_lock(self, session_id: str, *, hold: float) -> AsyncIterator[None]:
+    async def refresh_lock(self, session_id: str, *, lease: float) -> AsyncIterator[Lease]:
         """Held by one request at a time, across every process and replica sharing the store:
         a rotating refresh token redeemed twice makes the provider revoke the whole login
         (RFC 9700 §4.14.2). The lock is a key written only if absent; it expires after
-        ``hold`` seconds should its holder die, and waiting ends a second after that."""
+        ``lease`` seconds should its holder die, and waiting ends a second after that. The
+        holder must finish within its lease, and checks ``Lease.held`` before it writes."""
         key = self._key("refresh-lock", session_id)
         owner = os.urandom(16)
-        deadline = time.monotonic() + hold + 1
-        while not self.store.add(key, owner, hold):
+        deadline = time.monotonic() + lease + 1
+        while not self.store.add(key, owner, lease):
             if time.monotonic() > deadline:
                 raise LoginError("Another request is still refreshing this session; try again.")
             await asyncio.sleep(0.02)
         try:
-            yield
+            yield Lease(self.store, key, owner)
         finally:
             self.store.delete_if(key, owner)
 

@@ -43,6 +43,13 @@ class KeyValueStore(Protocol):
         release a lock that expired and was taken by someone else meanwhile."""
         ...
 
+    def swap(self, key: str, old: bytes, new: bytes, ttl: float) -> bool:
+        """Put ``new`` only while ``key`` still holds exactly ``old``, live; True if this call
+        put it. A compare-and-swap: a write that read ``old`` loses to every write made since,
+        and a deleted key stays deleted (the session layer's values are sealed with a random
+        nonce, so no two writes put the same bytes: the bytes read are the version)."""
+        ...
+
 
 def open_store(config: AuthConfig) -> KeyValueStore:
     """The store ``config`` names: Redis for ``session_store = "redis://..."`` (nothing is
@@ -139,6 +146,16 @@ class SQLiteStore:
     def delete_if(self, key: str, value: bytes) -> None:
         self._connection().execute("DELETE FROM kv WHERE key = ? AND value = ?", (key, value))
 
+    def swap(self, key: str, old: bytes, new: bytes, ttl: float) -> bool:
+        now = self._clock()
+        # One statement: SQLite's write lock makes the compare and the write one step, across
+        # the threads and processes sharing the file.
+        cursor = self._connection().execute(
+            "UPDATE kv SET value = ?, expires = ? WHERE key = ? AND value = ? AND expires >= ?",
+            (new, now + ttl, key, old, now),
+        )
+        return cursor.rowcount == 1
+
 
 class MemoryStore:
     """A KeyValueStore in a dict: for tests and notebooks."""
@@ -177,3 +194,11 @@ class MemoryStore:
         with self._lock:
             if (found := self._data.get(key)) and found[0] == value:
                 del self._data[key]
+
+    def swap(self, key: str, old: bytes, new: bytes, ttl: float) -> bool:
+        with self._lock:
+            found = self._data.get(key)
+            if not found or found[0] != old or found[1] < time.time():
+                return False
+            self._data[key] = (new, time.time() + ttl)
+            return True

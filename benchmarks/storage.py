@@ -33,7 +33,7 @@ def lookups(sessions: SessionManager, redis_url: str, session: Session, n: int) 
     unknown = secrets.token_urlsafe(32)
     found: dict[str, Stats] = {}
     for name, manager in stores.items():
-        manager.save(session)
+        manager.insert(session)
         found[f"{name}, hit"] = time_calls(lambda m=manager: m.load(session.id), n)
     for name, manager in stores.items():
         found[f"{name}, miss"] = time_calls(lambda m=manager: m.load(unknown), n)
@@ -80,7 +80,9 @@ def memory_per_10k(
         # so each store gets a copy of its own.
         session_id = secrets.token_urlsafe(32)
         for manager in (on_sqlite, on_redis):
-            manager.save(replace(session, id=session_id, details=LoginDetails(session.report, session.trace)))
+            manager.insert(
+                replace(session, id=session_id, details=LoginDetails(session.report, session.trace))
+            )
     after = {"SQLite file": _sqlite_bytes(path), "Redis used_memory": int(raw.info("memory")["used_memory"])}
     raw.flushdb()
     raw.close()

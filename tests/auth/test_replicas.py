@@ -1,6 +1,7 @@
 """Two replicas of ``streamlit run app.py`` sharing one real redis-server and one cookie_secret,
 against one stand-alone development provider (``python -m devidp``) configured in both as a
-real provider, driven over HTTP like one browser behind a load balancer.
+real provider 0.1 s away (behind ``tests/latency_proxy.py``), driven over HTTP like one browser
+behind a load balancer.
 
 A browser does not isolate cookies by port, and neither does httpx's jar: cookies set by one
 replica (``localhost:A``) go to the other (``localhost:B``), as they would behind one host.
@@ -13,9 +14,10 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, closing
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -23,9 +25,14 @@ import httpx2
 import pytest
 from login_harness import with_params
 
+from auth import SessionManager
+from auth.config import SessionSettings
+from auth.redis_store import RedisStore
+from auth.refresh import RECENT
 from auth.routes import csrf_token
 from benchmarks.redis_process import RedisServer, redis_server
 from benchmarks.streamlit_process import free_port, streamlit_run
+from tests.latency_proxy import LatencyProxy
 from tests.redis_fixtures import require_redis_server
 from tests.streamlit_process import scratch_checkout
 
@@ -67,7 +74,8 @@ class Replica:
 @dataclass
 class Deployment:
     redis: RedisServer
-    provider: str
+    provider: str  # its own URL; the replicas reach it through `proxy`
+    proxy: LatencyProxy
     one: Replica
     two: Replica
 
@@ -114,11 +122,14 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         )
         stack.callback(provider.wait, 10)
         stack.callback(provider.terminate)
+        # The replicas (and the browser, sent by discovery) reach it 0.1 s away; its issuer follows
+        # the Host it is reached by, so it is the proxy's URL.
+        proxy = stack.enter_context(LatencyProxy(provider_port, delay=0.1))
         secrets = scratch / "secrets.toml"
         secrets.write_text(
             f'[auth]\ncookie_secret = "{COOKIE_SECRET}"\nsession_store = "{redis.url}"\n\n'
             f'[auth.corp]\nclient_id = "{CLIENT_ID}"\nclient_secret = "{CLIENT_SECRET}"\n'
-            f'server_metadata_url = "http://127.0.0.1:{provider_port}/.well-known/openid-configuration"\n'
+            f'server_metadata_url = "{proxy.url}/.well-known/openid-configuration"\n'
         )
         replicas = []
         for name, port in ports.items():
@@ -127,7 +138,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
             replica.start()
             stack.callback(replica.stop)
             replicas.append(replica)
-        yield Deployment(redis, f"http://127.0.0.1:{provider_port}", *replicas)
+        yield Deployment(redis, f"http://127.0.0.1:{provider_port}", proxy, *replicas)
 
 
 @pytest.fixture
@@ -228,6 +239,10 @@ def test_both_replicas_refreshing_at_once_refresh_once(
     assert {name: a.status_code for name, a in answers.items()} == {"one": 200, "two": 200}
     assert [a.json()["tokens"]["refresh_count"] for a in answers.values()] == [1, 1]
     assert len(refresh_grants(deployment, since)) == 1
+    with closing(RedisStore(deployment.redis.url)) as store:  # past RECENT: the next refresh is a new one
+        SessionManager(store, COOKIE_SECRET, SessionSettings()).update(
+            session_id, lambda s: replace(s, tokens=replace(s.tokens, refreshed_at=int(time.time()) - RECENT))
+        )
     again = httpx2.post(f"{deployment.two.url}/auth/refresh", headers=headers, cookies=cookies, timeout=10)
     assert again.status_code == 200 and again.json()["tokens"]["refresh_count"] == 2
 
@@ -246,6 +261,51 @@ def test_a_logout_on_one_replica_ends_the_session_on_the_other(
     assert (
         httpx2.get(f"{deployment.one.url}/auth/me", cookies={"auth_session": session_id}).status_code == 401
     )
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        time.sleep(0.01)
+
+
+def test_a_logout_on_one_replica_while_the_other_refreshes_wins(deployment: Deployment) -> None:
+    """POST /auth/refresh on replica one; while the provider's answer is on its way, POST
+    /auth/logout on replica two: the refresh answers 401 and saves nothing, and the old cookie
+    gets 401 on both replicas from then on."""
+    with httpx2.Client(timeout=20) as browser:
+        session_id = log_in(browser, deployment.one, deployment.one)
+    headers = {"X-CSRF-Token": csrf_token(COOKIE_SECRET, session_id), "Accept": "application/json"}
+    cookies = {"auth_session": session_id}
+    since = last_entry(deployment)
+    deployment.proxy.hold()
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            refreshing = pool.submit(
+                httpx2.post,
+                f"{deployment.one.url}/auth/refresh",
+                headers=headers,
+                cookies=cookies,
+                timeout=20,
+            )
+            deployment.proxy.wait_held()  # the provider answered the refresh grant; the answer waits
+            assert len(refresh_grants(deployment, since)) == 1
+            logging_out = pool.submit(
+                httpx2.post, f"{deployment.two.url}/auth/logout", headers=headers, cookies=cookies, timeout=20
+            )
+            wait_for(
+                lambda: httpx2.get(f"{deployment.one.url}/auth/me", cookies=cookies).status_code == 401,
+                "the logout on replica two has ended the session",
+            )
+            deployment.proxy.release()
+            refreshed, logged_out = refreshing.result(), logging_out.result()
+    finally:
+        deployment.proxy.release()
+    assert logged_out.status_code == 200 and logged_out.json()["logged_out"] is True
+    assert refreshed.status_code == 401, refreshed.text
+    for replica in (deployment.one, deployment.two, deployment.one, deployment.two):
+        assert httpx2.get(f"{replica.url}/auth/me", cookies=cookies).status_code == 401
 
 
 def test_a_restarted_replica_keeps_the_session(deployment: Deployment, browser: httpx2.Client) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
 from dataclasses import replace
@@ -11,7 +12,8 @@ import pytest
 from login_harness import COOKIE_SECRET, BuildApp, dev_config
 
 from auth import MemoryStore, Session, SessionManager, SQLiteStore
-from auth.config import SessionSettings
+from auth.config import HttpSettings, SessionSettings
+from auth.errors import ProviderUnreachable
 from auth.sessions import TOUCH_EVERY, PendingLogin, Tokens
 from auth.trace import Trace
 from auth.validation import Check, ValidationReport
@@ -95,21 +97,23 @@ def test_a_live_session_loads_with_its_tokens(sessions: SessionManager) -> None:
 def test_session_idle_past_the_idle_timeout_is_gone(sessions: SessionManager) -> None:
     """A session unused for longer than idle_timeout is refused and deleted."""
     session = new_session(sessions)
-    sessions.save(replace(session, last_seen=session.last_seen - 601))
+    sessions.update(session.id, lambda s: replace(s, last_seen=s.last_seen - 601))
     assert sessions.load(session.id) is None
 
 
 def test_session_older_than_the_absolute_timeout_is_gone_even_if_active(sessions: SessionManager) -> None:
     """Absolute expiry ends a session however recently it was used."""
     session = new_session(sessions)
-    sessions.save(replace(session, created_at=session.created_at - 3601, last_seen=int(time.time())))
+    sessions.update(
+        session.id, lambda s: replace(s, created_at=s.created_at - 3601, last_seen=int(time.time()))
+    )
     assert sessions.load(session.id) is None
 
 
 def test_use_keeps_a_session_alive(sessions: SessionManager) -> None:
     """Loading a session last seen more than a minute ago moves last_seen forward."""
     session = new_session(sessions)
-    sessions.save(replace(session, last_seen=session.last_seen - TOUCH_EVERY - 5))
+    sessions.update(session.id, lambda s: replace(s, last_seen=s.last_seen - TOUCH_EVERY - 5))
     touched = sessions.load(session.id)
     assert touched is not None and touched.last_seen >= int(time.time()) - 1
     again = sessions.load(session.id)
@@ -120,7 +124,7 @@ def test_a_short_idle_timeout_is_kept_fresh_by_use() -> None:
     """With idle_timeout under a minute, use within it still keeps the session alive."""
     short = SessionManager(MemoryStore(), COOKIE_SECRET, SessionSettings(idle_timeout=20))
     session = new_session(short)
-    short.save(replace(session, last_seen=session.last_seen - 15))
+    short.update(session.id, lambda s: replace(s, last_seen=s.last_seen - 15))
     assert short.load(session.id) is not None
     refreshed = short.load(session.id)
     assert refreshed is not None and refreshed.last_seen >= int(time.time()) - 1
@@ -141,6 +145,67 @@ def test_deleted_session_is_gone(sessions: SessionManager) -> None:
     session = new_session(sessions)
     sessions.delete(session.id)
     assert sessions.load(session.id) is None
+
+
+def test_a_logout_returns_the_session_as_it_last_was(sessions: SessionManager) -> None:
+    """delete() hands back what it deleted, in the same step: the tokens a logout revokes are the
+    last ones stored, even if a refresh saved them a moment before."""
+    session = new_session(sessions)
+    sessions.update(session.id, lambda s: replace(s, tokens=replace(s.tokens, access_token="at-2")))
+    ended = sessions.delete(session.id)
+    assert ended is not None and ended.tokens.access_token == "at-2"
+    assert sessions.delete(session.id) is None
+
+
+def test_an_update_never_writes_back_a_deleted_session(sessions: SessionManager) -> None:
+    """After delete (a logout), update (a refresh, a touch) finds nothing and writes nothing."""
+    session = new_session(sessions)
+    sessions.delete(session.id)
+    changed = sessions.update(session.id, lambda s: replace(s, tokens=replace(s.tokens, access_token="x")))
+    assert changed is None and sessions.load(session.id) is None
+    assert not sessions.store._data  # type: ignore[attr-defined]  # neither the session nor its details
+
+
+def test_an_update_that_lost_to_another_write_applies_itself_again_over_it(sessions: SessionManager) -> None:
+    """A touch lands between a refresh's read and its write: the refresh writes again over the
+    touch, so both the new tokens and the new last_seen stay."""
+    session = new_session(sessions)
+    touches: list[Session | None] = []
+
+    def renew(current: Session) -> Session:
+        if not touches:  # the touch lands after this read, before this write
+            touches.append(sessions.update(session.id, lambda s: replace(s, last_seen=s.last_seen + 30)))
+        return replace(current, tokens=replace(current.tokens, access_token="at-2"))
+
+    updated = sessions.update(session.id, renew)
+    loaded = sessions.load(session.id)
+    assert updated is not None and loaded is not None and len(touches) == 1
+    assert loaded.tokens.access_token == "at-2" and loaded.last_seen == session.last_seen + 30
+
+
+async def test_a_refresh_lock_whose_lease_ran_out_is_no_longer_held(sessions: SessionManager) -> None:
+    """Lease.held() is what a refresh checks before it saves: False once the lease has run out
+    and another request could have taken the lock."""
+    async with sessions.refresh_lock("s1", lease=0.05) as lease:
+        assert lease.held()
+        await asyncio.sleep(0.1)
+        assert not lease.held()
+        async with sessions.refresh_lock("s1", lease=60) as taken:
+            assert taken.held() and not lease.held()
+
+
+async def test_a_refresh_past_its_budget_is_cut_and_saves_nothing(build_app: BuildApp) -> None:
+    """With a 0.2 s HTTP timeout a refresh gets 3 × 0.2 s for its provider calls: a provider 0.7 s
+    away gets a clear error, and the session keeps the tokens it had."""
+    config = dev_config(http=HttpSettings(timeout=0.2))
+    store = MemoryStore()
+    first = build_app(config=config, store=store)
+    session_id = await first.logged_in(first.browser())
+    before = first.auth.sessions.load(session_id)
+    slow = build_app(config=config, store=store, latency=0.7)
+    with pytest.raises(ProviderUnreachable, match=r"longer than 0\.6 s"):
+        await slow.auth.refresh(session_id)
+    assert slow.auth.sessions.load(session_id) == before
 
 
 # --- pending logins ---------------------------------------------------------------------------
@@ -244,10 +309,8 @@ async def test_expired_session_cookie_is_not_logged_in(build_app: BuildApp) -> N
         browser = app.browser()
         session_id = await app.logged_in(browser)
         assert (await browser.get("/auth/me")).status_code == 200
-        session = app.auth.sessions.load(session_id)
-        assert session is not None
         ((name, delta),) = change.items()
-        app.auth.sessions.save(replace(session, **{name: getattr(session, name) + delta}))
+        app.auth.sessions.update(session_id, lambda s: replace(s, **{name: getattr(s, name) + delta}))  # noqa: B023
         assert (await browser.get("/auth/me")).status_code == 401, change
 
 

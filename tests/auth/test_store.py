@@ -138,6 +138,50 @@ def test_delete_if_releases_only_its_own_value(make_store: MakeStore) -> None:
     assert one.get("lock") is None
 
 
+def test_swap_writes_only_over_the_value_it_read(make_store: MakeStore) -> None:
+    """swap is a compare-and-swap: it writes over exactly the bytes given, and its TTL is the new one."""
+    one, two = make_store(), make_store()
+    one.put("k", b"v1", 60)
+    assert two.swap("k", b"v1", b"v2", 0.3)
+    assert not one.swap("k", b"v1", b"v3", 60)  # read before two's write: it lost
+    assert one.get("k") == b"v2"
+    time.sleep(0.35)
+    assert one.get("k") is None
+
+
+def test_swap_never_brings_back_a_deleted_or_expired_key(make_store: MakeStore) -> None:
+    """A key deleted (a logout) or expired stays gone, whatever a swap read before."""
+    store = make_store()
+    store.put("deleted", b"v", 60)
+    store.delete("deleted")
+    store.put("expired", b"v", 0)
+    time.sleep(0.01)
+    assert not store.swap("deleted", b"v", b"w", 60)
+    assert not store.swap("expired", b"v", b"w", 60)
+    assert not store.swap("never", b"", b"w", 60)
+    assert store.get("deleted") is None and store.get("expired") is None and store.get("never") is None
+
+
+def test_concurrent_swaps_over_one_value_let_exactly_one_in(make_store: MakeStore) -> None:
+    """Eight stores swapping over the value they all read: exactly one write lands."""
+    stores = [make_store() for _ in range(8)]
+    stores[0].put("k", b"read", 60)
+    won: list[bytes] = []
+    barrier = threading.Barrier(8)
+
+    def swap(store: KeyValueStore, who: bytes) -> None:
+        barrier.wait()
+        if store.swap("k", b"read", who, 60):
+            won.append(who)
+
+    threads = [threading.Thread(target=swap, args=(s, bytes([i]))) for i, s in enumerate(stores)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(won) == 1 and stores[0].get("k") == won[0]
+
+
 def test_concurrent_adds_let_exactly_one_in(make_store: MakeStore) -> None:
     """Eight stores racing for one lock: exactly one acquires it."""
     stores = [make_store() for _ in range(8)]
