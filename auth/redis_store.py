@@ -172,7 +172,9 @@ class RedisStore:
         self._call(lambda: self._delete_if(keys=[self._prefix + key], args=[value]))
 
     def swap(self, key: str, old: bytes, new: bytes, ttl: float) -> bool:
-        return bool(self._call(lambda: self._swap(keys=[self._prefix + key], args=[old, new, _ms(ttl)])))
+        return bool(
+            self._call(lambda: self._swap(keys=[self._prefix + key], args=[old, new, _ms(ttl)]), write=True)
+        )
 
     def close(self) -> None:
         self._client.close()

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from .config import SessionSettings
-from .errors import LoginError
+from .errors import LoginError, StoreUnavailable
 from .records import rebuild
 from .store import KeyValueStore
 from .trace import Trace
@@ -459,8 +459,11 @@ class SessionManager:
             # One attempt, over the bytes just read: a write that landed since (a refresh, a
             # logout, another touch) wins, and this read stands as it was. The touch only moves
             # last_seen: it never writes back tokens that a refresh has replaced.
-            if self.store.swap(key, session.version, sealed, self._ttl(touched)):
-                session = replace(touched, version=sealed)
+            try:
+                if self.store.swap(key, session.version, sealed, self._ttl(touched)):
+                    session = replace(touched, version=sealed)
+            except StoreUnavailable:
+                pass  # a store that refuses writes (full) still serves this read: the next touch
         return session
 
     def delete(self, session_id: str) -> Session | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from dataclasses import replace
 
 import httpx2
 import pytest
@@ -192,8 +193,11 @@ async def test_a_full_redis_refuses_new_logins_but_existing_sessions_still_answe
     caplog.set_level(logging.INFO, logger="auth.redis_store")
     store = RedisStore(own_redis.url)
     app = build_app(store=store)
-    alice = app.browser()
+    alice, bob = app.browser(), app.browser()
     await app.logged_in(alice)
+    # Bob's session was last seen 2 minutes ago: his next request touches it, a write.
+    idle = await app.logged_in(bob)
+    app.auth.sessions.update(idle, lambda s: replace(s, last_seen=s.last_seen - 120))
     admin = redis.Redis(port=own_redis.port)
     admin.config_set("maxmemory-policy", "noeviction")
     admin.config_set("maxmemory", int(admin.info("memory")["used_memory"]) - 1)  # full now
@@ -202,6 +206,7 @@ async def test_a_full_redis_refuses_new_logins_but_existing_sessions_still_answe
         start = await newcomer.get("/auth/login/dev", params={"next": "/x"})
         assert start.status_code == 303 and start.headers["location"] == "/login?unavailable=1"
         assert (await alice.get("/auth/me")).status_code == 200
+    assert (await bob.get("/auth/me")).status_code == 200  # the touch is skipped, the read stands
     [line] = store_lines(caplog)
     assert line.startswith(f"session store refused a write: {own_redis.url} (OutOfMemoryError")
     admin.config_set("maxmemory", 0)
