@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from auth.redis_store import RedisStore
 from benchmarks.redis_process import RedisServer, redis_server
 
 
@@ -39,3 +40,12 @@ def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
     require_redis_server()
     with redis_server(tmp_path) as server:
         yield server
+
+
+@pytest.fixture
+def redis_store(shared_redis: RedisServer) -> Iterator[RedisStore]:
+    """A RedisStore on the shared redis-server, its database emptied first."""
+    store = RedisStore(shared_redis.url)
+    store._client.flushdb()
+    yield store
+    store.close()

@@ -9,9 +9,9 @@ import pytest
 from login_harness import BuildApp, HungProvider, LoginApp, build_login_app, serve_asgi
 
 from devidp import DevAuthorizationServer, ProviderConfig
-from tests.redis_fixtures import own_redis, shared_redis
+from tests.redis_fixtures import own_redis, redis_store, shared_redis
 
-__all__ = ["own_redis", "shared_redis"]  # fixtures of tests.redis_fixtures, for this suite
+__all__ = ["own_redis", "redis_store", "shared_redis"]  # fixtures of tests.redis_fixtures, for this suite
 
 
 @pytest.fixture(scope="session")

@@ -32,14 +32,6 @@ from tests.redis_fixtures import require_redis_server
 HTTP_TIMEOUT = AuthConfig(cookie_secret=COOKIE_SECRET, providers=()).http.timeout
 
 
-@pytest.fixture
-def store(shared_redis: RedisServer) -> Iterator[RedisStore]:
-    store = RedisStore(shared_redis.url)
-    store._client.flushdb()
-    yield store
-    store.close()
-
-
 def dump(server: RedisServer) -> dict[bytes, tuple[bytes, int]]:
     """Every key in the database with its value and its time to live (ms)."""
     client = redis.Redis(port=server.port)
@@ -65,10 +57,10 @@ def test_open_store_picks_redis_for_a_redis_url(shared_redis: RedisServer, tmp_p
 
 
 async def test_a_login_leaves_only_ciphertext_under_hmac_keys_with_ttls(
-    build_app: BuildApp, store: RedisStore, shared_redis: RedisServer
+    build_app: BuildApp, redis_store: RedisStore, shared_redis: RedisServer
 ) -> None:
     """After a login, Redis holds no token, session id, state or email; every key expires."""
-    app = build_app(store=store)
+    app = build_app(store=redis_store)
     browser = app.browser()
     pending = query_of(await app.start(browser))  # a pending login at rest too
     session_id = await app.logged_in(browser)
@@ -93,11 +85,11 @@ async def test_a_login_leaves_only_ciphertext_under_hmac_keys_with_ttls(
     assert all(ttl > 0 for ttl in ttls.values())
 
 
-def test_an_expired_key_is_gone_from_redis_itself(store: RedisStore, shared_redis: RedisServer) -> None:
+def test_an_expired_key_is_gone_from_redis_itself(redis_store: RedisStore, shared_redis: RedisServer) -> None:
     """Expiry is Redis's TTL: nothing to sweep, the key is gone."""
-    store.put("short", b"v", 0.05)
+    redis_store.put("short", b"v", 0.05)
     time.sleep(0.1)
-    assert store.get("short") is None
+    assert redis_store.get("short") is None
     assert not dump(shared_redis)
 
 

@@ -5,7 +5,6 @@ Redis refuses new logins without taking existing sessions down with it."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from dataclasses import replace
 
 import httpx2
@@ -19,14 +18,6 @@ from benchmarks.redis_process import RedisServer
 
 STARTS = 2000
 MIB = 1024 * 1024
-
-
-@pytest.fixture
-def store(shared_redis: RedisServer) -> Iterator[RedisStore]:
-    store = RedisStore(shared_redis.url)
-    store._client.flushdb()
-    yield store
-    store.close()
 
 
 def used_memory(server: RedisServer) -> int:
@@ -60,13 +51,13 @@ LONGEST_NEXT = "/x?" + "a" * (MAX_NEXT - 3)  # the longest next safe_next accept
 
 @pytest.mark.parametrize("next_path", [ORDINARY_NEXT, LONGEST_NEXT], ids=["ordinary-next", "longest-next"])
 async def test_2000_abandoned_login_starts_cost_at_most_1_mib_of_redis(
-    build_app: BuildApp, store: RedisStore, shared_redis: RedisServer, next_path: str
+    build_app: BuildApp, redis_store: RedisStore, shared_redis: RedisServer, next_path: str
 ) -> None:
     """A pending login keeps only what finishing it needs, nothing the client chose: 2,000 of
     them fit in 1 MiB of Redis, with the longest next as with an ordinary one."""
-    app = build_app(store=store)
+    app = build_app(store=redis_store)
     await app.logged_in(app.browser())  # discovery cached, and Redis's own first allocations made
-    store._client.flushdb()
+    redis_store._client.flushdb()
     before = used_memory(shared_redis)
     await abandoned_starts(app, STARTS, next_path)
     grown = used_memory(shared_redis) - before
@@ -79,12 +70,12 @@ async def test_2000_abandoned_login_starts_cost_at_most_1_mib_of_redis(
 
 
 async def test_a_login_with_the_longest_next_still_finishes_and_longer_is_refused(
-    build_app: BuildApp, store: RedisStore
+    build_app: BuildApp, redis_store: RedisStore
 ) -> None:
     """``next`` is bounded (512): a login to the longest allowed path comes back there; a longer
     one is no page of this app and goes to /."""
     assert MAX_NEXT == 512
-    app = build_app(store=store)
+    app = build_app(store=redis_store)
     response = await app.login(app.browser(), next_path=LONGEST_NEXT)
     assert response.status_code == 302 and response.headers["location"] == LONGEST_NEXT
     response = await app.login(app.browser(), next_path=LONGEST_NEXT + "a")
@@ -92,13 +83,13 @@ async def test_a_login_with_the_longest_next_still_finishes_and_longer_is_refuse
 
 
 async def test_the_trace_still_shows_the_authorization_request(
-    build_app: BuildApp, store: RedisStore
+    build_app: BuildApp, redis_store: RedisStore
 ) -> None:
     """The pending login keeps no trace: the callback rebuilds the request the browser was sent
     with, exactly, and says the discovery document came from the app's cache."""
     from auth.trace import masked_url
 
-    app = build_app(store=store)
+    app = build_app(store=redis_store)
     await app.logged_in(app.browser())  # the discovery document is now cached
     browser = app.browser()
     sent = await app.start(browser, "/x")
@@ -129,12 +120,12 @@ def refusal_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 
 async def test_forged_callbacks_grow_the_store_by_nothing_and_are_still_explained(
-    build_app: BuildApp, store: RedisStore, shared_redis: RedisServer, caplog: pytest.LogCaptureFixture
+    build_app: BuildApp, redis_store: RedisStore, shared_redis: RedisServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Unknown states and providers write nothing; each refusal still reaches the page as a fixed
     sentence for its check, with a request id that is on the one log line it leaves."""
     caplog.set_level(logging.INFO)
-    app = build_app(store=store, login_page=None)
+    app = build_app(store=redis_store, login_page=None)
     browser = app.browser()
     for method, path in FORGED:
         caplog.clear()
@@ -157,11 +148,11 @@ async def test_forged_callbacks_grow_the_store_by_nothing_and_are_still_explaine
 
 
 async def test_a_failure_link_opened_in_another_browser_shows_no_record(
-    build_app: BuildApp, store: RedisStore
+    build_app: BuildApp, redis_store: RedisStore
 ) -> None:
     """The browser that got the refusal reads it; the same link in another browser (without a
     binding cookie, or with its own) shows nothing of it."""
-    app = build_app(store=store, login_page=None)
+    app = build_app(store=redis_store, login_page=None)
     browser = app.browser()
     state = query_of(await app.start(browser))["state"]
     refused = await browser.get(
