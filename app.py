@@ -8,6 +8,6 @@ page, which explains refused logins. (``streamlit run`` recognises an app by thi
 
 import streamlit as st
 
-from auth import with_login
+from streamlit_authlib_login import with_login
 
 app = st.App("streamlit_app.py", **with_login(login_page="/login"))

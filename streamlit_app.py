@@ -6,7 +6,7 @@ comes back to that page after logging in.
 
 import streamlit as st
 
-from auth.streamlit import authenticator, current_session
+from streamlit_authlib_login._streamlit import authenticator, current_session
 
 st.set_page_config(page_title="Streamlit × Authlib login", page_icon="🔐", layout="wide")
 

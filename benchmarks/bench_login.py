@@ -13,7 +13,8 @@ about time. Everything runs in this one run against the same standalone dev prov
 2. Our full login round trip (``/auth/login/dev`` → ``/idp/authorize`` with
    ``login_hint`` → callback → session cookie) against the dev provider mounted at ``/idp``.
 3. The same round trip against the standalone provider: our routes in-process, under
-   ``streamlit run app.py`` with the listener fix (``auth/nodelay.py``) and without it
+   ``streamlit run app.py`` with the listener fix (``streamlit_authlib_login/_streamlit/nodelay.py``)
+   and without it
    (``[auth] tcp_nodelay = false``), and Streamlit's own ``st.login``; logins per second
    with 1 and 16 concurrent clients.
 4. Where the time goes: provider requests per warm login and the provider's own time.
@@ -43,12 +44,14 @@ from pathlib import Path
 import httpx2
 from starlette.applications import Starlette
 
-from auth import AuthConfig, Authenticator, ProviderSettings, SessionManager, SQLiteStore, auth_routes
-from auth.config import DEV_CLIENT_ID
-from auth.devmode import LocalProviders, dev_provider_settings
-from auth.routes import SESSION_COOKIE
 from devidp import Client, DevAuthorizationServer, ProviderConfig, demo_clients, embed, serve
 from devidp.runner import bind_socket, serve_asgi
+from streamlit_authlib_login._core.config import DEV_CLIENT_ID, AuthConfig, ProviderSettings
+from streamlit_authlib_login._core.flow import Authenticator
+from streamlit_authlib_login._core.sessions import SessionManager
+from streamlit_authlib_login._core.store import SQLiteStore
+from streamlit_authlib_login._devmode import LocalProviders, dev_provider_settings
+from streamlit_authlib_login._routes import SESSION_COOKIE, auth_routes
 
 from . import storage, tokens
 from .redis_process import redis_server

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import redis
 
-from auth import MemoryStore, Session, SessionManager, SQLiteStore
-from auth.config import SessionSettings
-from auth.redis_store import RedisStore
-from auth.sessions import LoginDetails
+from streamlit_authlib_login._core.config import SessionSettings
+from streamlit_authlib_login._core.redis_store import RedisStore
+from streamlit_authlib_login._core.sessions import LoginDetails, Session, SessionManager
+from streamlit_authlib_login._core.store import MemoryStore, SQLiteStore
 
 from .stats import Stats, time_calls, verdict
 

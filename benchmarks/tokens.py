@@ -11,8 +11,12 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.hashes import SHA256
 from joserfc.jwk import KeySet, RSAKey
 
-from auth import Session
-from auth.validation import expected_from_discovery, unverified_header, validate_id_token
+from streamlit_authlib_login._core.sessions import Session
+from streamlit_authlib_login._core.validation import (
+    expected_from_discovery,
+    unverified_header,
+    validate_id_token,
+)
 
 from .stats import Stats, time_calls
 

@@ -18,17 +18,17 @@ from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, Key, KeySet, OctKey, RSAKey, import_key
 
-from auth.config import is_loopback_url
-from auth.validation import (
+from dashboard.fetch import FetchError, Reach, get_json
+from dashboard.untrusted import code
+from dashboard.untrusted import text as literal
+from streamlit_authlib_login._core.config import is_loopback_url
+from streamlit_authlib_login._core.validation import (
     SAFE_ALGORITHMS,
     ValidationReport,
     allowed_algorithms,
     check_id_token,
     verifying_key,
 )
-from dashboard.fetch import FetchError, Reach, get_json
-from dashboard.untrusted import code
-from dashboard.untrusted import text as literal
 
 MAX_TOKEN = 16_384
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]*")

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from auth.redis_store import RedisStore
 from benchmarks.redis_process import RedisServer, redis_server
+from streamlit_authlib_login._core.redis_store import RedisStore
 
 
 def require_redis_server() -> None:

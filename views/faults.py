@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from auth.streamlit import (
+from streamlit_authlib_login._streamlit import (
     dev_faults,
     dev_faults_on,
     dev_provider_here,

@@ -4,9 +4,9 @@ import time
 
 import streamlit as st
 
-from auth.streamlit import logout_button, provider_label, refresh_button, require_login
 from dashboard.claims import human_time, relative
 from dashboard.untrusted import text
+from streamlit_authlib_login._streamlit import logout_button, provider_label, refresh_button, require_login
 
 session = require_login()
 profile, tokens = session.profile, session.tokens

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from auth.streamlit import require_login
 from dashboard.widgets import claims_table, colored_jwt, header_table, report_table, timeline_chart
+from streamlit_authlib_login._streamlit import require_login
 
 session = require_login()
 report = session.report

@@ -4,7 +4,6 @@ import json
 
 import streamlit as st
 
-from auth.streamlit import authenticator, current_session, dev_provider_mount
 from dashboard.fetch import Reach, loopback_prefixes
 from dashboard.inspector import (
     SIGNING,
@@ -25,6 +24,7 @@ from dashboard.inspector import (
 )
 from dashboard.untrusted import code
 from dashboard.widgets import claims_table, colored_jwt, header_table, report_table
+from streamlit_authlib_login._streamlit import authenticator, current_session, dev_provider_mount
 
 session = current_session()
 st.title("JWT inspector")

@@ -3,7 +3,9 @@ the set-up a real provider needs before its first login."""
 
 import streamlit as st
 
-from auth.streamlit import (
+from dashboard.untrusted import text
+from dashboard.widgets import login_failure_box, registration_box
+from streamlit_authlib_login._streamlit import (
     authenticator,
     current_session,
     dev_faults_on,
@@ -15,8 +17,6 @@ from auth.streamlit import (
     set_dev_faults,
     unfinished_logout,
 )
-from dashboard.untrusted import text
-from dashboard.widgets import login_failure_box, registration_box
 
 st.title("Log in")
 next_path = st.query_params.get("next") or st.session_state.get("login_next", "/")

@@ -3,7 +3,10 @@ to what the provider answered, the token exchange, the validation report and the
 
 import streamlit as st
 
-from auth.streamlit import (
+from dashboard.playground import PROMPTS, RESPONSE_MODES, parameter_rows
+from dashboard.untrusted import prose
+from dashboard.widgets import parameters_table, playground_outcome
+from streamlit_authlib_login._streamlit import (
     LoginError,
     authenticator,
     playground_preview,
@@ -13,9 +16,6 @@ from auth.streamlit import (
     provider_names,
     require_login,
 )
-from dashboard.playground import PROMPTS, RESPONSE_MODES, parameter_rows
-from dashboard.untrusted import prose
-from dashboard.widgets import parameters_table, playground_outcome
 
 session = require_login()
 st.title("Playground")

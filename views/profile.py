@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from auth.streamlit import authenticator, require_login
 from dashboard.steps import profile_answers
 from dashboard.untrusted import code, picture_url, text
+from streamlit_authlib_login._streamlit import authenticator, require_login
 
 session = require_login()
 profile = session.profile

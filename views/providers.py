@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from auth.streamlit import (
+from dashboard import untrusted
+from dashboard.widgets import registration_box
+from streamlit_authlib_login._streamlit import (
     LoginError,
     authenticator,
     origin,
@@ -10,8 +12,6 @@ from auth.streamlit import (
     provider_metadata,
     require_login,
 )
-from dashboard import untrusted
-from dashboard.widgets import registration_box
 
 require_login()
 auth = authenticator()

@@ -2,10 +2,17 @@
 
 import streamlit as st
 
-from auth.streamlit import LoginError, introspect, refresh_tokens, require_login, revoke, token_fingerprint
 from dashboard.inspector import InspectError, compare, decode, warnings
 from dashboard.untrusted import code, prose
 from dashboard.widgets import claims_table, header_table, masked_token
+from streamlit_authlib_login._streamlit import (
+    LoginError,
+    introspect,
+    refresh_tokens,
+    require_login,
+    revoke,
+    token_fingerprint,
+)
 
 session = require_login()
 tokens = session.tokens

@@ -5,9 +5,9 @@ from datetime import UTC, datetime
 import pandas as pd
 import streamlit as st
 
-from auth.streamlit import authenticator, dev_provider_log, require_login
 from dashboard.trace_export import to_json, to_markdown
 from dashboard.widgets import check_badges, sequence_diagram, trace_steps
+from streamlit_authlib_login._streamlit import authenticator, dev_provider_log, require_login
 
 session = require_login()
 trace = session.trace

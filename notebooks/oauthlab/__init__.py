@@ -30,7 +30,7 @@ _ROOT = Path(__file__).resolve().parents[2]
 if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
 
-from auth.trace import mask  # noqa: E402
+from streamlit_authlib_login._core.trace import mask  # noqa: E402
 
 from .diagrams import sequence  # noqa: E402
 from .exchanges import hidden_fields, trace, watch  # noqa: E402

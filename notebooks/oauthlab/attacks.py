@@ -29,7 +29,7 @@ from streamlit.web.server.starlette.starlette_server_config import (
     USER_COOKIE_NAME,
 )
 
-from auth import csrf_token
+from streamlit_authlib_login._routes import csrf_token
 from devidp.journal import fingerprint
 from devidp.personas import BY_USERNAME
 
@@ -369,7 +369,7 @@ async def open_redirect_ours(lab: Lab, targets: tuple[str, ...] = OPEN_REDIRECTS
         off_site = [w for w in went if w != "/"]
         result = "after login the victim was sent to: " + ", ".join(went)
         return ours.outcome(
-            "open redirect", bool(off_site), result, check="auth.flow.safe_next: same-origin paths only"
+            "open redirect", bool(off_site), result, check="streamlit_authlib_login._core.flow.safe_next: same-origin paths only"
         )
 
 
@@ -398,7 +398,7 @@ async def fixation_ours(lab: Lab) -> Outcome:
         changed = ours.session_cookie(victim) != planted
         result = f"the attacker's browser, with the planted id, is {who}; the victim got a new id: {changed}"
         check = (
-            "a new session id at every login, the one the browser brought deleted (auth/routes/login.py, the callback)"
+            "a new session id at every login, the one the browser brought deleted (streamlit_authlib_login/_routes/login.py, the callback)"
         )
         return ours.outcome("session fixation", who == VICTIM, result, check=check)
 

@@ -21,9 +21,13 @@ from requests.adapters import HTTPAdapter
 from starlette.applications import Starlette
 
 import devidp
-from auth import AuthConfig, Authenticator, MemoryStore, ProviderSettings, SessionManager, auth_routes
-from auth.refusals import fixed_record
-from auth.validation import ValidationReport
+from streamlit_authlib_login._core.config import AuthConfig, ProviderSettings
+from streamlit_authlib_login._core.flow import Authenticator
+from streamlit_authlib_login._core.sessions import SessionManager
+from streamlit_authlib_login._core.store import MemoryStore
+from streamlit_authlib_login._routes import auth_routes
+from streamlit_authlib_login._core.refusals import fixed_record
+from streamlit_authlib_login._core.validation import ValidationReport
 from devidp.personas import BY_SUB
 
 APP_URL = "http://localhost:5000"  # the recipe: demo-web's registered callback is /authorize here
@@ -314,7 +318,7 @@ class OurApp:
     def refusal(self, location: str) -> dict[str, object] | None:
         """What the login page says about the refusal a redirect points to: the record (check,
         description, report) of a real callback, which only the browser that got it can read,
-        or the fixed sentence of one nothing was stored for (auth/refusals.py)."""
+        or the fixed sentence of one nothing was stored for (streamlit_authlib_login/_core/refusals.py)."""
         if not location.startswith("/login?"):
             return None
         found = query(location)

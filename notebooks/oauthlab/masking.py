@@ -1,4 +1,4 @@
-"""Secrets masked for printing: the app's own rules (``auth.trace``), plus what a notebook
+"""Secrets masked for printing: the app's own rules (``streamlit_authlib_login._core.trace``), plus what a notebook
 shows that the app never logs: the dev provider's login form, a Basic header's client id,
 cookie names, and URLs byte for byte."""
 
@@ -9,22 +9,22 @@ import re
 from collections.abc import Mapping
 from urllib.parse import unquote_plus
 
-from auth.trace import mask, masked_params
+from streamlit_authlib_login._core.trace import mask, masked_params
 
 HIDDEN = "••••••"
-# Beyond auth.trace's secrets: the dev provider's login form carries a per-browser CSRF token.
+# Beyond streamlit_authlib_login._core.trace's secrets: the dev provider's login form carries a per-browser CSRF token.
 FORM_SECRETS = frozenset({"csrf"})
 
 
 def masked(params: Mapping[str, object]) -> dict[str, object]:
-    """``auth.trace.masked_params``, with the dev provider's form secrets hidden too."""
+    """``streamlit_authlib_login._core.trace.masked_params``, with the dev provider's form secrets hidden too."""
     return {k: HIDDEN if k in FORM_SECRETS else v for k, v in masked_params(params).items()}
 
 
 def masked_url(url: str) -> str:
     """The URL with tokens in its query masked; everything else exactly as sent.
 
-    Not ``auth.trace.masked_url``: that one re-encodes the query (dropping empty and repeated
+    Not ``streamlit_authlib_login._core.trace.masked_url``: that one re-encodes the query (dropping empty and repeated
     parameters), and a reader comparing the printed URL with the spec should see the real one.
     """
     base, _, query = url.partition("?")

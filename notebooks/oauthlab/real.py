@@ -19,7 +19,7 @@ LOOPBACK_REDIRECT_URI = "http://127.0.0.1:8765/callback"
 @dataclass(frozen=True)
 class RealProvider:
     """A real provider's client registration, read from ``AUTH_<NAME>_*`` environment variables
-    (the same names the app reads, see auth/config.py)."""
+    (the same names the app reads, see streamlit_authlib_login/_core/config.py)."""
 
     name: str
     client_id: str

@@ -31,7 +31,7 @@ from joserfc.jwk import KeySet, RSAKey
 from joserfc.jws import JWSRegistry
 from werkzeug.datastructures import CallbackDict
 
-from auth.flow import safe_next
+from streamlit_authlib_login._core.flow import safe_next
 
 # Each: the one line of the recipe that changes. Nothing else does.
 REMOVABLE: dict[str, str] = {

@@ -11,8 +11,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pandas as pd
 
-from auth.trace import mask
-from auth.validation import ValidationReport, check_id_token
+from streamlit_authlib_login._core.trace import mask
+from streamlit_authlib_login._core.validation import ValidationReport, check_id_token
 from dashboard.claims import HEADER_MEANINGS, claim_rows
 from dashboard.inspector import decode
 

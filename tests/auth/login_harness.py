@@ -27,20 +27,14 @@ from joserfc.jwk import OctKey
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
-from auth import (
-    AuthConfig,
-    Authenticator,
-    KeyValueStore,
-    MemoryStore,
-    ProviderSettings,
-    SessionManager,
-    auth_routes,
-)
-from auth.config import HttpSettings, SessionSettings
-from auth.devmode import LocalProviders, dev_provider_settings
-from auth.refusals import fixed_record
-from auth.routes import LOGIN_PAGE
 from devidp import Client, DevAuthorizationServer, embed, runner
+from streamlit_authlib_login._core.config import AuthConfig, HttpSettings, ProviderSettings, SessionSettings
+from streamlit_authlib_login._core.flow import Authenticator
+from streamlit_authlib_login._core.refusals import fixed_record
+from streamlit_authlib_login._core.sessions import SessionManager
+from streamlit_authlib_login._core.store import KeyValueStore, MemoryStore
+from streamlit_authlib_login._devmode import LocalProviders, dev_provider_settings
+from streamlit_authlib_login._routes import LOGIN_PAGE, auth_routes
 
 COOKIE_SECRET = "test-cookie-secret-0123456789abcdefghijklmnopqrstuvwxyz"
 DEV_CLIENT_SECRET = "test-dev-client-secret"
@@ -276,7 +270,7 @@ class LoginApp:
     def refusal(self, location: str, browser: httpx2.AsyncClient) -> dict[str, object] | None:
         """What the login page shows ``browser`` for a refusal it was sent to: the stored record
         (readable with that browser's binding cookie only), or the fixed sentence of a refusal
-        nothing was stored for (``auth/refusals.py``)."""
+        nothing was stored for (``streamlit_authlib_login/_core/refusals.py``)."""
         query = query_of(location)
         if "failure" in query:
             # The app's own cookie, not one a test set without a domain beside it.

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from auth import AuthConfig, load_config
-from auth.devmode import throwaway_apple_key
-from auth.errors import ConfigError
-from auth.presets import PRESETS
+from streamlit_authlib_login._core.config import AuthConfig, load_config
+from streamlit_authlib_login._core.errors import ConfigError
+from streamlit_authlib_login._core.presets import PRESETS
+from streamlit_authlib_login._devmode import throwaway_apple_key
 
 SECRET = "a-cookie-secret-of-at-least-32-characters"
 GOOGLE = {
@@ -132,7 +132,7 @@ def test_missing_cookie_secret_is_generated_and_kept(tmp_path: Path) -> None:
 WATCH_LOCAL_DIR = """
 import json, os, stat, sys
 from pathlib import Path
-from auth.config import load_config
+from streamlit_authlib_login._core.config import load_config
 
 local, seen, busy = Path(sys.argv[1]), [], False
 

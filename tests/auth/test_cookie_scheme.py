@@ -8,8 +8,7 @@ import httpx2
 import pytest
 from login_harness import BuildApp, LoginApp, cookie_value, set_cookies
 
-from auth import csrf_token
-from auth.routes import LOGOUT_COOKIE, SESSION_COOKIE
+from streamlit_authlib_login._routes import LOGOUT_COOKIE, SESSION_COOKIE, csrf_token
 
 
 def csrf(app: LoginApp, session_id: str) -> dict[str, str]:
@@ -120,14 +119,14 @@ def test_session_id_from_reads_the_schemes_name_only(
     cookies: dict[str, str], secure: bool, expected: str | None
 ) -> None:
     """The one rule the routes and the Streamlit helpers (st.context.cookies) share."""
-    from auth.routes import session_id_from
+    from streamlit_authlib_login._routes import session_id_from
 
     assert session_id_from(cookies, secure=secure) == expected
 
 
 def test_the_logout_marker_follows_the_same_rule() -> None:
     """The Streamlit login page's "your logout did not come back" reads the marker by the same rule."""
-    from auth.routes import scheme_cookie
+    from streamlit_authlib_login._routes import scheme_cookie
 
     tossed = {LOGOUT_COOKIE: "mallory-state"}
     assert scheme_cookie(tossed, LOGOUT_COOKIE, secure=True) is None

@@ -29,9 +29,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
-from auth import ProviderSettings
-from auth.config import SessionSettings
 from devidp import DevAuthorizationServer
+from streamlit_authlib_login._core.config import ProviderSettings, SessionSettings
 
 
 async def refused(app: LoginApp, browser: httpx2.AsyncClient, response: httpx2.Response) -> dict[str, object]:

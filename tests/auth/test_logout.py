@@ -10,10 +10,10 @@ import httpx2
 import pytest
 from login_harness import BuildApp, LoginApp, cookie_value, dev_config, query_of, set_cookies
 
-from auth import ProviderSettings, csrf_token
-from auth.config import load_config
-from auth.errors import ConfigError
 from devidp import Client, DevAuthorizationServer
+from streamlit_authlib_login._core.config import ProviderSettings, load_config
+from streamlit_authlib_login._core.errors import ConfigError
+from streamlit_authlib_login._routes import csrf_token
 
 CALLBACK = "http://localhost/auth/callback/corp"
 

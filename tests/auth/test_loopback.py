@@ -17,9 +17,12 @@ import pytest
 from login_harness import COOKIE_SECRET, INTROSPECTOR, compose, dev_config, query_of, serve_asgi, with_params
 from starlette.applications import Starlette
 
-from auth import Authenticator, SessionManager, SQLiteStore, csrf_token
-from auth.config import SessionSettings
 from devidp import DevAuthorizationServer, ProviderConfig
+from streamlit_authlib_login._core.config import SessionSettings
+from streamlit_authlib_login._core.flow import Authenticator
+from streamlit_authlib_login._core.sessions import SessionManager
+from streamlit_authlib_login._core.store import SQLiteStore
+from streamlit_authlib_login._routes import csrf_token
 
 
 @dataclass(frozen=True)

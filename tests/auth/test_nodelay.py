@@ -1,4 +1,5 @@
-"""The Nagle fix (auth/nodelay.py): connections accepted by Streamlit's listener have TCP_NODELAY.
+"""The Nagle fix (streamlit_authlib_login/_streamlit/nodelay.py): connections accepted by
+Streamlit's listener have TCP_NODELAY.
 
 Checked from inside the server, deterministically: a real ``streamlit run`` of a test-only
 ``st.App`` reports the socket option of the very connection a request came on (HTTP) or of
@@ -20,8 +21,8 @@ import httpx2
 import pytest
 from websockets.sync.client import connect
 
-from auth.nodelay import set_listener_nodelay
 from benchmarks.streamlit_process import streamlit_run
+from streamlit_authlib_login._streamlit.nodelay import set_listener_nodelay
 
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = Path(__file__).parent / "nodelay_probe" / "probe_app.py"

@@ -8,13 +8,13 @@ import logging
 import pytest
 from login_harness import BuildApp, LoginApp, cookie_value, query_of, set_cookies
 
-from auth import csrf_token
-from auth.trace import fingerprint
 from devidp import DevAuthorizationServer
+from streamlit_authlib_login._core.trace import fingerprint
+from streamlit_authlib_login._routes import csrf_token
 
 
 def lines(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
-    return [r for r in caplog.records if r.name.startswith("auth")]
+    return [r for r in caplog.records if r.name.startswith("streamlit_authlib_login")]
 
 
 def secrets_of(app: LoginApp, session_id: str) -> list[str]:
@@ -33,7 +33,7 @@ async def test_a_refused_login_leaves_one_warning_with_its_check_and_request_id(
     browser = app.browser()
     callback = await app.authorize(browser, await app.start(browser))
     caplog.clear()
-    with caplog.at_level(logging.INFO, logger="auth"):
+    with caplog.at_level(logging.INFO, logger="streamlit_authlib_login"):
         response = await browser.get(callback)
     assert response.status_code == 303
     record = app.refusal(response.headers["location"], browser)
@@ -59,7 +59,7 @@ async def test_forged_callbacks_are_logged_too(
     login_app: LoginApp, caplog: pytest.LogCaptureFixture, params: dict[str, str], check: str
 ) -> None:
     """Bogus callbacks (a replayed or forged state) are refused logins like any other."""
-    with caplog.at_level(logging.INFO, logger="auth"):
+    with caplog.at_level(logging.INFO, logger="streamlit_authlib_login"):
         response = await login_app.browser().get("/auth/callback/dev", params=params)
     assert response.status_code == 303
     [line] = lines(caplog)
@@ -71,7 +71,7 @@ async def test_a_login_and_a_logout_leave_one_info_line_each(
 ) -> None:
     """Login: provider and a fingerprint of `sub`. Logout: provider, revocations, provider logout."""
     browser = login_app.browser()
-    with caplog.at_level(logging.INFO, logger="auth"):
+    with caplog.at_level(logging.INFO, logger="streamlit_authlib_login"):
         response = await login_app.login(browser)
     session_id = cookie_value(set_cookies(response)["auth_session"])
     session = login_app.auth.sessions.load(session_id)
@@ -84,7 +84,7 @@ async def test_a_login_and_a_logout_leave_one_info_line_each(
 
     caplog.clear()
     token = csrf_token(login_app.auth.config.cookie_secret, session_id)
-    with caplog.at_level(logging.INFO, logger="auth"):
+    with caplog.at_level(logging.INFO, logger="streamlit_authlib_login"):
         await browser.post("/auth/logout", data={"csrf": token})
     [logout] = lines(caplog)
     assert logout.getMessage() == f"logout: provider=dev sub={fingerprint(sub)} revoked=2 provider_logout=yes"
@@ -96,7 +96,7 @@ async def test_a_log_line_cannot_be_split_by_what_a_stranger_sends(
     login_app: LoginApp, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A line break in the provider name or the provider's error text does not forge a second line."""
-    with caplog.at_level(logging.INFO, logger="auth"):
+    with caplog.at_level(logging.INFO, logger="streamlit_authlib_login"):
         await login_app.browser().get("/auth/login/x%0A2026-12-02 login: provider=dev sub=forged")
     [line] = lines(caplog)
     assert "\n" not in line.getMessage()

@@ -11,10 +11,10 @@ import httpx2
 import pytest
 from login_harness import LoginApp, cookie_value, query_of, set_cookies
 
-from auth.errors import PlaygroundRequestError
-from auth.playground import PlaygroundRequest
-from auth.routes import csrf_token
 from devidp import DevAuthorizationServer, ProviderConfig
+from streamlit_authlib_login._core.errors import PlaygroundRequestError
+from streamlit_authlib_login._core.playground import PlaygroundRequest
+from streamlit_authlib_login._routes import csrf_token
 
 CLAIMS = json.dumps({"id_token": {"email": {"essential": True}}})
 

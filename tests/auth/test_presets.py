@@ -8,11 +8,11 @@ import httpx2
 import pytest
 from login_harness import DEV_CLIENT_SECRET, BuildApp, LoginApp, dev_config, forms, query_of, with_params
 
-from auth.config import AppleKey, ProviderSettings
-from auth.devmode import emulated_providers, throwaway_apple_key
-from auth.presets import PRESETS
 from devidp import PERSONAS, DevAuthorizationServer, ProviderConfig
 from devidp.flavors import register_apple_client
+from streamlit_authlib_login._core.config import AppleKey, ProviderSettings
+from streamlit_authlib_login._core.presets import PRESETS
+from streamlit_authlib_login._devmode import emulated_providers, throwaway_apple_key
 
 BY_USERNAME = {p.username: p for p in PERSONAS}
 

@@ -14,11 +14,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 
-from auth import ProviderSettings
-from auth.config import HttpSettings
-from auth.errors import DiscoveryError, ProviderUnreachable
-from auth.provider import ProviderClient, expected_issuer
 from devidp import Client, DevAuthorizationServer
+from streamlit_authlib_login._core.config import HttpSettings, ProviderSettings
+from streamlit_authlib_login._core.errors import DiscoveryError, ProviderUnreachable
+from streamlit_authlib_login._core.provider import ProviderClient, expected_issuer
 
 StartHung = Callable[..., HungProvider]
 DISCOVERY = "/.well-known/openid-configuration"
@@ -359,8 +358,8 @@ def test_apple_client_secret_is_a_fresh_es256_jwt() -> None:
     from joserfc import jwt
     from joserfc.jwk import ECKey
 
-    from auth.devmode import throwaway_apple_key
-    from auth.presets import PRESETS
+    from streamlit_authlib_login._core.presets import PRESETS
+    from streamlit_authlib_login._devmode import throwaway_apple_key
 
     key = throwaway_apple_key()
     apple = ProviderSettings(

@@ -21,12 +21,13 @@ import pytest
 import redis
 from login_harness import COOKIE_SECRET, BuildApp, LoginApp, query_of
 
-from auth import AuthConfig, open_store
-from auth.errors import StoreUnavailable
-from auth.redis_store import BACKOFF, RedisStore, redacted
-from auth.refresh import RECENT
-from auth.routes import csrf_token
 from benchmarks.redis_process import RedisServer, redis_server
+from streamlit_authlib_login._core.config import AuthConfig
+from streamlit_authlib_login._core.errors import StoreUnavailable
+from streamlit_authlib_login._core.redis_store import BACKOFF, RedisStore, redacted
+from streamlit_authlib_login._core.refresh import RECENT
+from streamlit_authlib_login._core.store import open_store
+from streamlit_authlib_login._routes import csrf_token
 from tests.redis_fixtures import require_redis_server
 
 HTTP_TIMEOUT = AuthConfig(cookie_secret=COOKIE_SECRET, providers=()).http.timeout
@@ -119,7 +120,7 @@ async def test_replicas_sharing_redis_refresh_once(
 
 # --- Redis down, slow, or protected -----------------------------------------------------------
 def store_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == "auth.redis_store"]
+    return [r.getMessage() for r in caplog.records if r.name == "streamlit_authlib_login._core.redis_store"]
 
 
 def test_redis_down_fails_fast_with_one_log_line_and_recovers_without_restart(
@@ -127,7 +128,7 @@ def test_redis_down_fails_fast_with_one_log_line_and_recovers_without_restart(
 ) -> None:
     """With Redis stopped, every call raises StoreUnavailable within the HTTP timeout; the log says
     so once; when Redis is back, the same store works again."""
-    caplog.set_level(logging.INFO, logger="auth.redis_store")
+    caplog.set_level(logging.INFO, logger="streamlit_authlib_login._core.redis_store")
     store = RedisStore(own_redis.url)
     store.put("k", b"v", 60)
     own_redis.stop()
@@ -188,7 +189,7 @@ def test_a_password_in_the_url_works_and_never_reaches_the_log(
 ) -> None:
     """redis://:password@host works; a wrong password is StoreUnavailable, logged without it."""
     require_redis_server()
-    caplog.set_level(logging.INFO, logger="auth.redis_store")
+    caplog.set_level(logging.INFO, logger="streamlit_authlib_login._core.redis_store")
     with redis_server(tmp_path, args=("--requirepass", "s3cret-pass-word")) as server:
         good = RedisStore(f"redis://:s3cret-pass-word@127.0.0.1:{server.port}/0")
         good.put("k", b"v", 60)

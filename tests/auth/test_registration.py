@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from login_harness import DEV_CLIENT_SECRET, BuildApp, LoginApp, dev_config, query_of, with_params
 
-from auth.config import load_config
-from auth.devmode import emulated_providers, throwaway_apple_key
-from auth.registration import is_redirect_uri_mismatch
+from streamlit_authlib_login._core.config import load_config
+from streamlit_authlib_login._core.registration import is_redirect_uri_mismatch
+from streamlit_authlib_login._devmode import emulated_providers, throwaway_apple_key
 
 # Each as the provider words it, where it reaches the app (callback `error`, token endpoint answer).
 MISMATCHES = {

@@ -25,13 +25,13 @@ import httpx2
 import pytest
 from login_harness import with_params
 
-from auth import SessionManager
-from auth.config import SessionSettings
-from auth.redis_store import RedisStore
-from auth.refresh import RECENT
-from auth.routes import csrf_token
 from benchmarks.redis_process import RedisServer, redis_server
 from benchmarks.streamlit_process import free_port, streamlit_run
+from streamlit_authlib_login._core.config import SessionSettings
+from streamlit_authlib_login._core.redis_store import RedisStore
+from streamlit_authlib_login._core.refresh import RECENT
+from streamlit_authlib_login._core.sessions import SessionManager
+from streamlit_authlib_login._routes import csrf_token
 from tests.latency_proxy import LatencyProxy
 from tests.redis_fixtures import require_redis_server
 from tests.streamlit_process import scratch_checkout

@@ -1,4 +1,5 @@
-"""The HTTP contract of auth/routes/: cookies, /auth/me, next, logout, refresh and CSRF."""
+"""The HTTP contract of streamlit_authlib_login/_routes/: cookies, /auth/me, next, logout,
+refresh and CSRF."""
 
 from __future__ import annotations
 
@@ -20,10 +21,11 @@ from login_harness import (
     with_params,
 )
 
-from auth import MemoryStore, csrf_token
-from auth.flow import safe_next
-from auth.refresh import RECENT
 from devidp import DevAuthorizationServer
+from streamlit_authlib_login._core.flow import safe_next
+from streamlit_authlib_login._core.refresh import RECENT
+from streamlit_authlib_login._core.store import MemoryStore
+from streamlit_authlib_login._routes import csrf_token
 
 
 def csrf(app: LoginApp, session_id: str) -> dict[str, str]:
@@ -169,7 +171,7 @@ async def test_next_rides_in_an_httponly_cookie_cleared_by_its_callback(
 async def test_a_form_post_login_sends_its_next_cookie_cross_site_over_https(build_app: BuildApp) -> None:
     """A provider answering with form_post (Apple) POSTs the callback cross-site: over https the
     next cookie is SameSite=None, like the binding cookie, or it would not come back."""
-    from auth.devmode import emulated_providers, throwaway_apple_key
+    from streamlit_authlib_login._devmode import emulated_providers, throwaway_apple_key
 
     config = dev_config(
         base_url="https://localhost", providers=emulated_providers(DEV_CLIENT_SECRET, throwaway_apple_key())

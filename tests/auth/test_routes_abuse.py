@@ -17,11 +17,11 @@ from login_harness import (
     set_cookies,
 )
 
-from auth import MemoryStore, csrf_token
-from auth.devmode import MAX_DEV_ORIGINS, emulated_providers, throwaway_apple_key
-from auth.routes import CALLBACK_BODY_LIMIT
-from auth.sessions import FAILURE_TTL
 from devidp import DevAuthorizationServer
+from streamlit_authlib_login._core.sessions import FAILURE_TTL
+from streamlit_authlib_login._core.store import MemoryStore
+from streamlit_authlib_login._devmode import MAX_DEV_ORIGINS, emulated_providers, throwaway_apple_key
+from streamlit_authlib_login._routes import CALLBACK_BODY_LIMIT, csrf_token
 
 MEGABYTE = b"x=" + b"a" * 1_000_000
 

@@ -22,13 +22,14 @@ import pytest
 from login_harness import COOKIE_SECRET, BuildApp, compose, dev_config, serve_asgi, with_params
 from starlette.applications import Starlette
 
-from auth import Authenticator, KeyValueStore, MemoryStore, ProviderSettings, SessionManager, SQLiteStore
-from auth.config import HttpSettings, SessionSettings
-from auth.redis_store import RedisStore
-from auth.routes import csrf_token
-from auth.sessions import TOUCH_EVERY, Session, Tokens
 from benchmarks.redis_process import RedisServer
 from devidp import Client, DevAuthorizationServer, ProviderConfig
+from streamlit_authlib_login._core.config import HttpSettings, ProviderSettings, SessionSettings
+from streamlit_authlib_login._core.flow import Authenticator
+from streamlit_authlib_login._core.redis_store import RedisStore
+from streamlit_authlib_login._core.sessions import TOUCH_EVERY, Session, SessionManager, Tokens
+from streamlit_authlib_login._core.store import KeyValueStore, MemoryStore, SQLiteStore
+from streamlit_authlib_login._routes import csrf_token
 from tests.latency_proxy import LatencyProxy
 
 DELAY = 0.15  # seconds each way: the provider, or Redis, 300 ms away a round trip

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from login_harness import COOKIE_SECRET, BuildApp, dev_config
 
-from auth import MemoryStore, Session, SessionManager, SQLiteStore
-from auth.config import HttpSettings, SessionSettings
-from auth.errors import ProviderUnreachable
-from auth.sessions import TOUCH_EVERY, PendingLogin, Tokens
-from auth.trace import Trace
-from auth.validation import Check, ValidationReport
+from streamlit_authlib_login._core.config import HttpSettings, SessionSettings
+from streamlit_authlib_login._core.errors import ProviderUnreachable
+from streamlit_authlib_login._core.sessions import TOUCH_EVERY, PendingLogin, Session, SessionManager, Tokens
+from streamlit_authlib_login._core.store import MemoryStore, SQLiteStore
+from streamlit_authlib_login._core.trace import Trace
+from streamlit_authlib_login._core.validation import Check, ValidationReport
 
 
 def new_session(sessions: SessionManager, access_token: str = "at-1") -> Session:
@@ -232,7 +232,7 @@ def test_a_next_cookie_opens_only_for_its_own_state(sessions: SessionManager) ->
     """The next cookie gives its path back for the login it was made for, for no other state,
     and not once its path or tag is changed; the longest next fits a cookie even in 4-byte
     characters (RFC 6265 §6.1: a browser keeps 4096 bytes of a cookie)."""
-    from auth.flow import MAX_NEXT
+    from streamlit_authlib_login._core.flow import MAX_NEXT
 
     for path in ('/x?q=a;b,c"d', "/" + "\N{MUSICAL SYMBOL G CLEF}" * (MAX_NEXT - 1)):
         value = sessions.next_cookie("state-1", path)

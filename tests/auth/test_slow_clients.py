@@ -23,9 +23,10 @@ import pytest
 from login_harness import COOKIE_SECRET, compose, dev_config, serve_asgi, with_params
 from starlette.applications import Starlette
 
-from auth import Authenticator, MemoryStore, csrf_token
-from auth.routes import common
 from devidp import DevAuthorizationServer, ProviderConfig
+from streamlit_authlib_login._core.flow import Authenticator
+from streamlit_authlib_login._core.store import MemoryStore
+from streamlit_authlib_login._routes import common, csrf_token
 from tests.streamlit_process import scratch_checkout, streamlit_app
 
 DEADLINE = 1.0  # the body deadline in these tests: short, yet far above a loopback GET's time
@@ -109,7 +110,7 @@ async def test_a_trickled_body_gets_408_and_nothing_is_done(
     keys = set(served.store._data)
     journal_mark = max((e.id for e in served.idp.journal.entries()), default=0)
     headers = {"Cookie": f"auth_session={session_id}", "X-CSRF-Token": csrf_token(COOKIE_SECRET, session_id)}
-    caplog.set_level(logging.INFO, logger="auth")
+    caplog.set_level(logging.INFO, logger="streamlit_authlib_login")
     started = time.monotonic()
     answer, drip = await trickle(served.url, path, headers)
     async with httpx2.AsyncClient(base_url=served.url, cookies={"auth_session": session_id}) as other:

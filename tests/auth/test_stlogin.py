@@ -1,4 +1,5 @@
-"""Streamlit's st.login / st.user / st.logout, answered by the login module (auth/stlogin.py).
+"""Streamlit's st.login / st.user / st.logout, answered by the login module
+(streamlit_authlib_login/_core/stlogin.py).
 
 The login itself through st.login's one ``/oauth2callback`` is exercised by every test of
 ``test_flow.py`` (it runs each of them in both callback modes); here: the provider token,
@@ -32,13 +33,20 @@ from login_harness import (
 from streamlit.auth_util import validate_auth_credentials
 from streamlit.runtime.secrets import secrets_singleton
 
-from auth import MemoryStore, Session, csrf_token, load_config
-from auth.devmode import emulated_providers, throwaway_apple_key
-from auth.errors import ProviderTokenError
-from auth.presets import PRESETS
-from auth.sessions import Tokens
-from auth.stlogin import provider_from_token, same_origin_navigation, st_login_secrets, st_user
 from devidp import PERSONAS, DevAuthorizationServer, ProviderConfig
+from streamlit_authlib_login._core.config import load_config
+from streamlit_authlib_login._core.errors import ProviderTokenError
+from streamlit_authlib_login._core.presets import PRESETS
+from streamlit_authlib_login._core.sessions import Session, Tokens
+from streamlit_authlib_login._core.stlogin import (
+    provider_from_token,
+    same_origin_navigation,
+    st_login_secrets,
+    st_user,
+)
+from streamlit_authlib_login._core.store import MemoryStore
+from streamlit_authlib_login._devmode import emulated_providers, throwaway_apple_key
+from streamlit_authlib_login._routes import csrf_token
 
 ST_LOGIN = "http://localhost/oauth2callback"
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from login_harness import DEV_CLIENT_SECRET, BuildApp, query_of
 
-from auth import KeyValueStore, MemoryStore, SQLiteStore
-from auth.redis_store import RedisStore
 from benchmarks.redis_process import RedisServer
+from streamlit_authlib_login._core.redis_store import RedisStore
+from streamlit_authlib_login._core.store import KeyValueStore, MemoryStore, SQLiteStore
 
 MakeStore = Callable[[], KeyValueStore]
 

@@ -12,9 +12,9 @@ import pytest
 import redis
 from login_harness import BuildApp, LoginApp, query_of
 
-from auth.flow import MAX_NEXT
-from auth.redis_store import RedisStore
 from benchmarks.redis_process import RedisServer
+from streamlit_authlib_login._core.flow import MAX_NEXT
+from streamlit_authlib_login._core.redis_store import RedisStore
 
 STARTS = 2000
 MIB = 1024 * 1024
@@ -87,7 +87,7 @@ async def test_the_trace_still_shows_the_authorization_request(
 ) -> None:
     """The pending login keeps no trace: the callback rebuilds the request the browser was sent
     with, exactly, and says the discovery document came from the app's cache."""
-    from auth.trace import masked_url
+    from streamlit_authlib_login._core.trace import masked_url
 
     app = build_app(store=redis_store)
     await app.logged_in(app.browser())  # the discovery document is now cached
@@ -116,7 +116,7 @@ FORGED = (
 
 
 def refusal_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == "auth.routes.common"]
+    return [r.getMessage() for r in caplog.records if r.name == "streamlit_authlib_login._routes.common"]
 
 
 async def test_forged_callbacks_grow_the_store_by_nothing_and_are_still_explained(
@@ -172,7 +172,7 @@ async def test_a_failure_link_opened_in_another_browser_shows_no_record(
 
 # --- a full Redis: new logins refused, existing sessions still served ---------------------------
 def store_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == "auth.redis_store"]
+    return [r.getMessage() for r in caplog.records if r.name == "streamlit_authlib_login._core.redis_store"]
 
 
 async def test_a_full_redis_refuses_new_logins_but_existing_sessions_still_answer(
@@ -181,7 +181,7 @@ async def test_a_full_redis_refuses_new_logins_but_existing_sessions_still_answe
     """Redis at maxmemory under noeviction refuses writes, not reads: a new login gets the
     store-down page, and a logged-in browser's /auth/me answers 200 right after, every time (a
     refused write is not an unreachable Redis: no back-off); the log says so once."""
-    caplog.set_level(logging.INFO, logger="auth.redis_store")
+    caplog.set_level(logging.INFO, logger="streamlit_authlib_login._core.redis_store")
     store = RedisStore(own_redis.url)
     app = build_app(store=store)
     alice, bob = app.browser(), app.browser()

@@ -1,5 +1,5 @@
-"""auth/streamlit.py in Streamlit's own script runner (``AppTest``): what a page shows when the
-session store is down, and how the login page explains a refusal."""
+"""streamlit_authlib_login/_streamlit/ in Streamlit's own script runner (``AppTest``): what a page
+shows when the session store is down, and how the login page explains a refusal."""
 
 from __future__ import annotations
 
@@ -14,10 +14,11 @@ def page_with_a_dead_store(url: str) -> None:
     has completed a login yet (without a cookie, nothing else on it needs the store)."""
     import streamlit as st
 
-    from auth import Authenticator, ProviderSettings, SessionManager
-    from auth.config import AuthConfig
-    from auth.redis_store import RedisStore
-    from auth.streamlit import install, providers_to_set_up
+    from streamlit_authlib_login._core.config import AuthConfig, ProviderSettings
+    from streamlit_authlib_login._core.flow import Authenticator
+    from streamlit_authlib_login._core.redis_store import RedisStore
+    from streamlit_authlib_login._core.sessions import SessionManager
+    from streamlit_authlib_login._streamlit import install, providers_to_set_up
 
     provider = ProviderSettings(
         name="corp",
@@ -52,11 +53,12 @@ def login_page_explaining(store_path: str) -> None:
 
     import streamlit as st
 
-    from auth import Authenticator, SessionManager
-    from auth.config import AuthConfig
-    from auth.store import SQLiteStore
-    from auth.streamlit import install, login_failure
     from dashboard.widgets import login_failure_box
+    from streamlit_authlib_login._core.config import AuthConfig
+    from streamlit_authlib_login._core.flow import Authenticator
+    from streamlit_authlib_login._core.sessions import SessionManager
+    from streamlit_authlib_login._core.store import SQLiteStore
+    from streamlit_authlib_login._streamlit import install, login_failure
 
     config = AuthConfig(cookie_secret="x" * 40, providers=())
     store = SQLiteStore(Path(store_path))
@@ -72,9 +74,9 @@ def test_the_login_page_explains_a_refusal_from_fixed_text_and_a_record_only_to_
 ) -> None:
     """?refused=<code> shows that code's fixed sentence and a well-formed request id, nothing else
     from the link; ?failure=<id> of a real record shows nothing to a browser without its cookie."""
-    from auth import SessionManager
-    from auth.config import AuthConfig
-    from auth.store import SQLiteStore
+    from streamlit_authlib_login._core.config import AuthConfig
+    from streamlit_authlib_login._core.sessions import SessionManager
+    from streamlit_authlib_login._core.store import SQLiteStore
 
     store_path = tmp_path / "sessions.sqlite3"
     config = AuthConfig(cookie_secret="x" * 40, providers=())

@@ -8,8 +8,15 @@ import json
 from login_harness import DEV_CLIENT_SECRET, BuildApp, LoginApp, query_of
 from starlette.datastructures import Headers
 
-from auth.trace import fingerprint, mask, masked_body, masked_headers, masked_params, masked_url
 from devidp import DevAuthorizationServer
+from streamlit_authlib_login._core.trace import (
+    fingerprint,
+    mask,
+    masked_body,
+    masked_headers,
+    masked_params,
+    masked_url,
+)
 
 TOKEN = "eyJhbGciOiJSUzI1NiJ9.payload-of-a-long-token.signature-part"
 

@@ -13,9 +13,8 @@ from authlib.oidc.core import CodeIDToken
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
-from auth import ValidationReport, validate_id_token
-from auth.errors import TokenValidationError
-from auth.validation import allowed_algorithms
+from streamlit_authlib_login._core.errors import TokenValidationError
+from streamlit_authlib_login._core.validation import ValidationReport, allowed_algorithms, validate_id_token
 
 ISSUER = "https://op.example.com"
 CLIENT_ID = "our-app"

@@ -83,7 +83,7 @@ def outside_app(tmp_path_factory: pytest.TempPathFactory, browser: Browser) -> I
 
 @pytest.fixture(scope="module")
 def helpers_app(tmp_path_factory: pytest.TempPathFactory, browser: Browser) -> Iterator[str]:
-    """The README's other way: a new app on auth.streamlit's helpers, no secrets at all."""
+    """The README's other way: a new app on the package's page helpers, no secrets at all."""
     where = tmp_path_factory.mktemp("helpers-app")
     files = build_from_readme(where, script=1)
     assert "require_login" in files["your_app.py"]

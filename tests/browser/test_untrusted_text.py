@@ -25,7 +25,7 @@ HOSTILE = (
     ":red[red] :material/home: $x^2$ `tick` **bold**\r\n- item"
 )
 PLAIN = "plain"
-# The login page reads these (views/login.py, auth/streamlit's login_failure).
+# The login page reads these (views/login.py, streamlit_authlib_login/_streamlit's login_failure).
 LOGIN_PARAMETERS = ("logged_out", "at", "failure", "unavailable", "next")
 MARKUP = """root => ({
     links: [...root.querySelectorAll('a')].map(a => a.getAttribute('href')),

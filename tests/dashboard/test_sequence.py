@@ -2,8 +2,8 @@
 
 from base64 import b64decode
 
-from auth.trace import Step
 from dashboard.sequence import as_image, sequence_svg
+from streamlit_authlib_login._core.trace import Step
 
 STEPS = [
     Step(kind="redirect", title="Authorization request", at=0),

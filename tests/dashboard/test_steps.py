@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from auth.trace import Step
 from dashboard.steps import NOTEBOOKS, explain, profile_answers
+from streamlit_authlib_login._core.trace import Step
 
 ROOT = Path(__file__).parents[2]
 

@@ -2,8 +2,8 @@
 
 import json
 
-from auth.trace import Trace
 from dashboard.trace_export import to_json, to_markdown
+from streamlit_authlib_login._core.trace import Trace
 
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLWJ5dGVz"
 TRACE = Trace.from_dict({

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from auth.nodelay import set_listener_nodelay
+from streamlit_authlib_login._streamlit.nodelay import set_listener_nodelay
 
 
 def accepted_nodelay(peer_port: int) -> int | None:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 import streamlit.user_info as streamlit_user_info
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
-from ..errors import ConfigError
+from .._core.errors import ConfigError
 
 UserInfo = dict[str, object]
 

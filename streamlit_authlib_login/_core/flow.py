@@ -80,7 +80,7 @@ class Finished:
     refused: LoginError | None = None  # a Playground login refused: why (the result says it too)
 
 
-# The module's own routes (auth/routes/__init__.py): as a next, /auth/logout would make any link
+# The module's own routes (_routes/__init__.py): as a next, /auth/logout would make any link
 # a one-click logout, and no login or refresh has a reason to land on any of them.
 _OWN_ROUTES = ("/auth", ST_LOGIN_CALLBACK)
 

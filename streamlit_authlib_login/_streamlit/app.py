@@ -3,7 +3,7 @@
     # entry.py, served by `streamlit run entry.py`
     import streamlit as st
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
-    from auth import with_login
+    from streamlit_authlib_login import with_login
 
     app = st.App("my_script.py", **with_login())
 
@@ -33,16 +33,16 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
-from ..accept_outage import install_accept_outage_log
-from ..config import load_config
-from ..errors import ConfigError
-from ..flow import Authenticator
-from ..nodelay import set_listener_nodelay
-from ..routes import auth_routes
-from ..sessions import SessionManager
-from ..stlogin import st_login_secrets, st_user
-from ..store import KeyValueStore, open_store
+from .._core.config import load_config
+from .._core.errors import ConfigError
+from .._core.flow import Authenticator
+from .._core.sessions import SessionManager
+from .._core.stlogin import st_login_secrets, st_user
+from .._core.store import KeyValueStore, open_store
+from .._routes import auth_routes
 from . import attach_loop, console_log, current_session, install, log_registrations, origin, secrets_table
+from .accept_outage import install_accept_outage_log
+from .nodelay import set_listener_nodelay
 from .user import install_st_user
 
 
@@ -81,7 +81,7 @@ def with_login(
     local = None
     if config.dev_provider_enabled:
         # Development mode: the embedded provider at /idp. Imported only then: never in production.
-        from ..devmode import LocalProviders
+        from .._devmode import LocalProviders
 
         try:
             local = LocalProviders.for_config(

@@ -7,16 +7,16 @@ import secrets
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ..errors import (
+from .._core.errors import (
     LoginError,
     PlaygroundRequestError,
     StoreUnavailable,
     UnknownProvider,
 )
-from ..flow import safe_next
-from ..playground import PlaygroundRequest, with_result
-from ..stlogin import provider_from_token, same_origin_navigation
-from ..trace import fingerprint
+from .._core.flow import safe_next
+from .._core.playground import PlaygroundRequest, with_result
+from .._core.stlogin import provider_from_token, same_origin_navigation
+from .._core.trace import fingerprint
 from .common import (
     BINDING_COOKIE,
     CALLBACK_BODY_LIMIT,
@@ -37,7 +37,7 @@ class LoginRoutes(RoutesBase):
         return await self._start(request, request.path_params["provider"], request.query_params.get("next"))
 
     async def st_login(self, request: Request) -> Response:
-        """``st.login(name)``: its signed provider token names the provider (auth/stlogin.py)."""
+        """``st.login(name)``: its signed provider token names the provider (_core/stlogin.py)."""
         next_path = self._referring_page(request)
         try:
             name = provider_from_token(request.query_params.get("provider"), self.auth.config.cookie_secret)
@@ -175,7 +175,7 @@ class LoginRoutes(RoutesBase):
         return response
 
     async def playground(self, request: Request) -> Response:
-        """The Playground's Send: a login with hand-picked parameters (``auth/playground.py``),
+        """The Playground's Send: a login with hand-picked parameters (``_core/playground.py``),
         started like ``GET /auth/login/{provider}`` but as a CSRF-protected POST from a
         logged-in page. A request the module will not send comes back to ``next`` explained."""
 

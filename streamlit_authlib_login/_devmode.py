@@ -22,7 +22,7 @@ from devidp.flavors import register_apple_client
 from devidp.flavors.twins import emulated_url
 from devidp.runner import NonLoopbackRefused, check_bind_host
 
-from .config import (
+from ._core.config import (
     DEV_CLIENT_ID,
     DEV_PROVIDER,
     EMULATED_PREFIX,
@@ -31,8 +31,8 @@ from .config import (
     ProviderSettings,
     is_loopback_url,
 )
-from .errors import ConfigError
-from .presets import GENERIC_OIDC, PRESETS, Preset
+from ._core.errors import ConfigError
+from ._core.presets import GENERIC_OIDC, PRESETS, Preset
 
 IDP_PATH = "/idp"  # where the development provider is mounted in the app
 MAX_DEV_ORIGINS = 8  # addresses the embedded provider registers callbacks for, without base_url

@@ -346,7 +346,7 @@ def load_config(
         )
     if want_dev:
         # Imported only here: a production app never loads the development provider.
-        from .devmode import dev_providers
+        from .._devmode import dev_providers
 
         providers += dev_providers(emulated=bool(auth.get("emulated_providers", True)))
     return AuthConfig(

@@ -18,18 +18,18 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from ..config import EMULATED_PREFIX, ProviderSettings, is_loopback_url
-from ..errors import LoginError, StoreUnavailable
-from ..flow import Authenticator, safe_next
-from ..playground import PlaygroundRequest
-from ..refusals import fixed_record
-from ..registration import Registration
-from ..routes import BINDING_COOKIE, LOGOUT_COOKIE, SESSION_COOKIE, csrf_token, scheme_cookie
-from ..sessions import Session
-from ..trace import fingerprint
+from .._core.config import EMULATED_PREFIX, ProviderSettings, is_loopback_url
+from .._core.errors import LoginError, StoreUnavailable
+from .._core.flow import Authenticator, safe_next
+from .._core.playground import PlaygroundRequest
+from .._core.refusals import fixed_record
+from .._core.registration import Registration
+from .._core.sessions import Session
+from .._core.trace import fingerprint
+from .._routes import BINDING_COOKIE, LOGOUT_COOKIE, SESSION_COOKIE, csrf_token, scheme_cookie
 
 if TYPE_CHECKING:
-    from ..devmode import LocalProviders
+    from .._devmode import LocalProviders
 
 __all__ = ["LoginError", "PlaygroundRequest"]  # re-exported: pages catch the one, build the other
 
@@ -54,13 +54,13 @@ def console_log() -> logging.Logger:
     show nothing below WARNING there, so refused and completed logins would leave no trace."""
     from streamlit.logger import get_logger
 
-    return get_logger("auth")
+    return get_logger("streamlit_authlib_login")
 
 
 def log_registrations(authenticator: Authenticator, port: int) -> None:
     """At start-up, for each real provider: the exact URIs to register there."""
     origin = authenticator.config.base_url or f"http://localhost:{port}"
-    log = logging.getLogger("auth")
+    log = logging.getLogger("streamlit_authlib_login")
     for provider in authenticator.config.providers:
         if not provider.is_dev:
             log.info("set-up: %s", authenticator.registration(provider.name, origin).log_line())
@@ -213,7 +213,7 @@ def refresh_button(session: Session, next_path: str = "/") -> None:
     _post_button(session, "refresh", "Refresh tokens", next_path=safe_next(next_path))
 
 
-# --- the Playground: a login with hand-picked parameters (auth/playground.py) -------------------
+# --- the Playground: a login with hand-picked parameters (_core/playground.py) -------------------
 def playground_request(form: Mapping[str, str]) -> PlaygroundRequest:
     """The request the form describes, checked as ``POST /auth/playground`` checks it; raises
     ``LoginError`` saying what cannot be sent."""
@@ -283,7 +283,7 @@ def provider_label(name: str) -> str:
 def login_failure() -> dict[str, object] | None:
     """The refused login this page was sent here to explain: its record (``?failure=<id>``),
     shown only to the browser that got it, or the fixed sentence for a refusal nothing was
-    stored for (``?refused=<code>&request_id=<id>``, ``auth/refusals.py``); None for neither."""
+    stored for (``?refused=<code>&request_id=<id>``, ``_core/refusals.py``); None for neither."""
     failure_id = st.query_params.get("failure")
     record = authenticator().sessions.failure(failure_id, _cookie(BINDING_COOKIE)) if failure_id else None
     return record or fixed_record(st.query_params.to_dict())

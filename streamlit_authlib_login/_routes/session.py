@@ -6,15 +6,14 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from ..errors import (
+from .._core.errors import (
     LoginError,
     NotLoggedIn,
     StoreUnavailable,
 )
-from ..fallback_pages import failure_page, logout_confirm_page
-from ..flow import safe_next
-from ..refusals import fixed_record
-from ..stlogin import same_origin_navigation
+from .._core.flow import safe_next
+from .._core.refusals import fixed_record
+from .._core.stlogin import same_origin_navigation
 from .common import (
     BINDING_COOKIE,
     LOGOUT_COOKIE,
@@ -24,6 +23,7 @@ from .common import (
     csrf_token,
     log,
 )
+from .fallback_pages import failure_page, logout_confirm_page
 
 
 class SessionRoutes(RoutesBase):

@@ -199,7 +199,7 @@ class PendingLogin:
     # A Playground login's; a login's own ``next`` is carried in a cookie (``next_cookie``), so
     # what a login start stores never depends on what the client sends.
     next_path: str = "/"
-    # A Playground login (auth/playground.py): the parameters it added, whether it may replace
+    # A Playground login (_core/playground.py): the parameters it added, whether it may replace
     # the session, and the session it reports to (``SessionManager.owner``).
     purpose: str = "login"  # or "playground"
     params: Mapping[str, str] = field(default_factory=dict)

@@ -15,18 +15,18 @@ from urllib.parse import parse_qsl, urlencode
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from ..errors import (
+from .._core.errors import (
     LoginError,
     NotLoggedIn,
     ProviderError,
     StoreUnavailable,
     TokenValidationError,
 )
-from ..fallback_pages import store_down_page
-from ..flow import Authenticator
-from ..registration import is_redirect_uri_mismatch
-from ..sessions import FAILURE_TTL
-from ..trace import Trace
+from .._core.flow import Authenticator
+from .._core.registration import is_redirect_uri_mismatch
+from .._core.sessions import FAILURE_TTL
+from .._core.trace import Trace
+from .fallback_pages import store_down_page
 
 log = logging.getLogger(__name__)
 
@@ -225,7 +225,7 @@ class RoutesBase:
         matched a pending login of a configured provider): the refusal is then kept as a record
         only that browser can read. Without it nothing is stored (anyone can send a forged
         callback, as often as they like): the page says a fixed sentence for the failed check
-        (``auth/refusals.py``)."""
+        (``_core/refusals.py``)."""
         if isinstance(error, StoreUnavailable):
             raise error  # no record can be saved: _store_down answers, and the store logged it
         request_id = secrets.token_hex(6)

@@ -10,11 +10,11 @@
 
 and, in place of Streamlit's own, what ``st.login()`` / ``st.logout()`` navigate to:
 
-    GET  /auth/login?provider=<token>        st.login(name): 302 to the provider (auth/stlogin.py)
+    GET  /auth/login?provider=<token>        st.login(name): 302 to the provider (_core/stlogin.py)
     GET  /oauth2callback                     st.login's one callback URI: the provider is the state's
     GET  /auth/logout                        st.logout(): as POST /auth/logout, from the app's pages only
     GET  /auth/failed?failure=<id>           why a login was refused, for an app with no login page
-                                             (or ?refused=<check>&request_id=<id>: auth/refusals.py)
+                                             (or ?refused=<check>&request_id=<id>: _core/refusals.py)
 
 This package is the only part of ``auth`` that imports Starlette: ``common.py`` (cookies,
 refusals, limits), ``login.py``, ``session.py``. User routes are matched before
@@ -29,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..flow import Authenticator
+from .._core.flow import Authenticator
 from .common import (
     BINDING_COOKIE,
     CALLBACK_BODY_LIMIT,

@@ -28,14 +28,14 @@ if TYPE_CHECKING:
     from .provider import ProviderClient
 
 
-# The provider calls a refresh can make, each allowed ``config.http.timeout`` (auth/provider.py):
+# The provider calls a refresh can make, each allowed ``config.http.timeout`` (_core/provider.py):
 # discovery (when its cache expired), the token request, and the JWKS (a new key or an expired
 # cache: one fetch). httpx's timeout is per phase (connect, write, each read), so a slow provider
 # could stretch one call past it: ``asyncio.timeout`` bounds the whole.
 REFRESH_CALLS = 3
 # Seconds the lock's lease adds to that budget: the store calls made under the lock (the load
 # before, the lease check and the conditional write after; a slow Redis gets two tries of a 1 s
-# timeout each, auth/redis_store.py), so the lease outlives the work it guards.
+# timeout each, _core/redis_store.py), so the lease outlives the work it guards.
 LEASE_MARGIN = 5.0
 # Seconds after a refresh during which a refresh asked for answers with its tokens instead: a
 # burst of tabs (or requests that reach the server one after another on a loaded machine) must
