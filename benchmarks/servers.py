@@ -97,7 +97,7 @@ def streamlit_login_app(
 @contextmanager
 def streamlit_with_secrets(script: Path, *, cwd: Path, port: int, secrets_toml: str) -> Iterator[str]:
     """``streamlit run script`` on ``localhost:port`` with ``secrets_toml`` (written to
-    ``cwd/.streamlit/secrets.toml``) until the block ends; yields the app's URL. Neither
+    ``.streamlit/secrets.toml`` under ``cwd``) until the block ends; yields the app's URL. Neither
     ``AUTH_*`` nor ``STREAMLIT_*`` variables reach it: the secrets file is its whole config."""
     secrets_file = cwd / ".streamlit" / "secrets.toml"
     secrets_file.parent.mkdir(exist_ok=True)

@@ -29,7 +29,8 @@ class Cell:
 
 
 def names() -> list[str]:
-    """The notebooks in reading order, as ``notebooks/NN_name.ipynb`` (the steps' pointers)."""
+    """The notebooks in reading order, as paths such as ``notebooks/01_from_the_blog_recipe.ipynb``
+    (the steps' pointers)."""
     return [f"notebooks/{stem}.ipynb" for stem in sorted(NOTEBOOKS.values())]
 
 

@@ -46,7 +46,7 @@ def streamlit_app(
     timeout: float = 30,
     preexec_fn: Callable[[], None] | None = None,
 ) -> Iterator[str]:
-    """Serve ``cwd/app.py`` on a free port until the block ends; yields its URL. ``AUTH_*``
+    """Serve ``app.py`` of ``cwd`` on a free port until the block ends; yields its URL. ``AUTH_*``
     variables are dropped, so a developer's own provider settings never leak into a test."""
     with streamlit_run(
         "app.py", cwd=cwd, log=log, args=args, env=env, timeout=timeout, preexec_fn=preexec_fn

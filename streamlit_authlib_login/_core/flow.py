@@ -1,7 +1,7 @@
 """The login itself, framework-free: start and finish; the callback's checks, refresh and logout
 are mixed in (``callback.py``, ``refresh.py``, ``logout.py``).
 
-``routes/`` turns HTTP requests into calls of ``Authenticator``; nothing here
+``_routes/`` turns HTTP requests into calls of ``Authenticator``; nothing here
 knows about Starlette or Streamlit.
 """
 

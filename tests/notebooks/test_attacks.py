@@ -1,7 +1,7 @@
 """The attack lab (issue 15) as a regression suite: every attack of notebooks 10 and 11 succeeds
 against the naive client (the blog's recipe with the one check named removed) and is refused by
-this project's login module, by the check named here. A defence of ``auth/`` that regresses fails
-one of these, without running the notebooks."""
+this project's login module, by the check named here. A defence of ``streamlit_authlib_login/``
+that regresses fails one of these, without running the notebooks."""
 
 from __future__ import annotations
 
