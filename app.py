@@ -1,8 +1,8 @@
 """The ASGI entry point: ``streamlit run app.py`` serves the dashboard behind the login.
 
-``with_login`` wires the login module (``auth``) and, when no real provider is configured,
-the embedded development provider (``devidp``) at ``/idp``. The dashboard has its own login
-page, which explains refused logins. (``streamlit run`` recognises an app by this very
+``with_login`` wires the login module (``streamlit_authlib_login``) and, when no real provider
+is configured, the embedded development provider (``devidp``) at ``/idp``. The dashboard has its
+own login page, which explains refused logins. (``streamlit run`` recognises an app by this very
 ``app = st.App(...)`` line, read from the file, so the call is written here.)
 """
 

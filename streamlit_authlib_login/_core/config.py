@@ -23,7 +23,8 @@ st.login would accept but this module cannot honour stops the start with its nam
 Environment variables override: ``AUTH_COOKIE_SECRET``, ``AUTH_BASE_URL``,
 ``AUTH_SESSION_STORE``, ``AUTH_<NAME>_CLIENT_ID``, ``AUTH_<NAME>_CLIENT_SECRET`` (``-`` in a
 name becomes ``_``).
-``load_config`` is the only function that reads secrets or the environment.
+In the core, ``load_config`` is the only function that reads the environment; ``st.secrets``
+reaches it as a mapping, read by the Streamlit glue.
 """
 
 from __future__ import annotations
