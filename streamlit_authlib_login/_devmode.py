@@ -1,13 +1,13 @@
 """Development mode: the embedded development provider, and its offline twins, as login providers.
 
-Everything the login module knows about ``devidp`` is here, and the protocol core
-(``_core/``) never asks whether a provider is the development one. ``with_login`` hands
-``DEV_MODE`` to ``load_config`` (``_core/config.py``'s ``DevMode``), which asks it for its
-providers only when the secrets want development mode; they carry what the core and the pages
-act on as plain facts (``served_here``, ``badge``, ``secondary``, ``st_login_names``). Then
-``with_login`` builds ``LocalProviders`` (``flow.py``'s protocol: in-process transport,
-per-login registration of this app's URIs). ``devidp`` is imported only on those two paths,
-so a production app never loads the provider at all.
+The protocol core (``_core/``) and the wiring (``_streamlit/app.py``) reach ``devidp`` only
+through this module, and the core never asks whether a provider is the development one.
+``with_login`` hands ``DEV_MODE`` to ``load_config`` (``_core/config.py``'s ``DevMode``), which
+asks it for its providers only when the secrets want development mode; they carry what the
+core and the pages act on as plain facts (``served_here``, ``badge``, ``secondary``,
+``st_login_names``). Then ``with_login`` builds ``LocalProviders`` (``_core/flow.py``'s
+protocol: in-process transport, per-login registration of this app's URIs). ``devidp`` is
+imported only on those two paths, so a production app never loads the provider at all.
 
 The development provider logs anyone in without a password: ``LocalProviders.before_login``
 refuses any origin that is not loopback, and registers callbacks for a few origins only.
