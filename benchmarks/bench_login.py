@@ -46,11 +46,11 @@ from starlette.applications import Starlette
 
 from devidp import Client, DevAuthorizationServer, ProviderConfig, demo_clients, embed, serve
 from devidp.runner import bind_socket, serve_asgi
-from streamlit_authlib_login._core.config import DEV_CLIENT_ID, AuthConfig, ProviderSettings
+from streamlit_authlib_login._core.config import AuthConfig, ProviderSettings
 from streamlit_authlib_login._core.flow import Authenticator
 from streamlit_authlib_login._core.sessions import SessionManager
 from streamlit_authlib_login._core.store import SQLiteStore
-from streamlit_authlib_login._devmode import LocalProviders, dev_provider_settings
+from streamlit_authlib_login._devmode import DEV_CLIENT_ID, LocalProviders, dev_provider_settings
 from streamlit_authlib_login._routes import SESSION_COOKIE, auth_routes
 
 from . import storage, tokens

@@ -1,9 +1,13 @@
 """Development mode: the embedded development provider, and its offline twins, as login providers.
 
-Everything the login module knows about ``devidp`` is here. The core flow (``flow.py``) takes a
-``LocalProviders`` (in-process transport, per-login registration of this app's URIs) and never
-asks whether a provider is the development one. ``load_config`` calls ``dev_providers`` only
-when development mode is on, so a production app never imports the provider at all.
+The protocol core (``_core/``) and the wiring (``_streamlit/app.py``) reach ``devidp`` only
+through this module, and the core never asks whether a provider is the development one.
+``with_login`` hands ``DEV_MODE`` to ``load_config`` (``_core/config.py``'s ``DevMode``), which
+asks it for its providers only when the secrets want development mode; they carry what the
+core and the pages act on as plain facts (``served_here``, ``badge``, ``secondary``,
+``st_login_names``). Then ``with_login`` builds ``LocalProviders`` (``_core/flow.py``'s
+protocol: in-process transport, per-login registration of this app's URIs). ``devidp`` is
+imported only on those two paths, so a production app never loads the provider at all.
 
 The development provider logs anyone in without a password: ``LocalProviders.before_login``
 refuses any origin that is not loopback, and registers callbacks for a few origins only.
@@ -13,27 +17,24 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
-import httpx2
-from starlette.routing import BaseRoute
-
-from devidp import Embedded, ProviderConfig, embed
-from devidp.flavors import register_apple_client
-from devidp.flavors.twins import emulated_url
-from devidp.runner import NonLoopbackRefused, check_bind_host
-
-from ._core.config import (
-    DEV_CLIENT_ID,
-    DEV_PROVIDER,
-    EMULATED_PREFIX,
-    AppleKey,
-    AuthConfig,
-    ProviderSettings,
-    is_loopback_url,
-)
+from ._core.config import AppleKey, AuthConfig, ProviderSettings, is_loopback_url
+from ._core.config_keys import DEFAULT_PROVIDER
 from ._core.errors import ConfigError
 from ._core.presets import GENERIC_OIDC, PRESETS, Preset
 
+if TYPE_CHECKING:
+    import httpx2
+    from starlette.routing import BaseRoute
+
+    from devidp import Embedded
+
+# Names development mode takes: its provider, its client there, its twins' prefix.
+DEV_PROVIDER = "dev"
+DEV_CLIENT_ID = "streamlit-app"
+EMULATED_PREFIX = "emulated-"
+OFFLINE = "offline"  # the login page's badge for a provider that needs no network
 IDP_PATH = "/idp"  # where the development provider is mounted in the app
 MAX_DEV_ORIGINS = 8  # addresses the embedded provider registers callbacks for, without base_url
 # The generic OpenID Connect preset, described as what it is here.
@@ -53,8 +54,9 @@ def dev_provider_settings(client_secret: str) -> ProviderSettings:
         server_metadata_url=f"{IDP_PATH}/.well-known/openid-configuration",
         scope="openid email profile groups offline_access",
         display_name="Development provider",
-        is_dev=True,
         preset=DEV_PRESET,
+        badge=OFFLINE,
+        st_login_names=(DEFAULT_PROVIDER,),  # st.login() without a name, and no [auth] client
     )
 
 
@@ -68,6 +70,8 @@ def throwaway_apple_key() -> AppleKey:
 
 def _twin(url: str | None, flavor: str) -> str | None:
     """The dev provider's twin of a real URL, relative to the app: ``/idp/flavors/FLAVOR/HOST/PATH``."""
+    from devidp.flavors.twins import emulated_url
+
     return emulated_url(url, IDP_PATH, flavor) if url else url
 
 
@@ -95,9 +99,11 @@ def emulated_providers(client_secret: str, apple_key: AppleKey) -> list[Provider
             scope=preset.scope,
             display_name=f"{preset.label} (emulated)",
             authorize_params=preset.authorize_params,
-            is_dev=True,
             preset=emulated_preset(preset),
             apple_key=apple_key if preset.name == "apple" else None,
+            badge=OFFLINE,
+            secondary=True,  # the login page folds the twins away, after the real providers
+            st_login_names=(preset.name,),  # st.login("github") without [auth.github]
         )
         for preset in PRESETS.values()
     ]
@@ -108,6 +114,19 @@ def dev_providers(*, emulated: bool) -> list[ProviderSettings]:
     secret = secrets.token_urlsafe(32)
     listed = [dev_provider_settings(client_secret=secret)]
     return listed + (emulated_providers(secret, throwaway_apple_key()) if emulated else [])
+
+
+@dataclass(frozen=True)
+class DevelopmentMode:
+    """What ``load_config`` takes as its ``DevMode``: the development provider and its twins."""
+
+    provider_name: str = DEV_PROVIDER
+
+    def providers(self, *, emulated: bool) -> list[ProviderSettings]:
+        return dev_providers(emulated=emulated)
+
+
+DEV_MODE = DevelopmentMode()
 
 
 @dataclass
@@ -132,6 +151,10 @@ class LocalProviders:
         """
         if config.provider(DEV_PROVIDER) is None:
             return None
+        from devidp import ProviderConfig, embed
+        from devidp.flavors import register_apple_client
+        from devidp.runner import NonLoopbackRefused, check_bind_host
+
         idp_config = ProviderConfig(allow_non_loopback=allow_non_loopback)
         try:
             check_bind_host(server_address or "0.0.0.0", idp_config)
@@ -144,7 +167,7 @@ class LocalProviders:
             ) from None
         local = cls(embed(IDP_PATH, idp_config))
         for provider in config.providers:
-            if provider.is_dev and (key := provider.apple_key):
+            if provider.served_here and (key := provider.apple_key):
                 # The emulated Apple checks the ES256 client secrets against the public half of this key.
                 register_apple_client(
                     local.embedded.server,
@@ -162,14 +185,14 @@ class LocalProviders:
     def transport(self, settings: ProviderSettings) -> httpx2.AsyncBaseTransport | None:
         # In-process: same routes, no socket, and none of the ~40 ms Nagle stall that
         # Streamlit's listening socket adds to kept-alive loopback calls.
-        return self.embedded.transport if settings.is_dev and self.in_process else None
+        return self.embedded.transport if settings.served_here and self.in_process else None
 
     def before_login(
         self, settings: ProviderSettings, app_base: str, redirect_uri: str, post_logout_uri: str
     ) -> None:
         """Register this origin's URIs with the embedded provider's client, for a few origins
         only: each distinct Host would otherwise add a URI and a provider client, forever."""
-        if not settings.is_dev:
+        if not settings.served_here:
             return
         if not is_loopback_url(app_base):
             raise ConfigError(

@@ -21,7 +21,7 @@ st.title("Providers")
 st.caption("Setting one up? `docs/providers.md` walks through each provider's console.")
 for provider in auth.config.providers:
     st.subheader(provider.label)
-    if provider.is_dev:
+    if provider.served_here:
         st.caption("Runs inside this app; its client is registered automatically, for this origin.")
     if provider.preset.notes:
         st.caption(provider.preset.notes)

@@ -32,7 +32,7 @@ def outcome(passed: bool | None, kind: str) -> str:
     return "passed" if passed else "FAILED" if passed is False else kind
 
 
-if provider is not None and provider.is_dev:
+if provider is not None and provider.served_here:
     st.subheader("Both sides: the app's exchanges joined with the provider's own log")
     # The provider runs in this process: its journal is read directly, not over HTTP.
     entries = dev_provider_log(state=trace.state, code_fingerprint=trace.code_fingerprint)

@@ -25,6 +25,10 @@ Environment variables override: ``AUTH_COOKIE_SECRET``, ``AUTH_BASE_URL``,
 name becomes ``_``).
 In the core, ``load_config`` is the only function that reads the environment; ``st.secrets``
 reaches it as a mapping, read by the Streamlit glue.
+
+Development mode is decided here (``AuthConfig.dev_provider_enabled``) and supplied from
+outside: ``load_config`` takes its providers from a ``DevMode`` (``_devmode.py``, passed in by
+``with_login``), so this package imports neither the development provider nor a web framework.
 """
 
 from __future__ import annotations
@@ -32,9 +36,10 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from .config_keys import (
@@ -50,11 +55,6 @@ from .config_keys import (
 )
 from .errors import ConfigError
 from .presets import GENERIC_OIDC, PRESETS, Preset
-
-# Names reserved for development mode (devmode.py): its provider, its client, its twins.
-DEV_PROVIDER = "dev"
-DEV_CLIENT_ID = "streamlit-app"
-EMULATED_PREFIX = "emulated-"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -79,12 +79,18 @@ class ProviderSettings:
     display_name: str = ""
     authorize_params: Mapping[str, str] = field(default_factory=dict)
     token_auth_method: str | None = None  # client_kwargs' token_endpoint_auth_method; None: preset's
-    is_dev: bool = False
     preset: Preset = GENERIC_OIDC
     apple_key: AppleKey | None = None
     # Where the provider sends the browser after RP-initiated logout; None: the callback URI,
     # which is registered already (and is what Streamlit's own st.logout sends too).
     post_logout_redirect_uri: str | None = None
+    # How the login page offers it: a short tag beside its button ("offline"), and whether it
+    # is listed apart, after the others.
+    badge: str = ""
+    secondary: bool = False
+    # Names st.login(name) also finds it by, when no provider has that name: development mode's
+    # stand-ins answer st.login() ("default") and st.login("github") offline.
+    st_login_names: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -98,7 +104,8 @@ class ProviderSettings:
 
     @property
     def served_here(self) -> bool:
-        """Its URLs are paths of this app (the embedded provider), resolved against the app's origin."""
+        """Its URLs are paths of this app (the embedded provider), resolved against the app's
+        origin: the app reaches it through ``LocalProviders``, which registers this app there."""
         return self.server_metadata_url.startswith("/") or self.preset.authorize_url.startswith("/")
 
 
@@ -131,26 +138,36 @@ class AuthConfig:
     session_store: str | None = None
     # Turn Nagle's algorithm off on the app's listener (nodelay.py); False only to measure it.
     tcp_nodelay: bool = True
+    # Development mode: wanted when no provider is configured, or with [auth] dev_provider = true.
+    dev_provider_enabled: bool = False
     session: SessionSettings = field(default_factory=SessionSettings)
     http: HttpSettings = field(default_factory=HttpSettings)
-
-    @property
-    def dev_provider_enabled(self) -> bool:
-        return any(p.is_dev for p in self.providers)
 
     def provider(self, name: str) -> ProviderSettings | None:
         return next((p for p in self.providers if p.name == name), None)
 
     def st_login_provider(self, name: str) -> ProviderSettings | None:
-        """The provider ``st.login(name)`` means: the one of that name; for ``st.login()``
-        without a name, ``default``, else the development provider; and in development mode
-        a preset's name (``st.login("github")``) is its offline twin."""
+        """The provider ``st.login(name)`` means: the one of that name (``st.login()`` asks for
+        ``default``), else one that answers to that name too (``st_login_names``: in development
+        mode the development provider for ``st.login()``, a preset's twin for ``st.login("github")``)."""
         found = self.provider(name)
-        if found is None and name == DEFAULT_PROVIDER:
-            found = self.provider(DEV_PROVIDER)
-        if found is None and name in PRESETS:
-            found = self.provider(EMULATED_PREFIX + name)
+        if found is None:
+            found = next((p for p in self.providers if name in p.st_login_names), None)
         return found
+
+
+class DevMode(Protocol):
+    """Development mode as ``load_config`` takes it: the providers it adds when the secrets want
+    it. ``_devmode.py`` implements it; ``with_login`` passes it in."""
+
+    @property
+    def provider_name(self) -> str:
+        """The development provider's name, which the secrets may not take for another."""
+        ...
+
+    def providers(self, *, emulated: bool) -> Sequence[ProviderSettings]:
+        """Its providers, each with a fresh client; with ``emulated``, offline twins of the presets too."""
+        ...
 
 
 def _local_cookie_secret(local_dir: Path) -> str:
@@ -283,12 +300,15 @@ def load_config(
     environ: Mapping[str, str] | None = None,
     *,
     local_dir: Path = Path(".local"),
+    dev_mode: DevMode | None = None,
 ) -> AuthConfig:
     """Build the config from ``st.secrets`` (as a mapping) and the environment.
 
-    With no provider configured, the embedded development provider is the one
-    provider. With real providers configured, it is off unless ``[auth]
-    dev_provider = true``, and it is never on for a non-loopback ``base_url``.
+    With no provider configured, development mode is on and its providers (``dev_mode``'s) are
+    the only ones. With real providers configured, it is off unless ``[auth] dev_provider =
+    true``, and it is never on for a non-loopback ``base_url``. Without ``dev_mode`` the config
+    still says whether development mode is wanted (``dev_provider_enabled``) but lists only the
+    configured providers.
     """
     environ = os.environ if environ is None else environ
     auth = secrets_table.get("auth", {})
@@ -328,8 +348,9 @@ def load_config(
             )
         tables[DEFAULT_PROVIDER] = {k: v for k, v in auth.items() if k in PROVIDER_KEYS - SETTINGS_KEYS}
     providers = [_provider(name, table, environ) for name, table in tables.items()]
-    if any(p.name == DEV_PROVIDER for p in providers):
-        raise ConfigError(f"[auth.{DEV_PROVIDER}] is reserved for the embedded development provider.")
+    reserved = dev_mode.provider_name if dev_mode is not None else None
+    if any(p.name == reserved for p in providers):
+        raise ConfigError(f"[auth.{reserved}] is reserved for the embedded development provider.")
     want_dev = auth.get("dev_provider", not providers)
     if want_dev and base_url and not is_loopback_url(str(base_url)):
         raise ConfigError(
@@ -345,11 +366,8 @@ def load_config(
             'with client_id, client_secret and server_metadata_url = "http://127.0.0.1:9000/'
             '.well-known/openid-configuration".'
         )
-    if want_dev:
-        # Imported only here: a production app never loads the development provider.
-        from .._devmode import dev_providers
-
-        providers += dev_providers(emulated=bool(auth.get("emulated_providers", True)))
+    if want_dev and dev_mode is not None:
+        providers += dev_mode.providers(emulated=bool(auth.get("emulated_providers", True)))
     return AuthConfig(
         cookie_secret=cookie_secret,
         providers=tuple(providers),
@@ -359,4 +377,5 @@ def load_config(
         store_path=local_dir / "sessions.sqlite3",
         session_store=session_store,
         tcp_nodelay=bool(auth.get("tcp_nodelay", True)),
+        dev_provider_enabled=bool(want_dev),
     )

@@ -18,10 +18,9 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import OctKey
 
-from .config import DEV_PROVIDER, EMULATED_PREFIX, AuthConfig
+from .config import AuthConfig
 from .config_keys import DEFAULT_PROVIDER, ST_LOGIN_CALLBACK
 from .errors import ProviderTokenError
-from .presets import PRESETS
 from .sessions import Session
 
 # What Streamlit 1.67 signs (streamlit/auth_util.py encode_provider_token): HS256 over
@@ -111,14 +110,15 @@ def st_login_secrets(auth: Mapping[str, object], config: AuthConfig, *, port: in
     st.login checks, in the page, that ``redirect_uri``, ``cookie_secret`` and each provider's
     ``client_id``, ``client_secret`` and ``server_metadata_url`` are present, and signs its
     provider token with that ``cookie_secret``. So this holds the cookie secret the login
-    module verifies with, and fills in what an OAuth 2.0 preset (no discovery URL) or the
-    development provider lacks. It is what ``st.App(secrets=...)`` gets; nothing is written.
+    module verifies with, and fills in what an OAuth 2.0 preset (no discovery URL) or a
+    provider served by this app lacks, and a table for each name a provider answers to
+    (``st_login_names``). It is what ``st.App(secrets=...)`` gets; nothing is written.
     """
     table: dict[str, object] = {k: v for k, v in auth.items()}
     table["cookie_secret"] = config.cookie_secret
     table.setdefault("redirect_uri", config.redirect_uri or f"http://localhost:{port}{ST_LOGIN_CALLBACK}")
     for provider in config.providers:
-        if provider.is_dev:
+        if provider.served_here:  # reached by the names below: nothing to register
             continue
         section = provider.name if provider.name != DEFAULT_PROVIDER else None
         filled = {
@@ -133,14 +133,19 @@ def st_login_secrets(auth: Mapping[str, object], config: AuthConfig, *, port: in
         else:
             current = table.get(section)
             table[section] = {**filled, **(current if isinstance(current, Mapping) else {})}
-    if config.provider(DEV_PROVIDER) is not None:
+    for provider in config.providers:
         # st.login() and st.login("github"), offline: the development provider and its twins.
-        dev = {"client_id": "(development provider)", "client_secret": "-", "server_metadata_url": "-"}
-        if DEFAULT_PROVIDER not in table and "client_id" not in table:
-            table.update(dev)
-        for name in PRESETS:
-            if config.provider(EMULATED_PREFIX + name) is not None and name not in table:
-                table[name] = dict(dev)
+        stand_in = {
+            "client_id": f"(answered by {provider.name})",
+            "client_secret": "-",
+            "server_metadata_url": "-",
+        }
+        for name in provider.st_login_names:
+            if name == DEFAULT_PROVIDER:
+                if DEFAULT_PROVIDER not in table and "client_id" not in table:
+                    table.update(stand_in)
+            elif name not in table:
+                table[name] = dict(stand_in)
     return table
 
 

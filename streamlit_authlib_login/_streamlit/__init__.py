@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from .._core.config import EMULATED_PREFIX, ProviderSettings, is_loopback_url
+from .._core.config import ProviderSettings, is_loopback_url
 from .._core.errors import LoginError, StoreUnavailable
 from .._core.flow import Authenticator, safe_next
 from .._core.playground import PlaygroundRequest
@@ -62,7 +62,7 @@ def log_registrations(authenticator: Authenticator, port: int) -> None:
     origin = authenticator.config.base_url or f"http://localhost:{port}"
     log = logging.getLogger("streamlit_authlib_login")
     for provider in authenticator.config.providers:
-        if not provider.is_dev:
+        if not provider.served_here:
             log.info("set-up: %s", authenticator.registration(provider.name, origin).log_line())
 
 
@@ -169,7 +169,7 @@ def _login_anchor(provider: ProviderSettings, next_path: str, label: str | None 
     key = "dev" if provider.name == "dev" else provider.preset.name
     background, ink, letter = _MARKS.get(key, _MARKS["oidc"])
     mark = f'<span class="mark" style="background:{background};color:{ink}">{escape(letter)}</span>'
-    badge = ' <span class="dev">offline</span>' if provider.is_dev else ""
+    badge = f' <span class="dev">{escape(provider.badge)}</span>' if provider.badge else ""
     text = escape(label or f"Log in with {provider.label}")
     return f'<a class="login" href="{href}">{mark}<span>{text}</span>{badge}</a>'
 
@@ -178,9 +178,9 @@ def login_buttons(next_path: str = "/") -> None:
     """One button per configured provider. Plain links: they navigate this tab, where
     ``st.link_button`` would open a new one. Emulated providers come last, folded away."""
     providers = authenticator().config.providers
-    real = [p for p in providers if not p.name.startswith(EMULATED_PREFIX)]
+    real = [p for p in providers if not p.secondary]
     st.html(_BUTTON_CSS + "".join(_login_anchor(p, next_path) for p in real))
-    emulated = [p for p in providers if p.name.startswith(EMULATED_PREFIX)]
+    emulated = [p for p in providers if p.secondary]
     if emulated:
         with st.expander("Try a real provider's shape, offline (emulated by the development provider)"):
             st.html(_BUTTON_CSS + "".join(_login_anchor(p, next_path) for p in emulated))
@@ -263,7 +263,7 @@ def providers_to_set_up() -> list[Registration]:
     return [
         auth.registration(p.name, origin())
         for p in auth.config.providers
-        if not p.is_dev and not auth.sessions.provider_working(p.name)
+        if not p.served_here and not auth.sessions.provider_working(p.name)
     ]
 
 
@@ -362,9 +362,11 @@ def dev_provider_log(*, state: str | None, code_fingerprint: str | None) -> list
 
 def dev_faults() -> dict[str, str]:
     """The provider's fault switches: name → what it breaks."""
-    from devidp import FAULTS
+    if _local is None:
+        return {}
+    from devidp import FAULTS  # development mode is on: the provider is loaded already
 
-    return dict(FAULTS) if _local is not None else {}
+    return dict(FAULTS)
 
 
 def dev_faults_on() -> frozenset[str]:

@@ -39,6 +39,7 @@ from .._core.flow import Authenticator
 from .._core.sessions import SessionManager
 from .._core.stlogin import st_login_secrets, st_user
 from .._core.store import KeyValueStore, open_store
+from .._devmode import DEV_MODE, LocalProviders
 from .._routes import auth_routes
 from . import attach_loop, console_log, current_session, install, log_registrations, origin, secrets_table
 from .accept_outage import install_accept_outage_log
@@ -74,15 +75,14 @@ def with_login(
     _refuse_page_script()
     secrets = secrets_table()
     try:
-        config = load_config(secrets)
+        # Development mode is injected: its providers join only when the secrets want it.
+        config = load_config(secrets, dev_mode=DEV_MODE)
     except ConfigError as error:
         # One line that names the key, not a traceback through Streamlit's loader.
         raise SystemExit(f"Login configuration error: {error.description}") from None
     local = None
     if config.dev_provider_enabled:
-        # Development mode: the embedded provider at /idp. Imported only then: never in production.
-        from .._devmode import LocalProviders
-
+        # Development mode: the embedded provider at /idp, loaded only then: never in production.
         try:
             local = LocalProviders.for_config(
                 config,

@@ -104,6 +104,7 @@ def dev_config(
         providers=listed,
         base_url=base_url,
         redirect_uri=redirect_uri,
+        dev_provider_enabled=dev,
         session=session or SessionSettings(),
         http=http or HttpSettings(),
     )

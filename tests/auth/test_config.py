@@ -13,7 +13,7 @@ import pytest
 from streamlit_authlib_login._core.config import AuthConfig, load_config
 from streamlit_authlib_login._core.errors import ConfigError
 from streamlit_authlib_login._core.presets import PRESETS
-from streamlit_authlib_login._devmode import throwaway_apple_key
+from streamlit_authlib_login._devmode import DEV_MODE, throwaway_apple_key
 
 SECRET = "a-cookie-secret-of-at-least-32-characters"
 GOOGLE = {
@@ -25,17 +25,18 @@ GOOGLE = {
 
 
 def load(auth: object, environ: dict[str, str] | None = None, *, local_dir: Path) -> AuthConfig:
-    return load_config({"auth": auth}, environ or {}, local_dir=local_dir)
+    return load_config({"auth": auth}, environ or {}, local_dir=local_dir, dev_mode=DEV_MODE)
 
 
 def test_no_provider_means_the_dev_provider_only(tmp_path: Path) -> None:
     """With no [auth] at all, the embedded dev provider is the one provider (plus its emulations)."""
-    config = load_config({}, {}, local_dir=tmp_path)
+    config = load_config({}, {}, local_dir=tmp_path, dev_mode=DEV_MODE)
     dev, *emulated = config.providers
     assert {p.name for p in emulated} == {f"emulated-{name}" for name in PRESETS}
-    assert all(p.is_dev and p.client_secret == dev.client_secret for p in emulated)
-    assert load_config({"auth": {"emulated_providers": False}}, {}, local_dir=tmp_path).providers[1:] == ()
-    assert dev.name == "dev" and dev.is_dev
+    assert all(p.served_here and p.client_secret == dev.client_secret for p in emulated)
+    no_twins = load_config({"auth": {"emulated_providers": False}}, {}, local_dir=tmp_path, dev_mode=DEV_MODE)
+    assert no_twins.providers[1:] == ()
+    assert dev.name == "dev" and dev.served_here
     assert dev.server_metadata_url == "/idp/.well-known/openid-configuration"
     assert "openid" in dev.scope.split() and "offline_access" in dev.scope.split()
     assert dev.client_secret and len(dev.client_secret) >= 32
@@ -49,7 +50,7 @@ def test_streamlit_login_layout_configures_a_provider(tmp_path: Path) -> None:
         local_dir=tmp_path,
     )
     (google,) = config.providers  # redirect_uri is st.login's, not a provider
-    assert google.name == "google" and not google.is_dev
+    assert google.name == "google" and not google.served_here
     assert google.client_id == "google-id" and google.client_secret == "google-secret"
     assert google.server_metadata_url == GOOGLE["server_metadata_url"]
     assert google.scope == "openid email"

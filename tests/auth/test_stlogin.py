@@ -45,7 +45,7 @@ from streamlit_authlib_login._core.stlogin import (
     st_user,
 )
 from streamlit_authlib_login._core.store import MemoryStore
-from streamlit_authlib_login._devmode import emulated_providers, throwaway_apple_key
+from streamlit_authlib_login._devmode import DEV_MODE, emulated_providers, throwaway_apple_key
 from streamlit_authlib_login._routes import csrf_token
 
 ST_LOGIN = "http://localhost/oauth2callback"
@@ -260,7 +260,7 @@ def test_st_logins_own_check_passes_for_every_provider_we_log_in_with(
     """Streamlit's validate_auth_credentials, on the table with_login hands to st.App, accepts
     st.login(name) for each provider: OAuth 2.0 presets and the dev provider included."""
     auth = secrets.get("auth", {})
-    config = load_config(secrets, {}, local_dir=tmp_path)  # type: ignore[arg-type]
+    config = load_config(secrets, {}, local_dir=tmp_path, dev_mode=DEV_MODE)  # type: ignore[arg-type]
     table = st_login_secrets(auth, config, port=8501)
     assert table["cookie_secret"] == config.cookie_secret  # what st.login signs its token with
     secrets_singleton.merge_programmatic_secrets({"auth": table})
