@@ -90,9 +90,9 @@ def install(authenticator: Authenticator, local: LocalProviders | None = None) -
 
 
 def console_log() -> logging.Logger:
-    """The ``auth`` logger, printed on the console of ``streamlit run`` in Streamlit's own format
-    and at its ``logger.level`` (INFO by default): a library logger without a handler would
-    show nothing below WARNING there, so refused and completed logins would leave no trace."""
+    """The package's logger, printed on the console of ``streamlit run`` in Streamlit's own
+    format and at its ``logger.level`` (INFO by default): a library logger without a handler
+    would show nothing below WARNING there, so refused and completed logins would leave no trace."""
     return console_logger("streamlit_authlib_login")
 
 

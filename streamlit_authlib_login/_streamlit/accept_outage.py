@@ -9,7 +9,7 @@ traceback on the ``asyncio`` logger. Python 3.11 also goes on trying the rest of
 backlog (2048 under Streamlit) after the first failure, scheduling a retry for each
 (python/cpython#151615): thousands of tracebacks a second, 250 MB in 40 s, burying the one fact
 an operator needs. This filter on the ``asyncio`` logger drops those reports and says, on the
-``auth`` logger, when the outage began and when it ended.
+``streamlit_authlib_login`` logger, when the outage began and when it ended.
 
 asyncio retries the accept once a second while it fails (``ACCEPT_RETRY_DELAY``), so a quiet
 ``QUIET`` seconds means the retry got through, or nobody is waiting any more: either way the
