@@ -4,7 +4,10 @@ The browser holds an opaque session cookie; tokens stay on the server.
 ``app = st.App("my_script.py", **with_login())`` in an entry file is the whole wiring
 (``streamlit run`` that file; ``create_app`` for other ASGI servers). Pages use the helpers
 named here, or Streamlit's own ``st.login``, ``st.user`` and ``st.logout``, which this package
-answers.
+answers: ``current_session``/``require_login`` (a ``Session``), ``login_buttons``,
+``logout_button``, ``refresh_button``/``refresh_tokens``, and ``login_failure`` for an app that
+explains refused logins on its own page (``with_login(login_page=...)``). ``KeyValueStore`` is
+what ``with_login(store=...)`` takes; helpers raise ``LoginError``.
 
 Everything not in ``__all__`` is internal and may change in any release: the protocol core
 (``_core/``: configuration, flow, callback, refresh, logout, validation, sessions), the
