@@ -1,9 +1,11 @@
 """The ASGI entry point: ``streamlit run app.py`` serves the dashboard behind the login.
 
 ``with_login`` wires the login module (``streamlit_authlib_login``) and, when no real provider
-is configured, the embedded development provider (``devidp``) at ``/idp``. The dashboard has its
-own login page, which explains refused logins. (``streamlit run`` recognises an app by this very
-``app = st.App(...)`` line, read from the file, so the call is written here.)
+is configured, the embedded development provider (``devidp``) at ``/idp``. The dashboard has
+its own login page, which explains refused logins: ``login_page`` names it (the library
+default is none, and the module then explains refusals itself). (``streamlit run``
+recognises an app by this very ``app = st.App(...)`` line, read from the file, so the call is
+written here.)
 """
 
 import streamlit as st

@@ -6,12 +6,13 @@ comes back to that page after logging in.
 
 import streamlit as st
 
-from streamlit_authlib_login._streamlit import authenticator, current_session
+from streamlit_authlib_login import current_session
+from streamlit_authlib_login.teaching import dev_provider_enabled
 
 st.set_page_config(page_title="Streamlit × Authlib login", page_icon="🔐", layout="wide")
 
 session = current_session()
-dev_on = authenticator().config.dev_provider_enabled
+dev_on = dev_provider_enabled()
 
 login = st.Page("views/login.py", title="Log in", icon=":material/login:", url_path="login")
 yours = [

@@ -97,7 +97,7 @@ def our_app(
         yield
         await authenticator.aclose()
 
-    app = Starlette(routes=auth_routes(authenticator) + local.routes, lifespan=lifespan)
+    app = Starlette(routes=auth_routes(authenticator, login_page="/login") + local.routes, lifespan=lifespan)
     return app, authenticator, idp
 
 

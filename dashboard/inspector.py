@@ -21,12 +21,12 @@ from joserfc.jwk import ECKey, Key, KeySet, OctKey, RSAKey, import_key
 from dashboard.fetch import FetchError, Reach, get_json
 from dashboard.untrusted import code
 from dashboard.untrusted import text as literal
-from streamlit_authlib_login._core.config import is_loopback_url
-from streamlit_authlib_login._core.validation import (
+from streamlit_authlib_login.teaching import (
     SAFE_ALGORITHMS,
     ValidationReport,
     allowed_algorithms,
     check_id_token,
+    is_loopback_url,
     verifying_key,
 )
 

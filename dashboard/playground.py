@@ -7,8 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
-from streamlit_authlib_login._core.config_keys import MODULE_PARAMETERS
-from streamlit_authlib_login._core.playground import PROMPTS, RESPONSE_MODES
+from streamlit_authlib_login.teaching import MODULE_PARAMETERS, PROMPTS, RESPONSE_MODES
 
 from .claims import OIDC
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from html import escape
 from urllib.parse import urlsplit
 
-from streamlit_authlib_login._core.trace import Step
+from streamlit_authlib_login.teaching import Step
 
 LANES = {"Browser": 90, "App": 350, "Provider": 610}
 ROW = 34

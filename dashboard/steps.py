@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from streamlit_authlib_login._core.trace import Step
+from streamlit_authlib_login.teaching import Step
 
 NOTEBOOKS = {
     "seed": "01_from_the_blog_recipe",

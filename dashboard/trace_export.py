@@ -6,7 +6,7 @@ import json
 import re
 from collections.abc import Mapping
 
-from streamlit_authlib_login._core.trace import Trace
+from streamlit_authlib_login.teaching import Trace
 
 # A compact JWS: three base64url parts. Keep header and payload (they are what a
 # bug report needs), drop the signature so the token can never be replayed.

@@ -10,8 +10,7 @@ from html import escape
 import pandas as pd
 import streamlit as st
 
-from streamlit_authlib_login._core.trace import Step, Trace, mask
-from streamlit_authlib_login._core.validation import ValidationReport
+from streamlit_authlib_login.teaching import Step, Trace, ValidationReport, mask
 
 from . import untrusted
 from .claims import HEADER_MEANINGS, claim_rows, spec_label

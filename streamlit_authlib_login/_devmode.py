@@ -209,3 +209,26 @@ class LocalProviders:
             settings.client_id, str(settings.client_secret), self.client_name
         )
         register(redirect_uri, post_logout_uri)
+
+    # --- for pages: what the embedded provider saw and which faults it injects ----------------
+    @property
+    def mount_path(self) -> str:
+        """Where the provider is served in the app, with a trailing slash (``/idp/``)."""
+        return self.embedded.path.rstrip("/") + "/"
+
+    def journal(self, *, state: str | None, code_fingerprint: str | None) -> list[dict[str, object]]:
+        """The provider's own log of one login, joined by its ``state`` and code fingerprint."""
+        journal = self.embedded.server.journal
+        found = {}
+        for key, value in (("state", state), ("code_fingerprint", code_fingerprint)):
+            if value:
+                found |= {e.id: e.as_dict() for e in journal.entries(**{key: value})}
+        return list(found.values())
+
+    def faults_on(self) -> frozenset[str]:
+        """The fault switches that are on."""
+        return self.embedded.server.faults.active()
+
+    def set_faults(self, names: set[str]) -> None:
+        """Turn on exactly ``names``."""
+        self.embedded.server.faults.set(names)

@@ -2,12 +2,12 @@
 
 import streamlit as st
 
-from streamlit_authlib_login._streamlit import (
+from streamlit_authlib_login import require_login
+from streamlit_authlib_login.teaching import (
     dev_faults,
     dev_faults_on,
     dev_provider_here,
     login_link,
-    require_login,
     set_dev_faults,
 )
 

@@ -6,7 +6,8 @@ import streamlit as st
 
 from dashboard.claims import human_time, relative
 from dashboard.untrusted import text
-from streamlit_authlib_login._streamlit import logout_button, provider_label, refresh_button, require_login
+from streamlit_authlib_login import logout_button, refresh_button, require_login
+from streamlit_authlib_login.teaching import provider_label
 
 session = require_login()
 profile, tokens = session.profile, session.tokens

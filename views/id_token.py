@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard.widgets import claims_table, colored_jwt, header_table, report_table, timeline_chart
-from streamlit_authlib_login._streamlit import require_login
+from streamlit_authlib_login import require_login
 
 session = require_login()
 report = session.report

@@ -24,7 +24,8 @@ from dashboard.inspector import (
 )
 from dashboard.untrusted import code
 from dashboard.widgets import claims_table, colored_jwt, header_table, report_table
-from streamlit_authlib_login._streamlit import authenticator, current_session, dev_provider_mount
+from streamlit_authlib_login import current_session
+from streamlit_authlib_login.teaching import configured_providers, dev_provider_mount
 
 session = current_session()
 st.title("JWT inspector")
@@ -117,7 +118,7 @@ st.subheader("OpenID Connect checks (§3.1.3.7)")
 if keys is None:
     st.info("Get the keys above first: the checks start with the signature.")
 else:
-    known = {p.client_id for p in authenticator().config.providers}
+    known = {p.client_id for p in configured_providers()}
     audience_default = next((a for a in [decoded.claims.get("aud")] if isinstance(a, str) and a in known), "")
     audience = st.text_input("Your client id (expected `aud`)", value=audience_default)
     nonce = st.text_input("The nonce you sent (optional)", key="inspect_nonce")

@@ -5,13 +5,11 @@ import streamlit as st
 
 from dashboard.untrusted import text
 from dashboard.widgets import login_failure_box, registration_box
-from streamlit_authlib_login._streamlit import (
-    authenticator,
-    current_session,
+from streamlit_authlib_login import current_session, login_buttons, login_failure
+from streamlit_authlib_login.teaching import (
     dev_faults_on,
+    dev_provider_enabled,
     dev_provider_here,
-    login_buttons,
-    login_failure,
     provider_label,
     providers_to_set_up,
     set_dev_faults,
@@ -71,7 +69,7 @@ for registration in providers_to_set_up():
             "after the first login that works."
         )
         registration_box(registration.as_dict())
-if authenticator().config.dev_provider_enabled:
+if dev_provider_enabled():
     st.caption(
         "The **development provider** runs inside this app at `/idp`. It logs anyone in as a demo "
         "persona without a password, so it only works on localhost. Configure a real provider in "

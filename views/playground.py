@@ -6,15 +6,14 @@ import streamlit as st
 from dashboard.playground import PROMPTS, RESPONSE_MODES, parameter_rows
 from dashboard.untrusted import prose
 from dashboard.widgets import parameters_table, playground_outcome
-from streamlit_authlib_login._streamlit import (
-    LoginError,
-    authenticator,
+from streamlit_authlib_login import LoginError, require_login
+from streamlit_authlib_login.teaching import (
+    configured_provider,
     playground_preview,
     playground_request,
     playground_result,
     playground_send_button,
     provider_names,
-    require_login,
 )
 
 session = require_login()
@@ -42,9 +41,10 @@ provider = st.selectbox(
     index=names.index(before["provider"]) if before.get("provider") in names else 0,
     format_func=lambda name: providers[name],
 )
+settings = configured_provider(provider)  # one of provider_names(): always configured
 left, right = st.columns(2)
 scope = left.text_input(
-    "scope", before.get("scope") or authenticator().settings(provider).scope, key=f"scope-{provider}"
+    "scope", before.get("scope") or (settings.scope if settings else ""), key=f"scope-{provider}"
 )
 prompt = right.multiselect("prompt", PROMPTS, [p for p in before.get("prompt", "").split() if p in PROMPTS])
 max_age = left.text_input("max_age (seconds)", before.get("max_age", ""), placeholder="e.g. 300")

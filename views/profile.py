@@ -4,11 +4,12 @@ import streamlit as st
 
 from dashboard.steps import profile_answers
 from dashboard.untrusted import code, picture_url, text
-from streamlit_authlib_login._streamlit import authenticator, require_login
+from streamlit_authlib_login import require_login
+from streamlit_authlib_login.teaching import configured_provider
 
 session = require_login()
 profile = session.profile
-provider = authenticator().config.provider(session.provider)
+provider = configured_provider(session.provider)
 oidc = provider is None or provider.is_oidc
 
 st.title("Profile")

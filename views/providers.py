@@ -4,22 +4,19 @@ import streamlit as st
 
 from dashboard import untrusted
 from dashboard.widgets import registration_box
-from streamlit_authlib_login._streamlit import (
-    LoginError,
-    authenticator,
-    origin,
+from streamlit_authlib_login import LoginError, require_login
+from streamlit_authlib_login.teaching import (
+    configured_providers,
     provider_entry_url,
     provider_metadata,
-    require_login,
+    registration,
 )
 
 require_login()
-auth = authenticator()
-here = origin()
 
 st.title("Providers")
 st.caption("Setting one up? `docs/providers.md` walks through each provider's console.")
-for provider in auth.config.providers:
+for provider in configured_providers():
     st.subheader(provider.label)
     if provider.served_here:
         st.caption("Runs inside this app; its client is registered automatically, for this origin.")
@@ -29,7 +26,7 @@ for provider in auth.config.providers:
         st.markdown(f"**Discovery:** `{provider_entry_url(provider)}`")
     else:
         st.markdown(f"**OAuth 2.0 only** (no ID token): authorize at `{provider_entry_url(provider)}`")
-    registration_box(auth.registration(provider.name, here).as_dict())
+    registration_box(registration(provider.name).as_dict())
     st.markdown(f"**Scopes:** `{provider.scope or '(none)'}`")
     try:
         metadata = provider_metadata(provider)

@@ -5,14 +5,8 @@ import streamlit as st
 from dashboard.inspector import InspectError, compare, decode, warnings
 from dashboard.untrusted import code, prose
 from dashboard.widgets import claims_table, header_table, masked_token
-from streamlit_authlib_login._streamlit import (
-    LoginError,
-    introspect,
-    refresh_tokens,
-    require_login,
-    revoke,
-    token_fingerprint,
-)
+from streamlit_authlib_login import LoginError, refresh_tokens, require_login
+from streamlit_authlib_login.teaching import introspect, revoke, token_fingerprint
 
 session = require_login()
 tokens = session.tokens

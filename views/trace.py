@@ -7,7 +7,8 @@ import streamlit as st
 
 from dashboard.trace_export import to_json, to_markdown
 from dashboard.widgets import check_badges, sequence_diagram, trace_steps
-from streamlit_authlib_login._streamlit import authenticator, dev_provider_log, require_login
+from streamlit_authlib_login import require_login
+from streamlit_authlib_login.teaching import configured_provider, dev_provider_log
 
 session = require_login()
 trace = session.trace
@@ -25,7 +26,7 @@ check_badges(steps)
 st.subheader("Steps")
 trace_steps(steps)
 
-provider = authenticator().config.provider(session.provider)
+provider = configured_provider(session.provider)
 
 
 def outcome(passed: bool | None, kind: str) -> str:

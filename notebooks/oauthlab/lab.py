@@ -287,7 +287,7 @@ class OurApp:
         )
         sessions = SessionManager(MemoryStore(), self.config.cookie_secret, self.config.session)
         self.auth = Authenticator(self.config, sessions, transport=channel.transport() if channel else None)
-        self._asgi = httpx2.ASGITransport(app=Starlette(routes=auth_routes(self.auth)))
+        self._asgi = httpx2.ASGITransport(app=Starlette(routes=auth_routes(self.auth, login_page="/login")))
         self._browsers: list[httpx2.AsyncClient] = []
 
     async def __aenter__(self) -> OurApp:

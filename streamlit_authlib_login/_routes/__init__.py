@@ -16,9 +16,11 @@ and, in place of Streamlit's own, what ``st.login()`` / ``st.logout()`` navigate
     GET  /auth/failed?failure=<id>           why a login was refused, for an app with no login page
                                              (or ?refused=<check>&request_id=<id>: _core/refusals.py)
 
-This package is the only part of ``auth`` that imports Starlette: ``common.py`` (cookies,
-refusals, limits), ``login.py``, ``session.py``. User routes are matched before
-Streamlit's, so these answer st.login's paths instead of Streamlit.
+The routes are ``login.py`` and ``session.py``, over ``common.py`` (cookies, refusals, limits)
+and ``fallback_pages.py`` (what an app without a login page shows). The protocol core never
+imports Starlette; outside this package only ``_streamlit/app.py`` and ``_devmode.py`` do, for
+its route and middleware types. User routes are matched before Streamlit's, so these answer
+st.login's paths instead of Streamlit.
 """
 
 from __future__ import annotations
@@ -35,7 +37,6 @@ from .common import (
     CALLBACK_BODY_LIMIT,
     FAILURE_PAGE,
     FAILURE_TEXT_LIMIT,
-    LOGIN_PAGE,
     LOGOUT_COOKIE,
     NO_FRAMING,
     PLAYGROUND_BODY_LIMIT,
@@ -55,7 +56,6 @@ __all__ = [
     "CALLBACK_BODY_LIMIT",
     "FAILURE_PAGE",
     "FAILURE_TEXT_LIMIT",
-    "LOGIN_PAGE",
     "LOGOUT_COOKIE",
     "NO_FRAMING",
     "PLAYGROUND_BODY_LIMIT",
@@ -75,7 +75,7 @@ class _Routes(LoginRoutes, SessionRoutes):
     pass
 
 
-def auth_routes(auth: Authenticator, *, login_page: str | None = LOGIN_PAGE) -> list[Route]:
+def auth_routes(auth: Authenticator, *, login_page: str | None = None) -> list[Route]:
     """The routes to pass to ``st.App(routes=...)``. ``login_page`` is the app's page that
     explains refused logins (``?failure=<id>``) and finished logouts; None: the app has none,
     and refusals are explained at ``/auth/failed``, logouts land on the home page."""

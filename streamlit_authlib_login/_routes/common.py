@@ -34,7 +34,6 @@ SESSION_COOKIE = "auth_session"
 BINDING_COOKIE = "auth_login"
 LOGOUT_COOKIE = "auth_logout"  # the `state` of a logout gone to the provider and not back yet
 NEXT_COOKIE = "auth_next"  # where a login started by this browser lands (SessionManager.next_cookie)
-LOGIN_PAGE = "/login"  # this repository's dashboard's; create_app's default is None
 FAILURE_PAGE = "/auth/failed"  # drawn here, for an app with no login page of its own
 # Request bodies are read only up to these: a callback form post (Apple's carries an ID token
 # and a name) and the logout/refresh forms (a CSRF token) are far smaller.

@@ -1,9 +1,10 @@
 """Streamlit helpers: read the session, gate pages, draw login and logout controls, and
-everything else a page asks of the login module (its one door: pages import this and
-``dashboard/`` only).
+everything else a page asks of the login module. Apps reach them through the package's
+``__all__``, the demo's teaching views through ``streamlit_authlib_login.teaching``.
 
-The only module of ``auth`` that imports ``streamlit``. ``current_session`` runs
-on every rerun, so it is one cookie read, one keyed store read and one decrypt.
+``_streamlit/`` is the only part of the package that imports Streamlit, and its
+``internals.py`` the only module that touches Streamlit's private parts. ``current_session``
+runs on every rerun, so it is one cookie read, one keyed store read and one decrypt.
 """
 
 from __future__ import annotations
@@ -13,32 +14,72 @@ import logging
 from collections.abc import Callable, Coroutine, Mapping
 from functools import wraps
 from html import escape
-from typing import TYPE_CHECKING, Literal, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 from urllib.parse import urlencode
 
 import streamlit as st
 
 from .._core.config import ProviderSettings, is_loopback_url
-from .._core.errors import LoginError, StoreUnavailable
-from .._core.flow import Authenticator, safe_next
+from .._core.errors import StoreUnavailable
+from .._core.flow import Authenticator, TokenKind, safe_next
 from .._core.playground import PlaygroundRequest
 from .._core.refusals import fixed_record
 from .._core.registration import Registration
 from .._core.sessions import Session
 from .._core.trace import fingerprint
 from .._routes import BINDING_COOKIE, LOGOUT_COOKIE, SESSION_COOKIE, csrf_token, scheme_cookie
+from .internals import console_logger
 
 if TYPE_CHECKING:
     from .._devmode import LocalProviders
 
-__all__ = ["LoginError", "PlaygroundRequest"]  # re-exported: pages catch the one, build the other
+__all__ = [
+    "attach_loop",
+    "authenticator",
+    "configured_provider",
+    "configured_providers",
+    "console_log",
+    "current_session",
+    "dev_faults",
+    "dev_faults_on",
+    "dev_provider_enabled",
+    "dev_provider_here",
+    "dev_provider_log",
+    "dev_provider_mount",
+    "install",
+    "introspect",
+    "log_registrations",
+    "login_buttons",
+    "login_failure",
+    "login_link",
+    "logout_button",
+    "origin",
+    "playground_preview",
+    "playground_request",
+    "playground_result",
+    "playground_send_button",
+    "provider_entry_url",
+    "provider_label",
+    "provider_metadata",
+    "provider_names",
+    "providers_to_set_up",
+    "refresh_button",
+    "refresh_tokens",
+    "registration",
+    "require_login",
+    "revoke",
+    "run",
+    "secrets_table",
+    "set_dev_faults",
+    "token_fingerprint",
+    "unfinished_logout",
+]
 
 _authenticator: Authenticator | None = None
 _local: LocalProviders | None = None
 _loop: asyncio.AbstractEventLoop | None = None
 T = TypeVar("T")
 P = ParamSpec("P")
-Which = Literal["access_token", "refresh_token"]
 
 
 def install(authenticator: Authenticator, local: LocalProviders | None = None) -> None:
@@ -49,12 +90,10 @@ def install(authenticator: Authenticator, local: LocalProviders | None = None) -
 
 
 def console_log() -> logging.Logger:
-    """The ``auth`` logger, printed on the console of ``streamlit run`` in Streamlit's own format
-    and at its ``logger.level`` (INFO by default): a library logger without a handler would
-    show nothing below WARNING there, so refused and completed logins would leave no trace."""
-    from streamlit.logger import get_logger
-
-    return get_logger("streamlit_authlib_login")
+    """The package's logger, printed on the console of ``streamlit run`` in Streamlit's own
+    format and at its ``logger.level`` (INFO by default): a library logger without a handler
+    would show nothing below WARNING there, so refused and completed logins would leave no trace."""
+    return console_logger("streamlit_authlib_login")
 
 
 def log_registrations(authenticator: Authenticator, port: int) -> None:
@@ -81,6 +120,7 @@ def run(coro: Coroutine[object, object, T], timeout: float = 20) -> T:
 
 
 def authenticator() -> Authenticator:
+    """The ``Authenticator`` that ``install`` made current."""
     if _authenticator is None:
         raise RuntimeError("No Authenticator installed: run the app with `streamlit run app.py`.")
     return _authenticator
@@ -210,6 +250,7 @@ def logout_button(session: Session) -> None:
 
 
 def refresh_button(session: Session, next_path: str = "/") -> None:
+    """A same-origin POST /auth/refresh with the session's CSRF token, back to ``next_path``."""
     _post_button(session, "refresh", "Refresh tokens", next_path=safe_next(next_path))
 
 
@@ -275,6 +316,7 @@ def unfinished_logout() -> Registration | None:
 
 
 def provider_label(name: str) -> str:
+    """Provider ``name``'s label; the name itself for one no longer configured."""
     found = authenticator().config.provider(name)
     return found.label if found else name
 
@@ -295,29 +337,14 @@ def refresh_tokens(session: Session) -> Session:
     return run(authenticator().refresh(session.id))
 
 
-def introspect(session: Session, which: Which = "access_token") -> dict[str, object]:
+def introspect(session: Session, which: TokenKind = "access_token") -> dict[str, object]:
     """RFC 7662 at the session's provider; raises ``LoginError``."""
-    auth = authenticator()
-    return run(
-        auth.client(auth.settings(session.provider), session.app_base).introspect(
-            _token(session, which), which
-        )
-    )
+    return run(authenticator().introspect(session, which))
 
 
-def revoke(session: Session, which: Which = "access_token") -> int:
+def revoke(session: Session, which: TokenKind = "access_token") -> int:
     """RFC 7009 at the session's provider: its HTTP status (200: done); raises ``LoginError``."""
-    auth = authenticator()
-    return run(
-        auth.client(auth.settings(session.provider), session.app_base).revoke(_token(session, which), which)
-    )
-
-
-def _token(session: Session, which: Which) -> str:
-    value = session.tokens.access_token if which == "access_token" else session.tokens.refresh_token
-    if not value:
-        raise LoginError(f"This session has no {which.replace('_', ' ')}.")
-    return value
+    return run(authenticator().revoke(session, which))
 
 
 def token_fingerprint(value: str) -> str:
@@ -328,16 +355,36 @@ def token_fingerprint(value: str) -> str:
 # --- providers ----------------------------------------------------------------------------
 def provider_metadata(settings: ProviderSettings) -> dict[str, object]:
     """Its discovery document (checked), or its preset's endpoints; raises ``LoginError``."""
-    return run(authenticator().client(settings, authenticator().base_url(origin())).metadata())
+    return run(authenticator().provider_metadata(settings.name, origin=origin()))
 
 
 def provider_entry_url(settings: ProviderSettings) -> str:
     """Its discovery URL (OpenID Connect), or its authorization endpoint (OAuth 2.0 only)."""
-    client = authenticator().client(settings, authenticator().base_url(origin()))
-    return client.metadata_url if settings.is_oidc else client.url(settings.preset.authorize_url)
+    return authenticator().provider_entry_url(settings.name, origin=origin())
+
+
+def configured_providers() -> tuple[ProviderSettings, ...]:
+    """Every configured provider, in the configuration's order."""
+    return authenticator().config.providers
+
+
+def configured_provider(name: str) -> ProviderSettings | None:
+    """The configured provider ``name``; None for one no longer configured (an older session's)."""
+    return authenticator().config.provider(name)
+
+
+def registration(name: str) -> Registration:
+    """The exact URIs to register at provider ``name`` for this app, as this browser reaches it."""
+    return authenticator().registration(name, origin())
 
 
 # --- development mode: the embedded provider, in this process -------------------------------
+def dev_provider_enabled() -> bool:
+    """Whether development mode is on (no real provider configured): the development provider
+    serves logins at ``/idp``."""
+    return authenticator().config.dev_provider_enabled
+
+
 def dev_provider_here() -> bool:
     """Whether the development provider runs and this browser reached the app on loopback."""
     return _local is not None and is_loopback_url(origin())
@@ -345,19 +392,12 @@ def dev_provider_here() -> bool:
 
 def dev_provider_mount() -> str | None:
     """The path the development provider is served under (``/idp/``), when it runs."""
-    return _local.embedded.path.rstrip("/") + "/" if _local is not None else None
+    return _local.mount_path if _local is not None else None
 
 
 def dev_provider_log(*, state: str | None, code_fingerprint: str | None) -> list[dict[str, object]]:
     """The provider's own log of one login, joined by its `state` and code fingerprint."""
-    if _local is None:
-        return []
-    journal = _local.embedded.server.journal
-    found = {}
-    for key, value in (("state", state), ("code_fingerprint", code_fingerprint)):
-        if value:
-            found |= {e.id: e.as_dict() for e in journal.entries(**{key: value})}
-    return list(found.values())
+    return _local.journal(state=state, code_fingerprint=code_fingerprint) if _local is not None else []
 
 
 def dev_faults() -> dict[str, str]:
@@ -370,9 +410,11 @@ def dev_faults() -> dict[str, str]:
 
 
 def dev_faults_on() -> frozenset[str]:
-    return _local.embedded.server.faults.active() if _local is not None else frozenset()
+    """The fault switches that are on."""
+    return _local.faults_on() if _local is not None else frozenset()
 
 
 def set_dev_faults(names: set[str]) -> None:
+    """Turn on exactly ``names`` (nothing without the development provider)."""
     if _local is not None:
-        _local.embedded.server.faults.set(names)
+        _local.set_faults(names)

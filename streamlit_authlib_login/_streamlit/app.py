@@ -2,7 +2,6 @@
 
     # entry.py, served by `streamlit run entry.py`
     import streamlit as st
-from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
     from streamlit_authlib_login import with_login
 
     app = st.App("my_script.py", **with_login())
@@ -31,7 +30,6 @@ from typing import TypedDict
 import streamlit as st
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
-from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from .._core.config import load_config
 from .._core.errors import ConfigError
@@ -43,8 +41,8 @@ from .._devmode import DEV_MODE, LocalProviders
 from .._routes import auth_routes
 from . import attach_loop, console_log, current_session, install, log_registrations, origin, secrets_table
 from .accept_outage import install_accept_outage_log
+from .internals import check_streamlit_version, in_page_script, install_user_info
 from .nodelay import set_listener_nodelay
-from .user import install_st_user
 
 
 class AppOptions(TypedDict):
@@ -70,8 +68,10 @@ def with_login(
     ``routes`` and ``middleware`` are the app's own, mounted beside the login's;
     ``login_page`` is the page of the app that explains refused logins (``?failure=<id>``),
     None for an app without one (an st.login app): the login module draws its own.
-    A configuration error stops the start with one line naming the key.
+    A configuration error, or a Streamlit outside the versions this was verified on
+    (``internals.VERIFIED_STREAMLIT``), stops the start with one line.
     """
+    check_streamlit_version()
     _refuse_page_script()
     secrets = secrets_table()
     try:
@@ -97,7 +97,7 @@ def with_login(
     console_log()  # refused and completed logins, and logouts, one line each on this console
     port = int(st.get_option("server.port"))
     log_registrations(authenticator, port=port)
-    install_st_user(
+    install_user_info(  # st.user, read from our session on every rerun
         lambda: st_user(
             current_session(), origin=config.base_url or origin(), expose_tokens=config.expose_tokens
         )
@@ -146,7 +146,7 @@ def create_app(
 
 def _refuse_page_script() -> None:
     """Called inside a page script, the entry file was not recognised as an app: say how."""
-    if get_script_run_ctx(suppress_warning=True) is not None:
+    if in_page_script():
         raise ConfigError(
             "The login wiring ran inside a page script: `streamlit run` serves an entry file as an "
             "app only when the file itself assigns `app = st.App(...)`. Write "

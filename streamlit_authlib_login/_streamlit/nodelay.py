@@ -15,7 +15,8 @@ The fix is one socket option on the listener: Linux copies ``TCP_NODELAY`` from 
 listening socket to each connection accepted from it (``tests/auth/test_nodelay.py``
 checks that on a real ``streamlit run``, HTTP and websocket). The app has no handle on
 the listener, so this finds it among the process's descriptors: the listening TCP
-sockets on Streamlit's ``server.port``. Call it from the ASGI lifespan, which runs after
+sockets on Streamlit's ``server.port`` (``internals.listening_tcp_sockets``, fenced with
+Streamlit's other internals). Call it from the ASGI lifespan, which runs after
 Streamlit has bound and listened and before uvicorn accepts a connection. Setting an
 option already set is harmless, so it is right on a Streamlit that fixes this too.
 """
@@ -23,55 +24,17 @@ option already set is harmless, so it is right on a Streamlit that fixes this to
 from __future__ import annotations
 
 import logging
-import os
 import socket
-import stat
+
+from .internals import listening_tcp_sockets
 
 log = logging.getLogger(__name__)
-
-FD_DIR = "/dev/fd"  # this process's descriptors (Linux: /proc/self/fd; also macOS and BSDs)
-
-
-def _listening_tcp_sockets(port: int) -> list[socket.socket]:
-    """Duplicates of this process's listening TCP sockets on ``port``; the caller closes them."""
-    try:
-        names = os.listdir(FD_DIR)
-    except OSError:
-        return []
-    dups: list[socket.socket] = []  # all kept open to the end: a dup must not reuse a listed number
-    found = []
-    for name in names:
-        fd = int(name)
-        if any(fd == dup.fileno() for dup in dups):
-            continue  # one of ours (the number the listing's own descriptor had)
-        try:
-            if not stat.S_ISSOCK(os.fstat(fd).st_mode):
-                continue
-            dups.append(sock := socket.fromfd(fd, socket.AF_INET, socket.SOCK_STREAM))
-            family = sock.getsockopt(socket.SOL_SOCKET, getattr(socket, "SO_DOMAIN", 39))
-            kind = sock.getsockopt(socket.SOL_SOCKET, socket.SO_TYPE)
-            listening = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)
-            address = sock.getsockname()
-        except OSError:
-            continue  # closed meanwhile, or not an internet socket
-        if (
-            family in (socket.AF_INET, socket.AF_INET6)
-            and kind == socket.SOCK_STREAM
-            and listening
-            and isinstance(address, tuple)
-            and address[1] == port
-        ):
-            found.append(sock)
-    for dup in dups:
-        if dup not in found:
-            dup.close()
-    return found
 
 
 def set_listener_nodelay(port: int) -> int:
     """Turn Nagle's algorithm off on this process's listening sockets on ``port`` (so on every
     connection accepted from them); return how many there were."""
-    listeners = _listening_tcp_sockets(port)
+    listeners = listening_tcp_sockets(port)
     for sock in listeners:
         with sock:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

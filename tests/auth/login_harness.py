@@ -34,10 +34,11 @@ from streamlit_authlib_login._core.refusals import fixed_record
 from streamlit_authlib_login._core.sessions import SessionManager
 from streamlit_authlib_login._core.store import KeyValueStore, MemoryStore
 from streamlit_authlib_login._devmode import LocalProviders, dev_provider_settings
-from streamlit_authlib_login._routes import LOGIN_PAGE, auth_routes
+from streamlit_authlib_login._routes import auth_routes
 
 COOKIE_SECRET = "test-cookie-secret-0123456789abcdefghijklmnopqrstuvwxyz"
 DEV_CLIENT_SECRET = "test-dev-client-secret"
+LOGIN_PAGE = "/login"  # the dashboard's, which app.py passes to with_login; the library has none
 INTROSPECTOR = ("demo-web", "demo-web-secret")
 SESSION_COOKIE = "auth_session"
 BINDING_COOKIE = "auth_login"

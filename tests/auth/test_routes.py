@@ -8,6 +8,7 @@ import json
 import time
 from dataclasses import replace
 
+import httpx2
 import pytest
 from login_harness import (
     DEV_CLIENT_SECRET,
@@ -20,12 +21,13 @@ from login_harness import (
     set_cookies,
     with_params,
 )
+from starlette.applications import Starlette
 
 from devidp import DevAuthorizationServer
 from streamlit_authlib_login._core.flow import safe_next
 from streamlit_authlib_login._core.refresh import RECENT
 from streamlit_authlib_login._core.store import MemoryStore
-from streamlit_authlib_login._routes import csrf_token
+from streamlit_authlib_login._routes import auth_routes, csrf_token
 
 
 def csrf(app: LoginApp, session_id: str) -> dict[str, str]:
@@ -552,3 +554,18 @@ async def test_a_new_login_ends_the_browsers_previous_session(login_app: LoginAp
     assert old != new
     assert login_app.auth.sessions.load(old) is None
     assert login_app.auth.sessions.load(new) is not None
+
+
+# --- the library's defaults ---------------------------------------------------------------------
+async def test_without_a_login_page_given_the_module_explains_refusals_itself(login_app: LoginApp) -> None:
+    """``auth_routes`` assumes no login page of the app's (the dashboard's ``/login`` is passed
+    by ``app.py``): a refused login is explained at /auth/failed."""
+    app = Starlette(routes=auth_routes(login_app.auth))
+    async with httpx2.AsyncClient(
+        transport=httpx2.ASGITransport(app=app), base_url=login_app.base_url
+    ) as browser:
+        response = await browser.get("/auth/login/nosuch")
+        assert response.status_code == 303
+        assert response.headers["location"].startswith("/auth/failed?")
+        page = await browser.get(response.headers["location"])
+    assert page.status_code == 200 and "The login was refused." in page.text

@@ -8,7 +8,7 @@ import json
 from login_harness import DEV_CLIENT_SECRET, BuildApp, LoginApp, query_of
 from starlette.datastructures import Headers
 
-from devidp import DevAuthorizationServer
+from devidp import DevAuthorizationServer, embed
 from streamlit_authlib_login._core.trace import (
     fingerprint,
     mask,
@@ -17,6 +17,7 @@ from streamlit_authlib_login._core.trace import (
     masked_params,
     masked_url,
 )
+from streamlit_authlib_login._devmode import LocalProviders
 
 TOKEN = "eyJhbGciOiJSUzI1NiJ9.payload-of-a-long-token.signature-part"
 
@@ -129,6 +130,32 @@ async def test_trace_joins_the_providers_journal_by_code_fingerprint(login_app: 
     entries = login_app.idp.journal.entries(code_fingerprint=str(session.trace.code_fingerprint))
     assert {e.path for e in entries} == {"/idp/authorize", "/idp/token"}
     assert login_app.idp.journal.entries(state=state)
+
+
+async def test_development_mode_reads_the_providers_log_of_a_login(login_app: LoginApp) -> None:
+    """What the trace page joins: the provider's entries for one login, by code fingerprint or by
+    ``state``, each entry once."""
+    local = LocalProviders(embed("/idp", server=login_app.idp))
+    browser = login_app.browser()
+    await login_app.logged_in(browser)
+    trace = login_app.auth.sessions.load(browser.cookies["auth_session"]).trace  # type: ignore[union-attr]
+    by_code = local.journal(state=None, code_fingerprint=trace.code_fingerprint)
+    assert {e["path"] for e in by_code} == {"/idp/authorize", "/idp/token"}
+    both = local.journal(state=trace.state, code_fingerprint=trace.code_fingerprint)
+    assert len({e["id"] for e in both}) == len(both) >= len(by_code)
+    assert local.journal(state=None, code_fingerprint=None) == []
+
+
+async def test_development_mode_switches_the_providers_faults(login_app: LoginApp) -> None:
+    """The fault switches, set and read through development mode, are the provider's own."""
+    local = LocalProviders(embed("/idp", server=login_app.idp))
+    try:
+        local.set_faults({"bad_signature"})
+        assert local.faults_on() == login_app.idp.faults.active() == {"bad_signature"}
+    finally:
+        local.set_faults(set())
+    assert local.faults_on() == frozenset()
+    assert local.mount_path == "/idp/"
 
 
 async def test_failed_login_keeps_a_masked_trace_in_its_record(
