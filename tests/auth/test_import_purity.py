@@ -1,6 +1,7 @@
-"""The protocol core stands alone: ``_core/`` imports neither Streamlit nor Starlette nor the
-development provider, and a production app never loads ``devidp`` (``_core/config.py``'s
-``DevMode``, implemented by ``_devmode.py``)."""
+"""The protocol core stands alone: ``streamlit_authlib_login/_core/`` imports neither Streamlit
+nor Starlette nor the development provider, and a production app never loads ``devidp``
+(``streamlit_authlib_login/_core/config.py``'s ``DevMode``, implemented by
+``streamlit_authlib_login/_devmode.py``)."""
 
 from __future__ import annotations
 

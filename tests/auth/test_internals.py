@@ -86,7 +86,8 @@ def test_only_the_fence_imports_private_streamlit_modules() -> None:
 
 
 def test_only_the_streamlit_glue_imports_streamlit() -> None:
-    """In the package, Streamlit is imported by ``_streamlit/`` only (as its docstring says)."""
+    """In the package, Streamlit is imported by ``streamlit_authlib_login/_streamlit/`` only (as
+    its docstring says)."""
     importers = {
         str(path.relative_to(ROOT))
         for path in PACKAGE.rglob("*.py")
