@@ -22,10 +22,10 @@ from .errors import (
     UserinfoMismatch,
 )
 from .parts import AuthenticatorParts
+from .pending import PendingLogin
 from .playground import Checked
 from .profile import apple_first_login
 from .provider import ProviderClient
-from .sessions import PendingLogin
 from .trace import Trace, fingerprint
 from .validation import (
     ValidationReport,
@@ -64,7 +64,7 @@ class CallbackChecks(AuthenticatorParts):
             raise StateError(
                 "The callback has no `state`, so it cannot be matched to a login this app started."
             )
-        pending = self.sessions.take_pending(state)
+        pending = self.sessions.pending.take_login(state)
         if pending is None:
             raise StateError(
                 "The callback's `state` is unknown, already used, or expired (a login must finish "
@@ -78,7 +78,7 @@ class CallbackChecks(AuthenticatorParts):
         if pending.provider != name:
             raise StateError(f"This `state` belongs to a login with {pending.provider!r}, not {name!r}.")
         bound = binding_cookie is not None and hmac.compare_digest(
-            pending.browser_binding, self.sessions.binding(binding_cookie)
+            pending.browser_binding, self.sessions.sealing.binding(binding_cookie)
         )
         trace.check("state matched, in the browser that started the login", bound, "RFC 9700 §4.7.1")
         if not bound:

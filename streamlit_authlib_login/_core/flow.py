@@ -30,12 +30,13 @@ from .errors import (
     UnknownProvider,
 )
 from .logout import Logouts
+from .pending import PendingLogin
 from .playground import PlaygroundRequest, check_params, playground_record, with_result
 from .profile import normalize
 from .provider import ProviderClient, current_trace
 from .refresh import Refreshes
 from .registration import Registration
-from .sessions import PendingLogin, Session, SessionManager, Tokens
+from .sessions import Session, SessionManager, Tokens
 from .trace import Step, Trace, masked_params, masked_url
 
 
@@ -54,7 +55,7 @@ class LocalProviders(Protocol):
 
 
 # A page of this app with its query fits; longer would only bloat the cookie that carries it
-# (SessionManager.next_cookie) and a Playground login's stored one.
+# (Sealing.next_cookie) and a Playground login's stored one.
 MAX_NEXT = 512
 MAX_SHOWN = 500  # characters of the callback's parameters kept in the trace
 
@@ -62,7 +63,7 @@ MAX_SHOWN = 500  # characters of the callback's parameters kept in the trace
 @dataclass(frozen=True, kw_only=True)
 class Started:
     """A login on its way: the provider URL to send the browser to, and the value of the
-    cookie to send along that carries its ``next`` (``SessionManager.next_cookie``). The store
+    cookie to send along that carries its ``next`` (``Sealing.next_cookie``). The store
     keeps nothing the client chose, so anyone's login start costs it the same."""
 
     url: str
@@ -198,7 +199,7 @@ class Authenticator(CallbackChecks, Refreshes, Logouts):
     ) -> Started:
         """Remember a new pending login; say where to send the browser, and with which cookie."""
         url, state = await self._start(name, origin=origin, binding_cookie=binding_cookie)
-        return Started(url=url, next_cookie=self.sessions.next_cookie(state, safe_next(next_path)))
+        return Started(url=url, next_cookie=self.sessions.sealing.next_cookie(state, safe_next(next_path)))
 
     async def start_playground(
         self,
@@ -219,7 +220,7 @@ class Authenticator(CallbackChecks, Refreshes, Logouts):
             origin=origin,
             binding_cookie=binding_cookie,
             playground=request,
-            owner=self.sessions.owner(session_id),
+            owner=self.sessions.notices.owner(session_id),
             # Stored, unlike a login's: only a logged-in session starts one (a CSRF-checked POST),
             # whose stored parameters and form outweigh it anyway; kept here, one code path.
             next_path=safe_next(next_path),
@@ -241,9 +242,9 @@ class Authenticator(CallbackChecks, Refreshes, Logouts):
         self, client: ProviderClient, redirect_uri: str, added: Mapping[str, str]
     ) -> tuple[str, str, str, str]:
         """RFC 6749 §4.1.1 with a fresh state, and the nonce and PKCE verifier derived from it
-        (``SessionManager.login_secrets``): (url, state, nonce, verifier)."""
+        (``Sealing.login_secrets``): (url, state, nonce, verifier)."""
         state = secrets.token_urlsafe(32)
-        nonce, verifier = self.sessions.login_secrets(state)
+        nonce, verifier = self.sessions.sealing.login_secrets(state)
         # OIDC Core §3.1.2.1: a nonce ties the ID token to this login; OAuth-only providers have none.
         nonce = nonce if client.settings.is_oidc else ""
         url = await self._request_url(client, state, nonce, verifier, redirect_uri, added)
@@ -289,7 +290,7 @@ class Authenticator(CallbackChecks, Refreshes, Logouts):
         client = self.client(settings, self.base_url(origin))
         added = playground.params if playground else {}
         url, state, nonce, verifier = await self._authorization_url(client, redirect_uri, added)
-        self.sessions.save_pending(
+        self.sessions.pending.save_login(
             PendingLogin(
                 provider=name,
                 state=state,
@@ -297,7 +298,7 @@ class Authenticator(CallbackChecks, Refreshes, Logouts):
                 code_verifier=verifier,
                 redirect_uri=redirect_uri,
                 next_path=next_path,
-                browser_binding=self.sessions.binding(binding_cookie),
+                browser_binding=self.sessions.sealing.binding(binding_cookie),
                 created_at=int(time.time()),
                 app_base=client.app_base,
                 purpose="playground" if playground else "login",
@@ -337,7 +338,7 @@ class Authenticator(CallbackChecks, Refreshes, Logouts):
         pending = self._take_pending(params)
         # A login's next comes in its cookie (``start_login``) when that cookie is this login's.
         # A newer login started in another tab overwrote it: this one still finishes, on "/".
-        carried = self.sessions.next_from_cookie(pending.state, next_cookie)
+        carried = self.sessions.sealing.next_from_cookie(pending.state, next_cookie)
         if carried is not None:
             pending = replace(pending, next_path=safe_next(carried))
         name = pending.provider if name is None else name
@@ -378,13 +379,14 @@ class Authenticator(CallbackChecks, Refreshes, Logouts):
             requested_scope=pending.params.get("scope", settings.scope),
             app_base=pending.app_base,
         )
-        self.sessions.mark_provider_working(name)  # its set-up help is no longer needed
+        self.sessions.notices.mark_provider_working(name)  # its set-up help is no longer needed
         if pending.purpose == "playground":
             record = playground_record(
                 pending, name, params=params, trace=trace, checked=checked, replaced=True
             )
             return replace(
-                self._playground_done(pending, self.sessions.owner(session.id), record), session=session
+                self._playground_done(pending, self.sessions.notices.owner(session.id), record),
+                session=session,
             )
         return Finished(session=session, next_path=pending.next_path)
 
@@ -430,7 +432,7 @@ class Authenticator(CallbackChecks, Refreshes, Logouts):
         *,
         refused: LoginError | None = None,
     ) -> Finished:
-        result_id = self.sessions.save_playground_result(owner, record)
+        result_id = self.sessions.notices.save_playground_result(owner, record)
         return Finished(
             session=None,
             next_path=with_result(pending.next_path, result_id),

@@ -18,7 +18,7 @@ from authlib.common.urls import add_params_to_uri
 
 from .errors import LoginError, LogoutReturnError, ProviderError
 from .parts import AuthenticatorParts
-from .sessions import PendingLogout
+from .pending import PendingLogout
 from .trace import fingerprint
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ class Logouts(AuthenticatorParts):
             return replace(done, revoked=revoked)
         state = secrets.token_urlsafe(32)
         back = self.post_logout_uri(session.provider, origin)
-        self.sessions.save_pending_logout(
+        self.sessions.pending.save_logout(
             PendingLogout(
                 provider=session.provider,
                 state=state,
@@ -94,7 +94,7 @@ class Logouts(AuthenticatorParts):
     def unfinished_logout(self, state: str | None, origin: str) -> Registration | None:
         """A logout sent to its provider that never came back (``state`` from the browser's
         cookie): most likely the provider refused the post-logout URI. What to register."""
-        pending = self.sessions.pending_logout(state)
+        pending = self.sessions.pending.logout(state)
         if pending is None or self.config.provider(pending.provider) is None:
             return None
         registration = self.registration(pending.provider, origin)
@@ -107,11 +107,11 @@ class Logouts(AuthenticatorParts):
         Raises ``LogoutReturnError`` when the return is not the answer to a logout started here.
         """
         state = params.get("state")
-        pending = self.sessions.pending_logout(state, take=True)
+        pending = self.sessions.pending.logout(state, take=True)
         if pending is not None and pending.provider == (name or pending.provider):
             return pending
         if name is None:
-            login = self.sessions.take_pending(state) if state else None
+            login = self.sessions.pending.take_login(state) if state else None
             if login is not None:
                 label = self.settings(login.provider).label
                 raise ProviderError(f"{label} sent the browser back without a `code`.")
@@ -120,7 +120,7 @@ class Logouts(AuthenticatorParts):
                 "login or logout this app started, so this return proves nothing."
             )
         settings = self.settings(name)
-        if state and self.sessions.take_pending(state) is not None:
+        if state and self.sessions.pending.take_login(state) is not None:
             raise ProviderError(f"{settings.label} sent the browser back without a `code`.")
         raise LogoutReturnError(
             f"The browser came back from {settings.label} with neither a `code` nor the `state` of a "

@@ -21,7 +21,7 @@ from .trace import Trace, masked_params
 from .validation import ValidationReport
 
 if TYPE_CHECKING:
-    from .sessions import PendingLogin
+    from .pending import PendingLogin
 
 # The response modes the callback can receive: a GET with a query, or a POST form.
 RESPONSE_MODES = ("query", "form_post")

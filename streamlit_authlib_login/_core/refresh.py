@@ -7,14 +7,18 @@ checking the new ID token a provider may send with them (OIDC Core §12.2).
 from __future__ import annotations
 
 import asyncio
+import os
 import time
-from dataclasses import replace
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from .errors import LoginError, NotLoggedIn, ProviderError, ProviderUnreachable, TokenValidationError
 from .parts import AuthenticatorParts
 from .profile import normalize
-from .sessions import LoginDetails, Session, Tokens
+from .sessions import LoginDetails, Session, SessionManager, Tokens
+from .store import KeyValueStore
 from .validation import (
     Check,
     ValidationReport,
@@ -43,6 +47,40 @@ LEASE_MARGIN = 5.0
 RECENT = 5
 
 
+@dataclass(frozen=True)
+class Lease:
+    """A held refresh lock (``refresh_lock``)."""
+
+    store: KeyValueStore
+    key: str
+    owner: bytes
+
+    def held(self) -> bool:
+        """Whether the lock is still this holder's: False once its lease ran out (and perhaps
+        another request took it), when what it did must not be saved."""
+        return self.store.get(self.key) == self.owner
+
+
+@asynccontextmanager
+async def refresh_lock(sessions: SessionManager, session_id: str, *, lease: float) -> AsyncIterator[Lease]:
+    """Held by one request at a time, across every process and replica sharing the store:
+    a rotating refresh token redeemed twice makes the provider revoke the whole login
+    (RFC 9700 §4.14.2). The lock is a key written only if absent; it expires after
+    ``lease`` seconds should its holder die, and waiting ends a second after that. The
+    holder must finish within its lease, and checks ``Lease.held`` before it writes."""
+    store, key = sessions.store, sessions.sealing.key("refresh-lock", session_id)
+    owner = os.urandom(16)
+    deadline = time.monotonic() + lease + 1
+    while not store.add(key, owner, lease):
+        if time.monotonic() > deadline:
+            raise LoginError("Another request is still refreshing this session; try again.")
+        await asyncio.sleep(0.02)
+    try:
+        yield Lease(store, key, owner)
+    finally:
+        store.delete_if(key, owner)
+
+
 class Refreshes(AuthenticatorParts):
     """Token refresh, single-flight in this process and across replicas."""
 
@@ -57,7 +95,7 @@ class Refreshes(AuthenticatorParts):
             lock = self._refresh_locks[session_id] = asyncio.Lock()
         seen = self.sessions.load(session_id)
         budget = REFRESH_CALLS * self.config.http.timeout
-        async with lock, self.sessions.refresh_lock(session_id, lease=budget + LEASE_MARGIN) as lease:
+        async with lock, refresh_lock(self.sessions, session_id, lease=budget + LEASE_MARGIN) as lease:
             session = self.sessions.load(session_id)
             if session is None or seen is None:
                 raise NotLoggedIn("The session has ended; log in again.")

@@ -159,7 +159,7 @@ class LoginRoutes(RoutesBase):
                 response, request, SESSION_COOKIE, session.id, self.auth.config.session.absolute_timeout
             )
             self._clear(response, request, LOGOUT_COOKIE)
-        if self.auth.sessions.next_from_cookie(params.get("state", ""), next_cookie) is not None:
+        if self.auth.sessions.sealing.next_from_cookie(params.get("state", ""), next_cookie) is not None:
             # This login's next is used up. Another's (a newer login, in another tab) stays for it.
             self._clear(response, request, NEXT_COOKIE)
         return response
@@ -196,8 +196,8 @@ class LoginRoutes(RoutesBase):
             except StoreUnavailable:
                 raise
             except LoginError as error:
-                result = self.auth.sessions.save_playground_result(
-                    self.auth.sessions.owner(session_id),
+                result = self.auth.sessions.notices.save_playground_result(
+                    self.auth.sessions.notices.owner(session_id),
                     {"passed": False, "sent": False, "error": error.error, "description": error.description},
                 )
                 return RedirectResponse(self._here(with_result(next_path, result)), 303)

@@ -248,7 +248,7 @@ def playground_result() -> dict[str, object] | None:
     result_id = st.query_params.get("result")
     if not result_id:
         return None
-    return authenticator().sessions.playground_result(result_id, _cookie(SESSION_COOKIE))
+    return authenticator().sessions.notices.playground_result(result_id, _cookie(SESSION_COOKIE))
 
 
 def provider_names() -> dict[str, str]:
@@ -263,7 +263,7 @@ def providers_to_set_up() -> list[Registration]:
     return [
         auth.registration(p.name, origin())
         for p in auth.config.providers
-        if not p.is_dev and not auth.sessions.provider_working(p.name)
+        if not p.is_dev and not auth.sessions.notices.provider_working(p.name)
     ]
 
 
@@ -285,7 +285,9 @@ def login_failure() -> dict[str, object] | None:
     shown only to the browser that got it, or the fixed sentence for a refusal nothing was
     stored for (``?refused=<code>&request_id=<id>``, ``_core/refusals.py``); None for neither."""
     failure_id = st.query_params.get("failure")
-    record = authenticator().sessions.failure(failure_id, _cookie(BINDING_COOKIE)) if failure_id else None
+    record = (
+        authenticator().sessions.notices.failure(failure_id, _cookie(BINDING_COOKIE)) if failure_id else None
+    )
     return record or fixed_record(st.query_params.to_dict())
 
 

@@ -278,7 +278,7 @@ class LoginApp:
                 (c for c in browser.cookies.jar if c.name == self.binding_cookie), key=lambda c: not c.domain
             )
             binding = cookies[0].value if cookies else None
-            return self.auth.sessions.failure(query["failure"], binding)
+            return self.auth.sessions.notices.failure(query["failure"], binding)
         return fixed_record(query)
 
     # --- the provider's side ---------------------------------------------------------------

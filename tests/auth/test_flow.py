@@ -108,7 +108,7 @@ async def test_pkce_challenge_is_the_s256_of_the_verifier_the_token_request_send
     """The code_challenge is BASE64URL(SHA256(code_verifier)) of the verifier kept for this login."""
     url = await login_app.start(login_app.browser())
     params = query_of(url)
-    pending = login_app.auth.sessions.take_pending(params["state"])
+    pending = login_app.auth.sessions.pending.take_login(params["state"])
     assert pending is not None
     digest = hashlib.sha256(pending.code_verifier.encode()).digest()
     assert params["code_challenge"] == base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
@@ -192,9 +192,9 @@ async def test_state_older_than_its_lifetime_is_refused(login_app: LoginApp) -> 
     browser = login_app.browser()
     url = await login_app.start(browser)
     sessions = login_app.auth.sessions
-    pending = sessions.take_pending(query_of(url)["state"])
+    pending = sessions.pending.take_login(query_of(url)["state"])
     assert pending is not None
-    sessions.save_pending(replace(pending, created_at=pending.created_at - 601))
+    sessions.pending.save_login(replace(pending, created_at=pending.created_at - 601))
     callback = await login_app.authorize(browser, url)
     record = await refused(login_app, browser, await browser.get(callback))
     assert "expired" in str(record["description"])
@@ -240,9 +240,9 @@ async def test_wrong_pkce_verifier_is_refused_by_the_provider_and_explained(logi
     browser = login_app.browser()
     url = await login_app.start(browser)
     sessions = login_app.auth.sessions
-    pending = sessions.take_pending(query_of(url)["state"])
+    pending = sessions.pending.take_login(query_of(url)["state"])
     assert pending is not None
-    sessions.save_pending(replace(pending, code_verifier="a-verifier-of-another-login-" + "x" * 30))
+    sessions.pending.save_login(replace(pending, code_verifier="a-verifier-of-another-login-" + "x" * 30))
     callback = await login_app.authorize(browser, url)
     record = await refused(login_app, browser, await browser.get(callback))
     assert record["error"] == "provider_error"

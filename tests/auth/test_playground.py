@@ -45,7 +45,7 @@ async def play(
 def result_of(app: LoginApp, response: httpx2.Response, session_id: str) -> dict[str, object]:
     location = response.headers["location"]
     assert location.startswith("/playground?result="), location
-    record = app.auth.sessions.playground_result(query_of(location)["result"], session_id)
+    record = app.auth.sessions.notices.playground_result(query_of(location)["result"], session_id)
     assert record is not None
     return record
 
@@ -165,7 +165,9 @@ async def test_a_playground_login_keeps_the_session_unless_asked(login_app: Logi
     # Another session cannot read it, though it has the id.
     other = await login_app.logged_in(login_app.browser())
     assert (
-        login_app.auth.sessions.playground_result(query_of(response.headers["location"])["result"], other)
+        login_app.auth.sessions.notices.playground_result(
+            query_of(response.headers["location"])["result"], other
+        )
         is None
     )
 
@@ -244,8 +246,8 @@ async def test_every_callback_check_holds_for_a_playground_login(login_app: Logi
     answer = await thief.get(stolen)
     assert login_app.session_cookie not in set_cookies(answer)
     result_id = query_of(answer.headers["location"])["result"]
-    assert login_app.auth.sessions.playground_result(result_id, thief_session) is None
-    refused = login_app.auth.sessions.playground_result(result_id, session_id)
+    assert login_app.auth.sessions.notices.playground_result(result_id, thief_session) is None
+    refused = login_app.auth.sessions.notices.playground_result(result_id, session_id)
     assert refused is not None and refused["error"] == "state_mismatch"
     assert await me(browser) == "alice"
 

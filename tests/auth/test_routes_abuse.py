@@ -18,7 +18,7 @@ from login_harness import (
 )
 
 from devidp import DevAuthorizationServer
-from streamlit_authlib_login._core.sessions import FAILURE_TTL
+from streamlit_authlib_login._core.notices import FAILURE_TTL
 from streamlit_authlib_login._core.store import MemoryStore
 from streamlit_authlib_login._devmode import MAX_DEV_ORIGINS, emulated_providers, throwaway_apple_key
 from streamlit_authlib_login._routes import CALLBACK_BODY_LIMIT, csrf_token
