@@ -2,8 +2,8 @@
 the provider we asked (RFC 9207), the code is redeemed with its PKCE verifier, the ID token
 passes every check of OIDC Core §3.1.3.7, and userinfo is for the same user.
 
-``CallbackChecks`` is mixed into ``Authenticator`` (``flow.py``), whose providers and sessions
-it uses; each step raises the ``LoginError`` naming what failed.
+``CallbackChecks`` runs them for ``Authenticator.finish_login`` (``flow.py``); each step raises
+the ``LoginError`` naming what failed.
 """
 
 from __future__ import annotations
@@ -21,11 +21,12 @@ from .errors import (
     StateError,
     UserinfoMismatch,
 )
-from .parts import AuthenticatorParts
 from .pending import PendingLogin
 from .playground import Checked
 from .profile import apple_first_login
 from .provider import ProviderClient
+from .providers import Providers
+from .sessions import SessionManager
 from .trace import Trace, fingerprint
 from .validation import (
     ValidationReport,
@@ -35,10 +36,14 @@ from .validation import (
 )
 
 
-class CallbackChecks(AuthenticatorParts):
+class CallbackChecks:
     """The steps of ``Authenticator.finish_login``, in the order it runs them."""
 
-    async def _checks(
+    def __init__(self, providers: Providers, sessions: SessionManager) -> None:
+        self.providers = providers
+        self.sessions = sessions
+
+    async def check(
         self,
         name: str,
         pending: PendingLogin,
@@ -48,8 +53,8 @@ class CallbackChecks(AuthenticatorParts):
     ) -> Checked:
         """Every step of the callback, in order; raises ``LoginError`` at the first that fails."""
         self._check_browser(name, pending, binding_cookie, trace)
-        settings = self.settings(name)
-        client = self.client(settings, pending.app_base)
+        settings = self.providers.settings(name)
+        client = self.providers.client(settings, pending.app_base)
         metadata = await client.metadata()
         code = self._authorization_code(settings, metadata, params, trace)
         tokens = await self._redeem(client, code, pending, trace)
@@ -57,7 +62,7 @@ class CallbackChecks(AuthenticatorParts):
         userinfo = await self._userinfo(client, metadata, tokens, claims, params, trace)
         return Checked(tokens=tokens, claims=claims, report=report, userinfo=userinfo)
 
-    def _take_pending(self, params: Mapping[str, str]) -> PendingLogin:
+    def take_pending(self, params: Mapping[str, str]) -> PendingLogin:
         """The login this callback answers, removed: a state is good for one callback."""
         state = params.get("state")
         if not state:

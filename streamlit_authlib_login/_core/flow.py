@@ -1,5 +1,6 @@
-"""The login itself, framework-free: start and finish; the callback's checks, refresh and logout
-are mixed in (``callback.py``, ``refresh.py``, ``logout.py``).
+"""The login itself, framework-free: start and finish. ``Authenticator`` holds its collaborators:
+the providers (``providers.py``), the callback's checks (``callback.py``), refresh
+(``refresh.py``) and logout (``logout.py``), and answers for them.
 
 ``routes/`` turns HTTP requests into calls of ``Authenticator``; nothing here
 knows about Starlette or Streamlit.
@@ -7,17 +8,13 @@ knows about Starlette or Streamlit.
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
 import posixpath
 import secrets
 import time
-import weakref
 from collections.abc import Mapping
-from contextlib import suppress
 from dataclasses import dataclass, replace
 from typing import Protocol
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 import httpx2
 
@@ -27,13 +24,13 @@ from .config_keys import ST_LOGIN_CALLBACK
 from .errors import (
     LoginError,
     StoreUnavailable,
-    UnknownProvider,
 )
-from .logout import Logouts
-from .pending import PendingLogin
+from .logout import LoggedOut, Logouts
+from .pending import PendingLogin, PendingLogout
 from .playground import PlaygroundRequest, check_params, playground_record, with_result
 from .profile import normalize
 from .provider import ProviderClient, current_trace
+from .providers import Providers
 from .refresh import Refreshes
 from .registration import Registration
 from .sessions import Session, SessionManager, Tokens
@@ -113,24 +110,7 @@ def _own_route(path: str) -> bool:
     return any(where == route or where.startswith(route + "/") for route in _OWN_ROUTES)
 
 
-def canonical_origin(origin: str) -> str:
-    """``scheme://host[:port]`` spelt one way: lower case (RFC 3986 §6.2.2.1), without the
-    scheme's default port (§6.2.3), an IP address in its canonical text (RFC 5952 for IPv6).
-    A Host header spelt LOCALHOST, localhost:80 or [0::1] is then no new origin (a new redirect
-    URI, a new client, one of the dev provider's few addresses: ``devmode.MAX_DEV_ORIGINS``)."""
-    try:
-        parts = urlsplit(origin)
-        scheme, host, port = parts.scheme.lower(), parts.hostname or "", parts.port
-    except ValueError:  # a port that is no number: left as it came, to be refused where it is used
-        return origin.rstrip("/")
-    with suppress(ValueError):
-        address = ipaddress.ip_address(host)
-        host = f"[{address.compressed}]" if address.version == 6 else address.compressed
-    default = {"http": 80, "https": 443}.get(scheme)
-    return f"{scheme}://{host}" + (f":{port}" if port is not None and port != default else "")
-
-
-class Authenticator(CallbackChecks, Refreshes, Logouts):
+class Authenticator:
     """Logs browsers in and out of the configured providers."""
 
     def __init__(
@@ -145,53 +125,46 @@ class Authenticator(CallbackChecks, Refreshes, Logouts):
         providers that live in this very process (development mode)."""
         self.config = config
         self.sessions = sessions
-        self._transport = transport
         self._local = local
-        self._clients: dict[tuple[str, str], ProviderClient] = {}
-        # A lock lives while a refresh holds it: one per session would grow with every login.
-        self._refresh_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self.providers = Providers(config, transport=transport, local=local)
+        self.callback = CallbackChecks(self.providers, sessions)
+        self.refreshes = Refreshes(config, self.providers, sessions)
+        self.logouts = Logouts(config, self.providers, sessions, self.refreshes)
 
-    # --- providers -------------------------------------------------------------------
+    # --- providers (``providers.py``) ------------------------------------------------------
     def settings(self, name: str) -> ProviderSettings:
-        found = self.config.provider(name)
-        if found is None:
-            raise UnknownProvider(f"No provider named {name!r} is configured.")
-        return found
+        return self.providers.settings(name)
 
     def base_url(self, origin: str) -> str:
-        """The configured base URL, else ``origin`` in its one spelling (``canonical_origin``)."""
-        return self.config.base_url or canonical_origin(origin)
+        return self.providers.base_url(origin)
 
     def redirect_uri(self, name: str, origin: str) -> str:
-        """The callback URI sent to provider ``name``: one per provider, or st.login's one
-        ``[auth] redirect_uri`` for all of them (the provider is then known from ``state``)."""
-        return self.config.redirect_uri or f"{self.base_url(origin)}/auth/callback/{name}"
+        return self.providers.redirect_uri(name, origin)
 
     def post_logout_uri(self, name: str, origin: str) -> str:
-        """Where the provider sends the browser after RP-initiated logout: the login callback
-        unless configured otherwise, so nothing new needs registering where a provider accepts
-        a registered redirect URI there (Microsoft, Keycloak's default); others need it listed too."""
-        return self.settings(name).post_logout_redirect_uri or self.redirect_uri(name, origin)
+        return self.providers.post_logout_uri(name, origin)
 
     def client(self, settings: ProviderSettings, app_base: str) -> ProviderClient:
-        """The pooled client for one provider, reached through the app at ``app_base``
-        (which only matters for a provider whose URLs are paths of this app)."""
-        key = (settings.name, app_base if settings.served_here else "")
-        if key not in self._clients:
-            transport = (self._local and self._local.transport(settings)) or self._transport
-            self._clients[key] = ProviderClient(settings, app_base, self.config.http, transport=transport)
-        return self._clients[key]
+        return self.providers.client(settings, app_base)
 
     def registration(self, name: str, origin: str) -> Registration:
-        """The exact URIs to register at provider ``name`` for this app served at ``origin``."""
-        return Registration.of(
-            self.settings(name), self.redirect_uri(name, origin), self.post_logout_uri(name, origin)
-        )
+        return self.providers.registration(name, origin)
 
     async def aclose(self) -> None:
-        for client in self._clients.values():
-            await client.aclose()
-        self._clients.clear()
+        await self.providers.aclose()
+
+    # --- refresh and logout (``refresh.py``, ``logout.py``) ------------------------------------
+    async def refresh(self, session_id: str) -> Session:
+        return await self.refreshes.refresh(session_id)
+
+    async def logout(self, session_id: str, *, origin: str) -> LoggedOut:
+        return await self.logouts.logout(session_id, origin=origin)
+
+    def unfinished_logout(self, state: str | None, origin: str) -> Registration | None:
+        return self.logouts.unfinished_logout(state, origin)
+
+    def finish_logout(self, name: str | None, params: Mapping[str, str]) -> PendingLogout:
+        return self.logouts.finish_logout(name, params)
 
     # --- login ---------------------------------------------------------------------
     async def start_login(
@@ -335,7 +308,7 @@ class Authenticator(CallbackChecks, Refreshes, Logouts):
         result for the session that started it (``Finished.playground_result``); it makes a
         session only when asked to replace that one, and raises only ``StoreUnavailable``.
         """
-        pending = self._take_pending(params)
+        pending = self.callback.take_pending(params)
         # A login's next comes in its cookie (``start_login``) when that cookie is this login's.
         # A newer login started in another tab overwrote it: this one still finishes, on "/".
         carried = self.sessions.sealing.next_from_cookie(pending.state, next_cookie)
@@ -353,7 +326,7 @@ class Authenticator(CallbackChecks, Refreshes, Logouts):
                 # Whoever sent the browser here chose these: a refused login's record keeps them.
                 detail=shown if len(shown) <= MAX_SHOWN else shown[:MAX_SHOWN] + "…",
             )
-            checked = await self._checks(name, pending, params, binding_cookie, trace)
+            checked = await self.callback.check(name, pending, params, binding_cookie, trace)
         except StoreUnavailable:
             raise
         except LoginError as error:
