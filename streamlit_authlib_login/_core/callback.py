@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
@@ -22,7 +23,6 @@ from .errors import (
     UserinfoMismatch,
 )
 from .pending import PendingLogin
-from .playground import Checked
 from .profile import apple_first_login
 from .provider import ProviderClient
 from .providers import Providers
@@ -34,6 +34,17 @@ from .validation import (
     unverified_header,
     validate_id_token,
 )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Checked:
+    """What a callback that passed every check holds: the token response, the ID token's
+    claims and report (None: an OAuth 2.0-only provider), and userinfo."""
+
+    tokens: Mapping[str, object]
+    claims: dict[str, object]
+    report: ValidationReport | None
+    userinfo: dict[str, object]
 
 
 class CallbackChecks:

@@ -1,6 +1,7 @@
 """The login itself, framework-free: start and finish. ``Authenticator`` holds its collaborators:
 the providers (``providers.py``), the callback's checks (``callback.py``), refresh
-(``refresh.py``) and logout (``logout.py``), and answers for them.
+(``refresh.py``) and logout (``logout.py``), and answers for them. A login started for a purpose
+of its own is finished by the ``Finisher`` registered for it (the Playground's: ``playground.py``).
 
 ``routes/`` turns HTTP requests into calls of ``Authenticator``; nothing here
 knows about Starlette or Streamlit.
@@ -11,14 +12,15 @@ from __future__ import annotations
 import posixpath
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Protocol
 from urllib.parse import unquote
 
 import httpx2
 
-from .callback import CallbackChecks
+from .callback import CallbackChecks, Checked
 from .config import AuthConfig, ProviderSettings
 from .config_keys import ST_LOGIN_CALLBACK
 from .errors import (
@@ -27,7 +29,6 @@ from .errors import (
 )
 from .logout import LoggedOut, Logouts
 from .pending import PendingLogin, PendingLogout
-from .playground import PlaygroundRequest, check_params, playground_record, with_result
 from .profile import normalize
 from .provider import ProviderClient, current_trace
 from .providers import Providers
@@ -69,13 +70,37 @@ class Started:
 
 @dataclass(frozen=True, kw_only=True)
 class Finished:
-    """What a callback ends in: the new session (None: a Playground login that left the
-    session as it was) and where the browser goes next."""
+    """What a callback ends in: the new session (None: a login whose finisher left the session
+    as it was, as a Playground login does) and where the browser goes next."""
 
     session: Session | None
     next_path: str
-    playground_result: str | None = None  # the id of a Playground login's result
-    refused: LoginError | None = None  # a Playground login refused: why (the result says it too)
+    result: str | None = None  # the id of what a finisher kept for its page (a Playground result)
+    refused: LoginError | None = None  # a finisher's login refused: why (its result says it too)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Outcome:
+    """A callback of a login started for a purpose (``Authenticator.start_for``), after the
+    checks: passed (``checked``) or refused (``refused``, which has its trace), for the
+    finisher of that purpose to finish."""
+
+    pending: PendingLogin
+    provider: str
+    params: Mapping[str, str]  # the callback's
+    trace: Trace
+    checked: Checked | None = None
+    refused: LoginError | None = None
+    # Makes, of ``checked``, the session an ordinary login makes (a passed callback's only).
+    new_session: Callable[[], Session] | None = None
+
+
+class Finisher(Protocol):
+    """Finishes the logins started for one purpose (``Authenticator(finishers={purpose: ...})``)."""
+
+    def finish(self, outcome: Outcome) -> Finished:
+        """What the callback ends in; raises only ``StoreUnavailable``."""
+        ...
 
 
 # The module's own routes (_routes/__init__.py): as a next, /auth/logout would make any link
@@ -120,11 +145,14 @@ class Authenticator:
         *,
         transport: httpx2.AsyncBaseTransport | None = None,
         local: LocalProviders | None = None,
+        finishers: Mapping[str, Finisher] | None = None,
     ) -> None:
         """``transport`` carries calls to providers (None: the network); ``local`` serves the
-        providers that live in this very process (development mode)."""
+        providers that live in this very process (development mode); ``finishers`` finish the
+        logins started for their purpose (``start_for``)."""
         self.config = config
         self.sessions = sessions
+        self.finishers = dict(finishers or {})
         self._local = local
         self.providers = Providers(config, transport=transport, local=local)
         self.callback = CallbackChecks(self.providers, sessions)
@@ -174,41 +202,40 @@ class Authenticator:
         url, state = await self._start(name, origin=origin, binding_cookie=binding_cookie)
         return Started(url=url, next_cookie=self.sessions.sealing.next_cookie(state, safe_next(next_path)))
 
-    async def start_playground(
+    async def start_for(
         self,
-        request: PlaygroundRequest,
+        purpose: str,
+        name: str,
         *,
         origin: str,
-        next_path: str | None,
         binding_cookie: str,
-        session_id: str,
+        added: Mapping[str, str],
+        extra: Mapping[str, object],
+        next_path: str,
     ) -> str:
-        """``start_login`` with the Playground's parameters added to the module's own (which
-        they cannot override: ``playground.check_params``). Its callback runs every check of a
-        login, then keeps the outcome for session ``session_id`` to read, and replaces that
-        session only if ``request.replace_session``."""
-        check_params(request.params)
+        """A login for ``purpose``, whose callback runs every check of a login and is then
+        finished by that purpose's finisher: ``added`` joins the authorization request's
+        parameters (the caller has checked that none overrides the module's own), ``extra`` is
+        kept for the finisher (``PendingLogin.extra``), and ``next_path`` is stored with it."""
+        if purpose not in self.finishers:
+            raise LoginError(f"This app finishes no {purpose!r} logins.")
         url, _ = await self._start(
-            request.provider,
+            name,
             origin=origin,
             binding_cookie=binding_cookie,
-            playground=request,
-            owner=self.sessions.notices.owner(session_id),
-            # Stored, unlike a login's: only a logged-in session starts one (a CSRF-checked POST),
-            # whose stored parameters and form outweigh it anyway; kept here, one code path.
-            next_path=safe_next(next_path),
+            added=added,
+            purpose=purpose,
+            extra=extra,
+            next_path=next_path,
         )
         return url
 
-    async def playground_url(self, request: PlaygroundRequest, *, origin: str) -> str:
-        """The URL ``start_playground`` would send, built by the same code with a state, nonce
-        and challenge of its own, none of them kept: a preview, which no callback can finish."""
-        check_params(request.params)
-        settings = self.settings(request.provider)
+    async def authorization_url(self, name: str, *, origin: str, added: Mapping[str, str]) -> str:
+        """The URL ``start_for`` would send, built by the same code with a state, nonce and
+        challenge of its own, none of them kept: a preview, which no callback can finish."""
+        settings = self.settings(name)
         client = self.client(settings, self.base_url(origin))
-        url, *_ = await self._authorization_url(
-            client, self.redirect_uri(request.provider, origin), request.params
-        )
+        url, *_ = await self._authorization_url(client, self.redirect_uri(name, origin), added)
         return url
 
     async def _authorization_url(
@@ -249,8 +276,9 @@ class Authenticator:
         *,
         origin: str,
         binding_cookie: str,
-        playground: PlaygroundRequest | None = None,
-        owner: str = "",
+        added: Mapping[str, str] | None = None,
+        purpose: str = "login",
+        extra: Mapping[str, object] | None = None,
         next_path: str = "/",
     ) -> tuple[str, str]:
         """Store a new pending login: (the provider URL, its state)."""
@@ -261,7 +289,7 @@ class Authenticator:
                 settings, self.base_url(origin), redirect_uri, self.post_logout_uri(name, origin)
             )
         client = self.client(settings, self.base_url(origin))
-        added = playground.params if playground else {}
+        added = added or {}
         url, state, nonce, verifier = await self._authorization_url(client, redirect_uri, added)
         self.sessions.pending.save_login(
             PendingLogin(
@@ -274,12 +302,9 @@ class Authenticator:
                 browser_binding=self.sessions.sealing.binding(binding_cookie),
                 created_at=int(time.time()),
                 app_base=client.app_base,
-                purpose="playground" if playground else "login",
                 params=dict(added),
-                form=dict(playground.form) if playground else {},
-                replace_session=playground.replace_session if playground else False,
-                owner=owner,
-                max_age=playground.max_age if playground else None,
+                purpose=purpose,
+                extra=dict(extra or {}),
             )
         )
         return url, state
@@ -304,11 +329,11 @@ class Authenticator:
         the same user; then, only then, a session. Raises ``LoginError`` naming the check that
         failed; on any failure no session exists.
 
-        A Playground login runs the same steps, then keeps its outcome, passed or refused, as a
-        result for the session that started it (``Finished.playground_result``); it makes a
-        session only when asked to replace that one, and raises only ``StoreUnavailable``.
+        A login started for a purpose (``start_for``) runs the same steps; then the finisher of
+        that purpose decides what it ends in, passed or refused (the Playground keeps a result).
         """
         pending = self.callback.take_pending(params)
+        finisher = self.finishers.get(pending.purpose)
         # A login's next comes in its cookie (``start_login``) when that cookie is this login's.
         # A newer login started in another tab overwrote it: this one still finishes, on "/".
         carried = self.sessions.sealing.next_from_cookie(pending.state, next_cookie)
@@ -331,15 +356,30 @@ class Authenticator:
             raise
         except LoginError as error:
             error.trace, error.next_path, error.provider = trace, pending.next_path, name
-            if pending.purpose != "playground":
+            if finisher is None:
                 raise
-            record = playground_record(pending, name, params=params, trace=trace, refused=error)
-            return self._playground_done(pending, pending.owner, record, refused=error)
+            return finisher.finish(
+                Outcome(pending=pending, provider=name, params=params, trace=trace, refused=error)
+            )
         finally:
             current_trace.reset(token)
-        if pending.purpose == "playground" and not pending.replace_session:
-            record = playground_record(pending, name, params=params, trace=trace, checked=checked)
-            return self._playground_done(pending, pending.owner, record)
+        if finisher is None:
+            return Finished(
+                session=self._new_session(name, pending, checked, trace), next_path=pending.next_path
+            )
+        new_session = partial(self._new_session, name, pending, checked, trace)
+        return finisher.finish(
+            Outcome(
+                pending=pending,
+                provider=name,
+                params=params,
+                trace=trace,
+                checked=checked,
+                new_session=new_session,
+            )
+        )
+
+    def _new_session(self, name: str, pending: PendingLogin, checked: Checked, trace: Trace) -> Session:
         settings = self.settings(name)
         session = self.sessions.create(
             provider=name,
@@ -353,15 +393,7 @@ class Authenticator:
             app_base=pending.app_base,
         )
         self.sessions.notices.mark_provider_working(name)  # its set-up help is no longer needed
-        if pending.purpose == "playground":
-            record = playground_record(
-                pending, name, params=params, trace=trace, checked=checked, replaced=True
-            )
-            return replace(
-                self._playground_done(pending, self.sessions.notices.owner(session.id), record),
-                session=session,
-            )
-        return Finished(session=session, next_path=pending.next_path)
+        return session
 
     async def _request_steps(self, pending: PendingLogin, trace: Trace) -> None:
         """The trace's first steps, rebuilt from the pending login rather than stored with it:
@@ -395,20 +427,4 @@ class Authenticator:
                 at=pending.created_at,
                 url=masked_url(url),
             )
-        )
-
-    def _playground_done(
-        self,
-        pending: PendingLogin,
-        owner: str,
-        record: Mapping[str, object],
-        *,
-        refused: LoginError | None = None,
-    ) -> Finished:
-        result_id = self.sessions.notices.save_playground_result(owner, record)
-        return Finished(
-            session=None,
-            next_path=with_result(pending.next_path, result_id),
-            playground_result=result_id,
-            refused=refused,
         )

@@ -32,17 +32,22 @@ class PendingLogin:
     browser_binding: str  # HMAC of the binding cookie: ties the callback to this browser
     created_at: int
     app_base: str
-    # A Playground login's; a login's own ``next`` is carried in a cookie (``Sealing.next_cookie``),
-    # so what a login start stores never depends on what the client sends.
+    # A login for a purpose's (``Authenticator.start_for``); a login's own ``next`` is carried in
+    # a cookie (``Sealing.next_cookie``), so what a login start stores never depends on what the
+    # client sends.
     next_path: str = "/"
-    # A Playground login (_core/playground.py): the parameters it added, whether it may replace
-    # the session, and the session it reports to (``Notices.owner``).
-    purpose: str = "login"  # or "playground"
-    params: Mapping[str, str] = field(default_factory=dict)
-    form: Mapping[str, str] = field(default_factory=dict)
-    replace_session: bool = False
-    owner: str = ""
-    max_age: int | None = None
+    params: Mapping[str, str] = field(default_factory=dict)  # added to the authorization request
+    # Whose finisher finishes it (``flow.Finisher``), and what that finisher keeps here: the
+    # Playground's form, whether it may replace the session, the session it reports to.
+    purpose: str = "login"
+    extra: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def max_age(self) -> int | None:
+        """The ``max_age`` the request carried: the ID token's ``auth_time`` must meet it (OIDC
+        Core §3.1.2.1)."""
+        value = self.params.get("max_age")
+        return int(value) if value is not None else None
 
 
 _PENDING_DEFAULTS = {

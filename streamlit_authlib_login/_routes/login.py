@@ -14,7 +14,7 @@ from .._core.errors import (
     UnknownProvider,
 )
 from .._core.flow import safe_next
-from .._core.playground import PlaygroundRequest, with_result
+from .._core.playground import PlaygroundRequest, start_playground, with_result
 from .._core.stlogin import provider_from_token, same_origin_navigation
 from .._core.trace import fingerprint
 from .common import (
@@ -140,10 +140,10 @@ class LoginRoutes(RoutesBase):
             response = self._to_login_page(request, error, provider or "-", "/", unexpected=True)
         else:
             session, next_path = finished.session, finished.next_path
-            if finished.playground_result is not None:
+            if finished.result is not None:
                 log.info(
                     "playground login: result=%s %s",
-                    finished.playground_result[:8],
+                    finished.result[:8],
                     f"refused: check={finished.refused.error}" if finished.refused else "passed",
                 )
             if session is None:  # a Playground login kept as a result: the session is untouched
@@ -190,8 +190,13 @@ class LoginRoutes(RoutesBase):
                         "provider sends the browser back there."
                     )
                 wanted = PlaygroundRequest.from_form(form)
-                url = await self.auth.start_playground(
-                    wanted, origin=origin, next_path=next_path, binding_cookie=binding, session_id=session_id
+                url = await start_playground(
+                    self.auth,
+                    wanted,
+                    origin=origin,
+                    next_path=next_path,
+                    binding_cookie=binding,
+                    session_id=session_id,
                 )
             except StoreUnavailable:
                 raise

@@ -21,7 +21,7 @@ import streamlit as st
 from .._core.config import EMULATED_PREFIX, ProviderSettings, is_loopback_url
 from .._core.errors import LoginError, StoreUnavailable
 from .._core.flow import Authenticator, safe_next
-from .._core.playground import PlaygroundRequest
+from .._core.playground import PlaygroundRequest, playground_url
 from .._core.refusals import fixed_record
 from .._core.registration import Registration
 from .._core.sessions import Session
@@ -223,7 +223,7 @@ def playground_request(form: Mapping[str, str]) -> PlaygroundRequest:
 def playground_preview(request: PlaygroundRequest) -> str:
     """The exact URL Send would go to, from the same builder, with a state, nonce and challenge
     of its own (Send makes fresh ones); raises ``LoginError``."""
-    return run(authenticator().playground_url(request, origin=origin()))
+    return run(playground_url(authenticator(), request, origin=origin()))
 
 
 def playground_send_button(session: Session, form: Mapping[str, str], next_path: str, label: str) -> None:

@@ -13,7 +13,7 @@ from login_harness import LoginApp, cookie_value, query_of, set_cookies
 
 from devidp import DevAuthorizationServer, ProviderConfig
 from streamlit_authlib_login._core.errors import PlaygroundRequestError
-from streamlit_authlib_login._core.playground import PlaygroundRequest
+from streamlit_authlib_login._core.playground import PlaygroundRequest, start_playground
 from streamlit_authlib_login._routes import csrf_token
 
 CLAIMS = json.dumps({"id_token": {"email": {"essential": True}}})
@@ -119,8 +119,13 @@ async def test_the_core_refuses_overrides_even_without_the_form(login_app: Login
     """start_playground itself refuses a `state` however the request was built."""
     request = PlaygroundRequest(provider="dev", params={"state": "mine"})
     with pytest.raises(PlaygroundRequestError, match="`state` cannot be set here"):
-        await login_app.auth.start_playground(
-            request, origin="http://localhost", next_path="/", binding_cookie="b" * 32, session_id="s"
+        await start_playground(
+            login_app.auth,
+            request,
+            origin="http://localhost",
+            next_path="/",
+            binding_cookie="b" * 32,
+            session_id="s",
         )
 
 
