@@ -325,7 +325,7 @@ class OurApp:
         if "failure" not in found:
             return fixed_record(found)
         for browser in self._browsers:  # whichever of the lab's browsers got it
-            record = self.auth.sessions.failure(found["failure"], browser.cookies.get("auth_login"))
+            record = self.auth.sessions.notices.failure(found["failure"], browser.cookies.get("auth_login"))
             if record is not None:
                 return record
         return None

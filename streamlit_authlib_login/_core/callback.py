@@ -2,8 +2,8 @@
 the provider we asked (RFC 9207), the code is redeemed with its PKCE verifier, the ID token
 passes every check of OIDC Core §3.1.3.7, and userinfo is for the same user.
 
-``CallbackChecks`` is mixed into ``Authenticator`` (``flow.py``), whose providers and sessions
-it uses; each step raises the ``LoginError`` naming what failed.
+``CallbackChecks`` runs them for ``Authenticator.finish_login`` (``flow.py``); each step raises
+the ``LoginError`` naming what failed.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
@@ -21,11 +22,11 @@ from .errors import (
     StateError,
     UserinfoMismatch,
 )
-from .parts import AuthenticatorParts
-from .playground import Checked
+from .pending import PendingLogin
 from .profile import apple_first_login
 from .provider import ProviderClient
-from .sessions import PendingLogin
+from .providers import Providers
+from .sessions import SessionManager
 from .trace import Trace, fingerprint
 from .validation import (
     ValidationReport,
@@ -35,10 +36,25 @@ from .validation import (
 )
 
 
-class CallbackChecks(AuthenticatorParts):
+@dataclass(frozen=True, kw_only=True)
+class Checked:
+    """What a callback that passed every check holds: the token response, the ID token's
+    claims and report (None: an OAuth 2.0-only provider), and userinfo."""
+
+    tokens: Mapping[str, object]
+    claims: dict[str, object]
+    report: ValidationReport | None
+    userinfo: dict[str, object]
+
+
+class CallbackChecks:
     """The steps of ``Authenticator.finish_login``, in the order it runs them."""
 
-    async def _checks(
+    def __init__(self, providers: Providers, sessions: SessionManager) -> None:
+        self.providers = providers
+        self.sessions = sessions
+
+    async def check(
         self,
         name: str,
         pending: PendingLogin,
@@ -48,8 +64,8 @@ class CallbackChecks(AuthenticatorParts):
     ) -> Checked:
         """Every step of the callback, in order; raises ``LoginError`` at the first that fails."""
         self._check_browser(name, pending, binding_cookie, trace)
-        settings = self.settings(name)
-        client = self.client(settings, pending.app_base)
+        settings = self.providers.settings(name)
+        client = self.providers.client(settings, pending.app_base)
         metadata = await client.metadata()
         code = self._authorization_code(settings, metadata, params, trace)
         tokens = await self._redeem(client, code, pending, trace)
@@ -57,14 +73,14 @@ class CallbackChecks(AuthenticatorParts):
         userinfo = await self._userinfo(client, metadata, tokens, claims, params, trace)
         return Checked(tokens=tokens, claims=claims, report=report, userinfo=userinfo)
 
-    def _take_pending(self, params: Mapping[str, str]) -> PendingLogin:
+    def take_pending(self, params: Mapping[str, str]) -> PendingLogin:
         """The login this callback answers, removed: a state is good for one callback."""
         state = params.get("state")
         if not state:
             raise StateError(
                 "The callback has no `state`, so it cannot be matched to a login this app started."
             )
-        pending = self.sessions.take_pending(state)
+        pending = self.sessions.pending.take_login(state)
         if pending is None:
             raise StateError(
                 "The callback's `state` is unknown, already used, or expired (a login must finish "
@@ -78,7 +94,7 @@ class CallbackChecks(AuthenticatorParts):
         if pending.provider != name:
             raise StateError(f"This `state` belongs to a login with {pending.provider!r}, not {name!r}.")
         bound = binding_cookie is not None and hmac.compare_digest(
-            pending.browser_binding, self.sessions.binding(binding_cookie)
+            pending.browser_binding, self.sessions.sealing.binding(binding_cookie)
         )
         trace.check("state matched, in the browser that started the login", bound, "RFC 9700 §4.7.1")
         if not bound:

@@ -1,5 +1,7 @@
-"""The login itself, framework-free: start and finish; the callback's checks, refresh and logout
-are mixed in (``callback.py``, ``refresh.py``, ``logout.py``).
+"""The login itself, framework-free: start and finish. ``Authenticator`` holds its collaborators:
+the providers (``providers.py``), the callback's checks (``callback.py``), refresh
+(``refresh.py``) and logout (``logout.py``), and answers for them. A login started for a purpose
+of its own is finished by the ``Finisher`` registered for it (the Playground's: ``playground.py``).
 
 ``_routes/`` turns HTTP requests into calls of ``Authenticator``; nothing here
 knows about Starlette or Streamlit.
@@ -7,35 +9,32 @@ knows about Starlette or Streamlit.
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
 import posixpath
 import secrets
 import time
-import weakref
-from collections.abc import Mapping
-from contextlib import suppress
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Literal, Protocol
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 import httpx2
 
-from .callback import CallbackChecks
+from .callback import CallbackChecks, Checked
 from .config import AuthConfig, ProviderSettings
 from .config_keys import ST_LOGIN_CALLBACK
 from .errors import (
     LoginError,
     StoreUnavailable,
-    UnknownProvider,
 )
-from .logout import Logouts
-from .playground import PlaygroundRequest, check_params, playground_record, with_result
+from .logout import LoggedOut, Logouts
+from .pending import PendingLogin, PendingLogout
 from .profile import normalize
 from .provider import ProviderClient, current_trace
+from .providers import Providers
 from .refresh import Refreshes
 from .registration import Registration
-from .sessions import PendingLogin, Session, SessionManager, Tokens
+from .sessions import Session, SessionManager, Tokens
 from .trace import Step, Trace, masked_params, masked_url
 
 
@@ -54,7 +53,7 @@ class LocalProviders(Protocol):
 
 
 # A page of this app with its query fits; longer would only bloat the cookie that carries it
-# (SessionManager.next_cookie) and a Playground login's stored one.
+# (Sealing.next_cookie) and a Playground login's stored one.
 MAX_NEXT = 512
 MAX_SHOWN = 500  # characters of the callback's parameters kept in the trace
 TokenKind = Literal["access_token", "refresh_token"]  # also RFC 7009/7662's token_type_hint
@@ -63,7 +62,7 @@ TokenKind = Literal["access_token", "refresh_token"]  # also RFC 7009/7662's tok
 @dataclass(frozen=True, kw_only=True)
 class Started:
     """A login on its way: the provider URL to send the browser to, and the value of the
-    cookie to send along that carries its ``next`` (``SessionManager.next_cookie``). The store
+    cookie to send along that carries its ``next`` (``Sealing.next_cookie``). The store
     keeps nothing the client chose, so anyone's login start costs it the same."""
 
     url: str
@@ -72,13 +71,37 @@ class Started:
 
 @dataclass(frozen=True, kw_only=True)
 class Finished:
-    """What a callback ends in: the new session (None: a Playground login that left the
-    session as it was) and where the browser goes next."""
+    """What a callback ends in: the new session (None: a login whose finisher left the session
+    as it was, as a Playground login does) and where the browser goes next."""
 
     session: Session | None
     next_path: str
-    playground_result: str | None = None  # the id of a Playground login's result
-    refused: LoginError | None = None  # a Playground login refused: why (the result says it too)
+    result: str | None = None  # the id of what a finisher kept for its page (a Playground result)
+    refused: LoginError | None = None  # a finisher's login refused: why (its result says it too)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Outcome:
+    """A callback of a login started for a purpose (``Authenticator.start_for``), after the
+    checks: passed (``checked``) or refused (``refused``, which has its trace), for the
+    finisher of that purpose to finish."""
+
+    pending: PendingLogin
+    provider: str
+    params: Mapping[str, str]  # the callback's
+    trace: Trace
+    checked: Checked | None = None
+    refused: LoginError | None = None
+    # Makes, of ``checked``, the session an ordinary login makes (a passed callback's only).
+    new_session: Callable[[], Session] | None = None
+
+
+class Finisher(Protocol):
+    """Finishes the logins started for one purpose (``Authenticator(finishers={purpose: ...})``)."""
+
+    def finish(self, outcome: Outcome) -> Finished:
+        """What the callback ends in; raises only ``StoreUnavailable``."""
+        ...
 
 
 # The module's own routes (_routes/__init__.py): as a next, /auth/logout would make any link
@@ -113,24 +136,7 @@ def _own_route(path: str) -> bool:
     return any(where == route or where.startswith(route + "/") for route in _OWN_ROUTES)
 
 
-def canonical_origin(origin: str) -> str:
-    """``scheme://host[:port]`` spelt one way: lower case (RFC 3986 §6.2.2.1), without the
-    scheme's default port (§6.2.3), an IP address in its canonical text (RFC 5952 for IPv6).
-    A Host header spelt LOCALHOST, localhost:80 or [0::1] is then no new origin (a new redirect
-    URI, a new client, one of the dev provider's few addresses: ``devmode.MAX_DEV_ORIGINS``)."""
-    try:
-        parts = urlsplit(origin)
-        scheme, host, port = parts.scheme.lower(), parts.hostname or "", parts.port
-    except ValueError:  # a port that is no number: left as it came, to be refused where it is used
-        return origin.rstrip("/")
-    with suppress(ValueError):
-        address = ipaddress.ip_address(host)
-        host = f"[{address.compressed}]" if address.version == 6 else address.compressed
-    default = {"http": 80, "https": 443}.get(scheme)
-    return f"{scheme}://{host}" + (f":{port}" if port is not None and port != default else "")
-
-
-class Authenticator(CallbackChecks, Refreshes, Logouts):
+class Authenticator:
     """Logs browsers in and out of the configured providers."""
 
     def __init__(
@@ -140,58 +146,54 @@ class Authenticator(CallbackChecks, Refreshes, Logouts):
         *,
         transport: httpx2.AsyncBaseTransport | None = None,
         local: LocalProviders | None = None,
+        finishers: Mapping[str, Finisher] | None = None,
     ) -> None:
         """``transport`` carries calls to providers (None: the network); ``local`` serves the
-        providers that live in this very process (development mode)."""
+        providers that live in this very process (development mode); ``finishers`` finish the
+        logins started for their purpose (``start_for``)."""
         self.config = config
         self.sessions = sessions
-        self._transport = transport
+        self.finishers = dict(finishers or {})
         self._local = local
-        self._clients: dict[tuple[str, str], ProviderClient] = {}
-        # A lock lives while a refresh holds it: one per session would grow with every login.
-        self._refresh_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self.providers = Providers(config, transport=transport, local=local)
+        self.callback = CallbackChecks(self.providers, sessions)
+        self.refreshes = Refreshes(config, self.providers, sessions)
+        self.logouts = Logouts(config, self.providers, sessions, self.refreshes)
 
-    # --- providers -------------------------------------------------------------------
+    # --- providers (``providers.py``) ------------------------------------------------------
     def settings(self, name: str) -> ProviderSettings:
-        found = self.config.provider(name)
-        if found is None:
-            raise UnknownProvider(f"No provider named {name!r} is configured.")
-        return found
+        return self.providers.settings(name)
 
     def base_url(self, origin: str) -> str:
-        """The configured base URL, else ``origin`` in its one spelling (``canonical_origin``)."""
-        return self.config.base_url or canonical_origin(origin)
+        return self.providers.base_url(origin)
 
     def redirect_uri(self, name: str, origin: str) -> str:
-        """The callback URI sent to provider ``name``: one per provider, or st.login's one
-        ``[auth] redirect_uri`` for all of them (the provider is then known from ``state``)."""
-        return self.config.redirect_uri or f"{self.base_url(origin)}/auth/callback/{name}"
+        return self.providers.redirect_uri(name, origin)
 
     def post_logout_uri(self, name: str, origin: str) -> str:
-        """Where the provider sends the browser after RP-initiated logout: the login callback
-        unless configured otherwise, so nothing new needs registering where a provider accepts
-        a registered redirect URI there (Microsoft, Keycloak's default); others need it listed too."""
-        return self.settings(name).post_logout_redirect_uri or self.redirect_uri(name, origin)
+        return self.providers.post_logout_uri(name, origin)
 
     def client(self, settings: ProviderSettings, app_base: str) -> ProviderClient:
-        """The pooled client for one provider, reached through the app at ``app_base``
-        (which only matters for a provider whose URLs are paths of this app)."""
-        key = (settings.name, app_base if settings.served_here else "")
-        if key not in self._clients:
-            transport = (self._local and self._local.transport(settings)) or self._transport
-            self._clients[key] = ProviderClient(settings, app_base, self.config.http, transport=transport)
-        return self._clients[key]
+        return self.providers.client(settings, app_base)
 
     def registration(self, name: str, origin: str) -> Registration:
-        """The exact URIs to register at provider ``name`` for this app served at ``origin``."""
-        return Registration.of(
-            self.settings(name), self.redirect_uri(name, origin), self.post_logout_uri(name, origin)
-        )
+        return self.providers.registration(name, origin)
 
     async def aclose(self) -> None:
-        for client in self._clients.values():
-            await client.aclose()
-        self._clients.clear()
+        await self.providers.aclose()
+
+    # --- refresh and logout (``refresh.py``, ``logout.py``) ------------------------------------
+    async def refresh(self, session_id: str) -> Session:
+        return await self.refreshes.refresh(session_id)
+
+    async def logout(self, session_id: str, *, origin: str) -> LoggedOut:
+        return await self.logouts.logout(session_id, origin=origin)
+
+    def unfinished_logout(self, state: str | None, origin: str) -> Registration | None:
+        return self.logouts.unfinished_logout(state, origin)
+
+    def finish_logout(self, name: str | None, params: Mapping[str, str]) -> PendingLogout:
+        return self.logouts.finish_logout(name, params)
 
     # --- login ---------------------------------------------------------------------
     async def start_login(
@@ -199,52 +201,51 @@ class Authenticator(CallbackChecks, Refreshes, Logouts):
     ) -> Started:
         """Remember a new pending login; say where to send the browser, and with which cookie."""
         url, state = await self._start(name, origin=origin, binding_cookie=binding_cookie)
-        return Started(url=url, next_cookie=self.sessions.next_cookie(state, safe_next(next_path)))
+        return Started(url=url, next_cookie=self.sessions.sealing.next_cookie(state, safe_next(next_path)))
 
-    async def start_playground(
+    async def start_for(
         self,
-        request: PlaygroundRequest,
+        purpose: str,
+        name: str,
         *,
         origin: str,
-        next_path: str | None,
         binding_cookie: str,
-        session_id: str,
+        added: Mapping[str, str],
+        extra: Mapping[str, object],
+        next_path: str,
     ) -> str:
-        """``start_login`` with the Playground's parameters added to the module's own (which
-        they cannot override: ``playground.check_params``). Its callback runs every check of a
-        login, then keeps the outcome for session ``session_id`` to read, and replaces that
-        session only if ``request.replace_session``."""
-        check_params(request.params)
+        """A login for ``purpose``, whose callback runs every check of a login and is then
+        finished by that purpose's finisher: ``added`` joins the authorization request's
+        parameters (the caller has checked that none overrides the module's own), ``extra`` is
+        kept for the finisher (``PendingLogin.extra``), and ``next_path`` is stored with it."""
+        if purpose not in self.finishers:
+            raise LoginError(f"This app finishes no {purpose!r} logins.")
         url, _ = await self._start(
-            request.provider,
+            name,
             origin=origin,
             binding_cookie=binding_cookie,
-            playground=request,
-            owner=self.sessions.owner(session_id),
-            # Stored, unlike a login's: only a logged-in session starts one (a CSRF-checked POST),
-            # whose stored parameters and form outweigh it anyway; kept here, one code path.
-            next_path=safe_next(next_path),
+            added=added,
+            purpose=purpose,
+            extra=extra,
+            next_path=next_path,
         )
         return url
 
-    async def playground_url(self, request: PlaygroundRequest, *, origin: str) -> str:
-        """The URL ``start_playground`` would send, built by the same code with a state, nonce
-        and challenge of its own, none of them kept: a preview, which no callback can finish."""
-        check_params(request.params)
-        settings = self.settings(request.provider)
+    async def authorization_url(self, name: str, *, origin: str, added: Mapping[str, str]) -> str:
+        """The URL ``start_for`` would send, built by the same code with a state, nonce and
+        challenge of its own, none of them kept: a preview, which no callback can finish."""
+        settings = self.settings(name)
         client = self.client(settings, self.base_url(origin))
-        url, *_ = await self._authorization_url(
-            client, self.redirect_uri(request.provider, origin), request.params
-        )
+        url, *_ = await self._authorization_url(client, self.redirect_uri(name, origin), added)
         return url
 
     async def _authorization_url(
         self, client: ProviderClient, redirect_uri: str, added: Mapping[str, str]
     ) -> tuple[str, str, str, str]:
         """RFC 6749 §4.1.1 with a fresh state, and the nonce and PKCE verifier derived from it
-        (``SessionManager.login_secrets``): (url, state, nonce, verifier)."""
+        (``Sealing.login_secrets``): (url, state, nonce, verifier)."""
         state = secrets.token_urlsafe(32)
-        nonce, verifier = self.sessions.login_secrets(state)
+        nonce, verifier = self.sessions.sealing.login_secrets(state)
         # OIDC Core §3.1.2.1: a nonce ties the ID token to this login; OAuth-only providers have none.
         nonce = nonce if client.settings.is_oidc else ""
         url = await self._request_url(client, state, nonce, verifier, redirect_uri, added)
@@ -276,8 +277,9 @@ class Authenticator(CallbackChecks, Refreshes, Logouts):
         *,
         origin: str,
         binding_cookie: str,
-        playground: PlaygroundRequest | None = None,
-        owner: str = "",
+        added: Mapping[str, str] | None = None,
+        purpose: str = "login",
+        extra: Mapping[str, object] | None = None,
         next_path: str = "/",
     ) -> tuple[str, str]:
         """Store a new pending login: (the provider URL, its state)."""
@@ -288,9 +290,9 @@ class Authenticator(CallbackChecks, Refreshes, Logouts):
                 settings, self.base_url(origin), redirect_uri, self.post_logout_uri(name, origin)
             )
         client = self.client(settings, self.base_url(origin))
-        added = playground.params if playground else {}
+        added = added or {}
         url, state, nonce, verifier = await self._authorization_url(client, redirect_uri, added)
-        self.sessions.save_pending(
+        self.sessions.pending.save_login(
             PendingLogin(
                 provider=name,
                 state=state,
@@ -298,15 +300,12 @@ class Authenticator(CallbackChecks, Refreshes, Logouts):
                 code_verifier=verifier,
                 redirect_uri=redirect_uri,
                 next_path=next_path,
-                browser_binding=self.sessions.binding(binding_cookie),
+                browser_binding=self.sessions.sealing.binding(binding_cookie),
                 created_at=int(time.time()),
                 app_base=client.app_base,
-                purpose="playground" if playground else "login",
                 params=dict(added),
-                form=dict(playground.form) if playground else {},
-                replace_session=playground.replace_session if playground else False,
-                owner=owner,
-                max_age=playground.max_age if playground else None,
+                purpose=purpose,
+                extra=dict(extra or {}),
             )
         )
         return url, state
@@ -331,14 +330,14 @@ class Authenticator(CallbackChecks, Refreshes, Logouts):
         the same user; then, only then, a session. Raises ``LoginError`` naming the check that
         failed; on any failure no session exists.
 
-        A Playground login runs the same steps, then keeps its outcome, passed or refused, as a
-        result for the session that started it (``Finished.playground_result``); it makes a
-        session only when asked to replace that one, and raises only ``StoreUnavailable``.
+        A login started for a purpose (``start_for``) runs the same steps; then the finisher of
+        that purpose decides what it ends in, passed or refused (the Playground keeps a result).
         """
-        pending = self._take_pending(params)
+        pending = self.callback.take_pending(params)
+        finisher = self.finishers.get(pending.purpose)
         # A login's next comes in its cookie (``start_login``) when that cookie is this login's.
         # A newer login started in another tab overwrote it: this one still finishes, on "/".
-        carried = self.sessions.next_from_cookie(pending.state, next_cookie)
+        carried = self.sessions.sealing.next_from_cookie(pending.state, next_cookie)
         if carried is not None:
             pending = replace(pending, next_path=safe_next(carried))
         name = pending.provider if name is None else name
@@ -353,20 +352,35 @@ class Authenticator(CallbackChecks, Refreshes, Logouts):
                 # Whoever sent the browser here chose these: a refused login's record keeps them.
                 detail=shown if len(shown) <= MAX_SHOWN else shown[:MAX_SHOWN] + "…",
             )
-            checked = await self._checks(name, pending, params, binding_cookie, trace)
+            checked = await self.callback.check(name, pending, params, binding_cookie, trace)
         except StoreUnavailable:
             raise
         except LoginError as error:
             error.trace, error.next_path, error.provider = trace, pending.next_path, name
-            if pending.purpose != "playground":
+            if finisher is None:
                 raise
-            record = playground_record(pending, name, params=params, trace=trace, refused=error)
-            return self._playground_done(pending, pending.owner, record, refused=error)
+            return finisher.finish(
+                Outcome(pending=pending, provider=name, params=params, trace=trace, refused=error)
+            )
         finally:
             current_trace.reset(token)
-        if pending.purpose == "playground" and not pending.replace_session:
-            record = playground_record(pending, name, params=params, trace=trace, checked=checked)
-            return self._playground_done(pending, pending.owner, record)
+        if finisher is None:
+            return Finished(
+                session=self._new_session(name, pending, checked, trace), next_path=pending.next_path
+            )
+        new_session = partial(self._new_session, name, pending, checked, trace)
+        return finisher.finish(
+            Outcome(
+                pending=pending,
+                provider=name,
+                params=params,
+                trace=trace,
+                checked=checked,
+                new_session=new_session,
+            )
+        )
+
+    def _new_session(self, name: str, pending: PendingLogin, checked: Checked, trace: Trace) -> Session:
         settings = self.settings(name)
         session = self.sessions.create(
             provider=name,
@@ -379,15 +393,8 @@ class Authenticator(CallbackChecks, Refreshes, Logouts):
             requested_scope=pending.params.get("scope", settings.scope),
             app_base=pending.app_base,
         )
-        self.sessions.mark_provider_working(name)  # its set-up help is no longer needed
-        if pending.purpose == "playground":
-            record = playground_record(
-                pending, name, params=params, trace=trace, checked=checked, replaced=True
-            )
-            return replace(
-                self._playground_done(pending, self.sessions.owner(session.id), record), session=session
-            )
-        return Finished(session=session, next_path=pending.next_path)
+        self.sessions.notices.mark_provider_working(name)  # its set-up help is no longer needed
+        return session
 
     async def _request_steps(self, pending: PendingLogin, trace: Trace) -> None:
         """The trace's first steps, rebuilt from the pending login rather than stored with it:
@@ -421,22 +428,6 @@ class Authenticator(CallbackChecks, Refreshes, Logouts):
                 at=pending.created_at,
                 url=masked_url(url),
             )
-        )
-
-    def _playground_done(
-        self,
-        pending: PendingLogin,
-        owner: str,
-        record: Mapping[str, object],
-        *,
-        refused: LoginError | None = None,
-    ) -> Finished:
-        result_id = self.sessions.save_playground_result(owner, record)
-        return Finished(
-            session=None,
-            next_path=with_result(pending.next_path, result_id),
-            playground_result=result_id,
-            refused=refused,
         )
 
     # --- for pages: a session's tokens at its provider, a provider's own description -----------

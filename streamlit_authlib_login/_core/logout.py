@@ -2,7 +2,7 @@
 through the provider's RP-initiated logout when it has one (OpenID Connect RP-Initiated Logout
 1.0), coming back with the ``state`` this app sent.
 
-``Logouts`` is mixed into ``Authenticator`` (``flow.py``), whose providers and sessions it uses.
+``Logouts`` answers ``Authenticator``'s logout methods (``flow.py``).
 """
 
 from __future__ import annotations
@@ -12,17 +12,17 @@ import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
 from authlib.common.urls import add_params_to_uri
 
+from .config import AuthConfig
 from .errors import LoginError, LogoutReturnError, ProviderError
-from .parts import AuthenticatorParts
-from .sessions import PendingLogout
+from .pending import PendingLogout
+from .providers import Providers
+from .refresh import Refreshes
+from .registration import Registration
+from .sessions import SessionManager
 from .trace import fingerprint
-
-if TYPE_CHECKING:
-    from .registration import Registration
 
 
 @dataclass(frozen=True)
@@ -36,8 +36,16 @@ class LoggedOut:
     state: str | None = None  # sent there, to be checked when the browser comes back
 
 
-class Logouts(AuthenticatorParts):
+class Logouts:
     """Logout, and the browser's return from the provider's logout."""
+
+    def __init__(
+        self, config: AuthConfig, providers: Providers, sessions: SessionManager, refreshes: Refreshes
+    ) -> None:
+        self.config = config
+        self.providers = providers
+        self.sessions = sessions
+        self.refreshes = refreshes
 
     async def logout(self, session_id: str, *, origin: str) -> LoggedOut:
         """End the session here, revoke its tokens, and say where the provider's logout is, if any."""
@@ -45,14 +53,14 @@ class Logouts(AuthenticatorParts):
         # provider then finds no session to write to (``SessionManager.update``) and answers 401,
         # and the tokens revoked below are the last ones stored, even if a refresh just saved them.
         session = self.sessions.delete(session_id)
-        self._refresh_locks.pop(session_id, None)
+        self.refreshes.forget(session_id)
         if session is None:
             return LoggedOut()
         subject = session.claims.get("sub") or session.profile.get("sub")
         done = LoggedOut(provider=session.provider, subject=fingerprint(str(subject)) if subject else None)
         try:  # the provider may have left the config since this login: the session is gone anyway
-            settings = self.settings(session.provider)
-            client = self.client(settings, session.app_base)
+            settings = self.providers.settings(session.provider)
+            client = self.providers.client(settings, session.app_base)
             metadata = await client.metadata()
         except LoginError:
             return done
@@ -70,8 +78,8 @@ class Logouts(AuthenticatorParts):
         if not end_session or not session.tokens.id_token:
             return replace(done, revoked=revoked)
         state = secrets.token_urlsafe(32)
-        back = self.post_logout_uri(session.provider, origin)
-        self.sessions.save_pending_logout(
+        back = self.providers.post_logout_uri(session.provider, origin)
+        self.sessions.pending.save_logout(
             PendingLogout(
                 provider=session.provider,
                 state=state,
@@ -94,10 +102,10 @@ class Logouts(AuthenticatorParts):
     def unfinished_logout(self, state: str | None, origin: str) -> Registration | None:
         """A logout sent to its provider that never came back (``state`` from the browser's
         cookie): most likely the provider refused the post-logout URI. What to register."""
-        pending = self.sessions.pending_logout(state)
+        pending = self.sessions.pending.logout(state)
         if pending is None or self.config.provider(pending.provider) is None:
             return None
-        registration = self.registration(pending.provider, origin)
+        registration = self.providers.registration(pending.provider, origin)
         return replace(registration, post_logout_redirect_uri=pending.post_logout_redirect_uri)
 
     def finish_logout(self, name: str | None, params: Mapping[str, str]) -> PendingLogout:
@@ -107,20 +115,20 @@ class Logouts(AuthenticatorParts):
         Raises ``LogoutReturnError`` when the return is not the answer to a logout started here.
         """
         state = params.get("state")
-        pending = self.sessions.pending_logout(state, take=True)
+        pending = self.sessions.pending.logout(state, take=True)
         if pending is not None and pending.provider == (name or pending.provider):
             return pending
         if name is None:
-            login = self.sessions.take_pending(state) if state else None
+            login = self.sessions.pending.take_login(state) if state else None
             if login is not None:
-                label = self.settings(login.provider).label
+                label = self.providers.settings(login.provider).label
                 raise ProviderError(f"{label} sent the browser back without a `code`.")
             raise LogoutReturnError(
                 "The browser came back to /oauth2callback with neither a `code` nor the `state` of a "
                 "login or logout this app started, so this return proves nothing."
             )
-        settings = self.settings(name)
-        if state and self.sessions.take_pending(state) is not None:
+        settings = self.providers.settings(name)
+        if state and self.sessions.pending.take_login(state) is not None:
             raise ProviderError(f"{settings.label} sent the browser back without a `code`.")
         raise LogoutReturnError(
             f"The browser came back from {settings.label} with neither a `code` nor the `state` of a "

@@ -3,7 +3,9 @@
 A playground login is an ordinary login (``flow.py``: the same state, PKCE S256 and nonce,
 the same callback checks) whose authorization request carries the extra parameters a person
 picked, and whose outcome is kept as a short-lived result instead of becoming the session,
-unless they asked for that. Nothing here knows about Starlette or Streamlit.
+unless they asked for that: ``start_playground`` starts it for ``PURPOSE``, and the
+``PlaygroundFinisher`` an app registers for that purpose finishes it. Nothing here knows about
+Starlette or Streamlit.
 """
 
 from __future__ import annotations
@@ -11,17 +13,18 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
+from .callback import Checked
 from .config_keys import MODULE_PARAMETERS
 from .errors import LoginError, PlaygroundRequestError, TokenValidationError
+from .flow import Authenticator, Finished, Outcome, safe_next
+from .notices import Notices
+from .pending import PendingLogin
 from .trace import Trace, masked_params
-from .validation import ValidationReport
 
-if TYPE_CHECKING:
-    from .sessions import PendingLogin
+PURPOSE = "playground"  # the purpose its logins are started for and finished by
 
 # The response modes the callback can receive: a GET with a query, or a POST form.
 RESPONSE_MODES = ("query", "form_post")
@@ -40,11 +43,6 @@ class PlaygroundRequest:
     params: Mapping[str, str] = field(default_factory=dict)
     replace_session: bool = False
     form: Mapping[str, str] = field(default_factory=dict)  # as typed, to fill the form again
-
-    @property
-    def max_age(self) -> int | None:
-        value = self.params.get("max_age")
-        return int(value) if value is not None else None
 
     @classmethod
     def from_form(cls, form: Mapping[str, str]) -> PlaygroundRequest:
@@ -145,17 +143,6 @@ def check_params(params: Mapping[str, str]) -> None:
             )
 
 
-@dataclass(frozen=True, kw_only=True)
-class Checked:
-    """What a callback that passed every check holds: the token response, the ID token's
-    claims and report (None: an OAuth 2.0-only provider), and userinfo."""
-
-    tokens: Mapping[str, object]
-    claims: dict[str, object]
-    report: ValidationReport | None
-    userinfo: dict[str, object]
-
-
 def playground_record(
     pending: PendingLogin,
     provider: str,
@@ -178,7 +165,7 @@ def playground_record(
         "passed": refused is None,
         "replaced": replaced,
         "params": dict(pending.params),
-        "form": dict(pending.form),
+        "form": _form(pending),
         "authorization_url": sent,
         "response": masked_params(params),  # the code is masked: it is single-use, yet a secret
         "report": report.as_dict() if report else None,
@@ -198,3 +185,89 @@ def playground_record(
             "description": refused.description[:1000],
         }
     return record
+
+
+def _form(pending: PendingLogin) -> dict[str, str]:
+    form = pending.extra.get("form")
+    return {str(k): str(v) for k, v in form.items()} if isinstance(form, Mapping) else {}
+
+
+async def start_playground(
+    auth: Authenticator,
+    request: PlaygroundRequest,
+    *,
+    origin: str,
+    next_path: str | None,
+    binding_cookie: str,
+    session_id: str,
+) -> str:
+    """A login with the Playground's parameters added to the module's own (which they cannot
+    override: ``check_params``). Its callback runs every check of a login, then keeps the
+    outcome for session ``session_id`` to read, and replaces that session only if
+    ``request.replace_session`` (``PlaygroundFinisher``)."""
+    check_params(request.params)
+    extra: dict[str, object] = {"form": dict(request.form), "owner": auth.sessions.notices.owner(session_id)}
+    if request.replace_session:
+        extra["replace_session"] = True
+    return await auth.start_for(
+        PURPOSE,
+        request.provider,
+        origin=origin,
+        binding_cookie=binding_cookie,
+        added=request.params,
+        extra=extra,
+        # Stored, unlike a login's: only a logged-in session starts one (a CSRF-checked POST),
+        # whose stored parameters and form outweigh it anyway; kept here, one code path.
+        next_path=safe_next(next_path),
+    )
+
+
+async def playground_url(auth: Authenticator, request: PlaygroundRequest, *, origin: str) -> str:
+    """The URL ``start_playground`` would send (``Authenticator.authorization_url``): a preview."""
+    check_params(request.params)
+    return await auth.authorization_url(request.provider, origin=origin, added=request.params)
+
+
+class PlaygroundFinisher:
+    """Finishes Playground logins: the outcome, passed or refused, becomes a result for the
+    session that started it (``Finished.result``); a passed one becomes the session only when
+    it was asked to replace that one."""
+
+    def __init__(self, notices: Notices) -> None:
+        self.notices = notices
+
+    def finish(self, outcome: Outcome) -> Finished:
+        pending, name = outcome.pending, outcome.provider
+        owner = str(pending.extra.get("owner", ""))
+        if outcome.refused is not None or not pending.extra.get("replace_session"):
+            record = playground_record(
+                pending,
+                name,
+                params=outcome.params,
+                trace=outcome.trace,
+                checked=outcome.checked,
+                refused=outcome.refused,
+            )
+            return self._kept(pending, owner, record, refused=outcome.refused)
+        assert outcome.new_session is not None  # a passed callback's
+        session = outcome.new_session()
+        record = playground_record(
+            pending, name, params=outcome.params, trace=outcome.trace, checked=outcome.checked, replaced=True
+        )
+        return replace(self._kept(pending, self.notices.owner(session.id), record), session=session)
+
+    def _kept(
+        self,
+        pending: PendingLogin,
+        owner: str,
+        record: Mapping[str, object],
+        *,
+        refused: LoginError | None = None,
+    ) -> Finished:
+        result_id = self.notices.save_playground_result(owner, record)
+        return Finished(
+            session=None,
+            next_path=with_result(pending.next_path, result_id),
+            result=result_id,
+            refused=refused,
+        )

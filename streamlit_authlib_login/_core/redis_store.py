@@ -1,7 +1,7 @@
 """The session store in Redis, for several replicas of one app behind a load balancer.
 
 The same verbs and bytes as ``SQLiteStore``: values arrive encrypted and keys HMAC'd
-(``sessions.py``), so Redis and its dumps see neither tokens nor usable session ids.
+(``sealing.py``), so Redis and its dumps see neither tokens nor usable session ids.
 Expiry is Redis's own (every key is written with a TTL, ``SET ... PX``), so nothing needs
 sweeping; ``pop`` is ``GETDEL`` (Redis 6.2+), one atomic command: of two replicas racing
 with the same ``state``, one gets the pending login and the other nothing.

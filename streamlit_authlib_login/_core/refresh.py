@@ -1,20 +1,26 @@
 """Refreshing a session's tokens (RFC 6749 §6), once however many ask at the same time, and
 checking the new ID token a provider may send with them (OIDC Core §12.2).
 
-``Refreshes`` is mixed into ``Authenticator`` (``flow.py``), whose providers and sessions it uses.
+``Refreshes`` answers ``Authenticator.refresh`` (``flow.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
-from dataclasses import replace
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from .config import AuthConfig
 from .errors import LoginError, NotLoggedIn, ProviderError, ProviderUnreachable, TokenValidationError
-from .parts import AuthenticatorParts
 from .profile import normalize
-from .sessions import LoginDetails, Session, Tokens
+from .providers import Providers
+from .sessions import LoginDetails, Session, SessionManager, Tokens
+from .store import KeyValueStore
 from .validation import (
     Check,
     ValidationReport,
@@ -43,8 +49,53 @@ LEASE_MARGIN = 5.0
 RECENT = 5
 
 
-class Refreshes(AuthenticatorParts):
+@dataclass(frozen=True)
+class Lease:
+    """A held refresh lock (``refresh_lock``)."""
+
+    store: KeyValueStore
+    key: str
+    owner: bytes
+
+    def held(self) -> bool:
+        """Whether the lock is still this holder's: False once its lease ran out (and perhaps
+        another request took it), when what it did must not be saved."""
+        return self.store.get(self.key) == self.owner
+
+
+@asynccontextmanager
+async def refresh_lock(sessions: SessionManager, session_id: str, *, lease: float) -> AsyncIterator[Lease]:
+    """Held by one request at a time, across every process and replica sharing the store:
+    a rotating refresh token redeemed twice makes the provider revoke the whole login
+    (RFC 9700 §4.14.2). The lock is a key written only if absent; it expires after
+    ``lease`` seconds should its holder die, and waiting ends a second after that. The
+    holder must finish within its lease, and checks ``Lease.held`` before it writes."""
+    store, key = sessions.store, sessions.sealing.key("refresh-lock", session_id)
+    owner = os.urandom(16)
+    deadline = time.monotonic() + lease + 1
+    while not store.add(key, owner, lease):
+        if time.monotonic() > deadline:
+            raise LoginError("Another request is still refreshing this session; try again.")
+        await asyncio.sleep(0.02)
+    try:
+        yield Lease(store, key, owner)
+    finally:
+        store.delete_if(key, owner)
+
+
+class Refreshes:
     """Token refresh, single-flight in this process and across replicas."""
+
+    def __init__(self, config: AuthConfig, providers: Providers, sessions: SessionManager) -> None:
+        self.config = config
+        self.providers = providers
+        self.sessions = sessions
+        # A lock lives while a refresh holds it: one per session would grow with every login.
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    def forget(self, session_id: str) -> None:
+        """Drop the session's in-process lock: it has logged out."""
+        self._locks.pop(session_id, None)
 
     async def refresh(self, session_id: str) -> Session:
         """Refresh the session's tokens. Concurrent calls for one session refresh once, in this
@@ -52,12 +103,12 @@ class Refreshes(AuthenticatorParts):
         lock): whoever waited finds the tokens refreshed and returns them, and so does a call
         that comes within ``RECENT`` seconds of a refresh. A logout meanwhile wins: nothing is
         saved, and the answer is ``NotLoggedIn``."""
-        lock = self._refresh_locks.get(session_id)
+        lock = self._locks.get(session_id)
         if lock is None:
-            lock = self._refresh_locks[session_id] = asyncio.Lock()
+            lock = self._locks[session_id] = asyncio.Lock()
         seen = self.sessions.load(session_id)
         budget = REFRESH_CALLS * self.config.http.timeout
-        async with lock, self.sessions.refresh_lock(session_id, lease=budget + LEASE_MARGIN) as lease:
+        async with lock, refresh_lock(self.sessions, session_id, lease=budget + LEASE_MARGIN) as lease:
             session = self.sessions.load(session_id)
             if session is None or seen is None:
                 raise NotLoggedIn("The session has ended; log in again.")
@@ -68,8 +119,8 @@ class Refreshes(AuthenticatorParts):
                 return session  # refreshed just before this request came: the same burst
             if not session.tokens.refresh_token:
                 raise ProviderError("This login has no refresh token (ask for `offline_access`).")
-            settings = self.settings(session.provider)
-            client = self.client(settings, session.app_base)
+            settings = self.providers.settings(session.provider)
+            client = self.providers.client(settings, session.app_base)
             try:
                 async with asyncio.timeout(budget):
                     fresh = Tokens.from_response(await client.refresh(session.tokens.refresh_token))

@@ -1,6 +1,6 @@
 """How a refused login is explained when nothing about it was stored.
 
-A failure record (``SessionManager.save_failure``) is kept only for a real callback: one whose
+A failure record (``Notices.save_failure``) is kept only for a real callback: one whose
 ``state`` matched a pending login of a configured provider, which the store already held, so a
 record replaces what it costs. Anything else (an unknown state or provider, a forged st.login
 link, a return from a logout nobody started) can be sent by anyone, as often as they like: it

@@ -23,8 +23,8 @@ from .._core.errors import (
     TokenValidationError,
 )
 from .._core.flow import Authenticator
+from .._core.notices import FAILURE_TTL
 from .._core.registration import is_redirect_uri_mismatch
-from .._core.sessions import FAILURE_TTL
 from .._core.trace import Trace
 from .fallback_pages import store_down_page
 
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 SESSION_COOKIE = "auth_session"
 BINDING_COOKIE = "auth_login"
 LOGOUT_COOKIE = "auth_logout"  # the `state` of a logout gone to the provider and not back yet
-NEXT_COOKIE = "auth_next"  # where a login started by this browser lands (SessionManager.next_cookie)
+NEXT_COOKIE = "auth_next"  # where a login started by this browser lands (Sealing.next_cookie)
 FAILURE_PAGE = "/auth/failed"  # drawn here, for an app with no login page of its own
 # Request bodies are read only up to these: a callback form post (Apple's carries an ID token
 # and a name) and the logout/refresh forms (a CSRF token) are far smaller.
@@ -264,7 +264,7 @@ class RoutesBase:
             record["registration"] = self.auth.registration(provider, self._origin(request)).as_dict()
         if trace is not None:
             record["trace"] = trace.as_dict()
-        failure_id = self.auth.sessions.save_failure(record, binding)
+        failure_id = self.auth.sessions.notices.save_failure(record, binding)
         query = {"failure": failure_id, "next": next_path}
         response = RedirectResponse(self._here(f"{page}?{urlencode(query)}"), 303)
         # The login page reads the record with this cookie: it must outlive the record.

@@ -14,7 +14,7 @@ from .._core.errors import (
     UnknownProvider,
 )
 from .._core.flow import safe_next
-from .._core.playground import PlaygroundRequest, with_result
+from .._core.playground import PlaygroundRequest, start_playground, with_result
 from .._core.stlogin import provider_from_token, same_origin_navigation
 from .._core.trace import fingerprint
 from .common import (
@@ -140,10 +140,10 @@ class LoginRoutes(RoutesBase):
             response = self._to_login_page(request, error, provider or "-", "/", unexpected=True)
         else:
             session, next_path = finished.session, finished.next_path
-            if finished.playground_result is not None:
+            if finished.result is not None:
                 log.info(
                     "playground login: result=%s %s",
-                    finished.playground_result[:8],
+                    finished.result[:8],
                     f"refused: check={finished.refused.error}" if finished.refused else "passed",
                 )
             if session is None:  # a Playground login kept as a result: the session is untouched
@@ -159,7 +159,7 @@ class LoginRoutes(RoutesBase):
                 response, request, SESSION_COOKIE, session.id, self.auth.config.session.absolute_timeout
             )
             self._clear(response, request, LOGOUT_COOKIE)
-        if self.auth.sessions.next_from_cookie(params.get("state", ""), next_cookie) is not None:
+        if self.auth.sessions.sealing.next_from_cookie(params.get("state", ""), next_cookie) is not None:
             # This login's next is used up. Another's (a newer login, in another tab) stays for it.
             self._clear(response, request, NEXT_COOKIE)
         return response
@@ -190,14 +190,19 @@ class LoginRoutes(RoutesBase):
                         "provider sends the browser back there."
                     )
                 wanted = PlaygroundRequest.from_form(form)
-                url = await self.auth.start_playground(
-                    wanted, origin=origin, next_path=next_path, binding_cookie=binding, session_id=session_id
+                url = await start_playground(
+                    self.auth,
+                    wanted,
+                    origin=origin,
+                    next_path=next_path,
+                    binding_cookie=binding,
+                    session_id=session_id,
                 )
             except StoreUnavailable:
                 raise
             except LoginError as error:
-                result = self.auth.sessions.save_playground_result(
-                    self.auth.sessions.owner(session_id),
+                result = self.auth.sessions.notices.save_playground_result(
+                    self.auth.sessions.notices.owner(session_id),
                     {"passed": False, "sent": False, "error": error.error, "description": error.description},
                 )
                 return RedirectResponse(self._here(with_result(next_path, result)), 303)

@@ -102,7 +102,7 @@ class SessionRoutes(RoutesBase):
         """Why a login was refused, for an app with no login page of its own."""
         failure_id = request.query_params.get("failure", "")
         binding = self._cookie(request, BINDING_COOKIE)
-        record = self.auth.sessions.failure(failure_id, binding) if failure_id else None
+        record = self.auth.sessions.notices.failure(failure_id, binding) if failure_id else None
         record = record or fixed_record(request.query_params)
         page = failure_page(record, back=self._here(safe_next(request.query_params.get("next"))))
         return HTMLResponse(page, headers={"Cache-Control": "no-store"})

@@ -22,7 +22,7 @@ import streamlit as st
 from .._core.config import ProviderSettings, is_loopback_url
 from .._core.errors import StoreUnavailable
 from .._core.flow import Authenticator, TokenKind, safe_next
-from .._core.playground import PlaygroundRequest
+from .._core.playground import PlaygroundRequest, playground_url
 from .._core.refusals import fixed_record
 from .._core.registration import Registration
 from .._core.sessions import Session
@@ -264,7 +264,7 @@ def playground_request(form: Mapping[str, str]) -> PlaygroundRequest:
 def playground_preview(request: PlaygroundRequest) -> str:
     """The exact URL Send would go to, from the same builder, with a state, nonce and challenge
     of its own (Send makes fresh ones); raises ``LoginError``."""
-    return run(authenticator().playground_url(request, origin=origin()))
+    return run(playground_url(authenticator(), request, origin=origin()))
 
 
 def playground_send_button(session: Session, form: Mapping[str, str], next_path: str, label: str) -> None:
@@ -289,7 +289,7 @@ def playground_result() -> dict[str, object] | None:
     result_id = st.query_params.get("result")
     if not result_id:
         return None
-    return authenticator().sessions.playground_result(result_id, _cookie(SESSION_COOKIE))
+    return authenticator().sessions.notices.playground_result(result_id, _cookie(SESSION_COOKIE))
 
 
 def provider_names() -> dict[str, str]:
@@ -304,7 +304,7 @@ def providers_to_set_up() -> list[Registration]:
     return [
         auth.registration(p.name, origin())
         for p in auth.config.providers
-        if not p.served_here and not auth.sessions.provider_working(p.name)
+        if not p.served_here and not auth.sessions.notices.provider_working(p.name)
     ]
 
 
@@ -327,7 +327,9 @@ def login_failure() -> dict[str, object] | None:
     shown only to the browser that got it, or the fixed sentence for a refusal nothing was
     stored for (``?refused=<code>&request_id=<id>``, ``_core/refusals.py``); None for neither."""
     failure_id = st.query_params.get("failure")
-    record = authenticator().sessions.failure(failure_id, _cookie(BINDING_COOKIE)) if failure_id else None
+    record = (
+        authenticator().sessions.notices.failure(failure_id, _cookie(BINDING_COOKIE)) if failure_id else None
+    )
     return record or fixed_record(st.query_params.to_dict())
 
 

@@ -34,6 +34,8 @@ from starlette.routing import BaseRoute
 from .._core.config import load_config
 from .._core.errors import ConfigError
 from .._core.flow import Authenticator
+from .._core.playground import PURPOSE as PLAYGROUND
+from .._core.playground import PlaygroundFinisher
 from .._core.sessions import SessionManager
 from .._core.stlogin import st_login_secrets, st_user
 from .._core.store import KeyValueStore, open_store
@@ -92,7 +94,8 @@ def with_login(
         except ConfigError as error:
             raise SystemExit(f"Development provider refused: {error.description}") from None
     sessions = SessionManager(store or open_store(config), config.cookie_secret, config.session)
-    authenticator = Authenticator(config, sessions, local=local)
+    finishers = {PLAYGROUND: PlaygroundFinisher(sessions.notices)}  # POST /auth/playground's logins
+    authenticator = Authenticator(config, sessions, local=local, finishers=finishers)
     install(authenticator, local)
     console_log()  # refused and completed logins, and logouts, one line each on this console
     port = int(st.get_option("server.port"))

@@ -30,6 +30,8 @@ from starlette.routing import BaseRoute
 from devidp import Client, DevAuthorizationServer, embed, runner
 from streamlit_authlib_login._core.config import AuthConfig, HttpSettings, ProviderSettings, SessionSettings
 from streamlit_authlib_login._core.flow import Authenticator
+from streamlit_authlib_login._core.playground import PURPOSE as PLAYGROUND
+from streamlit_authlib_login._core.playground import PlaygroundFinisher
 from streamlit_authlib_login._core.refusals import fixed_record
 from streamlit_authlib_login._core.sessions import SessionManager
 from streamlit_authlib_login._core.store import KeyValueStore, MemoryStore
@@ -176,9 +178,9 @@ def compose(
     )
     if latency:
         transport = transport and Latency(transport, latency)
-    authenticator = Authenticator(
-        config, SessionManager(store, config.cookie_secret, config.session), transport=transport, local=local
-    )
+    sessions = SessionManager(store, config.cookie_secret, config.session)
+    finishers = {PLAYGROUND: PlaygroundFinisher(sessions.notices)}
+    authenticator = Authenticator(config, sessions, transport=transport, local=local, finishers=finishers)
     routes = auth_routes(authenticator, login_page=login_page)
     return authenticator, [*routes, *provider.routes, *extra_routes]
 
@@ -280,7 +282,7 @@ class LoginApp:
                 (c for c in browser.cookies.jar if c.name == self.binding_cookie), key=lambda c: not c.domain
             )
             binding = cookies[0].value if cookies else None
-            return self.auth.sessions.failure(query["failure"], binding)
+            return self.auth.sessions.notices.failure(query["failure"], binding)
         return fixed_record(query)
 
     # --- the provider's side ---------------------------------------------------------------

@@ -31,6 +31,8 @@ from starlette.routing import Mount, Route
 
 from devidp import DevAuthorizationServer
 from streamlit_authlib_login._core.config import ProviderSettings, SessionSettings
+from streamlit_authlib_login._core.errors import LoginError
+from streamlit_authlib_login._core.flow import Finished, Outcome
 
 
 async def refused(app: LoginApp, browser: httpx2.AsyncClient, response: httpx2.Response) -> dict[str, object]:
@@ -108,7 +110,7 @@ async def test_pkce_challenge_is_the_s256_of_the_verifier_the_token_request_send
     """The code_challenge is BASE64URL(SHA256(code_verifier)) of the verifier kept for this login."""
     url = await login_app.start(login_app.browser())
     params = query_of(url)
-    pending = login_app.auth.sessions.take_pending(params["state"])
+    pending = login_app.auth.sessions.pending.take_login(params["state"])
     assert pending is not None
     digest = hashlib.sha256(pending.code_verifier.encode()).digest()
     assert params["code_challenge"] == base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
@@ -192,9 +194,9 @@ async def test_state_older_than_its_lifetime_is_refused(login_app: LoginApp) -> 
     browser = login_app.browser()
     url = await login_app.start(browser)
     sessions = login_app.auth.sessions
-    pending = sessions.take_pending(query_of(url)["state"])
+    pending = sessions.pending.take_login(query_of(url)["state"])
     assert pending is not None
-    sessions.save_pending(replace(pending, created_at=pending.created_at - 601))
+    sessions.pending.save_login(replace(pending, created_at=pending.created_at - 601))
     callback = await login_app.authorize(browser, url)
     record = await refused(login_app, browser, await browser.get(callback))
     assert "expired" in str(record["description"])
@@ -240,9 +242,9 @@ async def test_wrong_pkce_verifier_is_refused_by_the_provider_and_explained(logi
     browser = login_app.browser()
     url = await login_app.start(browser)
     sessions = login_app.auth.sessions
-    pending = sessions.take_pending(query_of(url)["state"])
+    pending = sessions.pending.take_login(query_of(url)["state"])
     assert pending is not None
-    sessions.save_pending(replace(pending, code_verifier="a-verifier-of-another-login-" + "x" * 30))
+    sessions.pending.save_login(replace(pending, code_verifier="a-verifier-of-another-login-" + "x" * 30))
     callback = await login_app.authorize(browser, url)
     record = await refused(login_app, browser, await browser.get(callback))
     assert record["error"] == "provider_error"
@@ -490,3 +492,69 @@ async def test_a_providers_description_is_its_checked_discovery_document(login_a
     assert metadata["issuer"] == login_app.issuer
     entry = login_app.auth.provider_entry_url("dev", origin=login_app.base_url)
     assert entry == f"{login_app.issuer}/.well-known/openid-configuration"
+
+
+# --- a login for a purpose, finished by the finisher registered for it ------------------------
+class Recorder:
+    """A finisher that keeps what it was handed and leaves the session as it was."""
+
+    def __init__(self) -> None:
+        self.outcomes: list[Outcome] = []
+
+    def finish(self, outcome: Outcome) -> Finished:
+        self.outcomes.append(outcome)
+        return Finished(session=None, next_path=outcome.pending.next_path, result=f"r{len(self.outcomes)}")
+
+
+async def test_a_login_for_a_purpose_is_finished_by_the_finisher_registered_for_it(
+    login_app: LoginApp,
+) -> None:
+    """The callback runs every check, then hands the outcome, passed or refused, to the finisher
+    of the login's purpose, with what was kept for it; no session is made unless it makes one."""
+    recorder = Recorder()
+    login_app.auth.finishers["audit"] = recorder
+    browser = login_app.browser()
+    binding = "b" * 43
+    browser.cookies.set(login_app.binding_cookie, binding)
+
+    async def start() -> str:
+        return await login_app.auth.start_for(
+            "audit",
+            "dev",
+            origin="http://localhost",
+            binding_cookie=binding,
+            added={"acr_values": "0"},
+            extra={"note": "kept for the finisher"},
+            next_path="/audit",
+        )
+
+    url = await start()
+    assert query_of(url)["acr_values"] == "0"
+    passed = await browser.get(await login_app.authorize(browser, url))
+    assert passed.status_code == 303 and passed.headers["location"] == "/audit"
+    assert login_app.session_cookie not in set_cookies(passed)
+    [outcome] = recorder.outcomes
+    assert outcome.refused is None and outcome.checked is not None and outcome.new_session is not None
+    assert outcome.checked.claims["sub"] and outcome.pending.extra == {"note": "kept for the finisher"}
+    assert outcome.pending.purpose == "audit" and outcome.pending.params == {"acr_values": "0"}
+
+    callback = await login_app.authorize(browser, await start())
+    browser.cookies.set(login_app.binding_cookie, "c" * 43)  # another browser's
+    await browser.get(callback)
+    refused_outcome = recorder.outcomes[-1]
+    assert refused_outcome.checked is None and refused_outcome.refused is not None
+    assert refused_outcome.refused.error == "state_mismatch" and refused_outcome.new_session is None
+
+
+async def test_a_purpose_with_no_finisher_starts_no_login(login_app: LoginApp) -> None:
+    """Nothing finishes such a login, so none starts."""
+    with pytest.raises(LoginError, match="finishes no 'nobody' logins"):
+        await login_app.auth.start_for(
+            "nobody",
+            "dev",
+            origin="http://localhost",
+            binding_cookie="b" * 43,
+            added={},
+            extra={},
+            next_path="/",
+        )

@@ -13,7 +13,7 @@ from login_harness import LoginApp, cookie_value, query_of, set_cookies
 
 from devidp import DevAuthorizationServer, ProviderConfig
 from streamlit_authlib_login._core.errors import PlaygroundRequestError
-from streamlit_authlib_login._core.playground import PlaygroundRequest
+from streamlit_authlib_login._core.playground import PlaygroundRequest, start_playground
 from streamlit_authlib_login._routes import csrf_token
 
 CLAIMS = json.dumps({"id_token": {"email": {"essential": True}}})
@@ -45,7 +45,7 @@ async def play(
 def result_of(app: LoginApp, response: httpx2.Response, session_id: str) -> dict[str, object]:
     location = response.headers["location"]
     assert location.startswith("/playground?result="), location
-    record = app.auth.sessions.playground_result(query_of(location)["result"], session_id)
+    record = app.auth.sessions.notices.playground_result(query_of(location)["result"], session_id)
     assert record is not None
     return record
 
@@ -119,8 +119,13 @@ async def test_the_core_refuses_overrides_even_without_the_form(login_app: Login
     """start_playground itself refuses a `state` however the request was built."""
     request = PlaygroundRequest(provider="dev", params={"state": "mine"})
     with pytest.raises(PlaygroundRequestError, match="`state` cannot be set here"):
-        await login_app.auth.start_playground(
-            request, origin="http://localhost", next_path="/", binding_cookie="b" * 32, session_id="s"
+        await start_playground(
+            login_app.auth,
+            request,
+            origin="http://localhost",
+            next_path="/",
+            binding_cookie="b" * 32,
+            session_id="s",
         )
 
 
@@ -165,7 +170,9 @@ async def test_a_playground_login_keeps_the_session_unless_asked(login_app: Logi
     # Another session cannot read it, though it has the id.
     other = await login_app.logged_in(login_app.browser())
     assert (
-        login_app.auth.sessions.playground_result(query_of(response.headers["location"])["result"], other)
+        login_app.auth.sessions.notices.playground_result(
+            query_of(response.headers["location"])["result"], other
+        )
         is None
     )
 
@@ -244,8 +251,8 @@ async def test_every_callback_check_holds_for_a_playground_login(login_app: Logi
     answer = await thief.get(stolen)
     assert login_app.session_cookie not in set_cookies(answer)
     result_id = query_of(answer.headers["location"])["result"]
-    assert login_app.auth.sessions.playground_result(result_id, thief_session) is None
-    refused = login_app.auth.sessions.playground_result(result_id, session_id)
+    assert login_app.auth.sessions.notices.playground_result(result_id, thief_session) is None
+    refused = login_app.auth.sessions.notices.playground_result(result_id, session_id)
     assert refused is not None and refused["error"] == "state_mismatch"
     assert await me(browser) == "alice"
 

@@ -102,10 +102,10 @@ async def test_other_failures_carry_no_registration_hint(login_app: LoginApp) ->
 
 async def test_the_first_login_marks_the_provider_working(login_app: LoginApp) -> None:
     """Until a first login works the login page offers set-up help; after it, not."""
-    assert not login_app.auth.sessions.provider_working("dev")
+    assert not login_app.auth.sessions.notices.provider_working("dev")
     assert (await login_app.login(login_app.browser())).status_code == 302
-    assert login_app.auth.sessions.provider_working("dev")
-    assert not login_app.auth.sessions.provider_working("second")
+    assert login_app.auth.sessions.notices.provider_working("dev")
+    assert not login_app.auth.sessions.notices.provider_working("second")
 
 
 async def test_the_uris_to_register_are_the_public_ones_with_a_base_url(build_app: BuildApp) -> None:

@@ -18,7 +18,7 @@ from login_harness import (
 )
 
 from devidp import DevAuthorizationServer
-from streamlit_authlib_login._core.sessions import FAILURE_TTL
+from streamlit_authlib_login._core.notices import FAILURE_TTL
 from streamlit_authlib_login._core.store import MemoryStore
 from streamlit_authlib_login._devmode import MAX_DEV_ORIGINS, emulated_providers, throwaway_apple_key
 from streamlit_authlib_login._routes import CALLBACK_BODY_LIMIT, csrf_token
@@ -74,7 +74,7 @@ async def test_the_dev_provider_registers_callbacks_for_a_few_addresses_only(
     assert record is not None and record["error"] == "config_error"
     client = idp.query_client("streamlit-app")
     assert client is not None and len(client.redirect_uris) == MAX_DEV_ORIGINS
-    assert len(app.auth._clients) <= MAX_DEV_ORIGINS
+    assert len(app.auth.providers._clients) <= MAX_DEV_ORIGINS
     again = await browser.get("/auth/login/dev", headers={"Host": "127.0.0.1"})  # a known one still works
     assert again.status_code == 302
 
@@ -106,7 +106,7 @@ async def test_spellings_of_one_address_count_once(build_app: BuildApp, idp: Dev
         "http://[::1]/auth/callback/dev",
         "http://localhost/auth/callback/dev",
     ]
-    assert len(app.auth._clients) <= 2
+    assert len(app.auth.providers._clients) <= 2
     for i in range(2, MAX_DEV_ORIGINS):  # room is left for as many other addresses as before
         assert (await browser.get("/auth/login/dev", headers={"Host": f"127.0.0.{i}"})).status_code == 302
 
@@ -213,7 +213,7 @@ async def test_refresh_locks_do_not_outlive_their_refresh(login_app: LoginApp) -
         )
         assert refreshed.status_code == 200, refreshed.text
     gc.collect()
-    assert len(login_app.auth._refresh_locks) == 0
+    assert len(login_app.auth.refreshes._locks) == 0
 
 
 @pytest.mark.parametrize("length", ["²".encode("latin-1"), b"1" * 5000, b"-1", b"+5", b"0x10"])

@@ -141,7 +141,7 @@ def test_a_logout_while_a_refresh_waits_on_the_provider_wins(served: Served) -> 
                 httpx2.get(f"{served.url}/auth/me", cookies={"auth_session": session_id}).status_code == 401
             )
     for kind in ("session", "session-details"):  # nothing of it left in the store, either
-        assert served.sessions.store.get(served.sessions._key(kind, session_id)) is None
+        assert served.sessions.store.get(served.sessions.sealing.key(kind, session_id)) is None
 
 
 # --- a last-seen touch that straddles a refresh or a logout on another replica -----------------
@@ -166,8 +166,8 @@ def replicas(
 def stored(sessions: SessionManager, session: Session) -> None:
     """Write ``session`` as its record lands in the store (what a refresh on another replica
     writes), whatever the API that writes it."""
-    key = sessions._key("session", session.id)
-    sessions.store.put(key, sessions._seal(key, session.as_dict()), 3600)
+    key = sessions.sealing.key("session", session.id)
+    sessions.store.put(key, sessions.sealing.seal(key, session.as_dict()), 3600)
 
 
 def stale_session(sessions: SessionManager) -> Session:

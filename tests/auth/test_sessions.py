@@ -13,7 +13,9 @@ from login_harness import COOKIE_SECRET, BuildApp, dev_config
 
 from streamlit_authlib_login._core.config import HttpSettings, SessionSettings
 from streamlit_authlib_login._core.errors import ProviderUnreachable
-from streamlit_authlib_login._core.sessions import TOUCH_EVERY, PendingLogin, Session, SessionManager, Tokens
+from streamlit_authlib_login._core.pending import PendingLogin
+from streamlit_authlib_login._core.refresh import refresh_lock
+from streamlit_authlib_login._core.sessions import TOUCH_EVERY, Session, SessionManager, Tokens
 from streamlit_authlib_login._core.store import MemoryStore, SQLiteStore
 from streamlit_authlib_login._core.trace import Trace
 from streamlit_authlib_login._core.validation import Check, ValidationReport
@@ -78,9 +80,9 @@ def test_a_session_comes_back_typed_with_its_report_and_trace(sessions: SessionM
 def test_a_session_stored_by_a_newer_release_still_loads(sessions: SessionManager) -> None:
     """Fields this version does not know are dropped instead of failing every rerun."""
     session = new_session(sessions)
-    key = sessions._key("session", session.id)
+    key = sessions.sealing.key("session", session.id)
     data = {**session.as_dict(), "added_later": 1, "tokens": {**session.tokens.__dict__, "new": 2}}
-    sessions.store.put(key, sessions._seal(key, data), 60)
+    sessions.store.put(key, sessions.sealing.seal(key, data), 60)
     loaded = sessions.load(session.id)
     assert loaded is not None and loaded.tokens.access_token == "at-1"
 
@@ -186,11 +188,11 @@ def test_an_update_that_lost_to_another_write_applies_itself_again_over_it(sessi
 async def test_a_refresh_lock_whose_lease_ran_out_is_no_longer_held(sessions: SessionManager) -> None:
     """Lease.held() is what a refresh checks before it saves: False once the lease has run out
     and another request could have taken the lock."""
-    async with sessions.refresh_lock("s1", lease=0.05) as lease:
+    async with refresh_lock(sessions, "s1", lease=0.05) as lease:
         assert lease.held()
         await asyncio.sleep(0.1)
         assert not lease.held()
-        async with sessions.refresh_lock("s1", lease=60) as taken:
+        async with refresh_lock(sessions, "s1", lease=60) as taken:
             assert taken.held() and not lease.held()
 
 
@@ -211,21 +213,21 @@ async def test_a_refresh_past_its_budget_is_cut_and_saves_nothing(build_app: Bui
 # --- pending logins ---------------------------------------------------------------------------
 def test_pending_login_is_taken_once(sessions: SessionManager) -> None:
     """A state can be taken once; the second take finds nothing."""
-    sessions.save_pending(pending())
-    assert sessions.take_pending("state-1") is not None
-    assert sessions.take_pending("state-1") is None
+    sessions.pending.save_login(pending())
+    assert sessions.pending.take_login("state-1") is not None
+    assert sessions.pending.take_login("state-1") is None
 
 
 def test_pending_login_past_state_ttl_is_refused(sessions: SessionManager) -> None:
     """A pending login created more than state_ttl ago is refused even if the store kept it."""
-    sessions.save_pending(pending(created_at=int(time.time()) - 601))
-    assert sessions.take_pending("state-1") is None
+    sessions.pending.save_login(pending(created_at=int(time.time()) - 601))
+    assert sessions.pending.take_login("state-1") is None
 
 
 def test_pending_login_is_keyed_by_its_state(sessions: SessionManager) -> None:
     """Another state does not find this login."""
-    sessions.save_pending(pending())
-    assert sessions.take_pending("state-2") is None
+    sessions.pending.save_login(pending())
+    assert sessions.pending.take_login("state-2") is None
 
 
 def test_a_next_cookie_opens_only_for_its_own_state(sessions: SessionManager) -> None:
@@ -235,25 +237,26 @@ def test_a_next_cookie_opens_only_for_its_own_state(sessions: SessionManager) ->
     from streamlit_authlib_login._core.flow import MAX_NEXT
 
     for path in ('/x?q=a;b,c"d', "/" + "\N{MUSICAL SYMBOL G CLEF}" * (MAX_NEXT - 1)):
-        value = sessions.next_cookie("state-1", path)
-        assert sessions.next_from_cookie("state-1", value) == path
+        value = sessions.sealing.next_cookie("state-1", path)
+        assert sessions.sealing.next_from_cookie("state-1", value) == path
         assert value.isascii() and not set(value) & set(';,"\\ ') and len(value) <= 4096 - 100
-        assert sessions.next_from_cookie("state-2", value) is None
+        assert sessions.sealing.next_from_cookie("state-2", value) is None
         tag, _, encoded = value.partition(".")
-        assert sessions.next_from_cookie("state-1", f"{tag}.{encoded[:-2]}") is None
-        other_tag = sessions.next_cookie("state-2", path).partition(".")[0]
-        assert sessions.next_from_cookie("state-1", f"{other_tag}.{encoded}") is None
-    assert sessions.next_from_cookie("state-1", None) is None
-    assert sessions.next_from_cookie("state-1", "\u00e9.\u00e9") is None  # a header is latin-1: no error
+        assert sessions.sealing.next_from_cookie("state-1", f"{tag}.{encoded[:-2]}") is None
+        other_tag = sessions.sealing.next_cookie("state-2", path).partition(".")[0]
+        assert sessions.sealing.next_from_cookie("state-1", f"{other_tag}.{encoded}") is None
+    assert sessions.sealing.next_from_cookie("state-1", None) is None
+    # A header is latin-1: no error.
+    assert sessions.sealing.next_from_cookie("state-1", "\u00e9.\u00e9") is None
 
 
 def test_browser_binding_is_a_keyed_hash_of_the_cookie(sessions: SessionManager) -> None:
     """The binding stored with the state is an HMAC: same cookie same binding, never the cookie itself."""
-    assert sessions.binding("cookie-a") == sessions.binding("cookie-a")
-    assert sessions.binding("cookie-a") != sessions.binding("cookie-b")
-    assert "cookie-a" not in sessions.binding("cookie-a")
+    assert sessions.sealing.binding("cookie-a") == sessions.sealing.binding("cookie-a")
+    assert sessions.sealing.binding("cookie-a") != sessions.sealing.binding("cookie-b")
+    assert "cookie-a" not in sessions.sealing.binding("cookie-a")
     other = SessionManager(MemoryStore(), COOKIE_SECRET + "2", SessionSettings())
-    assert other.binding("cookie-a") != sessions.binding("cookie-a")
+    assert other.sealing.binding("cookie-a") != sessions.sealing.binding("cookie-a")
 
 
 # --- encryption ---------------------------------------------------------------------------------
@@ -346,9 +349,9 @@ def test_a_session_stored_with_its_report_inline_by_an_older_release_loads_whole
 ) -> None:
     """Before the split the report and trace were in the session's own record: still read."""
     session = new_session(sessions)
-    key = sessions._key("session", session.id)
+    key = sessions.sealing.key("session", session.id)
     report = ValidationReport((Check("aud", True, "a", "a", "OIDC Core §3.1.3.7 (3)"),), {}, {})
     data = {**session.as_dict(), "report": report.as_dict(), "trace": {"state": "s9", "steps": []}}
-    sessions.store.put(key, sessions._seal(key, data), 60)
+    sessions.store.put(key, sessions.sealing.seal(key, data), 60)
     loaded = sessions.load(session.id)
     assert loaded is not None and loaded.report == report and loaded.trace.state == "s9"

@@ -166,8 +166,8 @@ async def test_a_failure_link_opened_in_another_browser_shows_no_record(
     assert "No way" not in (await stranger.get(link)).text
     await app.start(stranger)  # a binding cookie of its own
     assert "No way" not in (await stranger.get(link)).text
-    assert app.auth.sessions.failure(failure_id, browser.cookies["auth_login"]) is not None
-    assert app.auth.sessions.failure(failure_id, None) is None
+    assert app.auth.sessions.notices.failure(failure_id, browser.cookies["auth_login"]) is not None
+    assert app.auth.sessions.notices.failure(failure_id, None) is None
 
 
 # --- a full Redis: new logins refused, existing sessions still served ---------------------------

@@ -81,7 +81,9 @@ def test_the_login_page_explains_a_refusal_from_fixed_text_and_a_record_only_to_
     store_path = tmp_path / "sessions.sqlite3"
     config = AuthConfig(cookie_secret="x" * 40, providers=())
     sessions = SessionManager(SQLiteStore(store_path), config.cookie_secret, config.session)
-    failure_id = sessions.save_failure({"description": "Someone else's refusal", "kind": "login"}, "b" * 43)
+    failure_id = sessions.notices.save_failure(
+        {"description": "Someone else's refusal", "kind": "login"}, "b" * 43
+    )
     cases = {
         (("refused", "state_mismatch"), ("request_id", "0123456789ab")): "belongs to no login",
         (("refused", "[evil](https://evil.example)"), ("request_id", "# heading")): "was refused",

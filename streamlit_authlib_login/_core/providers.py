@@ -1,0 +1,93 @@
+"""The configured providers as this app reaches them: their settings by name, the URIs this app
+registers at each, and one pooled client per provider (``provider.py``)."""
+
+from __future__ import annotations
+
+import ipaddress
+from contextlib import suppress
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+import httpx2
+
+from .config import AuthConfig, ProviderSettings
+from .errors import UnknownProvider
+from .provider import ProviderClient
+from .registration import Registration
+
+if TYPE_CHECKING:
+    from .flow import LocalProviders
+
+
+def canonical_origin(origin: str) -> str:
+    """``scheme://host[:port]`` spelt one way: lower case (RFC 3986 §6.2.2.1), without the
+    scheme's default port (§6.2.3), an IP address in its canonical text (RFC 5952 for IPv6).
+    A Host header spelt LOCALHOST, localhost:80 or [0::1] is then no new origin (a new redirect
+    URI, a new client, one of the dev provider's few addresses: ``_devmode.MAX_DEV_ORIGINS``)."""
+    try:
+        parts = urlsplit(origin)
+        scheme, host, port = parts.scheme.lower(), parts.hostname or "", parts.port
+    except ValueError:  # a port that is no number: left as it came, to be refused where it is used
+        return origin.rstrip("/")
+    with suppress(ValueError):
+        address = ipaddress.ip_address(host)
+        host = f"[{address.compressed}]" if address.version == 6 else address.compressed
+    default = {"http": 80, "https": 443}.get(scheme)
+    return f"{scheme}://{host}" + (f":{port}" if port is not None and port != default else "")
+
+
+class Providers:
+    """Provider settings by name, this app's URIs at each, and their pooled clients."""
+
+    def __init__(
+        self,
+        config: AuthConfig,
+        *,
+        transport: httpx2.AsyncBaseTransport | None = None,
+        local: LocalProviders | None = None,
+    ) -> None:
+        self.config = config
+        self._transport = transport
+        self._local = local
+        self._clients: dict[tuple[str, str], ProviderClient] = {}
+
+    def settings(self, name: str) -> ProviderSettings:
+        found = self.config.provider(name)
+        if found is None:
+            raise UnknownProvider(f"No provider named {name!r} is configured.")
+        return found
+
+    def base_url(self, origin: str) -> str:
+        """The configured base URL, else ``origin`` in its one spelling (``canonical_origin``)."""
+        return self.config.base_url or canonical_origin(origin)
+
+    def redirect_uri(self, name: str, origin: str) -> str:
+        """The callback URI sent to provider ``name``: one per provider, or st.login's one
+        ``[auth] redirect_uri`` for all of them (the provider is then known from ``state``)."""
+        return self.config.redirect_uri or f"{self.base_url(origin)}/auth/callback/{name}"
+
+    def post_logout_uri(self, name: str, origin: str) -> str:
+        """Where the provider sends the browser after RP-initiated logout: the login callback
+        unless configured otherwise, so nothing new needs registering where a provider accepts
+        a registered redirect URI there (Microsoft, Keycloak's default); others need it listed too."""
+        return self.settings(name).post_logout_redirect_uri or self.redirect_uri(name, origin)
+
+    def client(self, settings: ProviderSettings, app_base: str) -> ProviderClient:
+        """The pooled client for one provider, reached through the app at ``app_base``
+        (which only matters for a provider whose URLs are paths of this app)."""
+        key = (settings.name, app_base if settings.served_here else "")
+        if key not in self._clients:
+            transport = (self._local and self._local.transport(settings)) or self._transport
+            self._clients[key] = ProviderClient(settings, app_base, self.config.http, transport=transport)
+        return self._clients[key]
+
+    def registration(self, name: str, origin: str) -> Registration:
+        """The exact URIs to register at provider ``name`` for this app served at ``origin``."""
+        return Registration.of(
+            self.settings(name), self.redirect_uri(name, origin), self.post_logout_uri(name, origin)
+        )
+
+    async def aclose(self) -> None:
+        for client in self._clients.values():
+            await client.aclose()
+        self._clients.clear()
