@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import Literal, Protocol
+from typing import Protocol
 from urllib.parse import unquote
 
 import httpx2
@@ -56,7 +56,6 @@ class LocalProviders(Protocol):
 # (Sealing.next_cookie) and a Playground login's stored one.
 MAX_NEXT = 512
 MAX_SHOWN = 500  # characters of the callback's parameters kept in the trace
-TokenKind = Literal["access_token", "refresh_token"]  # also RFC 7009/7662's token_type_hint
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -429,35 +428,3 @@ class Authenticator:
                 url=masked_url(url),
             )
         )
-
-    # --- for pages: a session's tokens at its provider, a provider's own description -----------
-    async def introspect(self, session: Session, which: TokenKind = "access_token") -> dict[str, object]:
-        """RFC 7662 at the session's provider; raises ``LoginError``."""
-        client = self.client(self.settings(session.provider), session.app_base)
-        return await client.introspect(_token(session, which), which)
-
-    async def revoke(self, session: Session, which: TokenKind = "access_token") -> int:
-        """RFC 7009 at the session's provider: its HTTP status (200: done); raises ``LoginError``."""
-        client = self.client(self.settings(session.provider), session.app_base)
-        return await client.revoke(_token(session, which), which)
-
-    async def provider_metadata(self, name: str, *, origin: str) -> dict[str, object]:
-        """Provider ``name``'s discovery document (checked), or its preset's endpoints; raises
-        ``LoginError``."""
-        return await self.client(self.settings(name), self.base_url(origin)).metadata()
-
-    def provider_entry_url(self, name: str, *, origin: str) -> str:
-        """Its discovery URL (OpenID Connect), or its authorization endpoint (OAuth 2.0 only)."""
-        client = self.client(self.settings(name), self.base_url(origin))
-        return (
-            client.metadata_url
-            if client.settings.is_oidc
-            else client.url(client.settings.preset.authorize_url)
-        )
-
-
-def _token(session: Session, which: TokenKind) -> str:
-    value = session.tokens.access_token if which == "access_token" else session.tokens.refresh_token
-    if not value:
-        raise LoginError(f"This session has no {which.replace('_', ' ')}.")
-    return value

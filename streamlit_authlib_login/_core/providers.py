@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import ipaddress
 from contextlib import suppress
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 import httpx2
 
 from .config import AuthConfig, ProviderSettings
-from .errors import UnknownProvider
+from .errors import LoginError, UnknownProvider
 from .provider import ProviderClient
 from .registration import Registration
+from .sessions import Session
 
 if TYPE_CHECKING:
     from .flow import LocalProviders
+
+TokenKind = Literal["access_token", "refresh_token"]  # also RFC 7009/7662's token_type_hint
 
 
 def canonical_origin(origin: str) -> str:
@@ -91,3 +94,35 @@ class Providers:
         for client in self._clients.values():
             await client.aclose()
         self._clients.clear()
+
+    # --- for pages: a session's tokens at its provider, a provider's own description ---------
+    async def introspect(self, session: Session, which: TokenKind = "access_token") -> dict[str, object]:
+        """RFC 7662 at the session's provider; raises ``LoginError``."""
+        client = self.client(self.settings(session.provider), session.app_base)
+        return await client.introspect(_token(session, which), which)
+
+    async def revoke(self, session: Session, which: TokenKind = "access_token") -> int:
+        """RFC 7009 at the session's provider: its HTTP status (200: done); raises ``LoginError``."""
+        client = self.client(self.settings(session.provider), session.app_base)
+        return await client.revoke(_token(session, which), which)
+
+    async def provider_metadata(self, name: str, *, origin: str) -> dict[str, object]:
+        """Provider ``name``'s discovery document (checked), or its preset's endpoints; raises
+        ``LoginError``."""
+        return await self.client(self.settings(name), self.base_url(origin)).metadata()
+
+    def provider_entry_url(self, name: str, *, origin: str) -> str:
+        """Its discovery URL (OpenID Connect), or its authorization endpoint (OAuth 2.0 only)."""
+        client = self.client(self.settings(name), self.base_url(origin))
+        return (
+            client.metadata_url
+            if client.settings.is_oidc
+            else client.url(client.settings.preset.authorize_url)
+        )
+
+
+def _token(session: Session, which: TokenKind) -> str:
+    value = session.tokens.access_token if which == "access_token" else session.tokens.refresh_token
+    if not value:
+        raise LoginError(f"This session has no {which.replace('_', ' ')}.")
+    return value

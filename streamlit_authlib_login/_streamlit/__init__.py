@@ -21,8 +21,9 @@ import streamlit as st
 
 from .._core.config import ProviderSettings, is_loopback_url
 from .._core.errors import StoreUnavailable
-from .._core.flow import Authenticator, TokenKind, safe_next
+from .._core.flow import Authenticator, safe_next
 from .._core.playground import PlaygroundRequest, playground_url
+from .._core.providers import TokenKind
 from .._core.refusals import fixed_record
 from .._core.registration import Registration
 from .._core.sessions import Session
@@ -341,12 +342,12 @@ def refresh_tokens(session: Session) -> Session:
 
 def introspect(session: Session, which: TokenKind = "access_token") -> dict[str, object]:
     """RFC 7662 at the session's provider; raises ``LoginError``."""
-    return run(authenticator().introspect(session, which))
+    return run(authenticator().providers.introspect(session, which))
 
 
 def revoke(session: Session, which: TokenKind = "access_token") -> int:
     """RFC 7009 at the session's provider: its HTTP status (200: done); raises ``LoginError``."""
-    return run(authenticator().revoke(session, which))
+    return run(authenticator().providers.revoke(session, which))
 
 
 def token_fingerprint(value: str) -> str:
@@ -357,12 +358,12 @@ def token_fingerprint(value: str) -> str:
 # --- providers ----------------------------------------------------------------------------
 def provider_metadata(settings: ProviderSettings) -> dict[str, object]:
     """Its discovery document (checked), or its preset's endpoints; raises ``LoginError``."""
-    return run(authenticator().provider_metadata(settings.name, origin=origin()))
+    return run(authenticator().providers.provider_metadata(settings.name, origin=origin()))
 
 
 def provider_entry_url(settings: ProviderSettings) -> str:
     """Its discovery URL (OpenID Connect), or its authorization endpoint (OAuth 2.0 only)."""
-    return authenticator().provider_entry_url(settings.name, origin=origin())
+    return authenticator().providers.provider_entry_url(settings.name, origin=origin())
 
 
 def configured_providers() -> tuple[ProviderSettings, ...]:

@@ -481,16 +481,16 @@ async def test_a_sessions_tokens_are_introspected_and_revoked_at_its_provider(lo
     """RFC 7662 and RFC 7009 at the session's own provider, by which token of the session."""
     session = login_app.auth.sessions.load(await login_app.logged_in(login_app.browser()))
     assert session is not None
-    assert (await login_app.auth.introspect(session))["active"] is True
-    assert await login_app.auth.revoke(session, "refresh_token") == 200
-    assert (await login_app.auth.introspect(session, "refresh_token"))["active"] is False
+    assert (await login_app.auth.providers.introspect(session))["active"] is True
+    assert await login_app.auth.providers.revoke(session, "refresh_token") == 200
+    assert (await login_app.auth.providers.introspect(session, "refresh_token"))["active"] is False
 
 
 async def test_a_providers_description_is_its_checked_discovery_document(login_app: LoginApp) -> None:
     """A provider's metadata, and the URL it was read from, for the app as this browser reaches it."""
-    metadata = await login_app.auth.provider_metadata("dev", origin=login_app.base_url)
+    metadata = await login_app.auth.providers.provider_metadata("dev", origin=login_app.base_url)
     assert metadata["issuer"] == login_app.issuer
-    entry = login_app.auth.provider_entry_url("dev", origin=login_app.base_url)
+    entry = login_app.auth.providers.provider_entry_url("dev", origin=login_app.base_url)
     assert entry == f"{login_app.issuer}/.well-known/openid-configuration"
 
 
