@@ -40,6 +40,7 @@ def streamlit_run(
     env: Mapping[str, str] | None = None,
     timeout: float = 30,
     preexec_fn: Callable[[], None] | None = None,
+    python: str = sys.executable,
 ) -> Iterator[str]:
     """``streamlit run script`` in ``cwd`` on ``port`` (default: a free one) until the block
     ends; yields ``http://localhost:port`` once ``/_stcore/health`` answers 200.
@@ -48,10 +49,11 @@ def streamlit_run(
     output goes to ``log``. ``AUTH_*`` variables are dropped from ``env`` (default: this
     process's environment), so a developer's own provider settings never leak into a run.
     ``preexec_fn`` runs in the child before streamlit starts (a test lowers its limits there).
+    ``python`` is the interpreter whose Streamlit runs (the wheel test's own venv).
     """
     port = port or free_port()
     command = [
-        *(sys.executable, "-m", "streamlit", "run", str(script)),
+        *(python, "-m", "streamlit", "run", str(script)),
         *("--server.port", str(port), "--server.headless", "true"),
         *("--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"),
         *args,

@@ -54,6 +54,7 @@ from .config_keys import (
     table_name,
 )
 from .errors import ConfigError
+from .local_dir import make_local_dir
 from .presets import GENERIC_OIDC, PRESETS, Preset
 
 
@@ -174,7 +175,7 @@ def _local_cookie_secret(local_dir: Path) -> str:
     path = local_dir / "cookie_secret"
     if path.exists():
         return path.read_text().strip()
-    local_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_local_dir(local_dir)
     value = secrets.token_urlsafe(48)
     # Owner-only from its first byte (O_EXCL with mode 0600, whatever the umask), and published
     # whole by a link: nobody ever reads it world-readable or half-written, and when two first

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from .local_dir import make_local_dir
+
 if TYPE_CHECKING:
     from .config import AuthConfig
 
@@ -58,6 +60,7 @@ def open_store(config: AuthConfig) -> KeyValueStore:
         from .redis_store import RedisStore  # imported only then: redis-py is needed only then
 
         return RedisStore(config.session_store)
+    make_local_dir(config.store_path.parent)
     return SQLiteStore(config.store_path)
 
 

@@ -169,7 +169,8 @@ def test_the_generated_cookie_secret_is_never_readable_by_others(tmp_path: Path)
     assert {(name, oct(mode)) for name, mode in seen if mode & 0o077} == set()
     assert stat.S_IMODE(local.stat().st_mode) == 0o700
     assert (local / "cookie_secret").read_text() == report["secret"]
-    assert sorted(p.name for p in local.iterdir()) == ["cookie_secret"]  # no draft left behind
+    # no draft left behind; the .gitignore keeps the secret out of an app's git (local_dir.py)
+    assert sorted(p.name for p in local.iterdir()) == [".gitignore", "cookie_secret"]
 
 
 def test_given_cookie_secret_writes_nothing_locally(tmp_path: Path) -> None:
