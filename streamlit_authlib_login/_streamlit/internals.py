@@ -33,9 +33,9 @@ from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_r
 from .._core.errors import ConfigError
 
 # The Streamlit releases the private uses above were verified on: [lowest, first unverified).
-# PLACEHOLDER lower bound: the lowest working Streamlit is being established (issue 21, point 2);
-# change this one constant, and the message and the check follow.
-VERIFIED_STREAMLIT = ">=1.67,<1.68"
+# 1.59.0 is the lowest that passes the login package's tests (constraints-lowest.txt, run by
+# .ci/run); 1.67 the newest released. pyproject.toml asks pip for the same range; change both.
+VERIFIED_STREAMLIT = ">=1.59,<1.68"
 
 FD_DIR = "/dev/fd"  # this process's descriptors (Linux: /proc/self/fd; also macOS and BSDs)
 UserInfo = dict[str, object]
