@@ -2,7 +2,7 @@
 
 ``serve_provider`` runs a standalone dev provider; ``streamlit_with_secrets`` runs a script
 (``app.py``, or the tiny ``st.login`` app of ``streamlit_login_app``) with ``streamlit run``
-in a subprocess, configured through a generated ``secrets.toml``. Our own app runs under
+in a subprocess, configured through a generated secrets file. Our own app runs under
 ``devidp.runner.serve_asgi``, on a ``bind_socket()`` socket: that one names ``IPPROTO_TCP``,
 so asyncio turns Nagle's algorithm off (``TCP_NODELAY``), which Streamlit 1.67's own
 listener does not (section 5 of the benchmark shows the ~40 ms stall that costs).

@@ -14,11 +14,11 @@ and, in place of Streamlit's own, what ``st.login()`` / ``st.logout()`` navigate
     GET  /oauth2callback                     st.login's one callback URI: the provider is the state's
     GET  /auth/logout                        st.logout(): as POST /auth/logout, from the app's pages only
     GET  /auth/failed?failure=<id>           why a login was refused, for an app with no login page
-                                             (or ?refused=<check>&request_id=<id>: _core/refusals.py)
+                                             (or ?refused=<check>&request_id=<id>: _core.refusals)
 
 The routes are ``login.py`` and ``session.py``, over ``common.py`` (cookies, refusals, limits)
 and ``fallback_pages.py`` (what an app without a login page shows). The protocol core never
-imports Starlette; outside this package only ``_streamlit/app.py`` and ``_devmode.py`` do, for
+imports Starlette; outside this package only ``_streamlit.app`` and ``_devmode.py`` do, for
 its route and middleware types. User routes are matched before Streamlit's, so these answer
 st.login's paths instead of Streamlit.
 """

@@ -224,7 +224,7 @@ class RoutesBase:
         matched a pending login of a configured provider): the refusal is then kept as a record
         only that browser can read. Without it nothing is stored (anyone can send a forged
         callback, as often as they like): the page says a fixed sentence for the failed check
-        (``_core/refusals.py``)."""
+        (``_core.refusals``)."""
         if isinstance(error, StoreUnavailable):
             raise error  # no record can be saved: _store_down answers, and the store logged it
         request_id = secrets.token_hex(6)

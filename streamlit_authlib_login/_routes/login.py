@@ -175,7 +175,7 @@ class LoginRoutes(RoutesBase):
         return response
 
     async def playground(self, request: Request) -> Response:
-        """The Playground's Send: a login with hand-picked parameters (``_core/playground.py``),
+        """The Playground's Send: a login with hand-picked parameters (``_core.playground``),
         started like ``GET /auth/login/{provider}`` but as a CSRF-protected POST from a
         logged-in page. A request the module will not send comes back to ``next`` explained."""
 

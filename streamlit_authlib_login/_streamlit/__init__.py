@@ -255,7 +255,7 @@ def refresh_button(session: Session, next_path: str = "/") -> None:
     _post_button(session, "refresh", "Refresh tokens", next_path=safe_next(next_path))
 
 
-# --- the Playground: a login with hand-picked parameters (_core/playground.py) -------------------
+# --- the Playground: a login with hand-picked parameters (_core.playground) -------------------
 def playground_request(form: Mapping[str, str]) -> PlaygroundRequest:
     """The request the form describes, checked as ``POST /auth/playground`` checks it; raises
     ``LoginError`` saying what cannot be sent."""
@@ -326,7 +326,7 @@ def provider_label(name: str) -> str:
 def login_failure() -> dict[str, object] | None:
     """The refused login this page was sent here to explain: its record (``?failure=<id>``),
     shown only to the browser that got it, or the fixed sentence for a refusal nothing was
-    stored for (``?refused=<code>&request_id=<id>``, ``_core/refusals.py``); None for neither."""
+    stored for (``?refused=<code>&request_id=<id>``, ``_core.refusals``); None for neither."""
     failure_id = st.query_params.get("failure")
     record = (
         authenticator().sessions.notices.failure(failure_id, _cookie(BINDING_COOKIE)) if failure_id else None

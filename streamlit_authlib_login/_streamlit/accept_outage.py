@@ -15,7 +15,7 @@ asyncio retries the accept once a second while it fails (``ACCEPT_RETRY_DELAY``)
 ``QUIET`` seconds means the retry got through, or nobody is waiting any more: either way the
 outage is over. A descriptor must also be free again, so that an event loop stalled past both
 timers does not end an outage that goes on. Installed from the ASGI lifespan
-(``_streamlit/app.py``), in the server's event loop, whose thread logs these failures.
+(``app.py``), in the server's event loop, whose thread logs these failures.
 """
 
 from __future__ import annotations
