@@ -59,7 +59,6 @@ NOT_IN_REPO = {
     "secrets.toml": "the same file, by its name",
     ".local": "created at the first run: the cookie secret and the SQLite file (git-ignored)",
     "pages": "the layout table says why the pages are not in a pages/ folder",
-    "auth.py": "the layout table says an app's own auth.py would shadow a package named auth",
 }
 
 
