@@ -291,7 +291,8 @@ class Authenticator:
         client = self.client(settings, self.base_url(origin))
         added = added or {}
         url, state, nonce, verifier = await self._authorization_url(client, redirect_uri, added)
-        self.sessions.pending.save_login(
+        await self.sessions.run(
+            self.sessions.pending.save_login,
             PendingLogin(
                 provider=name,
                 state=state,
@@ -305,7 +306,7 @@ class Authenticator:
                 params=dict(added),
                 purpose=purpose,
                 extra=dict(extra or {}),
-            )
+            ),
         )
         return url, state
 
@@ -332,7 +333,7 @@ class Authenticator:
         A login started for a purpose (``start_for``) runs the same steps; then the finisher of
         that purpose decides what it ends in, passed or refused (the Playground keeps a result).
         """
-        pending = self.callback.take_pending(params)
+        pending = await self.sessions.run(self.callback.take_pending, params)
         finisher = self.finishers.get(pending.purpose)
         # A login's next comes in its cookie (``start_login``) when that cookie is this login's.
         # A newer login started in another tab overwrote it: this one still finishes, on "/".
@@ -358,17 +359,18 @@ class Authenticator:
             error.trace, error.next_path, error.provider = trace, pending.next_path, name
             if finisher is None:
                 raise
-            return finisher.finish(
-                Outcome(pending=pending, provider=name, params=params, trace=trace, refused=error)
+            return await self.sessions.run(
+                finisher.finish,
+                Outcome(pending=pending, provider=name, params=params, trace=trace, refused=error),
             )
         finally:
             current_trace.reset(token)
         if finisher is None:
-            return Finished(
-                session=self._new_session(name, pending, checked, trace), next_path=pending.next_path
-            )
+            session = await self.sessions.run(self._new_session, name, pending, checked, trace)
+            return Finished(session=session, next_path=pending.next_path)
         new_session = partial(self._new_session, name, pending, checked, trace)
-        return finisher.finish(
+        return await self.sessions.run(
+            finisher.finish,
             Outcome(
                 pending=pending,
                 provider=name,
@@ -376,7 +378,7 @@ class Authenticator:
                 trace=trace,
                 checked=checked,
                 new_session=new_session,
-            )
+            ),
         )
 
     def _new_session(self, name: str, pending: PendingLogin, checked: Checked, trace: Trace) -> Session:

@@ -52,7 +52,7 @@ class Logouts:
         # Deleted first, in one step that returns what it deleted: a refresh still waiting on the
         # provider then finds no session to write to (``SessionManager.update``) and answers 401,
         # and the tokens revoked below are the last ones stored, even if a refresh just saved them.
-        session = self.sessions.delete(session_id)
+        session = await self.sessions.run(self.sessions.delete, session_id)
         self.refreshes.forget(session_id)
         if session is None:
             return LoggedOut()
@@ -79,13 +79,14 @@ class Logouts:
             return replace(done, revoked=revoked)
         state = secrets.token_urlsafe(32)
         back = self.providers.post_logout_uri(session.provider, origin)
-        self.sessions.pending.save_logout(
+        await self.sessions.run(
+            self.sessions.pending.save_logout,
             PendingLogout(
                 provider=session.provider,
                 state=state,
                 post_logout_redirect_uri=back,
                 created_at=int(time.time()),
-            )
+            ),
         )
         # OIDC RP-Initiated Logout 1.0 §2: id_token_hint names the login; `state` comes back (§3).
         url = add_params_to_uri(

@@ -47,6 +47,7 @@ LEASE_MARGIN = 5.0
 # burst of tabs (or requests that reach the server one after another on a loaded machine) must
 # not rotate the tokens once each. Access tokens live minutes to hours, so these are fresh.
 RECENT = 5
+POLL = 0.02  # seconds between tries of a refresh lock another replica holds
 
 
 @dataclass(frozen=True)
@@ -69,18 +70,23 @@ async def refresh_lock(sessions: SessionManager, session_id: str, *, lease: floa
     a rotating refresh token redeemed twice makes the provider revoke the whole login
     (RFC 9700 §4.14.2). The lock is a key written only if absent; it expires after
     ``lease`` seconds should its holder die, and waiting ends a second after that. The
-    holder must finish within its lease, and checks ``Lease.held`` before it writes."""
+    holder must finish within its lease, and checks ``Lease.held`` before it writes.
+
+    Each try is one store call in the store's threads (``SessionManager.run``); the wait between
+    tries is the event loop's, which serves everything else meanwhile. Another replica's release
+    is seen at the next try (``POLL`` seconds at most)."""
     store, key = sessions.store, sessions.sealing.key("refresh-lock", session_id)
     owner = os.urandom(16)
     deadline = time.monotonic() + lease + 1
-    while not store.add(key, owner, lease):
+    while not await sessions.run(store.add, key, owner, lease):
         if time.monotonic() > deadline:
             raise LoginError("Another request is still refreshing this session; try again.")
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(POLL)
     try:
         yield Lease(store, key, owner)
     finally:
-        store.delete_if(key, owner)
+        # Submitted before any cancellation can reach it: the release runs even then.
+        await sessions.run(store.delete_if, key, owner)
 
 
 class Refreshes:
@@ -106,10 +112,10 @@ class Refreshes:
         lock = self._locks.get(session_id)
         if lock is None:
             lock = self._locks[session_id] = asyncio.Lock()
-        seen = self.sessions.load(session_id)
+        seen = await self.sessions.aload(session_id)
         budget = REFRESH_CALLS * self.config.http.timeout
         async with lock, refresh_lock(self.sessions, session_id, lease=budget + LEASE_MARGIN) as lease:
-            session = self.sessions.load(session_id)
+            session = await self.sessions.aload(session_id)
             if session is None or seen is None:
                 raise NotLoggedIn("The session has ended; log in again.")
             if session.tokens.refresh_count != seen.tokens.refresh_count:
@@ -124,14 +130,17 @@ class Refreshes:
             try:
                 async with asyncio.timeout(budget):
                     fresh = Tokens.from_response(await client.refresh(session.tokens.refresh_token))
-                    claims, report = session.claims, session.report
+                    # The report is stored apart (``LoginDetails``): read it off the loop.
+                    claims, (report, _) = session.claims, await self.sessions.run(session.details.get)
                     if fresh.id_token and settings.is_oidc:
                         claims, report = await self._refreshed_id_token(client, session, fresh)
             except TimeoutError:
                 raise ProviderUnreachable(
                     f"{settings.label}: the refresh took longer than {budget:g} s; try again."
                 ) from None
-            if not lease.held():  # another request may be refreshing now: its write is the one
+            if not await self.sessions.run(
+                lease.held
+            ):  # another request may be refreshing now: its write is the one
                 raise LoginError("The refresh outlived its lock and was not saved; try again.")
             tokens = replace(
                 fresh,
@@ -154,7 +163,7 @@ class Refreshes:
                     tokens=tokens,
                 )
 
-            updated = self.sessions.update(session_id, renew)
+            updated = await self.sessions.run(self.sessions.update, session_id, renew)
             if updated is None:
                 raise NotLoggedIn("The session ended while it was being refreshed; log in again.")
             if updated.tokens != tokens:

@@ -4,14 +4,26 @@ The browser holds only a random session id. The store holds, under an HMAC of th
 session sealed under a key derived from ``cookie_secret`` (``sealing.py``). ``SessionManager``
 also holds the store's other parts that share that store and secret: pending logins and
 logouts (``pending.py``) and the notes pages read once (``notices.py``).
+
+Every operation here is synchronous, for the page scripts (which run in threads of their own),
+and has one async face for the server's event loop: ``SessionManager.run`` runs the whole
+operation (a read-modify-swap loop included) in one of the store's threads. Streamlit serves
+every websocket, route and health check from that one loop, so a store call made on it (a
+Redis round trip, a timeout when Redis is down, SQLite's file lock) would stall them all.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import secrets
 import time
+import weakref
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields, replace
+from functools import partial
+from typing import ParamSpec, TypeVar
 
 from .config import SessionSettings
 from .errors import StoreUnavailable
@@ -24,6 +36,13 @@ from .trace import Trace
 from .validation import ValidationReport
 
 TOUCH_EVERY = 60  # seconds: idle expiry is kept fresh without a write on every rerun
+# Store operations the event loop may have under way at once; more wait their turn, off the loop.
+# A pool of the store's own, not the loop's default one: a store that hangs (Redis gone, up to
+# two timeouts, _core/redis_store.py) must not starve the loop's other blocking work (DNS).
+STORE_THREADS = 8
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -173,6 +192,23 @@ class SessionManager:
         self.sealing = Sealing(cookie_secret)
         self.pending = Pending(store, self.sealing, settings)
         self.notices = Notices(store, self.sealing)
+        self._threads = ThreadPoolExecutor(STORE_THREADS, thread_name_prefix="session-store")
+        weakref.finalize(self, self._threads.shutdown, wait=False)  # idle threads end with it
+
+    # --- the async face ------------------------------------------------------------------------
+    async def run(self, operation: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """``operation(*args, **kwargs)`` (this manager's, its ``pending``'s or ``notices``', or a
+        caller's own sequence of them) in one of the store's threads, awaited without blocking the
+        event loop. The operation and its guarantees are the synchronous one's, unchanged. Once
+        started it runs to its end even if the awaiting task is cancelled: a ``pop`` is never
+        left half done."""
+        context = contextvars.copy_context()  # as asyncio.to_thread: the caller's context goes along
+        call = partial(context.run, operation, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._threads, call)
+
+    async def aload(self, session_id: str | None) -> Session | None:
+        """``load``, off the event loop."""
+        return await self.run(self.load, session_id)
 
     # --- sessions -------------------------------------------------------------------
     # What each write of a session guarantees (the store's verbs are in store.py):

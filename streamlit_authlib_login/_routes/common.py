@@ -205,7 +205,7 @@ class RoutesBase:
             cookie_name(base, self._secure(request)), path="/", secure=self._secure(request)
         )
 
-    def _to_login_page(
+    async def _to_login_page(
         self,
         request: Request,
         error: LoginError,
@@ -264,7 +264,7 @@ class RoutesBase:
             record["registration"] = self.auth.registration(provider, self._origin(request)).as_dict()
         if trace is not None:
             record["trace"] = trace.as_dict()
-        failure_id = self.auth.sessions.notices.save_failure(record, binding)
+        failure_id = await self.auth.sessions.run(self.auth.sessions.notices.save_failure, record, binding)
         query = {"failure": failure_id, "next": next_path}
         response = RedirectResponse(self._here(f"{page}?{urlencode(query)}"), 303)
         # The login page reads the record with this cookie: it must outlive the record.
@@ -296,7 +296,7 @@ class RoutesBase:
         limit: int = POST_BODY_LIMIT,
     ) -> Response:
         session_id = self._cookie(request, SESSION_COOKIE)
-        if not session_id or self.auth.sessions.load(session_id) is None:
+        if not session_id or await self.auth.sessions.aload(session_id) is None:
             return JSONResponse(NotLoggedIn("No session: log in first.").as_dict(), 401)
         form = await _small_form(request, limit)  # only once a session is known
         if isinstance(form, Response):

@@ -48,7 +48,7 @@ class LoginRoutes(RoutesBase):
                     ".streamlit/secrets.toml."
                 )
         except LoginError as error:
-            return self._to_login_page(request, error, "st.login", next_path)
+            return await self._to_login_page(request, error, "st.login", next_path)
         return await self._start(request, settings.name, next_path)
 
     def _referring_page(self, request: Request) -> str:
@@ -72,7 +72,7 @@ class LoginRoutes(RoutesBase):
                 provider, origin=origin, next_path=next_path, binding_cookie=binding
             )
         except LoginError as error:
-            return self._to_login_page(request, error, provider, next_path)
+            return await self._to_login_page(request, error, provider, next_path)
         settings = self.auth.config.provider(provider)
         form_post = settings is not None and settings.preset.response_mode == "form_post"
         return self._to_provider(
@@ -120,7 +120,7 @@ class LoginRoutes(RoutesBase):
         if "code" not in params and "error" not in params:
             # Neither a success nor an error response (RFC 6749 §4.1.2): the browser is back
             # from the provider's logout, at the URI this app sent as post_logout_redirect_uri.
-            return self._logout_return(request, provider, params)
+            return await self._logout_return(request, provider, params)
         binding = self._cookie(request, BINDING_COOKIE)
         next_cookie = self._cookie(request, NEXT_COOKIE)
         try:
@@ -132,12 +132,12 @@ class LoginRoutes(RoutesBase):
             # A real callback: its state matched a pending login (finish_login then gives the
             # error its trace) of a provider configured here. Only then is a record kept.
             real = error.trace is not None and self.auth.config.provider(name) is not None
-            response = self._to_login_page(
+            response = await self._to_login_page(
                 request, error, name, error.next_path, trace=error.trace, binding=binding if real else None
             )
         except Exception:  # a bug must still not leave a half-made session or a 500
             error = LoginError("The login failed unexpectedly; the server log has the details.")
-            response = self._to_login_page(request, error, provider or "-", "/", unexpected=True)
+            response = await self._to_login_page(request, error, provider or "-", "/", unexpected=True)
         else:
             session, next_path = finished.session, finished.next_path
             if finished.result is not None:
@@ -151,7 +151,7 @@ class LoginRoutes(RoutesBase):
             provider = session.provider
             if previous := self._cookie(request, SESSION_COOKIE):
                 # A new login replaces this browser's old session: end it server-side too.
-                self.auth.sessions.delete(previous)
+                await self.auth.sessions.run(self.auth.sessions.delete, previous)
             subject = session.claims.get("sub") or session.profile.get("sub")
             log.info("login: provider=%s sub=%s", provider, fingerprint(str(subject)) if subject else "-")
             response = RedirectResponse(self._here(next_path), 302)
@@ -164,11 +164,13 @@ class LoginRoutes(RoutesBase):
             self._clear(response, request, NEXT_COOKIE)
         return response
 
-    def _logout_return(self, request: Request, provider: str | None, params: dict[str, str]) -> Response:
+    async def _logout_return(
+        self, request: Request, provider: str | None, params: dict[str, str]
+    ) -> Response:
         try:
-            provider = self.auth.finish_logout(provider, params).provider
+            provider = (await self.auth.sessions.run(self.auth.finish_logout, provider, params)).provider
         except LoginError as error:
-            return self._to_login_page(request, error, provider or "-", "/", kind="logout")
+            return await self._to_login_page(request, error, provider or "-", "/", kind="logout")
         log.info("logout: provider=%s confirmed by the provider (state matched)", provider)
         response = RedirectResponse(self._after_logout({"logged_out": "1", "at": provider}), 303)
         self._clear(response, request, LOGOUT_COOKIE)
@@ -201,8 +203,10 @@ class LoginRoutes(RoutesBase):
             except StoreUnavailable:
                 raise
             except LoginError as error:
-                result = self.auth.sessions.notices.save_playground_result(
-                    self.auth.sessions.notices.owner(session_id),
+                notices = self.auth.sessions.notices
+                result = await self.auth.sessions.run(
+                    notices.save_playground_result,
+                    notices.owner(session_id),
                     {"passed": False, "sent": False, "error": error.error, "description": error.description},
                 )
                 return RedirectResponse(self._here(with_result(next_path, result)), 303)

@@ -30,7 +30,7 @@ class SessionRoutes(RoutesBase):
     """A logged-in browser's own routes: /auth/me, refresh, logout, and /auth/failed."""
 
     async def me(self, request: Request) -> Response:
-        session = self.auth.sessions.load(self._cookie(request, SESSION_COOKIE))
+        session = await self.auth.sessions.aload(self._cookie(request, SESSION_COOKIE))
         if session is None:
             return JSONResponse(NotLoggedIn("No session: log in first.").as_dict(), 401)
         return JSONResponse(session.public(), headers={"Cache-Control": "no-store"})
@@ -60,7 +60,7 @@ class SessionRoutes(RoutesBase):
         only when the navigation comes from one of the app's own pages, or a link on another
         site would log people out (Fetch Metadata, then Origin/Referer). Otherwise: ask."""
         session_id = self._cookie(request, SESSION_COOKIE)
-        if not session_id or self.auth.sessions.load(session_id) is None:
+        if not session_id or await self.auth.sessions.aload(session_id) is None:
             response: Response = RedirectResponse(self._here("/"), 303)
             self._clear(response, request, SESSION_COOKIE)
             return response
@@ -102,7 +102,8 @@ class SessionRoutes(RoutesBase):
         """Why a login was refused, for an app with no login page of its own."""
         failure_id = request.query_params.get("failure", "")
         binding = self._cookie(request, BINDING_COOKIE)
-        record = self.auth.sessions.notices.failure(failure_id, binding) if failure_id else None
+        notices = self.auth.sessions.notices
+        record = await self.auth.sessions.run(notices.failure, failure_id, binding) if failure_id else None
         record = record or fixed_record(request.query_params)
         page = failure_page(record, back=self._here(safe_next(request.query_params.get("next"))))
         return HTMLResponse(page, headers={"Cache-Control": "no-store"})
