@@ -205,6 +205,26 @@ def test_the_lock_and_single_use_pop_hold_on_every_master(
         assert cluster_store.get(f"lock:{key}") is None
 
 
+def test_a_user_without_info_finds_the_cluster_by_its_moved_reply(
+    cluster: Cluster, cluster_store: RedisStore
+) -> None:
+    """Where INFO is not allowed (an ACL, as some managed services set), the first MOVED reply
+    switches the store to the cluster client: every key is then reachable."""
+    for port in cluster.alive():
+        with cluster.node(port) as client:
+            client.acl_setuser(
+                "noinfo", enabled=True, passwords=["+pw"], keys=["*"], commands=["+@all", "-info"]
+            )
+    named = cluster.url.removeprefix("redis://")
+    store = RedisStore(f"redis://noinfo:pw@{named}")
+    try:
+        for n in range(12):  # some hash to a slot another master owns
+            store.put(f"k{n}", b"v", 60)
+        assert [store.get(f"k{n}") for n in range(12)] == [b"v"] * 12
+    finally:
+        store.close()
+
+
 async def test_a_replayed_callback_is_refused_on_a_cluster(
     build_app: BuildApp, cluster_store: RedisStore
 ) -> None:
