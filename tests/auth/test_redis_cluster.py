@@ -11,40 +11,19 @@ from __future__ import annotations
 
 import random
 import shutil
-import socket
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
-import redis
 from login_harness import BuildApp, set_cookies
 
+from benchmarks.redis_process import LocalCluster, redis_cluster
 from streamlit_authlib_login._core.redis_store import RedisStore
 from tests.redis_fixtures import require_redis_server
 
 NODE_TIMEOUT_MS = 1000  # a master unanswering this long is failed over (redis.conf cluster-node-timeout)
 WAIT = 20.0  # seconds: the bound on any wait for the cluster (forming, replicating, failing over)
-
-
-def bindable(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
-
-
-def cluster_port() -> int:
-    """A free port below 55536 whose cluster bus port (port + 10000) is free too."""
-    while True:
-        port = random.randrange(20000, 45000)
-        if bindable(port) and bindable(port + 10000):
-            return port
 
 
 def wait_for(condition: Callable[[], bool], what: str) -> None:
@@ -54,108 +33,20 @@ def wait_for(condition: Callable[[], bool], what: str) -> None:
         time.sleep(0.05)
 
 
-@dataclass
-class Cluster:
-    """Six cluster-enabled redis-servers, each with its port and process."""
-
-    workdir: Path
-    processes: dict[int, subprocess.Popen[bytes]] = field(default_factory=dict)
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{next(iter(self.processes))}"  # one node, as an operator writes it
-
-    def start(self, port: int) -> None:
-        command = [
-            *("redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(self.workdir)),
-            *("--cluster-enabled", "yes", "--cluster-config-file", f"nodes-{port}.conf"),
-            *("--cluster-node-timeout", str(NODE_TIMEOUT_MS), "--appendonly", "no", "--save", ""),
-        ]
-        log = (self.workdir / f"redis-{port}.log").open("ab")
-        self.processes[port] = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-        log.close()
-
-    def node(self, port: int) -> redis.Redis:
-        return redis.Redis(port=port, socket_timeout=2, decode_responses=True)
-
-    def alive(self) -> list[int]:
-        return [port for port, process in self.processes.items() if process.poll() is None]
-
-    def answers(self, port: int, command: str, *args: str) -> str | None:
-        with self.node(port) as client:
-            try:
-                return str(client.execute_command(command, *args))
-            except redis.RedisError:
-                return None
-
-    def ok(self) -> bool:
-        """Every live node says cluster_state:ok."""
-        return all("cluster_state:ok" in (self.answers(p, "CLUSTER", "INFO") or "") for p in self.alive())
-
-    def masters(self) -> dict[int, int | None]:
-        """Each live master serving slots, with its live replica's port, as a live node sees them."""
-        with self.node(self.alive()[0]) as client:
-            nodes = client.cluster("NODES")
-
-        def port(address: str) -> int:
-            return int(address.split(":")[1].split("@")[0])
-
-        live = {v["node_id"]: port(a) for a, v in nodes.items() if "fail" not in v["flags"]}
-        masters: dict[int, int | None] = {
-            port(a): None
-            for a, v in nodes.items()
-            if "master" in v["flags"] and v["node_id"] in live and v["slots"]
-        }
-        for address, v in nodes.items():
-            if "slave" in v["flags"] and v["node_id"] in live and live.get(v["master_id"]) in masters:
-                masters[live[v["master_id"]]] = port(address)
-        return masters
-
-    def replicated(self, master: int) -> bool:
-        """The replica has every write its master had when asked. (``WAIT`` would not do from
-        here: it waits for the writes of its own connection, and the app's are on others.)"""
-        with self.node(master) as client:
-            info = client.info("replication")
-        return info["connected_slaves"] == 1 and info["slave0"]["offset"] >= info["master_repl_offset"]
-
-    def stop(self) -> None:
-        for process in self.processes.values():
-            process.kill()
-            process.wait(timeout=10)
-
-
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
     """Three masters and three replicas on loopback, formed and serving every slot."""
     require_redis_server()
     if shutil.which("redis-cli") is None:
         pytest.fail("redis-cli is needed to form the cluster (Debian: it comes with redis-server)")
-    running = Cluster(tmp_path_factory.mktemp("cluster"))
-    try:
-        for _ in range(6):
-            running.start(cluster_port())
-        for port in running.processes:
-            wait_for(lambda p=port: running.answers(p, "PING") == "True", f"redis-server on {port} answers")
-        subprocess.run(
-            [
-                *("redis-cli", "--cluster", "create"),
-                *(f"127.0.0.1:{port}" for port in running.processes),
-                *("--cluster-replicas", "1", "--cluster-yes"),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=WAIT,
-        )
-        wait_for(
-            lambda: running.ok() and len(running.masters()) == 3, "the cluster forms, 3 masters with replicas"
-        )
+    with redis_cluster(
+        tmp_path_factory.mktemp("cluster"), node_timeout_ms=NODE_TIMEOUT_MS, timeout=WAIT
+    ) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture
-def cluster_store(cluster: Cluster) -> Iterator[RedisStore]:
+def cluster_store(cluster: LocalCluster) -> Iterator[RedisStore]:
     """A RedisStore given the plain URL of one node, the cluster emptied first."""
     store = RedisStore(cluster.url)
     for master in cluster.masters():
@@ -165,13 +56,13 @@ def cluster_store(cluster: Cluster) -> Iterator[RedisStore]:
     store.close()
 
 
-def keys(cluster: Cluster, master: int, kind: str = "session") -> list[str]:
+def keys(cluster: LocalCluster, master: int, kind: str = "session") -> list[str]:
     with cluster.node(master) as client:
         return list(client.scan_iter(f"auth:{kind}:*"))
 
 
 def test_the_lock_and_single_use_pop_hold_on_every_master(
-    cluster: Cluster, cluster_store: RedisStore
+    cluster: LocalCluster, cluster_store: RedisStore
 ) -> None:
     """Keys spread over all three masters; for each, of eight threads racing, one takes the
     pending value (GETDEL) and one takes the lock (SET NX); the compare-and-swap script runs too."""
@@ -206,7 +97,7 @@ def test_the_lock_and_single_use_pop_hold_on_every_master(
 
 
 def test_a_user_without_info_finds_the_cluster_by_its_moved_reply(
-    cluster: Cluster, cluster_store: RedisStore
+    cluster: LocalCluster, cluster_store: RedisStore
 ) -> None:
     """Where INFO is not allowed (an ACL, as some managed services set), the first MOVED reply
     switches the store to the cluster client: every key is then reachable."""
@@ -250,7 +141,7 @@ async def test_a_replayed_callback_is_refused_on_a_cluster(
 
 
 async def test_sessions_on_every_master_survive_a_masters_loss(
-    build_app: BuildApp, cluster: Cluster, cluster_store: RedisStore
+    build_app: BuildApp, cluster: LocalCluster, cluster_store: RedisStore
 ) -> None:
     """Logins until every master holds sessions; the writes replicated; the master the URL names
     killed; once its replica is promoted every session answers /auth/me, and logins go on."""
