@@ -188,6 +188,7 @@ def redis_cluster(
 ) -> Iterator[LocalCluster]:
     """A Redis Cluster on loopback, ``masters`` masters with one replica each, formed by
     ``redis-cli --cluster create`` and serving every slot, until the block ends."""
+    workdir.mkdir(exist_ok=True)
     cluster = LocalCluster(workdir, node_timeout_ms)
     try:
         for _ in range(2 * masters):
