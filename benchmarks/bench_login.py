@@ -9,7 +9,8 @@ It prints numbers, the targets of issue 13 and whether they are met; it asserts 
 about time. Everything runs in this one run against the same standalone dev provider:
 
 1. ``SessionManager.load`` (what every Streamlit rerun pays) on SQLite, Redis (a
-   ``redis-server`` on loopback) and in memory, for a session made by a real login.
+   ``redis-server`` on loopback), in memory and on a Redis Cluster (three masters, three
+   replicas on loopback, named by one node's URL), for a session made by a real login.
 2. Our full login round trip (``/auth/login/dev`` → ``/idp/authorize`` with
    ``login_hint`` → callback → session cookie) against the dev provider mounted at ``/idp``.
 3. The same round trip against the standalone provider: our routes in-process, under
@@ -54,7 +55,7 @@ from streamlit_authlib_login._devmode import DEV_CLIENT_ID, LocalProviders, dev_
 from streamlit_authlib_login._routes import SESSION_COOKIE, auth_routes
 
 from . import storage, tokens
-from .redis_process import redis_server
+from .redis_process import redis_cluster, redis_server
 from .rerun import time_reruns
 from .servers import ROOT, StreamlitLoginApp, serve_provider, streamlit_login_app, streamlit_with_secrets
 from .stats import Stats, progress, time_calls, verdict
@@ -255,6 +256,7 @@ def main(argv: list[str] | None = None) -> None:
         tempfile.TemporaryDirectory(prefix="bench-login-") as scratch,
         serve_provider(ProviderConfig(clients=clients), as_shipped=args.devidp_serve) as standalone,
         redis_server(Path(scratch)) as redis,
+        redis_cluster(Path(scratch) / "cluster") as cluster,
         httpx2.Client(timeout=10) as browser,
     ):
         metadata_url = f"{standalone.url}/.well-known/openid-configuration"
@@ -266,8 +268,8 @@ def main(argv: list[str] | None = None) -> None:
             session = authenticator.sessions.load(browser.cookies.get(SESSION_COOKIE))
             if session is None:
                 raise RuntimeError("the first login left no session")
-            progress("session lookups: SQLite, Redis, memory")
-            lookups = storage.lookups(authenticator.sessions, redis.url, session, args.lookups)
+            progress("session lookups: SQLite, Redis, memory, Redis Cluster")
+            lookups = storage.lookups(authenticator.sessions, redis.url, session, args.lookups, cluster.url)
             progress("ID-token validation")
             token_costs = tokens.id_token_costs(session, f"{app_url}/idp", DEV_CLIENT_ID, args.lookups // 10)
             progress("memory per 10,000 sessions: SQLite, Redis")

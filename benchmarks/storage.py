@@ -21,8 +21,11 @@ from .stats import Stats, time_calls, verdict
 SQLITE_TARGET, REDIS_TARGET = 0.2, 1.0  # ms, p95 of a lookup (issue 13)
 
 
-def lookups(sessions: SessionManager, redis_url: str, session: Session, n: int) -> dict[str, Stats]:
-    """``SessionManager.load`` of a real login's session, hit and miss, per store."""
+def lookups(
+    sessions: SessionManager, redis_url: str, session: Session, n: int, cluster_url: str | None = None
+) -> dict[str, Stats]:
+    """``SessionManager.load`` of a real login's session, hit and miss, per store; with
+    ``cluster_url``, also on a Redis Cluster named by one node's URL."""
     stores = {
         "SQLiteStore (default)": sessions,
         "RedisStore (loopback)": SessionManager(
@@ -30,6 +33,10 @@ def lookups(sessions: SessionManager, redis_url: str, session: Session, n: int) 
         ),
         "MemoryStore": SessionManager(MemoryStore(), secrets.token_urlsafe(48), sessions.settings),
     }
+    if cluster_url is not None:
+        stores["RedisStore (cluster, 3+3 on loopback)"] = SessionManager(
+            RedisStore(cluster_url), secrets.token_urlsafe(48), sessions.settings
+        )
     unknown = secrets.token_urlsafe(32)
     found: dict[str, Stats] = {}
     for name, manager in stores.items():

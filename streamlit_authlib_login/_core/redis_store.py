@@ -17,6 +17,14 @@ read-only replica, a failed snapshot (MISCONF) all answer at once with an error 
 write raises ``StoreUnavailable`` (no new login can start), but nothing backs off: reads, and
 with them every existing session, go on being served. The log gets one line when writes start
 being refused and one when a write is accepted again.
+
+A Redis Cluster needs nothing new in the configuration: the URL names any one of its nodes. The
+first call asks that node ``INFO cluster``; with ``cluster_enabled:1`` (or, where INFO is not
+allowed, at the first ``MOVED`` reply) the store switches to redis-py's ``RedisCluster``, with the
+same timeouts, retry, back-off and log lines. Every operation names exactly one key (the two Lua
+scripts take ``KEYS[1]`` only), so each runs whole on the one master that owns the key's slot:
+``GETDEL`` keeps ``state`` single-use and ``SET NX`` keeps the lock exclusive, as on one node.
+A cluster with no master for a slot (a failover under way) is Redis gone, with the back-off.
 """
 
 from __future__ import annotations
@@ -25,12 +33,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import TypeVar, cast
+from typing import NoReturn, TypeVar, cast
 from urllib.parse import urlsplit
 
 import redis
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError, ResponseError
+from redis.cluster import RedisCluster
+from redis.exceptions import ClusterDownError, MovedError, RedisClusterException, RedisError, ResponseError
 from redis.retry import Retry
 
 from .errors import StoreUnavailable
@@ -74,7 +83,9 @@ class RedisStore:
     def __init__(self, url: str, *, timeout: float = TIMEOUT, prefix: str = PREFIX) -> None:
         self.url = redacted(url)
         self._prefix = prefix
-        self._client = redis.Redis.from_url(
+        self._url = url
+        self._timeout = timeout
+        self._client: redis.Redis | RedisCluster = redis.Redis.from_url(
             url,
             socket_timeout=timeout,
             socket_connect_timeout=timeout,
@@ -83,6 +94,8 @@ class RedisStore:
         )
         self._delete_if = self._client.register_script(_DELETE_IF)
         self._swap = self._client.register_script(_SWAP)
+        self._detected = False  # whether the URL's node was asked if it is a cluster node
+        self._detecting = threading.Lock()
         self._state = threading.Lock()
         self._down_until = 0.0
         self._down = False
@@ -94,7 +107,17 @@ class RedisStore:
         if time.monotonic() < self._down_until:
             raise StoreUnavailable(self._unavailable())
         try:
-            result = command()
+            if not self._detected:
+                self._detect()
+            try:
+                result = command()
+            except MovedError:
+                if isinstance(self._client, RedisCluster):
+                    raise  # the cluster client follows MOVED itself: this one is its last word
+                self._use_cluster()  # a cluster node that would not answer INFO
+                result = command()
+        except (ClusterDownError, RedisClusterException) as error:
+            self._unreachable(error)  # no master for a slot: a failover under way, or the cluster lost
         except ResponseError as error:
             # Redis answered: it is there, and reads still work, so no back-off.
             with self._state:
@@ -110,18 +133,7 @@ class RedisStore:
                 )
             raise StoreUnavailable(self._refused()) from None
         except RedisError as error:
-            with self._state:
-                self._down_until = time.monotonic() + BACKOFF
-                first, self._down = not self._down, True
-            if first:
-                log.error(
-                    "session store unreachable: %s (%s: %s); logins and pages show an error until "
-                    "it answers, then recover by themselves",
-                    self.url,
-                    type(error).__name__,
-                    str(error)[:200],
-                )
-            raise StoreUnavailable(self._unavailable()) from None
+            self._unreachable(error)
         if self._down:
             with self._state:
                 back, self._down = self._down, False
@@ -133,6 +145,55 @@ class RedisStore:
             if accepted:
                 log.warning("session store accepts writes again: %s", self.url)
         return result
+
+    def _unreachable(self, error: Exception) -> NoReturn:
+        with self._state:
+            self._down_until = time.monotonic() + BACKOFF
+            first, self._down = not self._down, True
+        if first:
+            log.error(
+                "session store unreachable: %s (%s: %s); logins and pages show an error until "
+                "it answers, then recover by themselves",
+                self.url,
+                type(error).__name__,
+                str(error)[:200],
+            )
+        raise StoreUnavailable(self._unavailable()) from None
+
+    def _detect(self) -> None:
+        """Once, at the first call that reaches Redis: switch to the cluster client if the
+        URL's node is a cluster node. Raises what the node's answer raises (then asks again)."""
+        with self._detecting:
+            if self._detected:
+                return
+            try:
+                cluster = self._client.info("cluster").get("cluster_enabled") == 1
+            except ResponseError:
+                cluster = False  # INFO not allowed to this user: a MOVED reply tells instead
+            if cluster:
+                self._switch()
+            self._detected = True
+
+    def _use_cluster(self) -> None:
+        with self._detecting:
+            if not isinstance(self._client, RedisCluster):  # another thread may have switched
+                self._switch()
+
+    def _switch(self) -> None:
+        """The cluster client, from the same URL, timeouts and retry; it learns the slot map
+        from the URL's node (CLUSTER SLOTS) and follows MOVED and failovers by itself."""
+        cluster = RedisCluster.from_url(
+            self._url,
+            socket_timeout=self._timeout,
+            socket_connect_timeout=self._timeout,
+            # one retry, after the client re-read the slot map: a master gone since the last call.
+            # (health_check_interval is not passed: RedisCluster drops it for its node clients.)
+            retry=Retry(NoBackoff(), 1),
+        )
+        self._delete_if = cluster.register_script(_DELETE_IF)
+        self._swap = cluster.register_script(_SWAP)
+        single, self._client = self._client, cluster
+        single.close()
 
     def _refused(self) -> str:
         return (
