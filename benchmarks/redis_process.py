@@ -128,6 +128,8 @@ class LocalCluster:
             *("redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(self.workdir)),
             *("--cluster-enabled", "yes", "--cluster-config-file", f"nodes-{port}.conf"),
             *("--cluster-node-timeout", str(self.node_timeout_ms), "--appendonly", "no", "--save", ""),
+            # A replica's first full sync at once, not after Redis's default 5 s wait for others.
+            *("--repl-diskless-sync-delay", "0"),
         ]
         log = (self.workdir / f"redis-{port}.log").open("ab")
         self.processes[port] = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
@@ -170,11 +172,25 @@ class LocalCluster:
         return masters
 
     def replicated(self, master: int) -> bool:
-        """The replica has every write its master had when asked. (``WAIT`` would not do from
-        here: it waits for the writes of its own connection, and the app's are on others.)"""
+        """The replica has every write its master had when asked: its link is up, its first full
+        sync done, and it has processed the master's whole stream. Offsets alone are not enough:
+        until that first sync (which Redis delays by ``repl-diskless-sync-delay``) both read 0.
+        (``WAIT`` would not do from here: it waits for the writes of its own connection, and the
+        app's are on others.)"""
+        replica = self.masters().get(master)
+        if replica is None:
+            return False
         with self.node(master) as client:
-            info = client.info("replication")
-        return info["connected_slaves"] == 1 and info["slave0"]["offset"] >= info["master_repl_offset"]
+            ours = client.info("replication")
+        with self.node(replica) as client:
+            theirs = client.info("replication")
+        return (
+            ours["connected_slaves"] == 1
+            and ours["slave0"]["state"] == "online"
+            and theirs["master_link_status"] == "up"
+            and theirs["master_sync_in_progress"] == 0
+            and theirs["slave_repl_offset"] >= ours["master_repl_offset"]
+        )
 
     def stop(self) -> None:
         for process in self.processes.values():
@@ -212,9 +228,14 @@ def redis_cluster(
 
         def formed() -> bool:
             found = cluster.masters()
-            return cluster.ok() and len(found) == masters and None not in found.values()
+            return (
+                cluster.ok()
+                and len(found) == masters
+                and None not in found.values()
+                and all(cluster.replicated(m) for m in found)
+            )
 
-        _wait(formed, f"the cluster forms: {masters} masters, each with a replica", timeout)
+        _wait(formed, f"the cluster forms: {masters} masters, each with a synced replica", timeout)
         yield cluster
     finally:
         cluster.stop()
