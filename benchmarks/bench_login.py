@@ -272,10 +272,17 @@ def main(argv: list[str] | None = None) -> None:
             lookups = storage.lookups(authenticator.sessions, redis.url, session, args.lookups, cluster.url)
             progress("ID-token validation")
             token_costs = tokens.id_token_costs(session, f"{app_url}/idp", DEV_CLIENT_ID, args.lookups // 10)
-            progress("memory per 10,000 sessions: SQLite, Redis")
-            memory = storage.memory_per_10k(
-                session, authenticator.sessions.settings, Path(scratch), redis.url
-            )
+            progress("Redis bytes per session; memory per 10,000 sessions: SQLite, Redis")
+            settings = authenticator.sessions.settings
+            # A short run (--lookups 100) copies fewer sessions; the figures are per session anyway.
+            copies = min(10_000, args.lookups // 2)
+            per_session = storage.redis_bytes_per_session(session, settings, redis.url, min(1_000, copies))
+            memory = {
+                app: storage.memory_per_10k(
+                    session, settings, Path(scratch), redis.url, keep_login_details=keep, count=copies
+                )
+                for app, keep in storage.APPS.items()
+            }
             progress(f"our app in-process: {n} logins, mounted provider; {n}, standalone provider")
             mounted = run_logins(lambda: login_ours(browser, app_url, "dev"), mounted_idp, n, cold=cold)
             ours = run_logins(lambda: login_ours(browser, app_url, "standalone"), standalone.server, n)
@@ -369,9 +376,7 @@ def main(argv: list[str] | None = None) -> None:
         / token_costs["one RS256 signature verification"].median
     )
     print(f"  validation / one RSA verification, medians: {ratio:.1f}x")
-    for label, size in memory.items():
-        each = size / 10_000 / 1024
-        print(f"  {label + ', 10,000 sessions':<44} {size / 2**20:8.1f} MiB  ({each:.1f} KiB each)")
+    storage.print_memory(per_session, memory)
 
 
 if __name__ == "__main__":

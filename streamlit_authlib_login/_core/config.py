@@ -115,6 +115,9 @@ class SessionSettings:
     idle_timeout: int = 8 * 3600
     absolute_timeout: int = 7 * 24 * 3600
     state_ttl: int = 600  # RFC 9700 §4.7: a pending login lives 10 minutes at most
+    # Store each login's validation report and trace (``sessions.LoginDetails``): some 6 KiB a
+    # session, read only by pages that show them. ``with_login`` turns it off unless an app asks.
+    keep_login_details: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -4,6 +4,10 @@ The store holds records under an HMAC of their id, encrypted with AES-GCM under 
 from ``cookie_secret``: a copy of the store alone yields neither usable cookies nor tokens. The
 same secret derives, under keys of their own, the browser binding, a login's nonce and PKCE
 verifier, and the tag of the cookie that carries a login's ``next``.
+
+What is encrypted is the record's JSON, compressed first where that makes it shorter: the
+plaintext's first byte says which (``{``: JSON as it is, ``z``: zlib of it). Records sealed
+before compression existed start with ``{`` too, so they still open.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import hashlib
 import hmac
 import json
 import os
+import zlib
 from collections.abc import Mapping
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -26,10 +31,35 @@ def _derive(secret: str, purpose: bytes) -> bytes:
     )
 
 
+COMPRESSED = b"z"  # the plaintext's first byte when zlib follows; JSON objects start with "{"
+COMPRESS_FROM = 256  # bytes of JSON: below this, zlib's header and checksum outweigh its gain
+
+
+def _pack(data: Mapping[str, object], compress: bool) -> bytes:
+    plain = json.dumps(data, separators=(",", ":")).encode()
+    if compress and len(plain) >= COMPRESS_FROM:
+        # Compression before encryption shows the content's redundancy in the ciphertext's
+        # length (the CRIME/BREACH concern). Only a reader of the store sees these lengths, and no
+        # request lets anyone add text beside a record's secrets and watch its size change.
+        packed = COMPRESSED + zlib.compress(plain, 6)
+        if len(packed) < len(plain):
+            return packed
+    return plain
+
+
+def _unpack(plain: bytes) -> object:
+    if plain[:1] == COMPRESSED:
+        plain = zlib.decompress(plain[1:])
+    return json.loads(plain)
+
+
 class Sealing:
     """The keys derived from ``cookie_secret``, and what is made with them."""
 
-    def __init__(self, cookie_secret: str) -> None:
+    def __init__(self, cookie_secret: str, *, compress: bool = True) -> None:
+        """``compress=False`` seals as releases before compression did (the storage benchmark's
+        "before"); both kinds open either way."""
+        self._compress = compress
         self._aead = AESGCM(_derive(cookie_secret, b"store-encryption"))
         self._mac_key = _derive(cookie_secret, b"store-keys")
         self._login_key = _derive(cookie_secret, b"login-secrets")
@@ -40,7 +70,7 @@ class Sealing:
 
     def seal(self, key: str, data: Mapping[str, object]) -> bytes:
         nonce = os.urandom(12)
-        plain = json.dumps(data, separators=(",", ":")).encode()
+        plain = _pack(data, self._compress)
         # The store key is the associated data: a row moved under another key won't decrypt.
         return nonce + self._aead.encrypt(nonce, plain, key.encode())
 
@@ -51,7 +81,7 @@ class Sealing:
             plain = self._aead.decrypt(blob[:12], blob[12:], key.encode())
         except Exception:  # cryptography raises InvalidTag; any failure means "no session"
             return None
-        data = json.loads(plain)
+        data = _unpack(plain)  # authenticated: ours, so well-formed
         return data if isinstance(data, dict) else None
 
     def binding(self, cookie_value: str) -> str:

@@ -78,7 +78,9 @@ class LoginDetails:
     """A login's validation report and trace: most of a session's bytes (some 10 KiB of a 14 KiB
     session), read only by the ID-token, trace and Playground pages. They are stored under a key
     of their own, so the lookup every rerun makes neither decrypts nor parses them, and are
-    loaded the first time a page asks."""
+    loaded the first time a page asks; and only for an app that asked for them
+    (``SessionSettings.keep_login_details``): for others a session has no report and an empty
+    trace."""
 
     __slots__ = ("_load", "_value", "unsaved")
 
@@ -92,6 +94,10 @@ class LoginDetails:
         self._load = load
         self._value = None if load else (report, trace or Trace())
         self.unsaved = load is None  # made here, not read back: the store does not have it yet
+
+    def forget(self) -> None:
+        """What an app that keeps no details sees: no report, an empty trace, nothing to save."""
+        self._load, self._value, self.unsaved = None, (None, Trace()), False
 
     def get(self) -> tuple[ValidationReport | None, Trace]:
         if self._value is None:
@@ -266,7 +272,11 @@ class SessionManager:
         return max(1, session.created_at + self.settings.absolute_timeout - int(time.time()))
 
     def _save_details(self, session: Session) -> bool:
-        """Write the session's report and trace if they are new (a login, a refresh); True if so."""
+        """Write the session's report and trace if they are new (a login, a refresh) and the app
+        keeps them; True if so."""
+        if not self.settings.keep_login_details:
+            session.details.forget()  # the same, read back or not: the pages never see them vary
+            return False
         if not session.details.unsaved:
             return False
         key = self.sealing.key("session-details", session.id)
@@ -275,6 +285,8 @@ class SessionManager:
         return True
 
     def _details(self, session_id: str) -> tuple[ValidationReport | None, Trace]:
+        if not self.settings.keep_login_details:
+            return None, Trace()  # never written: no store read for them
         key = self.sealing.key("session-details", session_id)
         return _details_from(self.sealing.open(key, self.store.get(key)) or {})
 

@@ -24,6 +24,7 @@ import asyncio
 import os
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TypedDict
 
@@ -62,6 +63,7 @@ def with_login(
     routes: Sequence[BaseRoute] = (),
     middleware: Sequence[Middleware] = (),
     login_page: str | None = None,
+    keep_login_details: bool = False,
 ) -> AppOptions:
     """``st.App``'s keyword arguments for a script behind this login module.
 
@@ -69,7 +71,10 @@ def with_login(
     SQLite under ``.local/``);
     ``routes`` and ``middleware`` are the app's own, mounted beside the login's;
     ``login_page`` is the page of the app that explains refused logins (``?failure=<id>``),
-    None for an app without one (an st.login app): the login module draws its own.
+    None for an app without one (an st.login app): the login module draws its own;
+    ``keep_login_details`` stores each login's validation report and trace with its session
+    (``session.report``, ``session.trace``; some 6 KiB more a session), for an app with pages
+    that show them; without it they are None and an empty trace.
     A configuration error, or a Streamlit outside the versions this was verified on
     (``internals.VERIFIED_STREAMLIT``), stops the start with one line.
     """
@@ -82,6 +87,7 @@ def with_login(
     except ConfigError as error:
         # One line that names the key, not a traceback through Streamlit's loader.
         raise SystemExit(f"Login configuration error: {error.description}") from None
+    config = replace(config, session=replace(config.session, keep_login_details=keep_login_details))
     local = None
     if config.dev_provider_enabled:
         # Development mode: the embedded provider at /idp, loaded only then: never in production.
@@ -138,12 +144,19 @@ def create_app(
     routes: Sequence[BaseRoute] = (),
     middleware: Sequence[Middleware] = (),
     login_page: str | None = None,
+    keep_login_details: bool = False,
 ) -> st.App:
     """``st.App(script, **with_login(...))``, for ASGI servers that import the app object
     (``uvicorn entry:app``). ``streamlit run`` needs the ``st.App(...)`` call written in the
     entry file itself: see this module's docstring."""
     _refuse_page_script()
-    options = with_login(store=store, routes=routes, middleware=middleware, login_page=login_page)
+    options = with_login(
+        store=store,
+        routes=routes,
+        middleware=middleware,
+        login_page=login_page,
+        keep_login_details=keep_login_details,
+    )
     return st.App(script, **options)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,9 @@ import httpx2
 import pytest
 from login_harness import with_params
 
+from benchmarks.streamlit_process import streamlit_run
+from streamlit_authlib_login._core.sealing import Sealing
+from streamlit_authlib_login._routes import SESSION_COOKIE
 from tests.streamlit_process import scratch_checkout, streamlit_app
 
 
@@ -90,6 +94,51 @@ def test_a_person_logs_in_as_a_dev_persona_and_me_shows_them(app_url: str, brows
     assert me.status_code == 200
     assert me.json()["profile"]["username"] == "jiwoo"
     assert browser.get("/home").status_code == 200  # the page itself is Streamlit's
+
+
+def login(browser: httpx2.Client, persona: str) -> None:
+    start = browser.get("/auth/login/dev", params={"next": "/home"})
+    at_provider = browser.get(with_params(start.headers["location"], login_hint=persona))
+    back = browser.get(at_provider.headers["location"])
+    assert back.status_code == 302 and browser.get("/auth/me").status_code == 200
+
+
+def stored_details(app_dir: Path, session_id: str) -> dict[str, object] | None:
+    """The login details the app's SQLite store holds for ``session_id``, opened with its secret."""
+    sealing = Sealing((app_dir / ".local" / "cookie_secret").read_text().strip())
+    key = sealing.key("session-details", session_id)
+    with sqlite3.connect(app_dir / ".local" / "sessions.sqlite3") as db:
+        row = db.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
+    return sealing.open(key, row[0] if row else None)
+
+
+def test_the_dashboard_keeps_each_logins_report_and_trace(app_dir: Path, browser: httpx2.Client) -> None:
+    """app.py asks for login details: its ID token and trace pages find them in the store."""
+    login(browser, "jiwoo")
+    details = stored_details(app_dir, browser.cookies[SESSION_COOKIE])
+    assert details is not None
+    report, trace = details["report"], details["trace"]
+    assert isinstance(report, dict) and any(c["name"] == "iss" and c["passed"] for c in report["checks"])
+    assert isinstance(trace, dict) and len(trace["steps"]) >= 4
+
+
+def test_an_app_that_did_not_ask_stores_no_login_details(tmp_path: Path) -> None:
+    """``with_login()`` by default: a login stores the session, and no report or trace beside it."""
+    cwd = scratch_checkout(tmp_path)
+    (cwd / "plain.py").write_text(
+        "import streamlit as st\n\nfrom streamlit_authlib_login import with_login\n\n"
+        'app = st.App("streamlit_app.py", **with_login())\n'
+    )
+    env = {**os.environ, "HOME": str(cwd)}
+    with (
+        streamlit_run("plain.py", cwd=cwd, log=cwd / "streamlit.log", env=env) as url,
+        httpx2.Client(base_url=url, timeout=10) as browser,
+    ):
+        login(browser, "jiwoo")
+        assert stored_details(cwd, browser.cookies[SESSION_COOKIE]) is None
+        with sqlite3.connect(cwd / ".local" / "sessions.sqlite3") as db:
+            kinds = {key.split(":")[0] for (key,) in db.execute("SELECT key FROM kv")}
+        assert "session" in kinds and "session-details" not in kinds
 
 
 def test_a_refused_login_is_one_line_on_the_console(app_dir: Path, browser: httpx2.Client) -> None:

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 import redis
-from login_harness import COOKIE_SECRET, BuildApp, LoginApp, query_of
+from login_harness import COOKIE_SECRET, BuildApp, LoginApp, dev_config, query_of
 
 from benchmarks.redis_process import RedisServer, redis_server
-from streamlit_authlib_login._core.config import AuthConfig
+from streamlit_authlib_login._core.config import AuthConfig, SessionSettings
 from streamlit_authlib_login._core.errors import StoreUnavailable
 from streamlit_authlib_login._core.redis_store import BACKOFF, RedisStore, redacted
 from streamlit_authlib_login._core.refresh import RECENT
@@ -84,6 +84,28 @@ async def test_a_login_leaves_only_ciphertext_under_hmac_keys_with_ttls(
     assert 0 < ttls[b"state"] <= 600_000  # RFC 9700 §4.7: a pending login lives 10 minutes at most
     assert 0 < ttls[b"session"] <= app.auth.config.session.absolute_timeout * 1000
     assert all(ttl > 0 for ttl in ttls.values())
+
+
+@pytest.mark.parametrize("keep", [False, True])
+async def test_login_details_are_in_redis_only_for_an_app_that_keeps_them(
+    build_app: BuildApp, redis_store: RedisStore, shared_redis: RedisServer, keep: bool
+) -> None:
+    """A login and a refresh store a report and trace only when the app asked (the dashboard);
+    otherwise the session reads as having none, and a logout leaves nothing either way."""
+    config = dev_config(session=SessionSettings(keep_login_details=keep))
+    app = build_app(config=config, store=redis_store)
+    session_id = await app.logged_in(app.browser())
+    await app.auth.refresh(session_id)
+    kinds = {key.split(b":")[1] for key in dump(shared_redis)}
+    assert (b"session-details" in kinds) is keep and b"session" in kinds
+    session = app.auth.sessions.load(session_id)
+    assert session is not None
+    if keep:
+        assert session.report is not None and session.report.passed and session.trace.steps
+    else:
+        assert session.report is None and not session.trace.steps
+    app.auth.sessions.delete(session_id)
+    assert not {key for key in dump(shared_redis) if key.split(b":")[1].startswith(b"session")}
 
 
 def test_an_expired_key_is_gone_from_redis_itself(redis_store: RedisStore, shared_redis: RedisServer) -> None:

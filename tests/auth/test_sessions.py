@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import time
 from dataclasses import replace
@@ -15,7 +16,8 @@ from streamlit_authlib_login._core.config import HttpSettings, SessionSettings
 from streamlit_authlib_login._core.errors import ProviderUnreachable
 from streamlit_authlib_login._core.pending import PendingLogin
 from streamlit_authlib_login._core.refresh import refresh_lock
-from streamlit_authlib_login._core.sessions import TOUCH_EVERY, Session, SessionManager, Tokens
+from streamlit_authlib_login._core.sealing import Sealing
+from streamlit_authlib_login._core.sessions import TOUCH_EVERY, LoginDetails, Session, SessionManager, Tokens
 from streamlit_authlib_login._core.store import MemoryStore, SQLiteStore
 from streamlit_authlib_login._core.trace import Trace
 from streamlit_authlib_login._core.validation import Check, ValidationReport
@@ -355,3 +357,77 @@ def test_a_session_stored_with_its_report_inline_by_an_older_release_loads_whole
     sessions.store.put(key, sessions.sealing.seal(key, data), 60)
     loaded = sessions.load(session.id)
     assert loaded is not None and loaded.report == report and loaded.trace.state == "s9"
+
+
+def test_an_app_that_keeps_no_details_stores_none_in_sqlite(tmp_path: Path) -> None:
+    """Without ``keep_login_details`` a login and an update write the session only; the report
+    and trace read as none, and a logout leaves the file empty."""
+    path = tmp_path / "s.sqlite3"
+    sessions = SessionManager(SQLiteStore(path), COOKIE_SECRET, SessionSettings(keep_login_details=False))
+    report = ValidationReport((Check("iss", True, "a", "a", "OIDC Core §3.1.3.7 (2)"),), {}, {})
+    trace = Trace(state="s1")
+    trace.check("state matched", True, "RFC 9700 §4.7.1")
+    saved = sessions.create(
+        provider="dev",
+        profile={},
+        claims={"sub": "u"},
+        tokens=Tokens(access_token="at"),
+        report=report,
+        trace=trace,
+    )
+    assert saved.report is None and not saved.trace.steps  # as a later read will see it
+    updated = sessions.update(saved.id, lambda s: replace(s, details=LoginDetails(report, trace)))
+    assert updated is not None and updated.report is None
+    with sqlite3.connect(path) as db:
+        assert [key.split(":")[0] for (key,) in db.execute("SELECT key FROM kv")] == ["session"]
+    loaded = sessions.load(saved.id)
+    assert loaded is not None and loaded.report is None and loaded.trace == Trace()
+    sessions.delete(saved.id)
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM kv").fetchone() == (0,)
+
+
+# Sealed by the release before compression (commit d6b429e), under this secret and key: the
+# record {"provider": "dev", "tokens": {"access_token": "at-" + "x" * 300}}.
+LEGACY_SECRET = "legacy-cookie-secret-0123456789abcdef0123"
+LEGACY_SEALED = bytes.fromhex(
+    "251a9060e28e8633026b96ee14e7d7ad39e6f25250c664d247569fcfb704ee8e5e86a9aeeb12bfa2e0b0b32cb66b3f70"
+    "9abf649096a123bcf30e7af206613919324fa7ff1f0a6e7792ae04a31925fb9067bcf504e9673defdefa51ac895fb4f2"
+    "174487f9bcc0e696a5dfc2e2567fab0a844feb938365d29b12af9ab1e1def5180f56e1d37a5531a9f3d7b6556e4605"
+    "3a4814c903c46d8b8d03764133709dff2b8b520f42fc83ec9bb496c084f48b283a577a39188cac717f8cb0ac4d770bc7"
+    "e6eb98dd8658218abb5d5b6e5c58ae76ecc5498c99474f78637fb632c2f93a58420b0eab7f4197a4eef7da883a0dab"
+    "f13082baebe959357ad27fc659367c94800bfd1c9a8d8bc7610121ba767e03b3394c8fa39267e352a6f04c6ba398a6ef"
+    "352f3466bc6616c88b9331dd9d7edf7aa6c8ef570aed2eb1041c00122ce4a18d2b460376b51d389656262f992aedaf70"
+    "4bbf3a9f9369c2b64104b8440aa2c43d453a8381eaa52912156ac7f7fb5853fc5ffe10bea5fa8e7fcfaeba4b"
+)
+
+
+def test_a_value_sealed_before_compression_still_opens() -> None:
+    """Sessions in a store survive the upgrade: the old format is JSON, the new one says so."""
+    sealing = Sealing(LEGACY_SECRET)
+    opened = sealing.open(sealing.key("session", "legacy-id"), LEGACY_SEALED)
+    assert opened == {"provider": "dev", "tokens": {"access_token": "at-" + "x" * 300}}
+
+
+def test_sessions_and_details_stored_uncompressed_load_after_the_upgrade(tmp_path: Path) -> None:
+    """A session and its details written as before compression load whole, and a rewrite of
+    them (a refresh) is compressed: shorter than the JSON it holds."""
+    path = tmp_path / "s.sqlite3"
+    before = SessionManager(SQLiteStore(path), COOKIE_SECRET, SessionSettings())
+    before.sealing = Sealing(COOKIE_SECRET, compress=False)
+    trace = Trace(state="s1")
+    for n in range(20):
+        trace.check(f"check {n}", True, "RFC 9700 §4.7.1")
+    saved = before.create(
+        provider="dev", profile={}, claims={"sub": "u"}, tokens=Tokens(access_token="at" * 200), trace=trace
+    )
+    after = SessionManager(SQLiteStore(path), COOKIE_SECRET, SessionSettings())
+    loaded = after.load(saved.id)
+    assert loaded is not None and loaded.tokens.access_token == "at" * 200 and len(loaded.trace.steps) == 20
+    rewritten = after.update(saved.id, lambda s: replace(s, details=LoginDetails(None, s.trace)))
+    assert rewritten is not None
+    for kind, plain in (("session", rewritten.as_dict()), ("session-details", rewritten.details_as_dict())):
+        stored = after.store.get(after.sealing.key(kind, saved.id))
+        assert stored is not None and len(stored) < len(json.dumps(plain, separators=(",", ":")))
+    again = after.load(saved.id)
+    assert again is not None and again.tokens == loaded.tokens and again.trace.steps == loaded.trace.steps
