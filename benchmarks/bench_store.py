@@ -11,7 +11,8 @@ through the same standalone dev provider (``benchmarks/throughput.py``, a fresh 
 login), and meanwhile a probe asks ``/_stcore/health`` every 10 ms on its own kept-alive
 connection. The health answer comes from Streamlit's event loop, which also runs our routes:
 a store call made on the loop (rather than in ``SessionManager.run``'s threads) would show
-here as a slow health check. The stores:
+here as a slow health check. The same probe for a second before each storm gives the idle
+floor beside it. The stores:
 
 1. SQLite (the default ``.local/sessions.sqlite3`` under the app's scratch directory).
 2. Redis on loopback (a ``redis-server`` of ``benchmarks/redis_process.py``).
@@ -57,6 +58,7 @@ PROBE_EVERY = 0.010  # seconds between health checks
 PROXY_DELAY = 0.002  # seconds, each way
 HEALTH_P95_MS = 50.0
 PROXY_RATIO = 0.8
+IDLE_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ class Storm:
     logins: Throughput
     health: Stats
     health_failures: int
+    idle: Stats  # the same probe for IDLE_SECONDS before the storm: the machine's own floor
 
 
 class HealthProbe:
@@ -127,11 +130,13 @@ def storm(url: str, logins: int) -> Storm:
     """One warm-up login, then ``logins`` spread over ``CLIENTS`` clients, probed meanwhile."""
     with httpx2.Client(timeout=10) as browser:
         login_ours(browser, url, "standalone")  # the app's first fetch of the provider's metadata
+    with HealthProbe(url) as idle:
+        time.sleep(IDLE_SECONDS)
     with HealthProbe(url) as probe:
         result = logins_per_second(
             lambda b: login_ours(b, url, "standalone"), CLIENTS, max(1, logins // CLIENTS)
         )
-    return Storm(result, Stats(probe.samples), probe.failures)
+    return Storm(result, Stats(probe.samples), probe.failures, Stats(idle.samples))
 
 
 @contextmanager
@@ -207,12 +212,16 @@ def main(argv: list[str] | None = None) -> None:
             with app_with_store(scratch, "store3", ports[label], metadata_url, cluster.url) as url:
                 results[label] = storm(url, args.logins)
 
-    print(f"\n{'Store':<24} {'logins/s':>9} {'failures':>9}   health p50     p95   (checks, failed)")
+    print(
+        f"\n{'Store':<24} {'logins/s':>9} {'failures':>9}   health p50     p95   (checks, failed)"
+        "   idle p50     p95"
+    )
     for label, result in results.items():
         print(
             f"{label:<24} {result.logins.per_second:9.1f} {result.logins.failures:9d}   "
             f"{result.health.median:7.1f} ms {result.health.p95:6.1f} ms   "
-            f"({len(result.health.samples)}, {result.health_failures})"
+            f"({len(result.health.samples)}, {result.health_failures})".ljust(24)
+            + f" {result.idle.median:6.1f} ms {result.idle.p95:6.1f} ms"
         )
     for label, result in results.items():
         if result.logins.first_failure:
