@@ -69,6 +69,7 @@ class Storm:
     health: Stats
     health_failures: int
     idle: Stats  # the same probe for IDLE_SECONDS before the storm: the machine's own floor
+    log: tuple[str, ...]  # the app's log lines from the login module, to say why a login failed
 
 
 class HealthProbe:
@@ -126,7 +127,7 @@ def _probe(url: str, stop: EventType, ready: EventType, results: Connection) -> 
     results.send((tuple(samples), failures))
 
 
-def storm(url: str, logins: int) -> Storm:
+def storm(url: str, log: Path, logins: int) -> Storm:
     """One warm-up login, then ``logins`` spread over ``CLIENTS`` clients, probed meanwhile."""
     with httpx2.Client(timeout=10) as browser:
         login_ours(browser, url, "standalone")  # the app's first fetch of the provider's metadata
@@ -136,15 +137,16 @@ def storm(url: str, logins: int) -> Storm:
         result = logins_per_second(
             lambda b: login_ours(b, url, "standalone"), CLIENTS, max(1, logins // CLIENTS)
         )
-    return Storm(result, Stats(probe.samples), probe.failures, Stats(idle.samples))
+    ours = tuple(line for line in log.read_text().splitlines() if "streamlit_authlib_login" in line)
+    return Storm(result, Stats(probe.samples), probe.failures, Stats(idle.samples), ours)
 
 
 @contextmanager
 def app_with_store(
     scratch: Path, label: str, port: int, metadata_url: str, store: str | None
-) -> Iterator[str]:
+) -> Iterator[tuple[str, Path]]:
     """``streamlit run app.py`` on ``port`` with ``store`` as ``[auth] session_store``
-    (None: the default SQLite file under this variant's own directory)."""
+    (None: the default SQLite file under this variant's own directory); yields its URL and log."""
     cwd = scratch / label
     cwd.mkdir()
     # No embedded dev provider: it keeps logins in one process's memory, so the app refuses it
@@ -156,7 +158,7 @@ def app_with_store(
         f'server_metadata_url = "{metadata_url}"\nclient_kwargs = {{ scope = "openid email profile" }}\n'
     )
     with streamlit_with_secrets(ROOT / "app.py", cwd=cwd, port=port, secrets_toml=toml) as url:
-        yield url
+        yield url, cwd / "streamlit.log"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -203,14 +205,15 @@ def main(argv: list[str] | None = None) -> None:
             }
             for index, (label, store) in enumerate(stores.items()):
                 progress(f"`streamlit run app.py`, {label}: login storm")
-                with app_with_store(scratch, f"store{index}", ports[label], metadata_url, store) as url:
-                    results[label] = storm(url, args.logins)
+                app = app_with_store(scratch, f"store{index}", ports[label], metadata_url, store)
+                with app as (url, log):
+                    results[label] = storm(url, log, args.logins)
         progress("forming a Redis Cluster (3 masters, 3 replicas)")
         with redis_cluster(scratch / "cluster") as cluster:
             label = labels[3]
             progress(f"`streamlit run app.py`, {label}: login storm")
-            with app_with_store(scratch, "store3", ports[label], metadata_url, cluster.url) as url:
-                results[label] = storm(url, args.logins)
+            with app_with_store(scratch, "store3", ports[label], metadata_url, cluster.url) as (url, log):
+                results[label] = storm(url, log, args.logins)
 
     print(
         f"\n{'Store':<24} {'logins/s':>9} {'failures':>9}   health p50     p95   (checks, failed)"
@@ -226,6 +229,8 @@ def main(argv: list[str] | None = None) -> None:
     for label, result in results.items():
         if result.logins.first_failure:
             print(f"  {label}, first failed login: {result.logins.first_failure}")
+            for line in result.log[:5]:
+                print(f"    app log: {line[:300]}")
     loopback, proxied = results[labels[1]].logins.per_second, results[labels[2]].logins.per_second
     print(
         f"\ntarget: {labels[2]} >= {PROXY_RATIO:g} x {labels[1]} = {PROXY_RATIO * loopback:.1f} logins/s: "
