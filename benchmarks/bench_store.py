@@ -69,7 +69,7 @@ class Storm:
     health: Stats
     health_failures: int
     idle: Stats  # the same probe for IDLE_SECONDS before the storm: the machine's own floor
-    log: tuple[str, ...]  # the app's log lines from the login module, to say why a login failed
+    log: tuple[str, ...]  # the login module's warnings and errors: why a login failed
 
 
 class HealthProbe:
@@ -137,7 +137,12 @@ def storm(url: str, log: Path, logins: int) -> Storm:
         result = logins_per_second(
             lambda b: login_ours(b, url, "standalone"), CLIENTS, max(1, logins // CLIENTS)
         )
-    ours = tuple(line for line in log.read_text().splitlines() if "streamlit_authlib_login" in line)
+    # Streamlit's format: "time LEVEL   logger: message"; every login is logged at INFO.
+    ours = tuple(
+        line
+        for line in log.read_text().splitlines()
+        if "streamlit_authlib_login" in line and any(f" {level} " in line for level in ("WARNING", "ERROR"))
+    )
     return Storm(result, Stats(probe.samples), probe.failures, Stats(idle.samples), ours)
 
 
