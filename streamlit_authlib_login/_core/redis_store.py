@@ -21,10 +21,21 @@ being refused and one when a write is accepted again.
 A Redis Cluster needs nothing new in the configuration: the URL names any one of its nodes. The
 first call asks that node ``INFO cluster``; with ``cluster_enabled:1`` (or, where INFO is not
 allowed, at the first ``MOVED`` reply) the store switches to redis-py's ``RedisCluster``, with the
-same timeouts, retry, back-off and log lines. Every operation names exactly one key (the two Lua
-scripts take ``KEYS[1]`` only), so each runs whole on the one master that owns the key's slot:
-``GETDEL`` keeps ``state`` single-use and ``SET NX`` keeps the lock exclusive, as on one node.
-A cluster with no master for a slot (a failover under way) is Redis gone, with the back-off.
+same timeouts, retry, back-off and log lines. Every operation names one key, or a lock and its
+wake-up list, which share a hash slot (``_released``), so each runs whole on the one master that
+owns that slot: ``GETDEL`` keeps ``state`` single-use and ``SET NX`` keeps the lock exclusive, as
+on one node. A cluster with no master for a slot (a failover under way) is Redis gone, with the
+back-off.
+
+A lock's waiter does not poll (``wait_released``): the release pushes a token onto a list beside
+the lock, in the same script, and the waiter ``BLPOP``s it. The token outlives the release by
+``2 × timeout``, so a release between a waiter's failed ``SET NX`` and its ``BLPOP`` still wakes
+it; the list keeps one token, so a stale one (a release no one waited for) costs a waiter one
+extra try at most. One token wakes one waiter (the longest blocked); the lock is then that
+waiter's, and its release wakes the next. A holder that dies pushes nothing: waits are capped
+(``BLPOP``'s timeout, half the socket timeout), and the try after one finds the lease run out.
+So does a token lost to a waiter that was cancelled while its ``BLPOP`` ran: the others see that
+release at their cap, and the next release wakes one again.
 """
 
 from __future__ import annotations
@@ -50,8 +61,15 @@ T = TypeVar("T")
 TIMEOUT = 1.0  # seconds per connect and per reply: two tries stay well inside the 5 s HTTP timeout
 BACKOFF = 1.0  # seconds during which calls fail at once after a failure
 PREFIX = "auth:"  # namespace in a Redis database that may hold other things
-# Compare-and-delete, atomic in Redis: a lock's owner releases only its own lock.
-_DELETE_IF = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+# Compare-and-delete, atomic in Redis: a lock's owner releases only its own lock; and the wake-up
+# token for its waiters, on KEYS[2] (one token kept, for ARGV[2] ms). Once the DEL has written,
+# Redis lets the script's later writes through even at maxmemory: a release is never half done.
+_DELETE_IF = (
+    "if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end "
+    "redis.call('del', KEYS[1]) "
+    "redis.call('rpush', KEYS[2], 1) redis.call('ltrim', KEYS[2], -1, -1) "
+    "redis.call('pexpire', KEYS[2], ARGV[2]) return 1"
+)
 # Compare-and-swap, atomic in Redis (a script runs alone): write ARGV[2] for ARGV[3] ms only
 # while the key holds ARGV[1]. An expired key reads as nil, so it never matches.
 _SWAP = (
@@ -230,7 +248,33 @@ class RedisStore:
         )
 
     def delete_if(self, key: str, value: bytes) -> None:
-        self._call(lambda: self._delete_if(keys=[self._prefix + key], args=[value]))
+        name = self._prefix + key
+        wake = [name, self._released(name)]
+        self._call(lambda: self._delete_if(keys=wake, args=[value, _ms(2 * self._timeout)]))
+
+    def wait_released(self, key: str, timeout: float) -> bool:
+        """``WaitsForRelease``: ``BLPOP`` the lock's wake-up list, for ``timeout`` seconds but at
+        most half the socket timeout. redis-py reads a blocking command's reply under the same
+        socket timeout as any other (``blpop`` is a plain ``execute_command``, redis-py 8.1), so
+        the other half is left for the round trip."""
+        seconds = round(min(timeout, self._timeout / 2), 3)
+        if seconds < 0.01:  # BLPOP counts whole milliseconds, and a timeout of 0 blocks for ever
+            return False
+        released = self._released(self._prefix + key)
+        return self._call(lambda: self._client.blpop([released], seconds)) is not None
+
+    def _released(self, name: str) -> str:
+        """The wake-up list of the lock ``name``: in ``name``'s hash slot, so that one script may
+        write both on a Redis Cluster, and under the prefix, where an ACL's key pattern
+        (``~auth:*``) allows it. A name without braces hashes whole, so a list whose hash tag is
+        that whole name hashes the same (the lock's key stays as older releases wrote it); a
+        name with a hash tag keeps it. Keys here are ``kind:hex`` (``sealing.py``): no braces."""
+        start = name.find("{")
+        if start == -1 and "}" not in name:
+            return f"{self._prefix}{{{name}}}:released"
+        if start != -1 and name.find("}", start) > start + 1:
+            return name + ":released"
+        raise ValueError(f"no hash slot to share with a key of unpaired braces: {name!r}")
 
     def swap(self, key: str, old: bytes, new: bytes, ttl: float) -> bool:
         return bool(

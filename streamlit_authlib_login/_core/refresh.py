@@ -47,7 +47,6 @@ LEASE_MARGIN = 5.0
 # burst of tabs (or requests that reach the server one after another on a loaded machine) must
 # not rotate the tokens once each. Access tokens live minutes to hours, so these are fresh.
 RECENT = 5
-POLL = 0.02  # seconds between tries of a refresh lock another replica holds
 
 
 @dataclass(frozen=True)
@@ -72,16 +71,19 @@ async def refresh_lock(sessions: SessionManager, session_id: str, *, lease: floa
     ``lease`` seconds should its holder die, and waiting ends a second after that. The
     holder must finish within its lease, and checks ``Lease.held`` before it writes.
 
-    Each try is one store call in the store's threads (``SessionManager.run``); the wait between
-    tries is the event loop's, which serves everything else meanwhile. Another replica's release
-    is seen at the next try (``POLL`` seconds at most)."""
+    Each try is one store call in the store's threads (``SessionManager.run``). Between tries,
+    ``SessionManager.wait_released``: on Redis one blocking call that the release ends, in
+    threads apart from the store's; on SQLite and in memory a short sleep on the event loop,
+    which serves everything else meanwhile. A holder that dies releases nothing: its lease runs
+    out, and the next try after that (a wait is capped) takes the lock."""
     store, key = sessions.store, sessions.sealing.key("refresh-lock", session_id)
     owner = os.urandom(16)
     deadline = time.monotonic() + lease + 1
     while not await sessions.run(store.add, key, owner, lease):
-        if time.monotonic() > deadline:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
             raise LoginError("Another request is still refreshing this session; try again.")
-        await asyncio.sleep(POLL)
+        await sessions.wait_released(key, remaining)
     try:
         yield Lease(store, key, owner)
     finally:

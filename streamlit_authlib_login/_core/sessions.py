@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import secrets
+import threading
 import time
 import weakref
 from collections.abc import Callable, Mapping
@@ -31,7 +32,7 @@ from .notices import Notices
 from .pending import Pending
 from .records import rebuild
 from .sealing import Sealing
-from .store import KeyValueStore
+from .store import KeyValueStore, WaitsForRelease
 from .trace import Trace
 from .validation import ValidationReport
 
@@ -40,6 +41,12 @@ TOUCH_EVERY = 60  # seconds: idle expiry is kept fresh without a write on every 
 # A pool of the store's own, not the loop's default one: a store that hangs (Redis gone, up to
 # two timeouts, _core/redis_store.py) must not starve the loop's other blocking work (DNS).
 STORE_THREADS = 8
+# How many waits for a refresh lock another replica holds (``wait_released``) may block at once.
+# A wait holds its thread until the release or the store's cap on one wait, so waits get threads
+# of their own: in the store's, eight waiting refreshes would stall every login and page. A wait
+# beyond these polls instead, as on a store that cannot wait.
+WAIT_THREADS = 16
+POLL = 0.02  # seconds between tries of a lock when the store cannot say when it is released
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -200,6 +207,12 @@ class SessionManager:
         self.notices = Notices(store, self.sealing)
         self._threads = ThreadPoolExecutor(STORE_THREADS, thread_name_prefix="session-store")
         weakref.finalize(self, self._threads.shutdown, wait=False)  # idle threads end with it
+        # The one place that asks whether the store can wait for a release (threads start lazily:
+        # none for a store that cannot).
+        self._waits = store if isinstance(store, WaitsForRelease) else None
+        self._wait_threads = ThreadPoolExecutor(WAIT_THREADS, thread_name_prefix="session-store-wait")
+        self._wait_slots = threading.BoundedSemaphore(WAIT_THREADS)
+        weakref.finalize(self, self._wait_threads.shutdown, wait=False)
 
     # --- the async face ------------------------------------------------------------------------
     async def run(self, operation: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
@@ -211,6 +224,30 @@ class SessionManager:
         context = contextvars.copy_context()  # as asyncio.to_thread: the caller's context goes along
         call = partial(context.run, operation, *args, **kwargs)
         return await asyncio.get_running_loop().run_in_executor(self._threads, call)
+
+    async def wait_released(self, key: str, timeout: float) -> None:
+        """Return once the lock ``key``, which ``add`` just found taken, may have been released,
+        or after at most ``timeout`` seconds; the caller tries ``add`` again.
+
+        A store that can tell (``WaitsForRelease``: Redis) blocks in one of ``WAIT_THREADS``
+        threads of the waits' own, never the store's; up to ``WAIT_THREADS`` waits block at once,
+        and a wait beyond them sleeps ``POLL`` on the event loop instead, as every wait does on a
+        store that cannot tell (SQLite, memory). Polling costs a store call per try: in one
+        process the refresh's asyncio lock already queues a session's waiters, so only other
+        processes sharing a SQLite file poll it. A cancelled wait returns at once; its thread
+        finishes the blocking call (the store's cap on one wait) and then serves the next."""
+        if self._waits is None or not self._wait_slots.acquire(blocking=False):
+            await asyncio.sleep(min(POLL, max(timeout, 0.0)))
+            return
+        try:
+            waiting = self._wait_threads.submit(self._waits.wait_released, key, timeout)
+        except BaseException:
+            self._wait_slots.release()
+            raise
+        # Freed when the thread is done (or the wait is cancelled before it starts), not when the
+        # awaiting task is: a cancelled task's thread may still be blocked.
+        waiting.add_done_callback(lambda _: self._wait_slots.release())
+        await asyncio.wrap_future(waiting)
 
     async def aload(self, session_id: str | None) -> Session | None:
         """``load``, off the event loop."""

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from .local_dir import make_local_dir
 
@@ -50,6 +50,20 @@ class KeyValueStore(Protocol):
         put it. A compare-and-swap: a write that read ``old`` loses to every write made since,
         and a deleted key stays deleted (the session layer's values are sealed with a random
         nonce, so no two writes put the same bytes: the bytes read are the version)."""
+        ...
+
+
+@runtime_checkable
+class WaitsForRelease(Protocol):
+    """What a store may offer beyond ``KeyValueStore``: a wait for a lock's release that costs
+    one call, not a poll. ``redis_store.RedisStore`` offers it; ``SQLiteStore`` and
+    ``MemoryStore`` do not, and the refresh lock polls them (``SessionManager.wait_released``)."""
+
+    def wait_released(self, key: str, timeout: float) -> bool:
+        """Block until ``delete_if`` releases the lock ``key`` (a release since the caller's
+        ``add`` found it taken counts), or at most ``timeout`` seconds; True if a release woke
+        it. It may return sooner (it may cap the wait, or wake for an older release): the
+        caller tries ``add`` again either way, and waits again if that fails."""
         ...
 
 
