@@ -7,15 +7,21 @@ installs Debian's ``redis-server``).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import redis
 
 from benchmarks.redis_process import RedisServer, redis_server
 from streamlit_authlib_login._core.redis_store import RedisStore
+from streamlit_authlib_login._core.refresh import refresh_lock
+from streamlit_authlib_login._core.sessions import SessionManager
 
 
 def require_redis_server() -> None:
@@ -49,3 +55,43 @@ def redis_store(shared_redis: RedisServer) -> Iterator[RedisStore]:
     store._client.flushdb()
     yield store
     store.close()
+
+
+def command_calls(client: redis.Redis, command: str) -> int:
+    """How many times the server ran ``command`` since its last ``CONFIG RESETSTAT``, by Redis's
+    own count (``INFO commandstats``): what every client sent, whatever it is."""
+    stats = client.info("commandstats").get(f"cmdstat_{command}")
+    return int(stats["calls"]) if isinstance(stats, dict) else 0
+
+
+@dataclass(frozen=True)
+class Contention:
+    """When, in ``time.monotonic()`` seconds, a waiter asked for a lock another held, when the
+    holder began its release, and when the waiter had the lock."""
+
+    asked: float
+    releasing: float
+    acquired: float
+
+
+async def contend(holder: SessionManager, waiter: SessionManager, hold: float) -> Contention:
+    """``holder`` takes session ``s1``'s refresh lock and keeps it ``hold`` seconds; ``waiter``
+    (another replica: its own store client and threads) asks for it once ``holder`` has it. The
+    lease is 30 s: nothing here waits for it to run out."""
+    taken = asyncio.Event()
+    times: dict[str, float] = {}
+
+    async def keep() -> None:
+        async with refresh_lock(holder, "s1", lease=30):
+            taken.set()
+            await asyncio.sleep(hold)
+            times["releasing"] = time.monotonic()
+
+    async def ask() -> None:
+        await taken.wait()
+        times["asked"] = time.monotonic()
+        async with refresh_lock(waiter, "s1", lease=30):
+            times["acquired"] = time.monotonic()
+
+    await asyncio.gather(keep(), ask())
+    return Contention(**times)

@@ -16,11 +16,13 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
-from login_harness import BuildApp, set_cookies
+from login_harness import COOKIE_SECRET, BuildApp, set_cookies
 
 from benchmarks.redis_process import LocalCluster, redis_cluster
+from streamlit_authlib_login._core.config import SessionSettings
 from streamlit_authlib_login._core.redis_store import RedisStore
-from tests.redis_fixtures import require_redis_server
+from streamlit_authlib_login._core.sessions import SessionManager
+from tests.redis_fixtures import command_calls, contend, require_redis_server
 
 NODE_TIMEOUT_MS = 1000  # a master unanswering this long is failed over (redis.conf cluster-node-timeout)
 WAIT = 20.0  # seconds: the bound on any wait for the cluster (forming, replicating, failing over)
@@ -114,6 +116,45 @@ def test_a_user_without_info_finds_the_cluster_by_its_moved_reply(
         assert [store.get(f"k{n}") for n in range(12)] == [b"v"] * 12
     finally:
         store.close()
+
+
+async def test_a_lock_waiter_is_woken_by_the_release_on_every_master(
+    cluster: LocalCluster, cluster_store: RedisStore
+) -> None:
+    """A release writes the lock and its wake-up list in one script, so both share a hash slot
+    (no CROSSSLOT), for locks on all three masters; a waiter is woken by it. A second replica
+    waiting for a lock the first holds 0.5 s tries SET NX twice, not ~25 times, and takes the lock
+    after the release, long before its wait's cap (5 s, from its 10 s socket timeout)."""
+    names = [f"lock:{n}" for n in range(24)]
+    for name in names:
+        assert cluster_store.add(name, b"one", 30)
+        cluster_store.delete_if(name, b"one")
+        assert cluster_store.wait_released(name, 1) and cluster_store.get(name) is None
+        assert cluster_store.add(name, b"two", 30)
+        cluster_store.delete_if(name, b"two")  # its token is left for the check below
+    assert all(keys(cluster, m, "{auth:lock") for m in cluster.masters())  # on every master
+    for master in cluster.masters():
+        with cluster.node(master) as client:
+            for wake in client.scan_iter("auth:{auth:lock:*}:released"):
+                lock = wake.removeprefix("auth:{").removesuffix("}:released")
+                assert client.cluster("KEYSLOT", wake) == client.cluster("KEYSLOT", lock)
+
+    waiting = RedisStore(cluster.url, timeout=10.0)
+    one, two = (SessionManager(s, COOKIE_SECRET, SessionSettings()) for s in (cluster_store, waiting))
+    masters = list(cluster.masters())
+    for master in masters:
+        with cluster.node(master) as client:
+            client.config_resetstat()
+    try:
+        seen = await contend(one, two, hold=0.5)
+    finally:
+        waiting.close()
+    tries = -1  # one's own SET NX took the lock
+    for master in masters:
+        with cluster.node(master) as client:
+            tries += command_calls(client, "set")
+    assert 2 <= tries <= 3, f"{tries} tries of the lock"
+    assert seen.releasing < seen.acquired < seen.asked + 5
 
 
 async def test_a_replayed_callback_is_refused_on_a_cluster(
