@@ -34,10 +34,17 @@ HTTP_TIMEOUT = AuthConfig(cookie_secret=COOKIE_SECRET, providers=()).http.timeou
 
 
 def dump(server: RedisServer) -> dict[bytes, tuple[bytes, int]]:
-    """Every key in the database with its value and its time to live (ms)."""
+    """Every key in the database with its value (a list's items joined: a refresh lock's
+    wake-up list) and its time to live (ms)."""
     client = redis.Redis(port=server.port)
+
+    def value(key: bytes) -> bytes:
+        if client.type(key) == b"list":
+            return b"".join(client.lrange(key, 0, -1))
+        return client.get(key) or b""
+
     try:
-        return {key: (client.get(key) or b"", client.pttl(key)) for key in client.keys("*")}
+        return {key: (value(key), client.pttl(key)) for key in client.keys("*")}
     finally:
         client.close()
 
