@@ -259,6 +259,7 @@ class RedisStore:
         the other half is left for the round trip."""
         seconds = round(min(timeout, self._timeout / 2), 3)
         if seconds < 0.01:  # BLPOP counts whole milliseconds, and a timeout of 0 blocks for ever
+            time.sleep(max(seconds, 0.0))  # no burst of tries in a deadline's last milliseconds
             return False
         released = self._released(self._prefix + key)
         return self._call(lambda: self._client.blpop([released], seconds)) is not None
