@@ -3,7 +3,12 @@
 Each persona exercises something a real app must handle: a verified and an
 unverified email, different locales, groups and roles, a person without an
 email, a very long name in several scripts, and claims that are hostile input
-(markup in a name, a server file path as a picture).
+(markup in a name, a server file path as a picture). Two test allow-lists by
+email domain: Dana's address at example.com is unverified, and Erin's, verified,
+belongs to a personal account, not to example.com's organisation (on the Google
+twin she has no ``hd``). What each persona is at the emulated providers (tenant,
+Workspace domain, organisations and teams) lives with each flavour in
+``devidp/flavors/``.
 """
 
 from __future__ import annotations
@@ -12,7 +17,8 @@ from dataclasses import dataclass
 
 from authlib.oidc.core import UserInfo
 
-# OIDC Core §5.4: which claims each scope releases. `groups` is ours.
+# OIDC Core §5.4: which claims each scope releases. `groups` is ours, as many providers
+# have one (Keycloak, Okta, GitLab): without it no `groups` or `roles` claim is released.
 SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
     "profile": (
         "name",
@@ -116,6 +122,39 @@ PERSONAS: tuple[Persona, ...] = (
         roles=("viewer",),
         color="#16a34a",
         blurb="Unverified email: never trust it for account linking",
+    ),
+    Persona(
+        # An allow-list of domains must refuse her: nothing vouches that she owns the address.
+        username="dana",
+        sub="99f322b1-98bd-4566-ab1f-5d398400442e",
+        name="Dana Dubois",
+        given_name="Dana",
+        family_name="Dubois",
+        email="dana@example.com",
+        email_verified=False,
+        locale="fr-CA",
+        zoneinfo="America/Toronto",
+        groups=("staff",),
+        roles=("viewer",),
+        color="#0891b2",
+        blurb="Unverified email at example.com: an allowed domain must not let her in",
+    ),
+    Persona(
+        # Her address is verified, but her account is her own, not example.com's: what Google
+        # calls an unmanaged account. Only `hd` says who manages an account.
+        username="erin",
+        sub="64d92b4c-74b7-48e4-852f-5969f5d29581",
+        name="Erin Eriksen",
+        given_name="Erin",
+        family_name="Eriksen",
+        email="erin@example.com",
+        email_verified=True,
+        locale="nb-NO",
+        zoneinfo="Europe/Oslo",
+        groups=("contractors",),
+        roles=("viewer",),
+        color="#0d9488",
+        blurb="Verified email at example.com, personal account: no Workspace hd at Google",
     ),
     Persona(
         username="jiwoo",

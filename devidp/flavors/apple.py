@@ -55,9 +55,12 @@ class AppleAccount:
 ACCOUNTS: dict[str, AppleAccount] = {
     "alice": AppleAccount(),
     "bob": AppleAccount(real_user_status=1),
+    "dana": AppleAccount(),
+    "erin": AppleAccount(),
     "jiwoo": AppleAccount(relay_email="x7k2m9q4pz@privaterelay.appleid.com"),
     "noemail": AppleAccount(real_user_status=0),
     "longname": AppleAccount(string_booleans=False),
+    "mallory": AppleAccount(real_user_status=1),
 }
 
 

@@ -41,11 +41,14 @@ ACCOUNTS: dict[str, GitHubAccount] = {
     "alice": GitHubAccount("alice-anderson", public_email=True),
     # Only an unverified email: no verified email at all.
     "bob": GitHubAccount("bobbrown", public_email=False),
+    "dana": GitHubAccount("dana-dubois", public_email=False),  # only her unverified address
+    "erin": GitHubAccount("erin-eriksen", public_email=True),
     # A private email: null on the profile, verified and primary in /user/emails.
     "jiwoo": GitHubAccount("jiwoo-kim", public_email=False),
     # No email and no name.
     "noemail": GitHubAccount("casey-n", public_email=False, shows_name=False),
     "longname": GitHubAccount("adelheid-vh", public_email=True),
+    "mallory": GitHubAccount("m4llory", public_email=False),  # GitHub shows only verified ones
 }
 
 

@@ -25,7 +25,12 @@ from .state import Grant
 
 USERINFO_EMAIL = "https://www.googleapis.com/auth/userinfo.email"
 USERINFO_PROFILE = "https://www.googleapis.com/auth/userinfo.profile"
-# Workspace accounts carry their domain in `hd`; consumer accounts have none.
+# `hd` is "the domain associated with the Google Cloud organization of the user. Provided
+# only if the user belongs to a Google Cloud organization" (Google's OpenID Connect guide):
+# a Workspace or Cloud Identity account. Alice's account is example.com's. Erin's address at
+# example.com is verified, but her account is a personal one (Google calls it unmanaged), so
+# she has no `hd`: an address at a domain is not membership of its organisation. Bob, Dana,
+# Jiwoo and the others have personal accounts too.
 HOSTED_DOMAINS = {"alice": "example.com"}
 
 

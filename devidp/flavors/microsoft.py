@@ -8,12 +8,26 @@ share one consumer tenant; ``sub`` is pairwise (different for each app) while
 ``oid`` is the person in their tenant; ``email`` may be present without being
 verified (there is no ``email_verified``); a refresh token only with
 ``offline_access``; errors carry ``AADSTS`` codes.
+
+The twin answers as for one multi-tenant app registration that configured the
+optional claim ``xms_edov``, ``groupMembershipClaims`` (``SecurityGroup``: group
+object ids in ``groups``) and app roles (``roles``), and that still receives
+unverified emails (``removeUnverifiedEmailClaim`` false, as apps that signed
+people in before June 2023 do). So ``email`` is whatever a tenant's admin typed:
+Mallory's own tenant gives her alice@example.com, the "nOAuth" account takeover;
+``xms_edov`` says whether the email's domain is verified (by the person's tenant,
+or because the account is a personal Microsoft account). Past 200 groups a JWT
+carries no ``groups`` but the overage indicator (``_claim_names`` pointing into
+``_claim_sources``, OIDC Core §5.6.2), whose endpoint, the twin of Graph's
+``getMemberObjects``, lists them. ``hasgroups`` replaces ``groups`` only in the
+implicit flow's fragment, which this twin does not offer (code flow only).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from datetime import UTC, datetime
 from typing import ClassVar
 
@@ -23,23 +37,26 @@ from ..server import HttpResponse
 from .accounts import stable_uuid
 from .base import Call, Endpoint, Flavor
 from .errors import ApiRefused
+from .microsoft_accounts import (
+    ACCOUNTS,
+    CONSUMERS,
+    CONTOSO,
+    DOMAINS,
+    FABRIKAM,
+    GROUPS_IN_A_JWT,
+    NORTHWIND,
+    app_roles,
+    group_ids,
+    mail_of,
+)
 from .responses import json_response
 from .state import Grant
 
 LOGIN = "https://login.microsoftonline.com"
 GRAPH = "https://graph.microsoft.com"
 ISSUER_TEMPLATE = f"{LOGIN}/{{tenantid}}/v2.0"
-CONSUMERS = "9188040d-6c67-4c5b-b112-36a304b66dad"  # every personal Microsoft account's tenant
-CONTOSO = "4a3c7f52-9b1e-4d8a-a6f0-3e2d1c0b9a87"
-FABRIKAM = "d5e6f7a8-1b2c-4d3e-8f9a-0b1c2d3e4f5a"
-TENANTS: dict[str, str] = {
-    "alice": CONTOSO,
-    "bob": CONTOSO,
-    "jiwoo": CONSUMERS,
-    "noemail": FABRIKAM,
-    "longname": CONTOSO,
-}
-DOMAINS = {CONTOSO: "contoso.onmicrosoft.com", FABRIKAM: "fabrikam.onmicrosoft.com"}
+__all__ = ["CONSUMERS", "CONTOSO", "FABRIKAM", "NORTHWIND", "Microsoft"]
+
 # AADSTS codes for the server's RFC 6749 errors.
 AADSTS: dict[str, tuple[int, str]] = {
     "invalid_client": (
@@ -85,6 +102,8 @@ class Microsoft(Flavor):
         Endpoint(f"{GRAPH}/oidc/userinfo", "userinfo", ("GET", "POST")),
         Endpoint(f"{GRAPH}/v1.0/me", "me"),
         Endpoint(f"{GRAPH}/v1.0/me/photo/$value", "photo"),
+        Endpoint(f"{GRAPH}/v1.0/me/getMemberObjects", "member_objects", ("POST",)),
+        Endpoint(f"{GRAPH}/v1.0/users/{{id}}/getMemberObjects", "member_objects", ("POST",)),
     )
     discovery_document: ClassVar[dict[str, object]] = {
         "token_endpoint": f"{LOGIN}/{{tenant}}/oauth2/v2.0/token",
@@ -132,7 +151,30 @@ class Microsoft(Flavor):
     refresh_token_format = ("M.C5", 300)
 
     def tenant_of(self, persona: Persona) -> str:
-        return TENANTS[persona.username]
+        return ACCOUNTS[persona.username].tenant
+
+    @staticmethod
+    def mail(persona: Persona) -> str | None:
+        return mail_of(persona)
+
+    def oid(self, persona: Persona) -> str:
+        return stable_uuid("ms-oid", persona)
+
+    def membership_claims(self, call: Call, persona: Persona) -> dict[str, object]:
+        """``groups`` and ``roles``, or past 200 groups the overage indicator in their place."""
+        claims: dict[str, object] = {}
+        groups = group_ids(persona)
+        if len(groups) > GROUPS_IN_A_JWT:
+            # OIDC Core §5.6.2 distributed claims, as Entra writes them: no access token in the
+            # source; the app calls Graph with its own.
+            endpoint = f"{GRAPH}/v1.0/users/{self.oid(persona)}/getMemberObjects"
+            claims["_claim_names"] = {"groups": "src1"}
+            claims["_claim_sources"] = {"src1": {"endpoint": self.twin(call, endpoint)}}
+        elif groups:
+            claims["groups"] = groups
+        if roles := app_roles(persona):
+            claims["roles"] = roles
+        return claims
 
     def issuer_url(self, call: Call) -> str:
         tenant = call.params.get("tenant", "common")
@@ -208,19 +250,29 @@ class Microsoft(Flavor):
             "nbf": claims.get("iat"),
             **self.protocol_claims(claims, "exp"),
         }
-        if "email" in scope.split() and user.email:
-            out["email"] = user.email  # not necessarily verified: Entra ID has no email_verified
+        membership = self.membership_claims(call, user)
+        out |= {k: membership.pop(k) for k in ("_claim_names", "_claim_sources") if k in membership}
+        mail = self.mail(user) if "email" in scope.split() else None
+        if mail:
+            out["email"] = mail  # not necessarily verified: Entra ID has no email_verified
+        if "groups" in membership:
+            out["groups"] = membership["groups"]
         out |= {
             "name": user.name,
             **self.protocol_claims(claims, "nonce", "at_hash"),
-            "oid": stable_uuid("ms-oid", user),
+            "oid": self.oid(user),
             "preferred_username": self.username(user),
             "rh": "0.AAAA",
+            **({"roles": membership["roles"]} if "roles" in membership else {}),
             "sub": self.pairwise_sub(user, client.client_id),
             "tid": tid,
             "uti": "devidp",
             "ver": "2.0",
         }
+        if mail:
+            # Only next to `email` (Entra's optional-claims reference): whether the email's
+            # domain is verified by the person's tenant, or the account is a personal one.
+            out["xms_edov"] = ACCOUNTS[user.username].email_domain_verified
         return out
 
     # --- Microsoft Graph ---------------------------------------------------------------------------
@@ -234,8 +286,8 @@ class Microsoft(Flavor):
             "given_name": persona.given_name,
             "picture": self.twin(call, f"{GRAPH}/v1.0/me/photo/$value"),
         }
-        if "email" in caller.scopes and persona.email:
-            info["email"] = persona.email
+        if "email" in caller.scopes and (mail := self.mail(persona)):
+            info["email"] = mail
         return json_response(info)
 
     def me(self, call: Call) -> HttpResponse:
@@ -248,7 +300,7 @@ class Microsoft(Flavor):
                 "displayName": persona.name,
                 "givenName": persona.given_name,
                 "jobTitle": None,
-                "mail": persona.email,
+                "mail": self.mail(persona),
                 "mobilePhone": None,
                 "officeLocation": None,
                 "preferredLanguage": persona.locale,
@@ -260,6 +312,34 @@ class Microsoft(Flavor):
 
     def photo(self, call: Call) -> HttpResponse:
         return self.picture_of(self.bearer(call).user)
+
+    def member_objects(self, call: Call) -> HttpResponse:
+        """POST getMemberObjects, where the overage indicator points: the ids of the groups the
+        signed-in user is in. Graph lets User.Read, which sign-in grants, read one's own; another
+        user's needs directory permissions this twin never grants. Personal accounts are not
+        supported (the twin's refusal for them is its own wording)."""
+        persona = self.bearer(call).user
+        denied = _graph_error(
+            "Authorization_RequestDenied", "Insufficient privileges to complete the operation.", 403
+        )
+        wanted = call.params.get("id")
+        if wanted is not None and wanted not in (self.oid(persona), self.username(persona)):
+            return denied
+        if self.tenant_of(persona) == CONSUMERS:
+            return denied
+        try:
+            body = json.loads(call.request.body or b"{}")
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or not isinstance(body.get("securityEnabledOnly", False), bool):
+            expected = 'Expected a JSON body such as {"securityEnabledOnly": true}.'
+            return _graph_error("BadRequest", expected, 400)
+        return json_response(
+            {
+                "@odata.context": f"{GRAPH}/v1.0/$metadata#Collection(Edm.String)",
+                "value": group_ids(persona),
+            }
+        )
 
     def api_error(self, call: Call, refusal: ApiRefused) -> HttpResponse:
         if refusal.error == "missing_authorization":
