@@ -8,7 +8,7 @@ clients, personas, login page and keys. One module per provider:
     base.py      what every flavour shares (the rewrite, the delegation, the reshaping)
     twins.py     real URLs and their twins        state.py   codes and tokens per flavour
     errors.py    refusals, as data                apple.py   ... naver.py: the providers
-    microsoft_accounts.py                         who is in which tenant, group and role
+    github_orgs.py, microsoft_accounts.py         who is in which organisation, team, tenant
 """
 
 from __future__ import annotations

@@ -5,13 +5,17 @@ Quirks emulated: the token response is form-encoded unless the request says
 token response are comma-separated; the token request needs no ``grant_type``
 nor ``redirect_uri``; ``/user`` shows a private email as null, so the email is
 in ``/user/emails`` (which needs ``user:email``, and answers 404 without it);
-some people have no verified email at all; the API wants a User-Agent.
+some people have no verified email at all; the API wants a User-Agent;
+organisations and teams come from ``/user/orgs`` and ``/user/teams``, paginated,
+with ``read:org`` (or ``user``), and ``/users/{login}/orgs`` shows only public
+memberships (``github_orgs.py``).
 """
 
 from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from functools import partial
 from typing import ClassVar
 from urllib.parse import urlencode
 
@@ -23,6 +27,17 @@ from ..server import HttpRequest, HttpResponse
 from .accounts import stable_digits
 from .base import Call, Endpoint, Flavor
 from .errors import ApiRefused
+from .github_orgs import (
+    ACCEPTED_SCOPES,
+    ORG_SCOPES,
+    ORGS,
+    org_avatar,
+    org_json,
+    orgs_of,
+    paginate,
+    team_json,
+    teams_of,
+)
 from .responses import NO_STORE, json_response, with_authorization
 from .state import Grant
 
@@ -62,12 +77,16 @@ class GitHub(Flavor):
         Endpoint("https://github.com/login/oauth/access_token", "token", ("POST",)),
         Endpoint("https://api.github.com/user", "user"),
         Endpoint("https://api.github.com/user/emails", "emails"),
+        Endpoint("https://api.github.com/user/orgs", "orgs"),
+        Endpoint("https://api.github.com/user/teams", "teams"),
+        Endpoint("https://api.github.com/users/{login}/orgs", "public_orgs"),
         Endpoint("https://avatars.githubusercontent.com/u/{id}", "avatar"),
     )
     scopes: ClassVar[dict[str, tuple[str, ...]]] = {
         "read:user": ("profile",),
         "user:email": ("email",),
         "user": ("profile", "email"),
+        "read:org": ("groups",),
     }
     scope_separators = " ,"
     default_response_type = "code"
@@ -78,6 +97,17 @@ class GitHub(Flavor):
 
     def account_id(self, persona: Persona) -> str:
         return stable_digits(self.name, persona, 8)
+
+    def avatar(self, call: Call) -> HttpResponse:
+        """Organisations have pictures at the same URLs as users."""
+        org = next((o for o in ORGS.values() if str(o.id) == call.params.get("id")), None)
+        if org is None:
+            return super().avatar(call)
+        return HttpResponse(
+            status=200,
+            body=org_avatar(org),
+            headers=[("Content-Type", "image/svg+xml"), ("Cache-Control", "public, max-age=3600")],
+        )
 
     # --- token endpoint: form-encoded by default, errors with HTTP 200 ---------------------------
     def token_body(
@@ -214,6 +244,61 @@ class GitHub(Flavor):
             else []
         )
         return json_response(emails, headers=self._scope_headers(caller.grant, "user"))
+
+    def orgs(self, call: Call) -> HttpResponse:
+        """GET /user/orgs: the user's organisations, public and private; needs read:org or user."""
+        return self._memberships(
+            call,
+            "orgs",
+            "rest/orgs/orgs#list-organizations-for-the-authenticated-user",
+            # GitHub's own words (seen in the wild, e.g. octokit issues):
+            "You need at least read:org scope or user scope to list your organizations.",
+        )
+
+    def teams(self, call: Call) -> HttpResponse:
+        """GET /user/teams: the user's teams in every organisation; needs read:org or user."""
+        return self._memberships(
+            call,
+            "teams",
+            "rest/teams/teams#list-teams-for-the-authenticated-user",
+            # The twin's words: GitHub documents the 403, not its message.
+            "You need at least read:org scope or user scope to list your teams.",
+        )
+
+    def _memberships(self, call: Call, kind: str, doc: str, refusal: str) -> HttpResponse:
+        if refused := self._needs_user_agent(call):
+            return refused
+        caller = self.bearer(call)
+        headers = self._scope_headers(caller.grant, ACCEPTED_SCOPES)
+        if not ORG_SCOPES & set(self.requested_scopes(caller.grant)):
+            # GitHub's documented answer to an OAuth app token without either scope.
+            body = {"message": refusal, "documentation_url": f"{DOCS}/{doc}", "status": "403"}
+            return json_response(body, 403, headers=headers)
+        twin = partial(self.twin, call)
+        username = caller.user.username
+        items = (
+            [org_json(org, twin) for org in orgs_of(username)]
+            if kind == "orgs"
+            else [team_json(team, twin) for team in teams_of(username)]
+        )
+        page = paginate(items, dict(call.request.query), f"https://api.github.com/user/{kind}", twin)
+        link = [("Link", page.link)] if page.link else []
+        return json_response(page.items, headers=[*headers, *link])
+
+    def public_orgs(self, call: Call) -> HttpResponse:
+        """GET /users/{login}/orgs: only the memberships the person made public; no scope needed."""
+        if refused := self._needs_user_agent(call):
+            return refused
+        login = call.params.get("login", "").lower()
+        username = next((u for u, a in ACCOUNTS.items() if a.login.lower() == login), None)
+        if username is None:
+            doc = f"{DOCS}/rest/orgs/orgs#list-organizations-for-a-user"
+            return json_response({"message": "Not Found", "documentation_url": doc, "status": "404"}, 404)
+        twin = partial(self.twin, call)
+        items = [org_json(org, twin) for org in orgs_of(username, public_only=True)]
+        real = f"https://api.github.com/users/{ACCOUNTS[username].login}/orgs"
+        page = paginate(items, dict(call.request.query), real, twin)
+        return json_response(page.items, headers=[("Link", page.link)] if page.link else [])
 
     def api_error(self, call: Call, refusal: ApiRefused) -> HttpResponse:
         if refusal.status == 404:

@@ -1,7 +1,8 @@
 """What allow-lists read, at the provider and its twins (issue 23): Dana's unverified and Erin's
 verified address at example.com (devidp/personas.py), Google's `hd`
 (devidp/flavors/google.py), Entra's tenants, `xms_edov`, the nOAuth account, groups, app
-roles and the overage (devidp/flavors/microsoft.py, microsoft_accounts.py)."""
+roles and the overage (devidp/flavors/microsoft.py, microsoft_accounts.py), GitHub's
+organisations and teams (devidp/flavors/github.py, github_orgs.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from relying_party import pkce_pair, query_of, sign_in, validate_id_token
 
 import devidp
 from devidp import Client, RunningProvider
-from devidp.flavors import FLAVORS, apple, emulated_url, github, microsoft_accounts
+from devidp.flavors import FLAVORS, apple, emulated_url, github, github_orgs, microsoft_accounts
 from devidp.flavors.microsoft_accounts import CONSUMERS, CONTOSO, FABRIKAM, NORTHWIND, group_id
 from devidp.personas import BY_USERNAME
 
@@ -26,6 +27,8 @@ CALLBACK = "http://127.0.0.1:8501/auth/callback/{}"
 MICROSOFT = "https://login.microsoftonline.com/common/oauth2/v2.0/{}"
 GOOGLE_AUTHORIZE = "https://accounts.google.com/o/oauth2/v2/auth"
 GOOGLE_TOKEN = "https://oauth2.googleapis.com/token"
+GITHUB_AUTHORIZE = "https://github.com/login/oauth/authorize"
+GITHUB_TOKEN = "https://github.com/login/oauth/access_token"
 GRAPH = "https://graph.microsoft.com/v1.0"
 
 
@@ -111,6 +114,7 @@ def test_every_persona_has_an_account_at_each_twin_that_keeps_per_person_data():
     everyone = set(BY_USERNAME)
     assert set(apple.ACCOUNTS) == everyone
     assert set(github.ACCOUNTS) == everyone
+    assert set(github_orgs.MEMBERSHIPS) == everyone
     assert set(microsoft_accounts.ACCOUNTS) == everyone
 
 
@@ -236,3 +240,106 @@ def test_microsoft_groups_overage_points_at_graph(twins):
     assert refused.status_code == 403
     assert refused.json()["error"]["code"] == "Authorization_RequestDenied"
     assert twins.post(endpoint, issued["access_token"], content=b"[").status_code == 400
+
+
+# --- GitHub: organisations and teams --------------------------------------------------------------
+
+
+def github_token(twins: Twins, persona: str, scope: str) -> str:
+    return twins.tokens("github", GITHUB_AUTHORIZE, GITHUB_TOKEN, persona, scope)["access_token"]
+
+
+def github_get(twins: Twins, path: str, token: str | None = None) -> httpx2.Response:
+    return twins.get("github", f"https://api.github.com{path}", token)
+
+
+@pytest.mark.parametrize(
+    ("persona", "orgs", "teams"),
+    [
+        ("alice", ["examplecorp"], ["examplecorp/admins", "examplecorp/staff"]),
+        ("bob", ["examplecorp"], ["examplecorp/staff"]),
+        ("jiwoo", ["seoul-devs"], ["seoul-devs/maintainers"]),
+        ("mallory", ["example-corp"], ["example-corp/admins"]),  # a look-alike organisation
+        ("noemail", [], []),
+    ],
+)
+def test_github_orgs_and_teams_with_read_org(twins, persona, orgs, teams):
+    """With read:org, /user/orgs lists organisations by login and /user/teams teams by slug,
+    each with its organisation's login, in GitHub's shapes."""
+    token = github_token(twins, persona, "read:user read:org")
+    listed_orgs = github_get(twins, "/user/orgs", token)
+    listed_teams = github_get(twins, "/user/teams", token)
+    assert listed_orgs.status_code == listed_teams.status_code == 200
+    assert listed_orgs.headers["x-oauth-scopes"] == "read:user, read:org"
+    assert [o["login"] for o in listed_orgs.json()] == orgs
+    assert [f"{t['organization']['login']}/{t['slug']}" for t in listed_teams.json()] == teams
+    for org in listed_orgs.json():
+        assert isinstance(org["id"], int) and org["node_id"].startswith("O_")
+        assert twins.http.get(org["avatar_url"]).headers["content-type"] == "image/svg+xml"
+    for team in listed_teams.json():
+        assert isinstance(team["id"], int) and team["organization"]["type"] == "Organization"
+
+
+def test_github_look_alike_organisation_differs_only_in_its_login(twins):
+    """Mallory's example-corp has Example Corp's display name: only the login tells them apart."""
+    alice = github_get(twins, "/user/orgs", github_token(twins, "alice", "read:org")).json()
+    mallory = github_get(twins, "/user/teams", github_token(twins, "mallory", "read:org")).json()
+    assert mallory[0]["slug"] == "admins" and mallory[0]["organization"]["name"] == "Example Corp"
+    assert mallory[0]["organization"]["login"] != alice[0]["login"]
+    assert mallory[0]["organization"]["id"] != alice[0]["id"]
+
+
+def test_github_orgs_and_teams_need_read_org_or_user(twins):
+    """Without read:org or user both answer 403 saying which scope is missing; `user` suffices."""
+    token = github_token(twins, "alice", "read:user user:email")
+    for path in ("/user/orgs", "/user/teams"):
+        refused = github_get(twins, path, token)
+        assert refused.status_code == 403
+        assert "read:org" in refused.json()["message"]
+        assert refused.headers["x-accepted-oauth-scopes"] == "admin:org, read:org, repo, user, write:org"
+    assert github_get(twins, "/user/orgs", token).json()["message"] == (
+        "You need at least read:org scope or user scope to list your organizations."
+    )
+    with_user = github_token(twins, "alice", "user")
+    assert [o["login"] for o in github_get(twins, "/user/orgs", with_user).json()] == ["examplecorp"]
+    assert github_get(twins, "/user/orgs").status_code == 401
+
+
+def links(response: httpx2.Response) -> dict[str, str]:
+    """The Link header (RFC 8288) by relation."""
+    pairs = (part.split("; rel=") for part in response.headers["link"].split(", "))
+    return {rel.strip('"'): url.strip("<>") for url, rel in pairs}
+
+
+def test_github_teams_come_30_to_a_page(twins):
+    """Adelheid's 36 teams: 30 on the first page, `curators` on the second, found by the Link
+    header's `next`; per_page=100 gives them all at once, with no Link."""
+    token = github_token(twins, "longname", "read:org")
+    first = github_get(twins, "/user/teams", token)
+    assert len(first.json()) == 30
+    assert "curators" not in [t["slug"] for t in first.json()]
+    assert links(first) == {
+        "next": twins.url("github", "https://api.github.com/user/teams?page=2"),
+        "last": twins.url("github", "https://api.github.com/user/teams?page=2"),
+    }
+    second = twins.http.get(links(first)["next"], headers=bearer(token))
+    assert len(second.json()) == 6 and second.json()[-1]["slug"] == "curators"
+    assert set(links(second)) == {"prev", "first"}
+    everything = github_get(twins, "/user/teams?per_page=100", token)
+    assert len(everything.json()) == 36 and "link" not in everything.headers
+
+
+@pytest.mark.parametrize(
+    ("login", "public", "private"),
+    [("alice-anderson", ["examplecorp"], []), ("bobbrown", [], ["examplecorp"])],
+)
+def test_github_users_orgs_lists_only_public_memberships(twins, login, public, private):
+    """/users/{login}/orgs (the profile's organizations_url) needs no token and shows only public
+    memberships: Bob's private one in examplecorp is missing there, not in /user/orgs."""
+    listed = github_get(twins, f"/users/{login}/orgs")
+    assert listed.status_code == 200
+    assert [o["login"] for o in listed.json()] == public
+    persona = next(u for u, a in github.ACCOUNTS.items() if a.login == login)
+    token = github_token(twins, persona, "read:org")
+    assert [o["login"] for o in github_get(twins, "/user/orgs", token).json()] == public + private
+    assert github_get(twins, "/users/nobody-here/orgs").status_code == 404
