@@ -137,7 +137,7 @@ PERSONAS: tuple[Persona, ...] = (
         groups=("staff",),
         roles=("viewer",),
         color="#0891b2",
-        blurb="Unverified email at example.com: an allowed domain must not let her in",
+        blurb="Unverified email at example.com: an allow-list must refuse it",
     ),
     Persona(
         # Her address is verified, but her account is her own, not example.com's: what Google
@@ -154,7 +154,7 @@ PERSONAS: tuple[Persona, ...] = (
         groups=("contractors",),
         roles=("viewer",),
         color="#0d9488",
-        blurb="Verified email at example.com, personal account: no Workspace hd at Google",
+        blurb="Verified email at example.com, but a personal account (no hd)",
     ),
     Persona(
         username="jiwoo",
