@@ -8,6 +8,8 @@ re-exports it, so there is one implementation.
 
 ``hold()`` also stops the answers (server → client) until ``release()``: a test can let a
 request reach the server, do something else meanwhile, and only then let the answer through.
+``cut()`` closes the connections open now, dropping what they carry, as a middlebox that dies
+would: with ``hold()``, a client is left without the answer the server gave.
 """
 
 from __future__ import annotations
@@ -66,6 +68,18 @@ class LatencyProxy:
     def release(self) -> None:
         self._loop.call_soon_threadsafe(self._gate.set)
 
+    def cut(self) -> None:
+        """Close every connection open now on both sides, dropping held answers; the proxy still
+        accepts new connections."""
+
+        async def cut() -> None:
+            pipes = list(self._tasks)
+            for task in pipes:
+                task.cancel()
+            await asyncio.gather(*pipes, return_exceptions=True)
+
+        asyncio.run_coroutine_threadsafe(cut(), self._loop).result(5)
+
     def wait_held(self, timeout: float = 10) -> None:
         """Until an answer waits at the gate: the server has answered a request made since ``hold``."""
         deadline = time.monotonic() + timeout
@@ -104,8 +118,10 @@ class LatencyProxy:
                 # A connection closed by the server (an idle keep-alive) is no answer: not held.
                 if answers and data and not self._gate.is_set():
                     self.held += 1
-                    await self._gate.wait()
-                    self.held -= 1
+                    try:
+                        await self._gate.wait()
+                    finally:  # cut() may drop it at the gate
+                        self.held -= 1
                 if not data:
                     writer.close()
                     return

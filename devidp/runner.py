@@ -43,6 +43,7 @@ def serve_asgi(
     *,
     lifespan: Literal["on", "off", "auto"] = "off",
     graceful_shutdown: int | None = None,
+    keep_alive: float = 5,
     name: str = "uvicorn",
 ) -> Iterator[str]:
     """Serve ``app`` with uvicorn on ``sock`` (default: ``bind_socket()``, a free loopback
@@ -50,7 +51,8 @@ def serve_asgi(
 
     ``graceful_shutdown`` bounds how long the end of the block waits for requests still
     running (uvicorn's ``timeout_graceful_shutdown``; None: as long as they take, up to
-    the 10 s the thread is given to stop). The socket is closed at the end.
+    the 10 s the thread is given to stop). ``keep_alive``: seconds an idle kept-alive
+    connection stays open (uvicorn's ``timeout_keep_alive``). The socket is closed at the end.
     """
     if sock is None:
         sock = bind_socket()
@@ -62,6 +64,7 @@ def serve_asgi(
             lifespan=lifespan,
             access_log=False,
             timeout_graceful_shutdown=graceful_shutdown,
+            timeout_keep_alive=keep_alive,  # type: ignore[arg-type]  # a float works: call_later
             # The peer and scheme of the connection, never X-Forwarded-* (trusted from loopback
             # by default): the provider's loopback and https guards judge them (devidp/routes.py).
             proxy_headers=False,

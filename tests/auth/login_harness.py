@@ -363,10 +363,19 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_asgi(app: object, *, lifespan: Literal["on", "off"] = "off") -> Iterator[str]:
+def serve_asgi(
+    app: object, *, lifespan: Literal["on", "off"] = "off", keep_alive: float = 5
+) -> Iterator[str]:
     """Serve ``app`` on a free loopback port in a thread (``devidp.runner.serve_asgi``, as
-    ``devidp.serve`` does); at the end, requests still hanging get 2 s before they are cut."""
-    with runner.serve_asgi(app, lifespan=lifespan, graceful_shutdown=2, name="test-app") as url:  # type: ignore[arg-type]
+    ``devidp.serve`` does); at the end, requests still hanging get 2 s before they are cut.
+    ``keep_alive``: seconds the server keeps an idle connection open (uvicorn's default 5)."""
+    with runner.serve_asgi(
+        app,  # type: ignore[arg-type]
+        lifespan=lifespan,
+        graceful_shutdown=2,
+        keep_alive=keep_alive,
+        name="test-app",
+    ) as url:
         yield url
 
 
