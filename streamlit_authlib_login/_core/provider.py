@@ -26,6 +26,7 @@ from joserfc.jwk import ECKey, KeySet
 
 from .config import HttpSettings, ProviderSettings
 from .errors import DiscoveryError, ProviderError, ProviderUnreachable
+from .keepalive import LIMITS, KeepAliveRetry
 from .trace import Trace
 
 APPLE_AUDIENCE = "https://appleid.apple.com"
@@ -69,6 +70,10 @@ def expected_issuer(metadata_url: str) -> str:
     return metadata_url
 
 
+class _OAuthClient(KeepAliveRetry, AsyncOAuth2Client):
+    """Authlib's client, on a pool that survives a provider closing an idle connection (keepalive.py)."""
+
+
 class ProviderClient:
     """Talks to one provider through one pooled HTTP client, with expiring caches."""
 
@@ -96,13 +101,14 @@ class ProviderClient:
         auth_method = (
             (settings.token_auth_method or settings.preset.token_auth_method) if confidential else "none"
         )
-        self.client = AsyncOAuth2Client(
+        self.client = _OAuthClient(
             client_id=settings.client_id,
             client_secret=settings.client_secret,
             token_endpoint_auth_method=auth_method,
             revocation_endpoint_auth_method=auth_method,
             code_challenge_method="S256",
             timeout=httpx2.Timeout(http.timeout),
+            limits=LIMITS,
             transport=transport,
             event_hooks={"request": [_on_request], "response": [_on_response]},
             # GitHub answers its token endpoint in form encoding unless asked for JSON.
