@@ -15,10 +15,16 @@ The layout is Streamlit's own ``st.login`` layout in ``.streamlit/secrets.toml``
     server_metadata_url = "https://accounts.google.com/.well-known/openid-configuration"
     client_kwargs = { scope = "openid email profile" }
     post_logout_redirect_uri = "..."  # optional: default, the callback URI /auth/callback/google
+    allowed_domains = ["example.com"] # optional: who may come in (rules.py); also in [auth]
+
+    [auth.roles]                      # optional: who holds which role (roles.py)
+    admin = ["alice@example.com", "group:admins"]
 
 st.login's single-provider form (``client_id``, ``client_secret``, ``server_metadata_url`` in
 ``[auth]`` itself) is the provider ``default``, which is what ``st.login()`` asks for. A key
-st.login would accept but this module cannot honour stops the start with its name.
+st.login would accept but this module cannot honour stops the start with its name; another key
+of ``[auth]`` this module does not use is the app's (``AuthConfig.app_keys``), unless it is a
+near miss of one it does (``config_keys.app_keys``).
 
 Environment variables override: ``AUTH_COOKIE_SECRET``, ``AUTH_BASE_URL``,
 ``AUTH_SESSION_STORE``, ``AUTH_<NAME>_CLIENT_ID``, ``AUTH_<NAME>_CLIENT_SECRET`` (``-`` in a
@@ -35,9 +41,8 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -45,7 +50,9 @@ from urllib.parse import urlsplit
 from .config_keys import (
     DEFAULT_PROVIDER,
     PROVIDER_KEYS,
+    ROLES_TABLE,
     SETTINGS_KEYS,
+    app_keys,
     parse_client_kwargs,
     parse_expose_tokens,
     parse_redirect_uri,
@@ -54,8 +61,10 @@ from .config_keys import (
     table_name,
 )
 from .errors import ConfigError
-from .local_dir import make_local_dir
+from .local_dir import local_cookie_secret
 from .presets import GENERIC_OIDC, PRESETS, Preset
+from .roles import RoleEntry, parse_roles
+from .rules import AccessRules, family_of, parse_rules, rules_for
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -92,6 +101,13 @@ class ProviderSettings:
     # Names st.login(name) also finds it by, when no provider has that name: development mode's
     # stand-ins answer st.login() ("default") and st.login("github") offline.
     st_login_names: tuple[str, ...] = ()
+    # Who may come in (rules.py): [auth]'s rules with this provider's own replacing them.
+    access: AccessRules = field(default_factory=AccessRules)
+
+    @property
+    def family(self) -> str:
+        """Whose quirks the access rules mind: "google", "github", "microsoft" or ""."""
+        return family_of(self.preset.name, self.server_metadata_url)
 
     @property
     def label(self) -> str:
@@ -146,6 +162,9 @@ class AuthConfig:
     dev_provider_enabled: bool = False
     session: SessionSettings = field(default_factory=SessionSettings)
     http: HttpSettings = field(default_factory=HttpSettings)
+    # [auth.roles]: role → who holds it (roles.py); and the keys of [auth] left to the app.
+    roles: Mapping[str, tuple[RoleEntry, ...]] = field(default_factory=dict)
+    app_keys: tuple[str, ...] = ()
 
     def provider(self, name: str) -> ProviderSettings | None:
         return next((p for p in self.providers if p.name == name), None)
@@ -172,27 +191,6 @@ class DevMode(Protocol):
     def providers(self, *, emulated: bool) -> Sequence[ProviderSettings]:
         """Its providers, each with a fresh client; with ``emulated``, offline twins of the presets too."""
         ...
-
-
-def _local_cookie_secret(local_dir: Path) -> str:
-    path = local_dir / "cookie_secret"
-    if path.exists():
-        return path.read_text().strip()
-    make_local_dir(local_dir)
-    value = secrets.token_urlsafe(48)
-    # Owner-only from its first byte (O_EXCL with mode 0600, whatever the umask), and published
-    # whole by a link: nobody ever reads it world-readable or half-written, and when two first
-    # starts race, the link fails for the second and both use the first one's secret.
-    draft = local_dir / f".cookie_secret.{secrets.token_hex(8)}"
-    with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
-        file.write(value)
-    try:
-        os.link(draft, path)
-    except FileExistsError:
-        return path.read_text().strip()
-    finally:
-        draft.unlink()
-    return value
 
 
 def is_loopback_url(url: str) -> bool:
@@ -247,7 +245,10 @@ def _apple_key(name: str, table: Mapping[str, object], environ: Mapping[str, str
     )
 
 
-def _provider(name: str, table: Mapping[str, object], environ: Mapping[str, str]) -> ProviderSettings:
+def _provider(
+    name: str, table: Mapping[str, object], environ: Mapping[str, str], rules: Mapping[str, object]
+) -> ProviderSettings:
+    """One provider table; ``rules`` are [auth]'s access rules, which its own keys replace."""
     preset = _preset_for(name, table)
     client_id = _text(table, "client_id", name, environ)
     secret = environ.get(_env(name, "client_secret")) or table.get("client_secret")
@@ -284,7 +285,7 @@ def _provider(name: str, table: Mapping[str, object], environ: Mapping[str, str]
         )
     refuse_unknown(table_name(name), table, PROVIDER_KEYS)
     extra, token_auth_method = parse_client_kwargs(name, kwargs)
-    return ProviderSettings(
+    settings = ProviderSettings(
         name=name,
         client_id=client_id,
         client_secret=str(secret) if secret else None,
@@ -297,6 +298,14 @@ def _provider(name: str, table: Mapping[str, object], environ: Mapping[str, str]
         apple_key=apple,
         post_logout_redirect_uri=post_logout,
     )
+    return with_rules(settings, rules, parse_rules(table_name(name), table))
+
+
+def with_rules(
+    settings: ProviderSettings, common: Mapping[str, object], own: Mapping[str, object]
+) -> ProviderSettings:
+    access = rules_for(settings.name, settings.label, settings.family, settings.scope, common, own)
+    return replace(settings, access=access)
 
 
 def load_config(
@@ -336,14 +345,18 @@ def load_config(
             "same on every replica: it encrypts the sessions, so each replica must know it."
         )
     if cookie_secret is None:
-        cookie_secret = _local_cookie_secret(local_dir)
+        cookie_secret = local_cookie_secret(local_dir)
     if not isinstance(cookie_secret, str) or len(cookie_secret) < 32:
         raise ConfigError("[auth] `cookie_secret` must be a random string of at least 32 characters.")
 
     tables = {
-        name: table for name, table in auth.items() if isinstance(table, Mapping) and name != "client_kwargs"
+        name: table
+        for name, table in auth.items()
+        if isinstance(table, Mapping) and name not in ("client_kwargs", ROLES_TABLE)
     }
-    refuse_unknown("[auth]", (k for k in auth if k not in tables), SETTINGS_KEYS | PROVIDER_KEYS)
+    known = SETTINGS_KEYS | PROVIDER_KEYS | {ROLES_TABLE}
+    left_to_app = app_keys("[auth]", (k for k in auth if k not in tables), known)
+    rules = parse_rules("[auth]", auth)
     if "client_id" in auth:  # st.login's single-provider form: the provider st.login() asks for
         if DEFAULT_PROVIDER in tables:
             raise ConfigError(
@@ -351,7 +364,7 @@ def load_config(
                 "provider st.login() logs in with; keep one."
             )
         tables[DEFAULT_PROVIDER] = {k: v for k, v in auth.items() if k in PROVIDER_KEYS - SETTINGS_KEYS}
-    providers = [_provider(name, table, environ) for name, table in tables.items()]
+    providers = [_provider(name, table, environ, rules) for name, table in tables.items()]
     reserved = dev_mode.provider_name if dev_mode is not None else None
     if any(p.name == reserved for p in providers):
         raise ConfigError(f"[auth.{reserved}] is reserved for the embedded development provider.")
@@ -371,7 +384,8 @@ def load_config(
             '.well-known/openid-configuration".'
         )
     if want_dev and dev_mode is not None:
-        providers += dev_mode.providers(emulated=bool(auth.get("emulated_providers", True)))
+        dev = dev_mode.providers(emulated=bool(auth.get("emulated_providers", True)))
+        providers += [with_rules(p, rules, {}) for p in dev]  # [auth]'s rules hold for them too
     return AuthConfig(
         cookie_secret=cookie_secret,
         providers=tuple(providers),
@@ -382,4 +396,6 @@ def load_config(
         session_store=session_store,
         tcp_nodelay=bool(auth.get("tcp_nodelay", True)),
         dev_provider_enabled=bool(want_dev),
+        roles=parse_roles(auth.get(ROLES_TABLE)),
+        app_keys=left_to_app,
     )

@@ -1,6 +1,10 @@
 """What ``[auth]`` and each provider table may hold, checked key by key: st.login's layout,
 this module's own settings, and what st.login accepts that this module cannot honour (a
-start-up error naming the key, never a setting silently ignored). ``load_config`` uses these."""
+start-up error naming the key, never a setting silently ignored). ``load_config`` uses these.
+
+A key of ``[auth]`` this module does not use is the app's own (st.login ignores keys it does
+not use, so st.login apps keep lists of their own there): it is left alone and named once at
+start-up, unless it is a near miss of a known key (``cookie_secrte``), which stops the start."""
 
 from __future__ import annotations
 
@@ -12,11 +16,20 @@ from .errors import ConfigError
 DEFAULT_PROVIDER = "default"  # st.login's name for the provider configured in [auth] itself
 ST_LOGIN_CALLBACK = "/oauth2callback"  # the path st.login's redirect_uri must have
 
-# What [auth] itself may hold: settings, and st.login's single-provider form.
+ROLES_TABLE = "roles"  # [auth.roles]: who has which role (_core/roles.py), never a provider
+# Who may come in (_core/access.py): in [auth] for every provider, in [auth.<name>] for one.
+RULE_KEYS = frozenset(
+    {
+        *("allowed_emails", "allowed_domains", "allowed_groups", "groups_claim"),
+        *("allowed_orgs", "allowed_teams", "allowed_tenants", "roles_claim"),
+    }
+)
+# What [auth] itself may hold: settings, the rules, and st.login's single-provider form.
 SETTINGS_KEYS = frozenset(
     {
         *("redirect_uri", "cookie_secret", "expose_tokens"),  # st.login's
         *("base_url", "dev_provider", "emulated_providers", "session_store", "tcp_nodelay"),
+        *RULE_KEYS,
     }
 )
 PROVIDER_KEYS = frozenset(
@@ -24,8 +37,10 @@ PROVIDER_KEYS = frozenset(
         *("client_id", "client_secret", "server_metadata_url", "client_kwargs"),  # st.login's
         *("preset", "display_name", "base_url", "post_logout_redirect_uri"),
         *("private_key", "private_key_path", "team_id", "key_id"),  # Apple's client secret
+        *RULE_KEYS,
     }
 )
+NEAR_MISS = 2  # edits: an unknown [auth] key this close to a known one is a typo, not the app's
 # Keys st.login hands to Authlib's register() or OAuth2 client that have no meaning here: the
 # endpoints come from discovery or the preset, the per-login values are generated per login.
 NOT_HONOURED = {
@@ -79,6 +94,41 @@ def refuse_unknown(where: str, keys: Iterable[str], known: frozenset[str]) -> No
         raise ConfigError(
             f"{where} `{key}` is not a setting this login module knows; known: {', '.join(sorted(known))}."
         )
+
+
+def app_keys(where: str, keys: Iterable[str], known: frozenset[str]) -> tuple[str, ...]:
+    """The keys of ``where`` this module does not use, left to the app. A key st.login would
+    take but this module cannot honour, or a near miss of a known key, raises ``ConfigError``:
+    a setting that looks meant for this module must never be silently ignored."""
+    left = []
+    for key in keys:
+        if key in known:
+            continue
+        if reason := NOT_HONOURED.get(key):
+            raise ConfigError(f"{where} `{key}` is not supported by this login module: {reason}.")
+        if meant := near_miss(key, known):
+            raise ConfigError(
+                f"{where} `{key}` is not a setting this login module knows; did you mean `{meant}`? "
+                "(Keys far from every setting are left to the app.)"
+            )
+        left.append(key)
+    return tuple(left)
+
+
+def near_miss(key: str, known: Iterable[str]) -> str | None:
+    """The known key 1 to ``NEAR_MISS`` edits away from ``key`` (Levenshtein), the closest first."""
+    distances = sorted((_edits(key.lower(), k), k) for k in known)
+    return next((k for d, k in distances if 0 < d <= NEAR_MISS or (d == 0 and k != key)), None)
+
+
+def _edits(a: str, b: str) -> int:
+    previous = list(range(len(b) + 1))
+    for i, char in enumerate(a, 1):
+        current = [i]
+        for j, other in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char != other)))
+        previous = current
+    return previous[-1]
 
 
 def parse_client_kwargs(name: str, kwargs: Mapping[str, object]) -> tuple[dict[str, str], str | None]:

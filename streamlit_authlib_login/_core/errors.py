@@ -12,6 +12,7 @@
     ├── IssuerMismatch              RFC 9207 ``iss`` in the callback is not the issuer
     ├── TokenValidationError        a check of OIDC Core §3.1.3.7 failed (carries the report)
     ├── UserinfoMismatch            userinfo ``sub`` is not the ID token's ``sub``
+    ├── NotAllowed                  the person is not admitted by the app's rules (carries the rule)
     ├── PlaygroundRequestError      a Playground request the module will not send
     ├── NotLoggedIn                 no valid session for this request
     └── StoreUnavailable            the session store (Redis) did not answer in time
@@ -95,6 +96,17 @@ class TokenValidationError(LoginError):
 
 class UserinfoMismatch(LoginError):
     error = "userinfo_sub_mismatch"
+
+
+class NotAllowed(LoginError):
+    """The login (or a refresh) passed every check, but the app's access rules (``rules.py``) do
+    not admit this person: ``rule`` is the one that refused (``allowed_domains``...)."""
+
+    error = "not_allowed"
+
+    def __init__(self, description: str, *, rule: str) -> None:
+        super().__init__(description)
+        self.rule = rule
 
 
 class PlaygroundRequestError(LoginError):

@@ -9,6 +9,7 @@ its cookie secret with ``git add .``.
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 IGNORE_EVERYTHING = (
@@ -26,3 +27,25 @@ def make_local_dir(path: Path) -> None:
         return
     with os.fdopen(fd, "w") as file:
         file.write(IGNORE_EVERYTHING)
+
+
+def local_cookie_secret(local_dir: Path) -> str:
+    """The cookie secret kept in ``local_dir`` (made there on the first start)."""
+    path = local_dir / "cookie_secret"
+    if path.exists():
+        return path.read_text().strip()
+    make_local_dir(local_dir)
+    value = secrets.token_urlsafe(48)
+    # Owner-only from its first byte (O_EXCL with mode 0600, whatever the umask), and published
+    # whole by a link: nobody ever reads it world-readable or half-written, and when two first
+    # starts race, the link fails for the second and both use the first one's secret.
+    draft = local_dir / f".cookie_secret.{secrets.token_hex(8)}"
+    with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+        file.write(value)
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        return path.read_text().strip()
+    finally:
+        draft.unlink()
+    return value
