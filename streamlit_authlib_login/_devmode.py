@@ -83,6 +83,8 @@ def emulated_preset(preset: Preset) -> Preset:
         token_url=_twin(preset.token_url, preset.name) or "",
         profile_url=_twin(preset.profile_url, preset.name),
         emails_url=_twin(preset.emails_url, preset.name),
+        orgs_url=_twin(preset.orgs_url, preset.name),
+        teams_url=_twin(preset.teams_url, preset.name),
         revocation_url=_twin(preset.revocation_url, preset.name),
         issuer_template=_twin(preset.issuer_template, preset.name),
     )

@@ -1,6 +1,7 @@
 """The callback, step by step: the ``state`` is ours and this browser's, the answer comes from
 the provider we asked (RFC 9207), the code is redeemed with its PKCE verifier, the ID token
-passes every check of OIDC Core §3.1.3.7, and userinfo is for the same user.
+passes every check of OIDC Core §3.1.3.7, userinfo is for the same user, and then, with all of
+that known, the app's access rules admit the person (``admission.py``).
 
 ``CallbackChecks`` runs them for ``Authenticator.finish_login`` (``flow.py``); each step raises
 the ``LoginError`` naming what failed.
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
+from .admission import Admission, Admitted
 from .config import ProviderSettings
 from .errors import (
     IssuerMismatch,
@@ -39,20 +41,22 @@ from .validation import (
 @dataclass(frozen=True, kw_only=True)
 class Checked:
     """What a callback that passed every check holds: the token response, the ID token's
-    claims and report (None: an OAuth 2.0-only provider), and userinfo."""
+    claims and report (None: an OAuth 2.0-only provider), userinfo, and who let the person in."""
 
     tokens: Mapping[str, object]
     claims: dict[str, object]
     report: ValidationReport | None
     userinfo: dict[str, object]
+    admitted: Admitted
 
 
 class CallbackChecks:
     """The steps of ``Authenticator.finish_login``, in the order it runs them."""
 
-    def __init__(self, providers: Providers, sessions: SessionManager) -> None:
+    def __init__(self, providers: Providers, sessions: SessionManager, admission: Admission) -> None:
         self.providers = providers
         self.sessions = sessions
+        self.admission = admission
 
     async def check(
         self,
@@ -71,7 +75,17 @@ class CallbackChecks:
         tokens = await self._redeem(client, code, pending, trace)
         claims, report = await self._id_token(client, metadata, tokens, pending, trace)
         userinfo = await self._userinfo(client, metadata, tokens, claims, params, trace)
-        return Checked(tokens=tokens, claims=claims, report=report, userinfo=userinfo)
+        # Last: the rules read what every check before vouched for, and no session exists yet.
+        scope = tokens.get("scope")
+        admitted = await self.admission.admit(
+            client,
+            claims=claims,
+            userinfo=userinfo,
+            access_token=str(tokens["access_token"]),
+            granted_scope=scope if isinstance(scope, str) else None,
+            trace=trace,
+        )
+        return Checked(tokens=tokens, claims=claims, report=report, userinfo=userinfo, admitted=admitted)
 
     def take_pending(self, params: Mapping[str, str]) -> PendingLogin:
         """The login this callback answers, removed: a state is good for one callback."""

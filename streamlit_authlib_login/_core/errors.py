@@ -107,6 +107,12 @@ class NotAllowed(LoginError):
     def __init__(self, description: str, *, rule: str) -> None:
         super().__init__(description)
         self.rule = rule
+        self.request_id = ""  # set with the log line of a session ended at refresh
+
+    def as_dict(self) -> dict[str, str]:
+        return {**super().as_dict(), "rule": self.rule} | (
+            {"request_id": self.request_id} if self.request_id else {}
+        )
 
 
 class PlaygroundRequestError(LoginError):

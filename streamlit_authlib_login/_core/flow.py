@@ -20,6 +20,7 @@ from urllib.parse import unquote
 
 import httpx2
 
+from .admission import Admission
 from .callback import CallbackChecks, Checked
 from .config import AuthConfig, ProviderSettings
 from .config_keys import ST_LOGIN_CALLBACK
@@ -155,8 +156,9 @@ class Authenticator:
         self.finishers = dict(finishers or {})
         self._local = local
         self.providers = Providers(config, transport=transport, local=local)
-        self.callback = CallbackChecks(self.providers, sessions)
-        self.refreshes = Refreshes(config, self.providers, sessions)
+        self.admission = Admission(config.roles)  # who may come in; its refusal counts
+        self.callback = CallbackChecks(self.providers, sessions, self.admission)
+        self.refreshes = Refreshes(config, self.providers, sessions, self.admission)
         self.logouts = Logouts(config, self.providers, sessions, self.refreshes)
 
     # --- providers (``providers.py``) ------------------------------------------------------
@@ -327,8 +329,9 @@ class Authenticator:
 
         The steps, in order: the state is ours and this browser's; the response comes from the
         provider we asked (RFC 9207); the code is redeemed; the ID token is valid; userinfo is for
-        the same user; then, only then, a session. Raises ``LoginError`` naming the check that
-        failed; on any failure no session exists.
+        the same user; the app's access rules admit the person; then, only then, a session.
+        Raises ``LoginError`` naming the check that failed (``NotAllowed`` naming the rule); on
+        any failure no session exists.
 
         A login started for a purpose (``start_for``) runs the same steps; then the finisher of
         that purpose decides what it ends in, passed or refused (the Playground keeps a result).
@@ -393,6 +396,8 @@ class Authenticator:
             userinfo=checked.userinfo,
             requested_scope=pending.params.get("scope", settings.scope),
             app_base=pending.app_base,
+            admitted_by=checked.admitted.admitted_by,
+            roles=checked.admitted.roles,
         )
         self.sessions.notices.mark_provider_working(name)  # its set-up help is no longer needed
         return session

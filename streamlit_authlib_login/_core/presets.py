@@ -23,6 +23,9 @@ class Preset:
     server_metadata_url: str | None = None  # OIDC: endpoints come from discovery
     profile_url: str | None = None  # OAuth 2.0: the profile API
     emails_url: str | None = None  # GitHub: the verified primary email lives here
+    # GitHub: a person's organizations and teams, read only for allowed_orgs/allowed_teams (rules.py)
+    orgs_url: str | None = None
+    teams_url: str | None = None
     revocation_url: str | None = None
     authorize_params: Mapping[str, str] = field(default_factory=dict)
     token_auth_method: Literal["client_secret_basic", "client_secret_post"] = "client_secret_basic"
@@ -74,6 +77,8 @@ PRESETS: dict[str, Preset] = {
             token_url="https://github.com/login/oauth/access_token",
             profile_url="https://api.github.com/user",
             emails_url="https://api.github.com/user/emails",
+            orgs_url="https://api.github.com/user/orgs",
+            teams_url="https://api.github.com/user/teams",
             scope="read:user user:email",
             profile={
                 "id": "id",
@@ -109,7 +114,9 @@ PRESETS: dict[str, Preset] = {
             token_url="https://login.microsoftonline.com/common/oauth2/v2.0/token",
             scope="openid email profile offline_access",
             issuer_template="https://login.microsoftonline.com/{tenantid}/v2.0",
-            profile={**OIDC_PROFILE, "id": "sub"},
+            # Entra sends no email_verified for most tenants; its optional claim xms_edov (the
+            # email's domain is verified by the tenant) is the proof that counts instead.
+            profile={**OIDC_PROFILE, "id": "sub", "email_verified": "email_verified|xms_edov"},
             register_at="https://entra.microsoft.com/#view/Microsoft_AAD_RegisteredApps/ApplicationsListBlade",
             notes="The common endpoint's issuer is a template: `iss` is checked against the token's `tid`.",
         ),

@@ -1,5 +1,7 @@
-"""Refreshing a session's tokens (RFC 6749 §6), once however many ask at the same time, and
-checking the new ID token a provider may send with them (OIDC Core §12.2).
+"""Refreshing a session's tokens (RFC 6749 §6), once however many ask at the same time,
+checking the new ID token a provider may send with them (OIDC Core §12.2), and asking the app's
+access rules again with what the provider says now (``admission.py``): a person they no longer
+admit is logged out (``NotAllowed``).
 
 ``Refreshes`` answers ``Authenticator.refresh`` (``flow.py``).
 """
@@ -7,16 +9,27 @@ checking the new ID token a provider may send with them (OIDC Core §12.2).
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import secrets
 import time
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from .admission import EXTRA_CALLS, Admission
 from .config import AuthConfig
-from .errors import LoginError, NotLoggedIn, ProviderError, ProviderUnreachable, TokenValidationError
+from .errors import (
+    LoginError,
+    NotAllowed,
+    NotLoggedIn,
+    ProviderError,
+    ProviderUnreachable,
+    TokenValidationError,
+    UserinfoMismatch,
+)
 from .profile import normalize
 from .providers import Providers
 from .sessions import LoginDetails, Session, SessionManager, Tokens
@@ -31,7 +44,10 @@ from .validation import (
 )
 
 if TYPE_CHECKING:
+    from .config import ProviderSettings
     from .provider import ProviderClient
+
+log = logging.getLogger(__name__)
 
 
 # The provider calls a refresh can make, each allowed ``config.http.timeout`` (_core/provider.py):
@@ -94,10 +110,13 @@ async def refresh_lock(sessions: SessionManager, session_id: str, *, lease: floa
 class Refreshes:
     """Token refresh, single-flight in this process and across replicas."""
 
-    def __init__(self, config: AuthConfig, providers: Providers, sessions: SessionManager) -> None:
+    def __init__(
+        self, config: AuthConfig, providers: Providers, sessions: SessionManager, admission: Admission
+    ) -> None:
         self.config = config
         self.providers = providers
         self.sessions = sessions
+        self.admission = admission
         # A lock lives while a refresh holds it: one per session would grow with every login.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
@@ -110,12 +129,14 @@ class Refreshes:
         process (an asyncio lock, so waiting costs no polling) and across replicas (the store's
         lock): whoever waited finds the tokens refreshed and returns them, and so does a call
         that comes within ``RECENT`` seconds of a refresh. A logout meanwhile wins: nothing is
-        saved, and the answer is ``NotLoggedIn``."""
+        saved, and the answer is ``NotLoggedIn``. A person the access rules no longer admit is
+        logged out: the session is deleted, and the answer is ``NotAllowed``, naming the rule."""
         lock = self._locks.get(session_id)
         if lock is None:
             lock = self._locks[session_id] = asyncio.Lock()
         seen = await self.sessions.aload(session_id)
-        budget = REFRESH_CALLS * self.config.http.timeout
+        rechecked = seen is not None and self._rechecks(seen.provider)
+        budget = (REFRESH_CALLS + (EXTRA_CALLS if rechecked else 0)) * self.config.http.timeout
         async with lock, refresh_lock(self.sessions, session_id, lease=budget + LEASE_MARGIN) as lease:
             session = await self.sessions.aload(session_id)
             if session is None or seen is None:
@@ -136,10 +157,23 @@ class Refreshes:
                     claims, (report, _) = session.claims, await self.sessions.run(session.details.get)
                     if fresh.id_token and settings.is_oidc:
                         claims, report = await self._refreshed_id_token(client, session, fresh)
+                    userinfo = session.userinfo
+                    if self.admission.applies(settings):
+                        userinfo = await self._fresh_userinfo(client, session, claims, fresh)
+                    admitted = await self.admission.admit(
+                        client,
+                        claims=claims,
+                        userinfo=userinfo,
+                        access_token=fresh.access_token,
+                        granted_scope=fresh.scope,
+                    )
             except TimeoutError:
                 raise ProviderUnreachable(
                     f"{settings.label}: the refresh took longer than {budget:g} s; try again."
                 ) from None
+            except NotAllowed as refused:
+                await self._log_out(session_id, settings, refused)
+                raise
             if not await self.sessions.run(
                 lease.held
             ):  # another request may be refreshing now: its write is the one
@@ -160,9 +194,14 @@ class Refreshes:
                     claims=claims,
                     details=LoginDetails(report, current.trace),
                     profile=(
-                        normalize(claims, current.userinfo, settings.preset) if claims else current.profile
+                        normalize(claims, userinfo, settings.preset)
+                        if claims or userinfo
+                        else current.profile
                     ),
+                    userinfo=userinfo,
                     tokens=tokens,
+                    admitted_by=admitted.admitted_by,
+                    roles=admitted.roles,
                 )
 
             updated = await self.sessions.run(self.sessions.update, session_id, renew)
@@ -171,6 +210,45 @@ class Refreshes:
             if updated.tokens != tokens:
                 raise LoginError("Another request refreshed this session meanwhile; try again.")
             return updated
+
+    def _rechecks(self, provider: str) -> bool:
+        settings = self.config.provider(provider)
+        return settings is not None and self.admission.applies(settings)
+
+    async def _fresh_userinfo(
+        self, client: ProviderClient, session: Session, claims: Mapping[str, object], fresh: Tokens
+    ) -> Mapping[str, object]:
+        """What the provider says of the person now (their groups, their email), for the rules:
+        userinfo, or an OAuth 2.0 provider's profile API, with the new access token; for the same
+        user (OIDC Core §5.3.2), or ``UserinfoMismatch``. A provider without one: what the login had."""
+        preset = client.settings.preset
+        userinfo = await client.profile(await client.metadata(), fresh.access_token)
+        if not userinfo:
+            return session.userinfo
+        if claims:
+            same = userinfo.get("sub") == claims.get("sub")
+        else:
+            same = normalize({}, userinfo, preset).get("id") == session.profile.get("id")
+        if not same:
+            raise UserinfoMismatch(
+                f"{client.settings.label}'s profile answered at refresh for another user than this "
+                "session's; the profile cannot be trusted (OIDC Core §5.3.2)."
+            )
+        return userinfo
+
+    async def _log_out(self, session_id: str, settings: ProviderSettings, refused: NotAllowed) -> None:
+        """The rules no longer admit the person: the session ends now, with one log line."""
+        await self.sessions.run(self.sessions.delete, session_id)
+        self.forget(session_id)
+        refused.request_id = secrets.token_hex(6)
+        log.warning(
+            "session ended at refresh: provider=%s check=%s/%s request_id=%s: %s",
+            settings.name,
+            refused.error,
+            refused.rule,
+            refused.request_id,
+            refused.description,
+        )
 
     async def _refreshed_id_token(
         self, client: ProviderClient, session: Session, fresh: Tokens

@@ -28,6 +28,8 @@ MESSAGES: Mapping[str, str] = {
     "provider_unreachable": "The provider did not answer in time, or not as an OAuth provider "
     "does. Try again in a moment.",
     "discovery_untrusted": "The provider's discovery document failed this app's checks.",
+    "not_allowed": "This app admits only some people, and its rules do not admit this account; the "
+    "server log line with this request id names the rule.",
     "login_failed": "The login failed unexpectedly; the server log has the details.",
 }
 LOGOUT_MESSAGE = (

@@ -16,7 +16,7 @@ without rules admits anyone with an account there. ``access.py`` decides for one
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -139,9 +139,18 @@ def rules_for(
     )
 
 
-def describe(name: str, rules: AccessRules) -> str:
-    """One start-up line: who this provider admits (rule names and sizes, not their values)."""
-    if not rules:
-        return f"access: {name} admits anyone with an account there (no allowed_* rules)"
-    held = ", ".join(f"{k} ({len(v)})" for k, v in rules.allowed.items())
-    return f"access: {name} admits only people who pass all of: {held}"
+def startup_lines(providers: Iterable[tuple[str, AccessRules]], app_keys: Iterable[str]) -> list[str]:
+    """The start-up log's lines: one per provider, who it admits (rule names and sizes, not
+    their values); one naming the keys of [auth] left to the app, if there are any."""
+    lines = []
+    for name, rules in providers:
+        if not rules:
+            lines.append(f"access: {name} admits anyone with an account there (no allowed_* rules)")
+        else:
+            held = ", ".join(f"{k} ({len(v)})" for k, v in rules.allowed.items())
+            lines.append(f"access: {name} admits only people who pass all of: {held}")
+    if left := sorted(app_keys):
+        lines.append(
+            f"settings: [auth] keys left to the app (this login module does not use them): {', '.join(left)}"
+        )
+    return lines

@@ -127,6 +127,10 @@ class Session:
     userinfo: Mapping[str, object] = field(default_factory=dict)
     requested_scope: str = ""
     app_base: str = ""  # the app URL its provider client was reached through
+    # Who let the person in (admission.py): the rules that held, " and "-joined; "" when the
+    # provider has none (anyone with an account there). Their roles (roles.py), sorted.
+    admitted_by: str = ""
+    roles: tuple[str, ...] = ()
     details: LoginDetails = field(default_factory=LoginDetails, repr=False, compare=False)
     # The sealed bytes this session was read from (b"" for one made here): the version a write
     # of it is conditional on (``SessionManager.update``). Not stored, not compared.
@@ -159,8 +163,10 @@ class Session:
         if details is None or "trace" in data:  # older releases kept them in the session's record
             details = LoginDetails(*_details_from(data))
         record = {k: v for k, v in data.items() if k not in ("report", "trace")}
+        roles = data.get("roles")
         record |= {
             "tokens": rebuild(Tokens, tokens if isinstance(tokens, Mapping) else {}),
+            "roles": tuple(str(r) for r in roles) if isinstance(roles, list | tuple) else (),
             "details": details,
             "version": version,
         }
@@ -174,6 +180,8 @@ class Session:
             "claims": dict(self.claims),
             "created_at": self.created_at,
             "last_seen": self.last_seen,
+            "admitted_by": self.admitted_by,
+            "roles": list(self.roles),
             "tokens": {
                 "token_type": self.tokens.token_type,
                 "access_token_expires_at": self.tokens.expires_at,

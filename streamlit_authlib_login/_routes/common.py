@@ -17,6 +17,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 
 from .._core.errors import (
     LoginError,
+    NotAllowed,
     NotLoggedIn,
     ProviderError,
     StoreUnavailable,
@@ -231,6 +232,8 @@ class RoutesBase:
         check = error.error
         if isinstance(error, TokenValidationError) and (failed := error.report.first_failure):
             check = f"{check}/{failed.name}"
+        elif isinstance(error, NotAllowed):
+            check = f"{check}/{error.rule}"  # the rule, in the log line and on the page
         if unexpected:
             log.exception("%s with %s failed unexpectedly: request_id=%s", kind, provider, request_id)
         else:

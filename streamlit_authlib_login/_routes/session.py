@@ -8,6 +8,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 
 from .._core.errors import (
     LoginError,
+    NotAllowed,
     NotLoggedIn,
     StoreUnavailable,
 )
@@ -41,6 +42,11 @@ class SessionRoutes(RoutesBase):
                 session = await self.auth.refresh(session_id)
             except StoreUnavailable:
                 raise
+            except NotAllowed as error:
+                # The access rules no longer admit the person: the session has ended (refresh.py).
+                response = JSONResponse(error.as_dict(), 401)
+                self._clear(response, request, SESSION_COOKIE)
+                return response
             except LoginError as error:
                 return JSONResponse(error.as_dict(), 401 if isinstance(error, NotLoggedIn) else 400)
             if "next" in form:

@@ -26,6 +26,7 @@ from .._core.playground import PlaygroundRequest, playground_url
 from .._core.providers import TokenKind
 from .._core.refusals import fixed_record
 from .._core.registration import Registration
+from .._core.rules import startup_lines
 from .._core.sessions import Session
 from .._core.trace import fingerprint
 from .._routes import BINDING_COOKIE, LOGOUT_COOKIE, SESSION_COOKIE, csrf_token, scheme_cookie
@@ -49,6 +50,7 @@ __all__ = [
     "dev_provider_mount",
     "install",
     "introspect",
+    "log_access",
     "log_registrations",
     "login_buttons",
     "login_failure",
@@ -104,6 +106,15 @@ def log_registrations(authenticator: Authenticator, port: int) -> None:
     for provider in authenticator.config.providers:
         if not provider.served_here:
             log.info("set-up: %s", authenticator.registration(provider.name, origin).log_line())
+
+
+def log_access(authenticator: Authenticator) -> None:
+    """At start-up: who each provider admits (its access rules), one line each, and the keys of
+    [auth] the login module leaves to the app."""
+    config = authenticator.config
+    log = logging.getLogger("streamlit_authlib_login")
+    for line in startup_lines(((p.name, p.access) for p in config.providers), config.app_keys):
+        log.info("%s", line)
 
 
 def attach_loop(loop: asyncio.AbstractEventLoop) -> None:

@@ -42,7 +42,16 @@ from .._core.stlogin import st_login_secrets, st_user
 from .._core.store import KeyValueStore, open_store
 from .._devmode import DEV_MODE, LocalProviders
 from .._routes import auth_routes
-from . import attach_loop, console_log, current_session, install, log_registrations, origin, secrets_table
+from . import (
+    attach_loop,
+    console_log,
+    current_session,
+    install,
+    log_access,
+    log_registrations,
+    origin,
+    secrets_table,
+)
 from .accept_outage import install_accept_outage_log
 from .internals import check_streamlit_version, in_page_script, install_user_info
 from .nodelay import set_listener_nodelay
@@ -106,6 +115,7 @@ def with_login(
     console_log()  # refused and completed logins, and logouts, one line each on this console
     port = int(st.get_option("server.port"))
     log_registrations(authenticator, port=port)
+    log_access(authenticator)  # who each provider admits; the [auth] keys left to the app
     install_user_info(  # st.user, read from our session on every rerun
         lambda: st_user(
             current_session(), origin=config.base_url or origin(), expose_tokens=config.expose_tokens
