@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Literal
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 import httpx2
 from joserfc import jwt
@@ -313,6 +313,30 @@ class LoginApp:
             response = await client.post("/idp/keys/rotate", json={})
         assert response.status_code == 200, response.text
         return str(response.json()["active_kid"])
+
+
+async def through_the_provider(
+    app: LoginApp, browser: httpx2.AsyncClient, url: str, persona: str
+) -> httpx2.Response:
+    """From the authorization URL to our callback's answer, as a browser would: redirects,
+    the consent page (Google asks every time with prompt=consent), Apple's form_post page."""
+    response = await browser.get(with_params(url, login_hint=persona))
+    for _ in range(5):
+        if response.status_code in (302, 303):
+            location = urljoin(str(response.url), response.headers["location"])
+            if urlsplit(location).path.startswith("/auth/callback/"):
+                return await browser.get(location.split("#")[0])
+            response = await browser.get(location)
+            continue
+        assert response.status_code == 200, (response.status_code, response.text[:500])
+        page = forms(response.text)
+        callback = next((f for f in page if "/auth/callback/" in str(f["action"])), None)
+        if callback is not None:  # response_mode=form_post: the page POSTs the code to us
+            return await browser.post(str(callback["action"]), data=callback["fields"])  # type: ignore[arg-type]
+        consent = next(f for f in page if "consent" in f["fields"])  # type: ignore[operator]
+        fields = {**consent["fields"], "consent": "allow"}  # type: ignore[dict-item]
+        response = await browser.post(str(response.url), data=fields)
+    raise AssertionError("no callback after five steps")
 
 
 def st_login_token(provider: str, cookie_secret: str, *, expires_in: int = 120) -> str:

@@ -339,6 +339,29 @@ def test_what_st_login_accepts_but_this_module_cannot_honour_stops_the_start(
     assert words in raised.value.description
 
 
+def test_keys_of_auth_this_module_does_not_use_are_left_to_the_app(tmp_path: Path) -> None:
+    """An st.login app's own lists in [auth] (st.login ignores them) no longer stop the start:
+    the config names them, for the one start-up line that says so."""
+    auth = {"cookie_secret": SECRET, "admins": ["a@example.com"], "allowed_users": ["b"], "google": GOOGLE}
+    config = load(auth, local_dir=tmp_path)
+    assert config.app_keys == ("admins", "allowed_users")
+    assert [p.name for p in config.providers] == ["google"]
+
+
+@pytest.mark.parametrize(
+    ("key", "meant"),
+    [("cookie_secrte", "cookie_secret"), ("allowed_email", "allowed_emails"), ("base_uri", "base_url"),
+     ("Session_Store", "session_store"), ("role", "roles")],
+)  # fmt: skip
+def test_a_near_miss_of_a_known_key_still_stops_the_start(tmp_path: Path, key: str, meant: str) -> None:
+    """One or two edits from a key this module uses: a typo, named with the key that was meant."""
+    with pytest.raises(ConfigError) as raised:
+        load({"cookie_secret": SECRET, key: "x"}, local_dir=tmp_path)
+    assert f"[auth] `{key}` is not a setting this login module knows; did you mean `{meant}`?" in (
+        raised.value.description
+    )
+
+
 def test_st_logins_client_kwargs_that_mean_something_here_are_honoured(tmp_path: Path) -> None:
     """scope, authorization request parameters, and the token endpoint's client authentication."""
     kwargs = {"scope": "openid email", "prompt": "consent", "hd": "example.com", "max_age": 300,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import httpx2
 import pytest
-from login_harness import DEV_CLIENT_SECRET, BuildApp, LoginApp, dev_config, forms, query_of, with_params
+from login_harness import DEV_CLIENT_SECRET, BuildApp, LoginApp, dev_config, query_of, through_the_provider
 
 from devidp import PERSONAS, DevAuthorizationServer, ProviderConfig
 from devidp.flavors import register_apple_client
@@ -15,30 +15,6 @@ from streamlit_authlib_login._core.presets import PRESETS
 from streamlit_authlib_login._devmode import emulated_providers, throwaway_apple_key
 
 BY_USERNAME = {p.username: p for p in PERSONAS}
-
-
-async def through_the_provider(
-    app: LoginApp, browser: httpx2.AsyncClient, url: str, persona: str
-) -> httpx2.Response:
-    """From the authorization URL to our callback's answer, as a browser would: redirects,
-    the consent page (Google asks every time with prompt=consent), Apple's form_post page."""
-    response = await browser.get(with_params(url, login_hint=persona))
-    for _ in range(5):
-        if response.status_code in (302, 303):
-            location = urljoin(str(response.url), response.headers["location"])
-            if urlsplit(location).path.startswith("/auth/callback/"):
-                return await browser.get(location.split("#")[0])
-            response = await browser.get(location)
-            continue
-        assert response.status_code == 200, (response.status_code, response.text[:500])
-        page = forms(response.text)
-        callback = next((f for f in page if "/auth/callback/" in str(f["action"])), None)
-        if callback is not None:  # response_mode=form_post: the page POSTs the code to us
-            return await browser.post(str(callback["action"]), data=callback["fields"])  # type: ignore[arg-type]
-        consent = next(f for f in page if "consent" in f["fields"])  # type: ignore[operator]
-        fields = {**consent["fields"], "consent": "allow"}  # type: ignore[dict-item]
-        response = await browser.post(str(response.url), data=fields)
-    raise AssertionError("no callback after five steps")
 
 
 @pytest.fixture(scope="module")

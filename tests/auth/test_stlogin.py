@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
@@ -33,7 +34,7 @@ from login_harness import (
 from streamlit.auth_util import validate_auth_credentials
 from streamlit.runtime.secrets import secrets_singleton
 
-from devidp import PERSONAS, DevAuthorizationServer, ProviderConfig
+from devidp import PERSONAS, Client, DevAuthorizationServer, ProviderConfig
 from streamlit_authlib_login._core.config import load_config
 from streamlit_authlib_login._core.errors import ProviderTokenError
 from streamlit_authlib_login._core.presets import PRESETS
@@ -391,3 +392,33 @@ async def test_st_login_of_an_oauth2_only_preset_logs_in_and_fills_st_user(
         assert user["email"] == alice.email and user["name"] == alice.name
     else:  # the ID token's claims, as st.login shows them: Kakao's name is its `nickname`
         assert user["nickname"] == alice.given_name
+
+
+async def test_an_st_login_apps_allowed_emails_list_is_enforced_at_the_door(
+    build_app: BuildApp, idp: DevAuthorizationServer, tmp_path: Path
+) -> None:
+    """An st.login app's [auth], unchanged, with the allowed_emails list it kept for its own check
+    (and another list of its own): it starts, alice (on the list) gets in, and jiwoo (verified,
+    not on it) gets no session and a page that names the rule, through /oauth2callback."""
+    idp.register_client(
+        Client(client_id="st-app", client_secret="st-secret", name="st.login app", redirect_uris=(ST_LOGIN,))
+    )
+    auth = {
+        "redirect_uri": ST_LOGIN,
+        "cookie_secret": COOKIE_SECRET,
+        "client_id": "st-app",
+        "client_secret": "st-secret",
+        "server_metadata_url": "http://localhost/idp/.well-known/openid-configuration",
+        "allowed_emails": ["alice@example.com"],
+        "admins": ["alice@example.com"],
+    }
+    config = load_config({"auth": auth}, {}, local_dir=tmp_path, dev_mode=DEV_MODE)
+    assert config.app_keys == ("admins",)
+    app = build_app(idp, config=config)
+    assert (await app.login(app.browser(), persona="alice", provider="default")).status_code == 302
+    browser = app.browser()
+    response = await app.login(browser, persona="jiwoo", provider="default")
+    assert response.status_code == 303 and "auth_session" not in set_cookies(response)
+    record = app.refusal(response.headers["location"], browser)
+    assert record is not None and record["check"] == "not_allowed/allowed_emails"
+    assert "allowed emails" in str(record["description"]) and "alice" not in str(record["description"])
