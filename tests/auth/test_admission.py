@@ -182,11 +182,14 @@ async def test_google_domains_need_the_workspace(build_app: BuildApp) -> None:
 
 
 async def test_microsoft_email_without_proof_and_tenants(build_app: BuildApp) -> None:
-    """Entra's email claim is not matched unproven (nOAuth); tid admits Contoso's alice only."""
+    """Entra's email claim is matched only with proof (nOAuth): Mallory's own tenant says she is
+    alice@example.com, unproven, and is refused; Alice's tenant vouches for the domain
+    (``xms_edov``). tid admits Contoso's people only."""
     emails = twin("microsoft", allowed_emails=["alice@example.com"])
     tenants = replace(twin("microsoft", allowed_tenants=[CONTOSO]), name="contoso")
     app = build_app(config=dev_config(providers=[emails, tenants]))
-    assert "nOAuth" in str((await refused(app, "alice", "emulated-microsoft"))["description"])
+    assert "nOAuth" in str((await refused(app, "mallory", "emulated-microsoft"))["description"])
+    await admitted(app, "alice", "emulated-microsoft")
     await admitted(app, "alice", "contoso")
     assert (await refused(app, "jiwoo", "contoso"))["check"] == "not_allowed/allowed_tenants"
 
@@ -194,18 +197,21 @@ async def test_microsoft_email_without_proof_and_tenants(build_app: BuildApp) ->
 async def test_github_organizations_and_teams_come_from_its_api(build_app: BuildApp) -> None:
     """With read:org, GET /user/orgs and /user/teams decide; without it, the page names the scope."""
     scope = "read:user user:email read:org"
-    orgs = twin("github", scope=scope, allowed_orgs=["Example-Org"])
-    teams = replace(twin("github", scope=scope, allowed_teams=["example-org/admins"]), name="gh-teams")
+    orgs = twin("github", scope=scope, allowed_orgs=["ExampleCorp"])
+    teams = replace(twin("github", scope=scope, allowed_teams=["examplecorp/admins"]), name="gh-teams")
     unscoped = replace(orgs, name="gh-unscoped", scope="read:user user:email")  # past the start-up check
     app = build_app(config=dev_config(providers=[orgs, teams, unscoped]))
     mark = app.mark()
     await admitted(app, "alice", "emulated-github")
-    assert (await refused(app, "bob", "emulated-github"))["check"] == "not_allowed/allowed_orgs"
+    await admitted(app, "bob", "emulated-github")  # a private membership: read:org shows it
+    assert (await refused(app, "jiwoo", "emulated-github"))["check"] == "not_allowed/allowed_orgs"
     await admitted(app, "alice", "gh-teams")
-    assert (await refused(app, "jiwoo", "gh-teams"))["check"] == "not_allowed/allowed_teams"
-    assert len(app.requests_since(mark, "/flavors/github/api.github.com/user/orgs")) == 2
+    assert (await refused(app, "bob", "gh-teams"))["check"] == "not_allowed/allowed_teams"
+    # `admins` of the look-alike organisation `example-corp` is not `examplecorp/admins`.
+    assert (await refused(app, "mallory", "gh-teams"))["check"] == "not_allowed/allowed_teams"
+    assert len(app.requests_since(mark, "/flavors/github/api.github.com/user/orgs")) == 3
     assert "read:org" in str((await refused(app, "alice", "gh-unscoped"))["description"])
-    assert len(app.requests_since(mark, "/flavors/github/api.github.com/user/orgs")) == 2  # none sent
+    assert len(app.requests_since(mark, "/flavors/github/api.github.com/user/orgs")) == 3  # none sent
 
 
 # --- refresh ---------------------------------------------------------------------------------

@@ -53,9 +53,11 @@ async def test_each_preset_logs_alice_in_against_its_twin(emulated_app: LoginApp
     assert profile["name"] == (alice.given_name if preset in ("discord", "kakao") else alice.name), profile
     assert profile["id"]
     assert profile["email"] == alice.email
-    # Naver has no verified flag, and Microsoft's `email` claim is not verified (the
-    # "nOAuth" lesson): both must read as unverified, never be trusted for linking.
-    assert profile["email_verified"] is (preset not in ("naver", "microsoft")), profile
+    # Naver has no verified flag: its email must read as unverified, never be trusted for
+    # linking. Microsoft's `email` claim counts only with proof (the "nOAuth" lesson): Alice's
+    # tenant vouches for her domain with `xms_edov` (test_admission.py refuses Mallory, whose
+    # tenant does not).
+    assert profile["email_verified"] is (preset != "naver"), profile
     if PRESETS[preset].kind == "oidc":
         claims = me["claims"]
         assert claims["aud"] == "streamlit-app" or "streamlit-app" in claims["aud"]
