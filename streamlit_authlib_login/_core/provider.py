@@ -74,6 +74,12 @@ class _OAuthClient(KeepAliveRetry, AsyncOAuth2Client):
     """Authlib's client, on a pool that survives a provider closing an idle connection (keepalive.py)."""
 
 
+def _said(error: Exception) -> str:
+    """An HTTP error's own words, for a sentence that ends in a full stop: httpx's messages may
+    end in one already ("...without sending a response.") or be empty."""
+    return str(error).strip().rstrip(".") or type(error).__name__
+
+
 class ProviderClient:
     """Talks to one provider through one pooled HTTP client, with expiring caches."""
 
@@ -148,7 +154,7 @@ class ProviderClient:
             raise ProviderUnreachable(f"{self.settings.label}: the {what} at {url} timed out.") from error
         except httpx2.HTTPError as error:
             raise ProviderUnreachable(
-                f"{self.settings.label}: cannot fetch the {what} at {url}: {error}."
+                f"{self.settings.label}: cannot fetch the {what} at {url}: {_said(error)}."
             ) from error
         if response.status_code != 200:
             raise ProviderUnreachable(
@@ -178,7 +184,7 @@ class ProviderClient:
         except httpx2.TimeoutException as error:
             raise ProviderUnreachable(f"{self.settings.label}: the {what} timed out.") from error
         except (httpx2.HTTPError, ValueError) as error:
-            raise ProviderUnreachable(f"{self.settings.label}: the {what} failed: {error}.") from error
+            raise ProviderUnreachable(f"{self.settings.label}: the {what} failed: {_said(error)}.") from error
         return dict(result) if isinstance(result, dict) else {}
 
     async def _endpoint(self, key: str, what: str) -> str:
@@ -250,7 +256,7 @@ class ProviderClient:
         try:
             return await method(endpoint, token=token, token_type_hint=hint)
         except httpx2.HTTPError as error:
-            raise ProviderUnreachable(f"{self.settings.label}: {what} failed: {error}.") from error
+            raise ProviderUnreachable(f"{self.settings.label}: {what} failed: {_said(error)}.") from error
 
     # --- discovery and keys ------------------------------------------------------------
     def _fresh(self, cached: _Cached[T] | None, ttl: int) -> TypeGuard[_Cached[T]]:
