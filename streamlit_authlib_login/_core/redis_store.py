@@ -6,10 +6,14 @@ Expiry is Redis's own (every key is written with a TTL, ``SET ... PX``), so noth
 sweeping; ``pop`` is ``GETDEL`` (Redis 6.2+), one atomic command: of two replicas racing
 with the same ``state``, one gets the pending login and the other nothing.
 
-Redis down or slow: every command is bounded by short socket timeouts and one retry, then
-raises ``StoreUnavailable`` (pages and routes show an error page for it). After a failure,
-calls fail at once for ``BACKOFF`` seconds instead of each waiting out the timeout on the
-server's event loop, then try again: the app recovers when Redis answers, without a
+Redis down or slow: each step of a call (connect, handshake, command) waits at most a socket
+timeout (``TIMEOUT``), then the call raises ``StoreUnavailable`` (pages and routes show an error
+page for it). A timeout is never retried, only a connection error is, once and at once
+(``_retry``): a Redis that accepts connections and never answers costs a call one ``TIMEOUT``,
+never a multiple of it, so a page or route answers within about that (a cluster with every node
+hung is the exception: ``_Cluster``). After a failure, calls fail at once for ``BACKOFF``
+seconds instead of each waiting out the timeout (in the store's threads, never on the server's
+event loop: ``sessions.py``), then try again: the app recovers when Redis answers, without a
 restart. The log gets one line when Redis goes away and one when it is back.
 
 Redis refusing a write is not Redis gone: full at ``maxmemory`` under ``noeviction`` (OOM), a
@@ -50,7 +54,15 @@ from urllib.parse import urlsplit
 import redis
 from redis.backoff import NoBackoff
 from redis.cluster import RedisCluster
-from redis.exceptions import ClusterDownError, MovedError, RedisClusterException, RedisError, ResponseError
+from redis.exceptions import (
+    ClusterDownError,
+    MovedError,
+    RedisClusterException,
+    RedisError,
+    ResponseError,
+    SlotNotCoveredError,
+)
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.retry import Retry
 
 from .errors import StoreUnavailable
@@ -58,7 +70,7 @@ from .errors import StoreUnavailable
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-TIMEOUT = 1.0  # seconds per connect and per reply: two tries stay well inside the 5 s HTTP timeout
+TIMEOUT = 1.0  # seconds per connect and per reply; a call waits out at most one (_retry)
 BACKOFF = 1.0  # seconds during which calls fail at once after a failure
 PREFIX = "auth:"  # namespace in a Redis database that may hold other things
 # Compare-and-delete, atomic in Redis: a lock's owner releases only its own lock; and the wake-up
@@ -88,6 +100,25 @@ def redacted(url: str) -> str:
     return parts._replace(netloc=netloc).geturl()
 
 
+def _retry() -> Retry:
+    """One retry, at once, of a connection error only: a connection dropped since its last use
+    (Redis restarted, an idle connection cut) fails at once, and a new one answers. Not of a
+    timeout, which redis-py's ``Retry`` retries by default: that one has cost ``TIMEOUT`` already,
+    a Redis that did not answer in ``TIMEOUT`` will not a moment later, and since redis-py retries
+    inside a reconnect too, a hung Redis cost up to four timeouts a call (4 s a page)."""
+    return Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
+
+
+class _Cluster(RedisCluster):
+    """redis-py's cluster client, retrying as ``_retry`` does: once, with the slot map read
+    again, after a connection error or a slot without a master (a master gone since the last
+    call); never after a timeout, which it retries by default (2 s a call with one master hung).
+    It reads the slot map again after a timeout all the same, from each node in turn until one
+    answers: with every node hung, a call waits one timeout more per node (7 s with six)."""
+
+    ERRORS_ALLOW_RETRY = (RedisConnectionError, ClusterDownError, SlotNotCoveredError)
+
+
 def _ms(ttl: float) -> int:
     return max(1, int(ttl * 1000))  # PX must be positive; a ttl of 0 means "already expired"
 
@@ -107,7 +138,7 @@ class RedisStore:
             url,
             socket_timeout=timeout,
             socket_connect_timeout=timeout,
-            retry=Retry(NoBackoff(), 1),  # one retry: a connection dropped since its last use
+            retry=_retry(),
             health_check_interval=30,
         )
         self._delete_if = self._client.register_script(_DELETE_IF)
@@ -200,13 +231,14 @@ class RedisStore:
     def _switch(self) -> None:
         """The cluster client, from the same URL, timeouts and retry; it learns the slot map
         from the URL's node (CLUSTER SLOTS) and follows MOVED and failovers by itself."""
-        cluster = RedisCluster.from_url(
+        cluster = _Cluster.from_url(
             self._url,
             socket_timeout=self._timeout,
             socket_connect_timeout=self._timeout,
-            # one retry, after the client re-read the slot map: a master gone since the last call.
-            # (health_check_interval is not passed: RedisCluster drops it for its node clients.)
-            retry=Retry(NoBackoff(), 1),
+            # one retry (of what _Cluster retries), after the client re-read the slot map: a master
+            # gone since the last call. (health_check_interval is not passed: RedisCluster drops it
+            # for its node clients.)
+            retry=_retry(),
         )
         self._delete_if = cluster.register_script(_DELETE_IF)
         self._swap = cluster.register_script(_SWAP)

@@ -38,8 +38,8 @@ from .validation import ValidationReport
 
 TOUCH_EVERY = 60  # seconds: idle expiry is kept fresh without a write on every rerun
 # Store operations the event loop may have under way at once; more wait their turn, off the loop.
-# A pool of the store's own, not the loop's default one: a store that hangs (Redis gone, up to
-# two timeouts, _core/redis_store.py) must not starve the loop's other blocking work (DNS).
+# A pool of the store's own, not the loop's default one: a store that hangs (Redis gone, a
+# timeout a call, _core/redis_store.py) must not starve the loop's other blocking work (DNS).
 STORE_THREADS = 8
 # How many waits for a refresh lock another replica holds (``wait_released``) may block at once.
 # A wait holds its thread until the release or the store's cap on one wait, so waits get threads

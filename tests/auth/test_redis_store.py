@@ -24,10 +24,11 @@ from login_harness import COOKIE_SECRET, BuildApp, LoginApp, dev_config, query_o
 from benchmarks.redis_process import RedisServer, redis_server
 from streamlit_authlib_login._core.config import AuthConfig, SessionSettings
 from streamlit_authlib_login._core.errors import StoreUnavailable
-from streamlit_authlib_login._core.redis_store import BACKOFF, RedisStore, redacted
+from streamlit_authlib_login._core.redis_store import BACKOFF, TIMEOUT, RedisStore, redacted
 from streamlit_authlib_login._core.refresh import RECENT
 from streamlit_authlib_login._core.store import open_store
 from streamlit_authlib_login._routes import csrf_token
+from tests.latency_proxy import LatencyProxy
 from tests.redis_fixtures import require_redis_server
 
 HTTP_TIMEOUT = AuthConfig(cookie_secret=COOKIE_SECRET, providers=()).http.timeout
@@ -199,18 +200,36 @@ def silent_port() -> Iterator[int]:
     listener.close()
 
 
-def test_a_redis_that_never_answers_is_given_up_on_within_the_http_timeout(silent_port: int) -> None:
-    """A hung Redis costs at most the store's timeouts (two tries), never a hung request."""
+def test_a_redis_that_never_answers_is_given_up_on_after_one_timeout(silent_port: int) -> None:
+    """A hung Redis costs a call one timeout (the new connection's handshake), never a retry's
+    second one nor a reconnect's (redis-py's default: four), then calls fail at once."""
     store = RedisStore(f"redis://127.0.0.1:{silent_port}/0")
     started = time.monotonic()
     with pytest.raises(StoreUnavailable):
         store.get("k")
-    assert time.monotonic() - started < HTTP_TIMEOUT
+    assert time.monotonic() - started < 1.5 * TIMEOUT
     started = time.monotonic()
     with pytest.raises(StoreUnavailable):
         store.get("k")  # within BACKOFF: at once
     assert time.monotonic() - started < 0.1
     store.close()
+
+
+def test_a_redis_that_stops_answering_a_connection_in_use_costs_one_timeout(
+    shared_redis: RedisServer,
+) -> None:
+    """Redis goes silent under a connection that worked a moment ago: the command gives up after
+    one timeout, without retrying it on a new connection (whose handshake would wait another)."""
+    with LatencyProxy(shared_redis.port, delay=0.0) as proxy:
+        store = RedisStore(f"redis://127.0.0.1:{proxy.port}/0", prefix="silent:")
+        store.put("k", b"v", 60)
+        proxy.hold()
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailable):
+            store.get("k")
+        assert time.monotonic() - started < 1.5 * TIMEOUT
+        proxy.release()
+        store.close()
 
 
 def test_a_password_in_the_url_works_and_never_reaches_the_log(
