@@ -1,7 +1,8 @@
 """Two replicas of ``streamlit run app.py`` sharing one real redis-server and one cookie_secret,
 against one stand-alone development provider (``python -m devidp``) configured in both as a
 real provider 0.1 s away (behind ``tests/latency_proxy.py``), driven over HTTP like one browser
-behind a load balancer.
+behind a load balancer. The replicas reach Redis through a latency proxy too, with no delay:
+a test holds its answers to make Redis hang (accepting connections, answering nothing).
 
 A browser does not isolate cookies by port, and neither does httpx's jar: cookies set by one
 replica (``localhost:A``) go to the other (``localhost:B``), as they would behind one host.
@@ -28,7 +29,7 @@ from login_harness import with_params
 from benchmarks.redis_process import RedisServer, redis_server
 from benchmarks.streamlit_process import free_port, streamlit_run
 from streamlit_authlib_login._core.config import SessionSettings
-from streamlit_authlib_login._core.redis_store import RedisStore
+from streamlit_authlib_login._core.redis_store import BACKOFF, RedisStore
 from streamlit_authlib_login._core.refresh import RECENT
 from streamlit_authlib_login._core.sessions import SessionManager
 from streamlit_authlib_login._routes import csrf_token
@@ -73,7 +74,8 @@ class Replica:
 
 @dataclass
 class Deployment:
-    redis: RedisServer
+    redis: RedisServer  # the replicas reach it through `redis_proxy`
+    redis_proxy: LatencyProxy
     provider: str  # its own URL; the replicas reach it through `proxy`
     proxy: LatencyProxy
     one: Replica
@@ -113,6 +115,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     scratch = tmp_path_factory.mktemp("replicas")
     with ExitStack() as stack:
         redis = stack.enter_context(redis_server(scratch))
+        redis_proxy = stack.enter_context(LatencyProxy(redis.port, delay=0.0))
         provider_port = free_port()
         ports = {"one": free_port(), "two": free_port()}
         provider = stand_alone_provider(
@@ -127,7 +130,8 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         proxy = stack.enter_context(LatencyProxy(provider_port, delay=0.1))
         secrets = scratch / "secrets.toml"
         secrets.write_text(
-            f'[auth]\ncookie_secret = "{COOKIE_SECRET}"\nsession_store = "{redis.url}"\n\n'
+            f'[auth]\ncookie_secret = "{COOKIE_SECRET}"\n'
+            f'session_store = "redis://127.0.0.1:{redis_proxy.port}/0"\n\n'
             f'[auth.corp]\nclient_id = "{CLIENT_ID}"\nclient_secret = "{CLIENT_SECRET}"\n'
             f'server_metadata_url = "{proxy.url}/.well-known/openid-configuration"\n'
         )
@@ -138,7 +142,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
             replica.start()
             stack.callback(replica.stop)
             replicas.append(replica)
-        yield Deployment(redis, f"http://127.0.0.1:{provider_port}", proxy, *replicas)
+        yield Deployment(redis, redis_proxy, f"http://127.0.0.1:{provider_port}", proxy, *replicas)
 
 
 @pytest.fixture
@@ -322,7 +326,7 @@ def test_redis_down_is_a_clear_answer_and_one_log_line_then_recovery(
 ) -> None:
     """With Redis stopped, a replica answers at once (a redirect to the login page that says so, or
     503 to an API client) and logs one line naming Redis; when Redis is back, logins work again,
-    without restarting anything. (Last in this module: Redis comes back empty.)"""
+    without restarting anything. (Redis comes back empty: a test after this one logs in afresh.)"""
     log_in(browser, deployment.one, deployment.two)
     deployment.redis.stop()
     try:
@@ -345,3 +349,76 @@ def test_redis_down_is_a_clear_answer_and_one_log_line_then_recovery(
     assert me(browser, deployment.one).status_code == 401  # Redis here keeps nothing on disk
     log_in(browser, deployment.two, deployment.one)
     assert me(browser, deployment.two).status_code == 200
+
+
+HEALTH_BOUND = 0.05  # seconds: the issue's bound on /_stcore/health while Redis does not answer
+ANSWER_BOUND = 2.0  # seconds: a route's store-down answer with Redis hung (TIMEOUT, never two)
+
+
+def timed(call: Callable[[], httpx2.Response]) -> tuple[float, httpx2.Response]:
+    started = time.perf_counter()
+    response = call()
+    return time.perf_counter() - started, response
+
+
+def test_redis_hung_routes_answer_within_2_s_and_health_within_50_ms(deployment: Deployment) -> None:
+    """Redis accepts connections and answers nothing: /auth/me, a login, a refresh and a logout
+    each answer with the store-down reply within 2 s (one store timeout, not a retry's second
+    one); meanwhile the replica's event loop answers every /_stcore/health within 50 ms; the log
+    says so once, and once Redis answers the session works again."""
+    one = deployment.one
+    with httpx2.Client(timeout=20) as browser:
+        session_id = log_in(browser, one, one)
+    cookies = {"auth_session": session_id}
+    csrf = csrf_token(COOKIE_SECRET, session_id)
+    lines_before = len(one.log.splitlines())
+    routes: dict[str, Callable[[], httpx2.Response]] = {
+        "me": lambda: httpx2.get(f"{one.url}/auth/me", cookies=cookies, timeout=20),
+        "login": lambda: httpx2.get(f"{one.url}/auth/login/corp", timeout=20),
+        "refresh": lambda: httpx2.post(
+            f"{one.url}/auth/refresh",
+            headers={"X-CSRF-Token": csrf, "Accept": "application/json"},
+            cookies=cookies,
+            timeout=20,
+        ),
+        "logout": lambda: httpx2.post(
+            f"{one.url}/auth/logout", data={"csrf": csrf}, cookies=cookies, timeout=20
+        ),
+    }
+    with httpx2.Client(timeout=5) as prober:
+        assert prober.get(f"{one.url}/_stcore/health").status_code == 200  # connected
+        deployment.redis_proxy.hold()
+        try:
+            with ThreadPoolExecutor(len(routes)) as pool:
+                answers = {name: pool.submit(timed, call) for name, call in routes.items()}
+                deployment.redis_proxy.wait_held()  # the routes are at Redis; its answers wait
+                probes = []
+                for _ in range(5):  # spread over the store's 1 s timeout
+                    waited, health = timed(lambda: prober.get(f"{one.url}/_stcore/health"))
+                    assert health.status_code == 200
+                    probes.append(waited)
+                    time.sleep(0.1)
+                results = {name: answer.result() for name, answer in answers.items()}
+        finally:
+            deployment.redis_proxy.release()
+    print("\n/_stcore/health while Redis hung:", ", ".join(f"{p * 1000:.1f} ms" for p in probes))
+    print("store-down answers:", ", ".join(f"{n} {t:.2f} s" for n, (t, _) in results.items()))
+    assert max(probes) < HEALTH_BOUND, f"/_stcore/health waited {max(probes):.3f} s: the loop was blocked"
+    statuses = {name: (r.status_code, r.headers.get("location")) for name, (_, r) in results.items()}
+    assert statuses == {
+        "me": (503, None),
+        "login": (303, "/login?unavailable=1"),
+        "refresh": (503, None),
+        "logout": (303, "/login?unavailable=1"),
+    }
+    slow = {name: round(t, 2) for name, (t, _) in results.items() if t >= ANSWER_BOUND}
+    assert not slow, f"store-down answers took {slow} s: more than one store timeout"
+
+    time.sleep(BACKOFF)  # the store's back-off after the failure
+    answer = httpx2.get(f"{one.url}/auth/me", cookies=cookies, timeout=10)
+    assert answer.status_code == 200 and answer.json()["profile"]["username"] == "alice"
+    new_lines = one.log.splitlines()[lines_before:]
+    assert [line.split(" ", 2)[2].split(":", 1)[0] for line in new_lines if "session store" in line] == [
+        "session store unreachable",
+        "session store reachable again",
+    ]
