@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import shutil
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,12 +21,14 @@ from login_harness import COOKIE_SECRET, BuildApp, set_cookies
 
 from benchmarks.redis_process import LocalCluster, redis_cluster
 from streamlit_authlib_login._core.config import SessionSettings
+from streamlit_authlib_login._core.errors import StoreUnavailable
 from streamlit_authlib_login._core.redis_store import RedisStore
 from streamlit_authlib_login._core.sessions import SessionManager
 from tests.redis_fixtures import command_calls, contend, require_redis_server
 
 NODE_TIMEOUT_MS = 1000  # a master unanswering this long is failed over (redis.conf cluster-node-timeout)
 WAIT = 20.0  # seconds: the bound on any wait for the cluster (forming, replicating, failing over)
+HUNG_TIMEOUT = 0.5  # seconds: a store's timeout short enough to hang a master for under NODE_TIMEOUT_MS
 
 
 def wait_for(condition: Callable[[], bool], what: str) -> None:
@@ -179,6 +182,31 @@ async def test_a_replayed_callback_is_refused_on_a_cluster(
         and record["error"] == "state_mismatch"
         and "already used" in str(record["description"])
     )
+
+
+def test_a_hung_master_costs_a_call_one_timeout(cluster: LocalCluster, cluster_store: RedisStore) -> None:
+    """A master that holds connections and answers nothing (SIGSTOP, for less than the cluster's
+    node timeout: no failover): a call on its slots gives up after one store timeout, not a
+    retry's second one, and calls on the other masters' slots are served meanwhile."""
+    store = RedisStore(cluster.url, timeout=HUNG_TIMEOUT)
+    master = next(iter(cluster.masters()))
+    names = [f"hung:{n}" for n in range(24)]
+    for key in names:
+        store.put(key, b"v", 60)
+    mine = {name.removeprefix("auth:") for name in keys(cluster, master, "hung")}
+    on_hung, elsewhere = next(k for k in names if k in mine), next(k for k in names if k not in mine)
+    process = cluster.processes[master]
+    process.send_signal(signal.SIGSTOP)
+    try:
+        assert store.get(elsewhere) == b"v"
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailable):
+            store.get(on_hung)
+        waited = time.monotonic() - started
+    finally:
+        process.send_signal(signal.SIGCONT)
+        store.close()
+    assert waited < 1.5 * HUNG_TIMEOUT, f"{waited:.2f} s: more than one timeout"
 
 
 async def test_sessions_on_every_master_survive_a_masters_loss(
