@@ -56,8 +56,9 @@ log = logging.getLogger(__name__)
 # could stretch one call past it: ``asyncio.timeout`` bounds the whole.
 REFRESH_CALLS = 3
 # Seconds the lock's lease adds to that budget: the store calls made under the lock (the load
-# before, the lease check and the conditional write after; a slow Redis gets two tries of a 1 s
-# timeout each, _core/redis_store.py), so the lease outlives the work it guards.
+# before, the lease check and the conditional write after; a slow Redis costs each at most a 1 s
+# timeout per step, a timeout never retried, _core/redis_store.py), so the lease outlives the work
+# it guards.
 LEASE_MARGIN = 5.0
 # Seconds after a refresh during which a refresh asked for answers with its tokens instead: a
 # burst of tabs (or requests that reach the server one after another on a loaded machine) must

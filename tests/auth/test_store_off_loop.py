@@ -6,7 +6,7 @@ The app (``compose``, as app.py builds it) is served by a real uvicorn, with its
 the same loop (``/health``, as Streamlit's ``/_stcore/health``). While ``/auth/me`` waits on
 Redis, ``/health`` must answer before any Redis answer could have arrived: within ``DELAY``.
 Run on the loop, the store would hold ``/health`` for the whole round trip (two ``DELAY``),
-and for the store's timeouts when Redis does not answer at all.
+and for the store's timeout when Redis does not answer at all.
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ async def test_health_answers_while_a_request_waits_on_a_slow_store(slow: Slow) 
 
 
 async def test_health_answers_while_the_store_does_not(slow: Slow) -> None:
-    """Redis stops answering: /auth/me waits out the store's timeouts (and answers 503), and
+    """Redis stops answering: /auth/me waits out the store's timeout (and answers 503), and
     meanwhile /health answers at once."""
     async with (
         httpx2.AsyncClient(base_url=slow.url, cookies={"auth_session": slow.session_id}) as browser,
