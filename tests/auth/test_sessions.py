@@ -89,6 +89,23 @@ def test_a_session_stored_by_a_newer_release_still_loads(sessions: SessionManage
     assert loaded is not None and loaded.tokens.access_token == "at-1"
 
 
+def test_roles_come_back_as_the_tuple_they_were_and_none_from_an_older_record(
+    sessions: SessionManager,
+) -> None:
+    """A session's roles survive the store (JSON has no tuples); a record from before roles has none."""
+    session = sessions.create(
+        provider="dev", profile={}, claims={"sub": "u1"}, tokens=Tokens(access_token="at"), roles=("admin",)
+    )
+    loaded = sessions.load(session.id)
+    assert loaded is not None and loaded.roles == ("admin",)
+    older = new_session(sessions)
+    key = sessions.sealing.key("session", older.id)
+    record = {k: v for k, v in older.as_dict().items() if k != "roles"}
+    sessions.store.put(key, sessions.sealing.seal(key, record), 60)
+    loaded = sessions.load(older.id)
+    assert loaded is not None and loaded.roles == ()
+
+
 def test_a_live_session_loads_with_its_tokens(sessions: SessionManager) -> None:
     """What was saved comes back, tokens included, for the right id only."""
     session = new_session(sessions)
