@@ -4,7 +4,8 @@ The browser holds an opaque session cookie; tokens stay on the server.
 ``app = st.App("my_script.py", **with_login())`` in an entry file is the whole wiring
 (``streamlit run`` that file; ``create_app`` for other ASGI servers). Pages use the helpers
 named here, or Streamlit's own ``st.login``, ``st.user`` and ``st.logout``, which this package
-answers: ``current_session``/``require_login`` (a ``Session``), ``login_buttons``,
+answers: ``current_session``/``require_login`` (a ``Session``), ``require_role`` and
+``role_page`` (pages for some roles only: ``Session.roles``), ``login_buttons``,
 ``logout_button``, ``refresh_button``/``refresh_tokens``, and ``login_failure`` for an app that
 explains refused logins on its own page (``with_login(login_page=...)``). ``KeyValueStore`` is
 what ``with_login(store=...)`` takes; helpers raise ``LoginError``.
@@ -37,6 +38,8 @@ __all__ = [
     "refresh_button",
     "refresh_tokens",
     "require_login",
+    "require_role",
+    "role_page",
     "with_login",
 ]
 
@@ -51,6 +54,7 @@ if TYPE_CHECKING:
         require_login,
     )
     from ._streamlit.app import create_app, with_login
+    from ._streamlit.roles import require_role, role_page
 
 # Imported on first use: the protocol core (and the notebooks, and the tests) never import Streamlit.
 _STREAMLIT = {
@@ -63,6 +67,8 @@ _STREAMLIT = {
     "refresh_button": "._streamlit",
     "refresh_tokens": "._streamlit",
     "require_login": "._streamlit",
+    "require_role": "._streamlit.roles",
+    "role_page": "._streamlit.roles",
 }
 
 

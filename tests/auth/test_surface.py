@@ -25,9 +25,16 @@ ALLOWED = {"streamlit_authlib_login": streamlit_authlib_login, "streamlit_authli
 def test_the_package_names_what_an_app_uses_and_little_else() -> None:
     """At most 16 names, the wiring and the page helpers among them."""
     assert len(streamlit_authlib_login.__all__) <= 16
-    assert {"with_login", "create_app", "current_session", "require_login", "Session", "LoginError"} <= set(
-        streamlit_authlib_login.__all__
-    )
+    assert {
+        "with_login",
+        "create_app",
+        "current_session",
+        "require_login",
+        "require_role",
+        "role_page",
+        "Session",
+        "LoginError",
+    } <= set(streamlit_authlib_login.__all__)
 
 
 @pytest.mark.parametrize("module", ALLOWED.values(), ids=ALLOWED.keys())
