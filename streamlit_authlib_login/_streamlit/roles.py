@@ -90,9 +90,8 @@ def _refuse(roles: tuple[str, ...]) -> NoReturn:
     # Only the app's own role names are shown: never the person's roles, nor anything from a claim.
     names = [f"“{_literal(role)}”" for role in roles]
     if len(names) == 1:
-        needs = f"it is for the role {names[0]}, which your account does not have"
+        needs = f"the role {names[0]}, which your account does not have"
     else:
-        either = f"{', '.join(names[:-1])} or {names[-1]}"
-        needs = f"it is for the roles {either}, and your account has none of them"
-    st.error(f"**Not allowed.** You are logged in, but {needs}.", icon=":material/block:")
+        needs = f"the roles {', '.join(names[:-1])} or {names[-1]}, and your account has none of them"
+    st.error(f"**Not allowed.** You are logged in, but this is only for {needs}.", icon=":material/block:")
     st.stop()

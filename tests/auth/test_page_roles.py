@@ -90,7 +90,7 @@ def test_a_person_without_the_role_gets_a_hidden_page_at_its_url_that_says_not_a
     app = open_router(("viewer",))
     assert app.caption[0].value == "/:visible:home admin:hidden:Admin"
     assert [e.value for e in app.error] == [
-        "**Not allowed.** You are logged in, but it is for the role “admin”, "
+        "**Not allowed.** You are logged in, but this is only for the role “admin”, "
         "which your account does not have."
     ]
     assert ADMIN_CONTENT not in shown(app)
@@ -137,11 +137,11 @@ def section(roles: tuple[str, ...], wanted: tuple[str, ...]) -> None:
     ("roles", "wanted", "refusal"),
     [
         (("editor",), ("admin", "editor"), None),
-        (("Admin",), ("admin",), "it is for the role “admin”, which"),  # exact: no case folding
+        (("Admin",), ("admin",), "this is only for the role “admin”, which"),  # exact: no case folding
         (
             ("viewer",),
             ("admin", "editor", "owner"),
-            "it is for the roles “admin”, “editor” or “owner”, and your account has none of them",
+            "this is only for the roles “admin”, “editor” or “owner”, and your account has none of them",
         ),
         # A role's name is the app's, and shows as the characters it is: no link, no colour.
         (("viewer",), ("[a](https://x.example) :red[b]",), r"“\[a\]\(https\:\/\/x\.example\) \:red\[b\]”"),
