@@ -1,12 +1,13 @@
 """The main script: a router. Every page but the login page needs a session.
 
 A logged-out visitor who opens a gated page's URL gets the login page, and
-comes back to that page after logging in.
+comes back to that page after logging in. The Admin page is for the role
+`admin` only: `role_page` hides it from anyone else, and its URL says so.
 """
 
 import streamlit as st
 
-from streamlit_authlib_login import current_session
+from streamlit_authlib_login import current_session, role_page
 from streamlit_authlib_login.teaching import dev_provider_enabled
 
 st.set_page_config(page_title="Streamlit × Authlib login", page_icon="🔐", layout="wide")
@@ -27,6 +28,11 @@ tools = [
     st.Page("views/inspector.py", title="JWT inspector", icon=":material/search:", url_path="inspector"),
     st.Page("views/providers.py", title="Providers", icon=":material/hub:", url_path="providers"),
     st.Page("views/notebook.py", title="Notebooks", icon=":material/menu_book:", url_path="notebooks"),
+    role_page(
+        st.Page("views/admin.py", title="Admin", icon=":material/admin_panel_settings:", url_path="admin"),
+        "admin",
+        session=session,
+    ),
 ]
 if dev_on:
     tools.insert(
