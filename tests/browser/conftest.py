@@ -20,9 +20,6 @@ from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
 import devidp
-from streamlit_authlib_login._core.config import load_config
-from streamlit_authlib_login._core.sessions import SessionManager
-from streamlit_authlib_login._core.store import open_store
 from tests.browser.warmup import warm_up
 from tests.streamlit_process import streamlit_app
 
@@ -138,11 +135,3 @@ def app_url(
     ) as url:
         warm_up(browser, url)
         yield url
-
-
-@pytest.fixture
-def app_sessions(pytestconfig: pytest.Config, app_url: str) -> SessionManager:
-    """The sessions of ``app_url``'s server, for a test to make one directly: that server runs in
-    the repository root, so its cookie secret and SQLite store are the root's ``.local/``."""
-    config = load_config({}, {}, local_dir=pytestconfig.rootpath / ".local")
-    return SessionManager(open_store(config), config.cookie_secret, config.session)
