@@ -1,5 +1,6 @@
 """Admin: for the role `admin` only. The router lists it with `role_page`, so nobody else sees
-it in the sidebar or at its URL; `require_role` below guards it wherever it is linked from."""
+it in the sidebar or at its URL; `require_role` below guards it wherever it is linked from.
+What an admin wants at hand: who each provider lets in (its access rules), and how it is set up."""
 
 import streamlit as st
 
@@ -22,15 +23,22 @@ st.caption(
     "`groups` scope), or given by `[auth.roles]` in the secrets."
 )
 
-st.subheader("Providers, as configured")
+st.subheader("Providers, and who each lets in")
+st.caption(
+    "The `allowed_*` rules of `[auth]` and `[auth.<name>]`: all of a provider's rules must hold, "
+    "any one value of a rule is enough."
+)
 st.dataframe(
     [
         {
             "provider": p.name,
             "label": p.label,
+            "who may come in": "; ".join(
+                f"{rule}: {', '.join(values)}" for rule, values in p.access.allowed.items()
+            )
+            or "anyone with an account there",
             "client id": p.client_id,
             "scopes requested": p.scope,
-            "runs": "inside this app" if p.served_here else "elsewhere",
         }
         for p in configured_providers()
     ],

@@ -148,7 +148,9 @@ def test_an_admin_finds_the_admin_page_in_the_sidebar_and_opens_it(page: Page, a
     page.wait_for_url(f"{app_url}/admin")
     expect(page.get_by_role("heading", name="Admin", exact=True)).to_be_visible()
     expect(page.locator("p", has_text="Your roles:").locator("code", has_text="admin")).to_be_visible()
-    expect(page.get_by_test_id("stDataFrame")).to_contain_text("Development provider")
+    providers = page.get_by_test_id("stDataFrame")
+    expect(providers).to_contain_text("Development provider")
+    expect(providers).to_contain_text("anyone with an account there")  # this app has no allowed_* rules
     expect(page.get_by_test_id("stAlert").filter(has_text="Not allowed")).to_have_count(0)
 
 
