@@ -10,6 +10,9 @@ OIDC = "https://openid.net/specs/openid-connect-core-1_0.html"
 JWT = "https://www.rfc-editor.org/rfc/rfc7519"
 AT_JWT = "https://www.rfc-editor.org/rfc/rfc9068"
 INTROSPECTION = "https://www.rfc-editor.org/rfc/rfc7662"
+GOOGLE_ID_TOKEN = "https://developers.google.com/identity/openid-connect/openid-connect#an-id-tokens-payload"
+ENTRA_ID_TOKEN = "https://learn.microsoft.com/en-us/entra/identity-platform/id-token-claims-reference"
+ENTRA_OPTIONAL = "https://learn.microsoft.com/en-us/entra/identity-platform/optional-claims-reference"
 
 MEANINGS: dict[str, tuple[str, str]] = {
     "iss": ("Issuer: who made and signed this token", f"{OIDC}#IDToken"),
@@ -55,9 +58,47 @@ MEANINGS: dict[str, tuple[str, str]] = {
     "locale": ("Language and region (BCP 47)", f"{OIDC}#StandardClaims"),
     "zoneinfo": ("Time zone (IANA)", f"{OIDC}#StandardClaims"),
     "updated_at": ("When the profile last changed", f"{OIDC}#StandardClaims"),
-    "groups": ("Groups the user belongs to (provider-specific)", ""),
-    "roles": ("Roles the user holds (provider-specific)", ""),
-    "tid": ("Tenant id (Microsoft Entra ID)", ""),
+    # RFC 9068 §2.2.3.1 names groups and roles (after SCIM); what goes in them is the provider's.
+    "groups": (
+        "Groups the user belongs to (provider-specific: names, or Entra's group object ids)",
+        f"{AT_JWT}#section-2.2.3.1",
+    ),
+    "roles": (
+        "Roles the user holds (provider-specific; Entra: app roles, assigned in the user's own tenant)",
+        f"{AT_JWT}#section-2.2.3.1",
+    ),
+    "hd": (
+        "Hosted domain (Google): the Workspace domain that manages this account; absent for "
+        "personal accounts, whatever their email",
+        GOOGLE_ID_TOKEN,
+    ),
+    "tid": (
+        "Tenant id (Microsoft Entra ID): the organisation the account belongs to; consumers' "
+        "tenant for personal accounts",
+        ENTRA_ID_TOKEN,
+    ),
+    "oid": (
+        "Object id (Microsoft Entra ID): the user in their tenant, the same for every app (sub is per app)",
+        ENTRA_ID_TOKEN,
+    ),
+    "xms_edov": (
+        "Email domain owner verified (Entra optional claim): whether the email's domain is "
+        "verified by the user's tenant; without it, the email is unproven",
+        ENTRA_OPTIONAL,
+    ),
+    "_claim_names": (
+        "Claims left out of the token, each named with its source (Entra: groups past 200, "
+        "the groups overage)",
+        f"{OIDC}#AggregatedDistributedClaims",
+    ),
+    "_claim_sources": (
+        "Where the claims named in _claim_names can be fetched (Entra: Microsoft Graph)",
+        f"{OIDC}#AggregatedDistributedClaims",
+    ),
+    "hasgroups": (
+        "Entra: the user is in more groups than fit in the URL (implicit flow); fetch them from Graph",
+        ENTRA_ID_TOKEN,
+    ),
     # RFC 7662 §2.2: what an introspection response says besides the claims above.
     "active": (
         "Whether the token is usable right now; if false, nothing else is said",
