@@ -12,6 +12,11 @@ Protocol steps stay in the notebooks; only the plumbing lives here::
     loopback    serve_until, catch_redirect
     real        real_provider, real_login
 
+Notebook 12 puts this project's login module, with access rules, in front of the dev provider
+and its twins::
+
+    door        open_door, close_door, visits_table
+
 The attack lab (notebooks 10, 11) is imported as ``from oauthlab import attacks``:
 
     attacks     each attack against both clients, as an Outcome
@@ -33,6 +38,7 @@ if str(_ROOT) not in sys.path:
 from streamlit_authlib_login._core.trace import mask  # noqa: E402
 
 from .diagrams import sequence  # noqa: E402
+from .door import close_door, open_door, visits_table  # noqa: E402
 from .exchanges import hidden_fields, trace, watch  # noqa: E402
 from .logins import DEVICE_GRANT, log_in, poll_for_token  # noqa: E402
 from .loopback import catch_redirect, serve_until  # noqa: E402
@@ -52,11 +58,13 @@ __all__ = [
     "DEVICE_GRANT",
     "catch_redirect",
     "claims_table",
+    "close_door",
     "decode_jwt",
     "hidden_fields",
     "jwt_table",
     "log_in",
     "mask",
+    "open_door",
     "params_table",
     "poll_for_token",
     "provider_log",
@@ -69,5 +77,6 @@ __all__ = [
     "stop_provider",
     "trace",
     "validation_report",
+    "visits_table",
     "watch",
 ]
