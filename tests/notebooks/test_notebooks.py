@@ -1,5 +1,5 @@
-"""The tutorial notebooks (issue 5) and the attack lab (issue 15): each runs top to bottom against the dev provider,
-started in-process by the notebook itself, and shows nothing secret."""
+"""The tutorial notebooks (issue 5), the attack lab (issue 15) and authorization (issue 23): each runs top to
+bottom against the dev provider, started in-process by the notebook itself, and shows nothing secret."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ NOTEBOOKS = notebook_paths()
 
 
 def test_the_notebooks_are_numbered_in_reading_order():
-    """01 to 09 one flow each, then 10 and 11 the attack lab (issue 15)."""
-    assert [p.name[:2] for p in NOTEBOOKS] == [f"{n:02d}" for n in range(1, 12)]
-    assert [p.stem for p in NOTEBOOKS[9:]] == ["10_attacks_login", "11_attacks_id_token"]
+    """01 to 09 one flow each, then 10 and 11 the attack lab (issue 15), then 12 authorization (issue 23)."""
+    assert [p.name[:2] for p in NOTEBOOKS] == [f"{n:02d}" for n in range(1, 13)]
+    assert [p.stem for p in NOTEBOOKS[9:]] == ["10_attacks_login", "11_attacks_id_token", "12_authorization"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
