@@ -16,6 +16,7 @@ NOTEBOOKS = {
     "logout": "07_revocation_introspection_logout",
     "device": "08_device_flow",
     "m2m": "09_client_credentials",
+    "access": "12_authorization",
 }
 
 _EXPLAIN: list[tuple[str, str, str]] = [
@@ -79,6 +80,13 @@ _EXPLAIN: list[tuple[str, str, str]] = [
         "userinfo",
     ),
     ("userinfo sub", "A userinfo answer for another user would smuggle in a foreign profile.", "userinfo"),
+    (
+        "access rules",
+        "Who may come in, after every check above and before any session exists: the app's "
+        "`allowed_*` rules (a verified email or domain, groups, GitHub organisations and teams, "
+        "Entra tenants), all of which must hold. With none, anyone with an account at the provider.",
+        "access",
+    ),
 ]
 
 

@@ -10,7 +10,8 @@ from dashboard.steps import explain
 
 def test_every_step_pointer_is_a_readable_notebook():
     """Each notebook a trace step points to opens, with markdown and code cells and saved outputs."""
-    for title in ("Authorization request", "PKCE verifier checked by the provider", "ID token validated"):
+    titles = ("Authorization request", "PKCE verifier checked by the provider", "ID token validated")
+    for title in (*titles, "admitted by the app's access rules"):
         _, pointer = explain(title)
         assert pointer in names()
         cells = read(pointer)

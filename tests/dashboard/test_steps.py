@@ -20,6 +20,9 @@ def test_steps_of_a_login_are_explained_with_their_notebook():
     assert "trades the code" in text
     assert notebook == "notebooks/02_authorization_code_flow.ipynb"
     assert explain("something else") == ("", None)
+    # The admission's check (streamlit_authlib_login/_core/admission.py) points at notebook 12.
+    text, notebook = explain("admitted by the app's access rules")
+    assert "allowed_*" in text and notebook == "notebooks/12_authorization.ipynb"
 
 
 def test_profile_answers_are_the_api_responses_as_sent():
