@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from dashboard.admission import admitted_by_lines, roles_line
 from dashboard.steps import profile_answers
 from dashboard.untrusted import code, picture_url, text
 from streamlit_authlib_login import require_login
@@ -34,6 +35,20 @@ with left:
     if profile.get("groups"):
         st.markdown("**Groups:** " + ", ".join(code(g) for g in profile["groups"]))  # type: ignore[union-attr]
     st.caption("Identify users by provider + `sub`, never by email: emails change and can be unverified.")
+    st.subheader("Who let you in")
+    label = provider.label if provider is not None else session.provider
+    st.markdown("\n".join(f"- {line}" for line in admitted_by_lines(session.admitted_by, label)))
+    st.markdown(f"**Roles:** {roles_line(session.roles)}")  # the provider's words: code spans only
+    st.caption(
+        "The rules are the app's `allowed_*` keys in `[auth]` and `[auth.<name>]`, checked at login "
+        "and at each refresh; roles come from the token's `roles` claim and `[auth.roles]`."
+    )
+    st.page_link(
+        "views/notebook.py",
+        label="Each rule at work: notebooks/12_authorization.ipynb",
+        icon=":material/menu_book:",
+        query_params={"name": "notebooks/12_authorization.ipynb"},
+    )
 with right:
     if oidc:
         st.subheader("Raw userinfo")

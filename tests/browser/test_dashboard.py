@@ -60,6 +60,12 @@ def test_newcomer_logs_in_visits_every_page_and_logs_out(page: Page, app_url: st
     visit(page, app_url, "profile", "Profile")
     expect(page.get_by_text(as_shown(f"{alice.email} — ✅ verified"))).to_be_visible()
     expect(page.get_by_text(alice.sub).first).to_be_visible()
+    # This app has no allowed_* rules; her token's roles claim (the groups scope) makes her admin.
+    expect(page.get_by_role("heading", name="Who let you in")).to_be_visible()
+    expect(
+        page.get_by_text("No rules: anyone with an account at this provider (Development provider).")
+    ).to_be_visible()
+    expect(page.locator("p", has_text="Roles:").locator("code")).to_have_text(list(alice.roles))
 
     visit(page, app_url, "id-token", "ID token")
     expect(page.get_by_text("Trusted", exact=False).first).to_be_visible()
