@@ -10,8 +10,6 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from .steps import NOTEBOOKS
-
 FOLDER = Path(__file__).resolve().parent.parent / "notebooks"
 
 
@@ -30,8 +28,9 @@ class Cell:
 
 def names() -> list[str]:
     """The notebooks in reading order, as paths such as ``notebooks/01_from_the_blog_recipe.ipynb``
-    (the steps' pointers)."""
-    return [f"notebooks/{stem}.ipynb" for stem in sorted(NOTEBOOKS.values())]
+    (the steps' pointers): every numbered one in the folder, those no step points to (the
+    attacks) included."""
+    return [f"notebooks/{path.name}" for path in sorted(FOLDER.glob("[0-9][0-9]_*.ipynb"))]
 
 
 def _text(value: object) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard.notebooks import names, read
+from dashboard.notebooks import FOLDER, names, read
 from dashboard.steps import explain
 
 
@@ -24,3 +24,11 @@ def test_only_the_tutorial_notebooks_are_read():
     for name in ("notebooks/../README.md", "/etc/passwd", "notebooks/run.py"):
         with pytest.raises(KeyError):
             read(name)
+
+
+def test_the_page_lists_every_numbered_notebook():
+    """The attack notebooks (10, 11) have no trace step pointing to them, and are listed too."""
+    listed = names()
+    assert listed == sorted(listed)
+    assert {"notebooks/10_attacks_login.ipynb", "notebooks/11_attacks_id_token.ipynb"} <= set(listed)
+    assert len(listed) == len(list(FOLDER.glob("[0-9][0-9]_*.ipynb"))) >= 12
