@@ -16,6 +16,7 @@ The layout is Streamlit's own ``st.login`` layout in ``.streamlit/secrets.toml``
     client_kwargs = { scope = "openid email profile" }
     post_logout_redirect_uri = "..."  # optional: default, the callback URI /auth/callback/google
     allowed_domains = ["example.com"] # optional: who may come in (rules.py); also in [auth]
+    session_max_age = "2h"            # optional: how long a session lives (lifetime.py); also in [auth]
 
     [auth.roles]                      # optional: who holds which role (roles.py)
     admin = ["alice@example.com", "group:admins"]
@@ -61,6 +62,7 @@ from .config_keys import (
     table_name,
 )
 from .errors import ConfigError
+from .lifetime import Lifetime, lifetime_for, parse_lifetime
 from .local_dir import local_cookie_secret
 from .presets import GENERIC_OIDC, PRESETS, Preset
 from .roles import RoleEntry, parse_roles
@@ -128,12 +130,26 @@ class ProviderSettings:
 
 @dataclass(frozen=True, kw_only=True)
 class SessionSettings:
+    # [auth]'s session lifetime (lifetime.py): seconds without use, seconds in all; with
+    # ``ends_with_grant`` (session_max_age = "refresh") absolute_timeout is the grant's ceiling.
     idle_timeout: int = 8 * 3600
     absolute_timeout: int = 7 * 24 * 3600
+    ends_with_grant: bool = False
+    # Providers whose table sets a lifetime of its own, merged over [auth]'s; others have [auth]'s.
+    by_provider: Mapping[str, Lifetime] = field(default_factory=dict)
     state_ttl: int = 600  # RFC 9700 §4.7: a pending login lives 10 minutes at most
     # Store each login's validation report and trace (``sessions.LoginDetails``): some 6 KiB a
     # session, read only by pages that show them. ``with_login`` turns it off unless an app asks.
     keep_login_details: bool = True
+
+    def lifetime(self, provider: str) -> Lifetime:
+        """How long a session of ``provider`` lives: its table's keys, else [auth]'s."""
+        found = self.by_provider.get(provider)
+        if found is None:
+            found = Lifetime(
+                idle=self.idle_timeout, max_age=self.absolute_timeout, ends_with_grant=self.ends_with_grant
+            )
+        return found
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -308,6 +324,25 @@ def with_rules(
     return replace(settings, access=access)
 
 
+def session_lifetimes(
+    auth: Mapping[str, object], tables: Mapping[str, Mapping[str, object]]
+) -> SessionSettings:
+    """[auth]'s session lifetime, and each provider table's own (``lifetime.py``)."""
+    common = parse_lifetime("[auth]", auth)
+    default = lifetime_for("[auth]", {}, common)
+    by_provider = {
+        name: lifetime_for(table_name(name), common, own)
+        for name, table in tables.items()
+        if (own := parse_lifetime(table_name(name), table))
+    }
+    return SessionSettings(
+        idle_timeout=default.idle,
+        absolute_timeout=default.max_age,
+        ends_with_grant=default.ends_with_grant,
+        by_provider=by_provider,
+    )
+
+
 def load_config(
     secrets_table: Mapping[str, object],
     environ: Mapping[str, str] | None = None,
@@ -365,6 +400,7 @@ def load_config(
             )
         tables[DEFAULT_PROVIDER] = {k: v for k, v in auth.items() if k in PROVIDER_KEYS - SETTINGS_KEYS}
     providers = [_provider(name, table, environ, rules) for name, table in tables.items()]
+    session = session_lifetimes(auth, tables)
     reserved = dev_mode.provider_name if dev_mode is not None else None
     if any(p.name == reserved for p in providers):
         raise ConfigError(f"[auth.{reserved}] is reserved for the embedded development provider.")
@@ -396,6 +432,7 @@ def load_config(
         session_store=session_store,
         tcp_nodelay=bool(auth.get("tcp_nodelay", True)),
         dev_provider_enabled=bool(want_dev),
+        session=session,
         roles=parse_roles(auth.get(ROLES_TABLE)),
         app_keys=left_to_app,
     )

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
+from .lifetime import LIFETIME_KEYS
 
 DEFAULT_PROVIDER = "default"  # st.login's name for the provider configured in [auth] itself
 ST_LOGIN_CALLBACK = "/oauth2callback"  # the path st.login's redirect_uri must have
@@ -30,6 +31,7 @@ SETTINGS_KEYS = frozenset(
         *("redirect_uri", "cookie_secret", "expose_tokens"),  # st.login's
         *("base_url", "dev_provider", "emulated_providers", "session_store", "tcp_nodelay"),
         *RULE_KEYS,
+        *LIFETIME_KEYS,  # session_idle_timeout, session_max_age (_core/lifetime.py); per provider too
     }
 )
 PROVIDER_KEYS = frozenset(
@@ -38,6 +40,7 @@ PROVIDER_KEYS = frozenset(
         *("preset", "display_name", "base_url", "post_logout_redirect_uri"),
         *("private_key", "private_key_path", "team_id", "key_id"),  # Apple's client secret
         *RULE_KEYS,
+        *LIFETIME_KEYS,
     }
 )
 NEAR_MISS = 2  # edits: an unknown [auth] key this close to a known one is a typo, not the app's

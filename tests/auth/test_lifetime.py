@@ -1,0 +1,125 @@
+"""Session lifetimes as the secrets configure them (streamlit_authlib_login/_core/lifetime.py
+through load_config): durations, where they hold, how a provider's table replaces [auth]'s,
+"refresh", and a clear start-up error for each value that cannot work."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from streamlit_authlib_login._core.config import AuthConfig, load_config
+from streamlit_authlib_login._core.errors import ConfigError
+from streamlit_authlib_login._core.lifetime import GRANT_CEILING, Lifetime, format_duration
+from streamlit_authlib_login._devmode import DEV_MODE
+
+SECRET = "a-cookie-secret-of-at-least-32-characters"
+OIDC = {
+    "client_id": "id",
+    "client_secret": "s",
+    "server_metadata_url": "https://sso.example/.well-known/openid-configuration",
+}
+HOUR = 3600
+
+
+def load(auth: dict[str, object], tmp_path: Path) -> AuthConfig:
+    return load_config({"auth": {"cookie_secret": SECRET, **auth}}, {}, local_dir=tmp_path, dev_mode=DEV_MODE)
+
+
+def test_unset_a_session_lives_8_hours_idle_and_7_days_in_all(tmp_path: Path) -> None:
+    """Without the keys, every provider (the development one too) has the defaults."""
+    config = load({}, tmp_path)
+    assert config.session.lifetime("dev") == Lifetime(idle=8 * HOUR, max_age=7 * 24 * HOUR)
+
+
+@pytest.mark.parametrize(
+    ("written", "seconds", "shown"),
+    [("90s", 90, "1m30s"), ("30m", 1800, "30m"), ("8h", 8 * HOUR, "8h"), ("7d", 7 * 24 * HOUR, "7d"),
+     ("1h30m", 5400, "1h30m"), (" 2h ", 7200, "2h"), ("1d12h", 36 * HOUR, "1d12h"),
+     ("400d", 400 * 24 * HOUR, "400d")],
+)  # fmt: skip
+def test_durations_are_numbers_with_units(tmp_path: Path, written: str, seconds: int, shown: str) -> None:
+    """Units d, h, m, s, largest first, any combination; messages write them back the same way."""
+    config = load({"session_max_age": written, "corp": OIDC}, tmp_path)
+    assert config.session.lifetime("corp").max_age == seconds
+    assert format_duration(seconds) == shown
+
+
+def test_a_max_age_shorter_than_the_default_idle_timeout_cuts_it(tmp_path: Path) -> None:
+    """session_max_age = "2h" alone is enough: the 8 h idle default cannot outlast it."""
+    config = load({"session_max_age": "2h", "corp": OIDC}, tmp_path)
+    assert config.session.lifetime("corp") == Lifetime(idle=2 * HOUR, max_age=2 * HOUR)
+    assert (config.session.idle_timeout, config.session.absolute_timeout) == (2 * HOUR, 2 * HOUR)
+
+
+def test_a_providers_table_replaces_the_keys_of_auth_key_by_key(tmp_path: Path) -> None:
+    """[auth]'s keys hold for every provider; a table's own key replaces that key only, and an
+    idle timeout it inherits is cut to its shorter max age."""
+    config = load(
+        {
+            "session_idle_timeout": "30m",
+            "session_max_age": "12h",
+            "corp": {**OIDC, "session_max_age": "2h"},
+            "partner": {**OIDC, "session_max_age": "10m"},
+            "other": OIDC,
+        },
+        tmp_path,
+    )
+    lifetime = config.session.lifetime
+    assert lifetime("other") == Lifetime(idle=1800, max_age=12 * HOUR)
+    assert lifetime("corp") == Lifetime(idle=1800, max_age=2 * HOUR)
+    assert lifetime("partner") == Lifetime(idle=600, max_age=600)
+    assert lifetime("dev") == lifetime("other")  # a provider no table names: [auth]'s
+
+
+def test_st_logins_single_provider_form_takes_the_keys_of_auth(tmp_path: Path) -> None:
+    """In st.login's single-provider form the keys are [auth]'s, and the default provider's."""
+    config = load({**OIDC, "session_max_age": "1h"}, tmp_path)
+    (default,) = config.providers
+    assert config.session.lifetime(default.name) == Lifetime(idle=HOUR, max_age=HOUR)
+
+
+def test_refresh_ties_a_session_to_its_providers_grant(tmp_path: Path) -> None:
+    """session_max_age = "refresh": within the 30-day ceiling, the grant decides."""
+    config = load({"session_idle_timeout": "1h", "corp": {**OIDC, "session_max_age": "refresh"}}, tmp_path)
+    assert config.session.lifetime("corp") == Lifetime(idle=HOUR, max_age=GRANT_CEILING, ends_with_grant=True)
+    assert not config.session.lifetime("dev").ends_with_grant
+
+
+@pytest.mark.parametrize(
+    ("auth", "words"),
+    [
+        ({"session_max_age": 7200},
+         '[auth] `session_max_age` is 7200: write a duration as a string with its unit, like "2h" if you '
+         "meant 7200 seconds"),
+        ({"session_idle_timeout": "8 hours"},
+         '[auth] `session_idle_timeout` is "8 hours", not a duration: write one like "30m", "8h"'),
+        ({"session_max_age": "2H"}, "not a duration"),
+        ({"session_max_age": "30m1h"}, "largest first"),
+        ({"session_max_age": ""}, "not a duration"),
+        ({"session_max_age": "Refresh"}, 'or "refresh" to end with the provider\'s refresh token'),
+        ({"session_max_age": True}, "write a duration as a string with its unit"),
+        ({"session_idle_timeout": "30s"}, '`session_idle_timeout` is "30s", under a minute'),
+        ({"session_max_age": "401d"}, "over 400 days: browsers drop a cookie after 400 days"),
+        ({"session_idle_timeout": "refresh"}, '`session_idle_timeout` cannot be "refresh"'),
+        ({"session_idle_timeout": "8h", "session_max_age": "2h"},
+         '[auth] `session_idle_timeout` "8h" is longer than `session_max_age` "2h": a session ends at '
+         'its max age, so it is never idle that long. Write `session_idle_timeout` = "2h" or less'),
+        ({"corp": {**OIDC, "session_idle_timeout": "40d", "session_max_age": "refresh"}},
+         '[auth.corp] `session_idle_timeout` "40d" is longer than the 30 days a session tied to the '
+         "refresh token lasts at most"),
+        ({"corp": {**OIDC, "session_max_age": "1x"}}, '[auth.corp] `session_max_age` is "1x"'),
+        ({"session_max_ag": "2h"}, "did you mean `session_max_age`?"),
+        ({"corp": {**OIDC, "session_timeout": "2h"}}, "[auth.corp] `session_timeout` is not a setting"),
+    ],
+    ids=["bare-number", "words", "upper-case", "units-out-of-order", "empty", "refresh-spelt", "bool",
+         "under-a-minute", "over-400-days", "idle-refresh", "idle-over-max", "idle-over-ceiling",
+         "provider-table", "near-miss", "unknown-in-provider"],
+)  # fmt: skip
+def test_a_lifetime_that_cannot_work_stops_the_start(
+    tmp_path: Path, auth: dict[str, object], words: str
+) -> None:
+    """Each names the table, the key, what is wrong and what to write instead."""
+    with pytest.raises(ConfigError) as raised:
+        load(auth, tmp_path)
+    assert words in raised.value.description
