@@ -98,6 +98,9 @@ class ProviderConfig:
     access_token_ttl: int = 3600
     id_token_ttl: int = 3600
     refresh_token_ttl: int = 14 * 24 * 3600
+    # State that lifetime in token responses as Keycloak does (``refresh_expires_in``), which
+    # no RFC defines and most providers leave out; off, as for most of them.
+    refresh_expires_in: bool = False
     code_ttl: int = 600
     device_code_ttl: int = 600
     device_poll_interval: int = 5

@@ -154,6 +154,20 @@ class _AccessTokens(JWTBearerTokenGenerator):
         )
         self.server = server
 
+    def generate(
+        self,
+        grant_type: str,
+        client: Client,
+        user: Persona | None = None,
+        scope: str | None = None,
+        expires_in: int | None = None,
+        include_refresh_token: bool = True,
+    ) -> dict[str, object]:
+        token = dict(super().generate(grant_type, client, user, scope, expires_in, include_refresh_token))
+        if self.server.config.refresh_expires_in and "refresh_token" in token:
+            token["refresh_expires_in"] = self.server.config.refresh_token_ttl
+        return token
+
     def access_token_generator(
         self, client: Client, grant_type: str, user: Persona | None, scope: str
     ) -> str:
