@@ -28,6 +28,7 @@ from typing import ParamSpec, TypeVar
 
 from .config import SessionSettings
 from .errors import StoreUnavailable
+from .lifetime import Lifetime
 from .notices import Notices
 from .pending import Pending
 from .records import rebuild
@@ -48,6 +49,10 @@ STORE_THREADS = 8
 WAIT_THREADS = 16
 POLL = 0.02  # seconds between tries of a lock when the store cannot say when it is released
 
+# Where token responses state the refresh token's lifetime, in seconds (no RFC defines one):
+# Keycloak's; GitHub Apps', Microsoft's (single-page apps), LinkedIn's and Kakao's.
+REFRESH_LIFETIME_FIELDS = ("refresh_expires_in", "refresh_token_expires_in")
+
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -64,13 +69,22 @@ class Tokens:
     scope: str | None = None
     refreshed_at: int | None = None
     refresh_count: int = 0
+    refresh_expires_at: int | None = None  # when the provider said the refresh token expires
+
+    @property
+    def grant_ends_at(self) -> int | None:
+        """When the provider's grant to this login ends, if it said: the refresh token's stated
+        expiry; without a refresh token, the access token's, since nothing can renew it."""
+        return self.refresh_expires_at if self.refresh_token else self.expires_at
 
     @classmethod
     def from_response(cls, token: Mapping[str, object]) -> Tokens:
-        """From a token endpoint's JSON (RFC 6749 §5.1), with ``expires_in`` made absolute."""
+        """From a token endpoint's JSON (RFC 6749 §5.1), with ``expires_in`` made absolute, and
+        the refresh token's lifetime where the provider states it (``REFRESH_LIFETIME_FIELDS``)."""
+        now = int(time.time())
         expires_at = token.get("expires_at")
         if expires_at is None and token.get("expires_in") is not None:
-            expires_at = int(time.time()) + int(str(token["expires_in"]))
+            expires_at = now + int(str(token["expires_in"]))
         return cls(
             access_token=str(token["access_token"]),
             token_type=str(token.get("token_type", "Bearer")),
@@ -78,7 +92,23 @@ class Tokens:
             refresh_token=str(token["refresh_token"]) if token.get("refresh_token") else None,
             id_token=str(token["id_token"]) if token.get("id_token") else None,
             scope=str(token["scope"]) if token.get("scope") else None,
+            refresh_expires_at=_refresh_expires_at(token, now),
         )
+
+
+def kept_expiry(old: Tokens, fresh: Tokens) -> int | None:
+    """The stated expiry of a refresh token a refresh did not replace: answered without one
+    (RFC 6749 §6 allows it), or the same one again (Authlib fills in the token it sent)."""
+    return old.refresh_expires_at if fresh.refresh_token in (None, old.refresh_token) else None
+
+
+def _refresh_expires_at(token: Mapping[str, object], now: int) -> int | None:
+    for name in REFRESH_LIFETIME_FIELDS:
+        value = str(token.get(name, "")).strip()
+        # Keycloak answers 0 for an offline token, which has no fixed lifetime: unstated.
+        if value.isascii() and value.isdigit() and int(value) > 0:
+            return now + int(value)
+    return None
 
 
 class LoginDetails:
@@ -207,9 +237,17 @@ class SessionManager:
     """Stores sessions; holds the sealing, the pending logins and logouts, and the notices that
     share its store."""
 
-    def __init__(self, store: KeyValueStore, cookie_secret: str, settings: SessionSettings) -> None:
+    def __init__(
+        self,
+        store: KeyValueStore,
+        cookie_secret: str,
+        settings: SessionSettings,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.store = store
         self.settings = settings
+        self._clock = clock  # what "now" is for a session's lifetime; tests move it
         self.sealing = Sealing(cookie_secret)
         self.pending = Pending(store, self.sealing, settings)
         self.notices = Notices(store, self.sealing)
@@ -271,7 +309,7 @@ class SessionManager:
     # - delete (a logout, expiry): unconditional, and final for that id.
     def create(self, **login: object) -> Session:
         """A new session (a new random id): the login's fields, its ``report`` and ``trace``."""
-        now = int(time.time())
+        now = int(self._clock())
         report, trace = login.pop("report", None), login.pop("trace", None)
         details = LoginDetails(
             report if isinstance(report, ValidationReport) else None,
@@ -313,8 +351,38 @@ class SessionManager:
                     self.store.delete(self.sealing.key("session-details", session_id))
                 return replace(changed, version=sealed)
 
+    # --- lifetime (lifetime.py) ---------------------------------------------------------------
+    def lifetime(self, session: Session) -> Lifetime:
+        return self.settings.lifetime(session.provider)
+
+    def ends_at(self, session: Session) -> int:
+        """When the session ends however active it is: its max age after the login; tied to
+        the grant (``session_max_age = "refresh"``), the grant's end if the provider said it,
+        which each refresh may move, within the ceiling."""
+        life = self.lifetime(session)
+        ends = session.created_at + life.max_age
+        grant = session.tokens.grant_ends_at if life.ends_with_grant else None
+        return ends if grant is None else min(ends, grant)
+
+    def expires_at(self, session: Session) -> int:
+        """When the session ends unless it is used again first (idle) or at its end."""
+        return min(session.last_seen + self.lifetime(session).idle, self.ends_at(session))
+
+    def cookie_max_age(self, session: Session) -> int:
+        """The session cookie's Max-Age: its max age left, never the idle timeout, since the
+        cookie is set once, at login, and a rerun cannot renew it. A grant's end that a refresh
+        may move later is the server's to enforce."""
+        left = session.created_at + self.lifetime(session).max_age - int(self._clock())
+        return max(0, left)
+
     def _ttl(self, session: Session) -> int:
-        return max(1, session.created_at + self.settings.absolute_timeout - int(time.time()))
+        """The store keeps a session exactly as long as it could still load: until it would
+        expire idle, or end (a touch or refresh writes it again, with a new TTL)."""
+        return max(1, self.expires_at(session) - int(self._clock()))
+
+    def _details_ttl(self, session: Session) -> int:
+        # Not idle-bound: a touch rewrites only the session, so they last until its end.
+        return max(1, self.ends_at(session) - int(self._clock()))
 
     def _save_details(self, session: Session) -> bool:
         """Write the session's report and trace if they are new (a login, a refresh) and the app
@@ -325,7 +393,7 @@ class SessionManager:
         if not session.details.unsaved:
             return False
         key = self.sealing.key("session-details", session.id)
-        self.store.put(key, self.sealing.seal(key, session.details_as_dict()), self._ttl(session))
+        self.store.put(key, self.sealing.seal(key, session.details_as_dict()), self._details_ttl(session))
         session.details.unsaved = False
         return True
 
@@ -351,13 +419,11 @@ class SessionManager:
         session = self._read(session_id)
         if session is None:
             return None
-        now = int(time.time())
-        if now - session.created_at > self.settings.absolute_timeout or (
-            now - session.last_seen > self.settings.idle_timeout
-        ):
+        now = int(self._clock())
+        if now > self.expires_at(session):
             self.delete(session_id)
             return None
-        if now - session.last_seen > min(TOUCH_EVERY, self.settings.idle_timeout // 2):
+        if now - session.last_seen > min(TOUCH_EVERY, self.lifetime(session).idle // 2):
             touched = replace(session, last_seen=now)
             key = self.sealing.key("session", session_id)
             sealed = self.sealing.seal(key, touched.as_dict())

@@ -155,9 +155,9 @@ class LoginRoutes(RoutesBase):
             subject = session.claims.get("sub") or session.profile.get("sub")
             log.info("login: provider=%s sub=%s", provider, fingerprint(str(subject)) if subject else "-")
             response = RedirectResponse(self._here(next_path), 302)
-            self._set(
-                response, request, SESSION_COOKIE, session.id, self.auth.config.session.absolute_timeout
-            )
+            # The session's own max age (its provider's, or [auth]'s session_max_age).
+            max_age = self.auth.sessions.cookie_max_age(session)
+            self._set(response, request, SESSION_COOKIE, session.id, max_age)
             self._clear(response, request, LOGOUT_COOKIE)
         if self.auth.sessions.sealing.next_from_cookie(params.get("state", ""), next_cookie) is not None:
             # This login's next is used up. Another's (a newer login, in another tab) stays for it.

@@ -11,6 +11,7 @@ import pytest
 from streamlit_authlib_login._core.config import AuthConfig, load_config
 from streamlit_authlib_login._core.errors import ConfigError
 from streamlit_authlib_login._core.lifetime import GRANT_CEILING, Lifetime, format_duration
+from streamlit_authlib_login._core.sessions import Tokens
 from streamlit_authlib_login._devmode import DEV_MODE
 
 SECRET = "a-cookie-secret-of-at-least-32-characters"
@@ -123,3 +124,32 @@ def test_a_lifetime_that_cannot_work_stops_the_start(
     with pytest.raises(ConfigError) as raised:
         load(auth, tmp_path)
     assert words in raised.value.description
+
+
+# --- what a token response says of the grant ---------------------------------------------------
+@pytest.mark.parametrize(
+    ("response", "stated"),
+    [
+        ({"refresh_expires_in": 1800}, 1800),  # Keycloak
+        ({"refresh_token_expires_in": "15811200"}, 15811200),  # GitHub Apps (older docs: a string)
+        ({"refresh_token_expires_in": 86400}, 86400),  # Microsoft, single-page apps
+        ({"refresh_expires_in": 0}, None),  # Keycloak's offline token: no fixed lifetime
+        ({"refresh_token_expires_in": "soon"}, None),
+        ({}, None),
+    ],
+    ids=["keycloak", "github-app", "microsoft-spa", "offline", "garbage", "unstated"],
+)
+def test_the_refresh_tokens_stated_lifetime_is_read_where_providers_put_it(
+    response: dict[str, object], stated: int | None
+) -> None:
+    """Stated lifetimes become an absolute expiry; anything else is unstated, never an error."""
+    tokens = Tokens.from_response({"access_token": "a", "refresh_token": "r", "expires_in": 300, **response})
+    assert tokens.expires_at is not None
+    assert tokens.refresh_expires_at == (None if stated is None else tokens.expires_at - 300 + stated)
+    assert tokens.grant_ends_at == tokens.refresh_expires_at
+
+
+def test_without_a_refresh_token_the_grant_ends_with_the_access_token() -> None:
+    """Nothing can renew an access token alone: its expiry is the grant's end (unknown without one)."""
+    assert Tokens.from_response({"access_token": "a", "expires_in": 300}).grant_ends_at is not None
+    assert Tokens.from_response({"access_token": "a"}).grant_ends_at is None

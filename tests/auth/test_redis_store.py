@@ -22,8 +22,10 @@ import redis
 from login_harness import COOKIE_SECRET, BuildApp, LoginApp, dev_config, query_of
 
 from benchmarks.redis_process import RedisServer, redis_server
+from devidp import DevAuthorizationServer, ProviderConfig
 from streamlit_authlib_login._core.config import AuthConfig, SessionSettings
 from streamlit_authlib_login._core.errors import StoreUnavailable
+from streamlit_authlib_login._core.lifetime import GRANT_CEILING, Lifetime
 from streamlit_authlib_login._core.redis_store import BACKOFF, TIMEOUT, RedisStore, redacted
 from streamlit_authlib_login._core.refresh import RECENT
 from streamlit_authlib_login._core.store import open_store
@@ -92,6 +94,31 @@ async def test_a_login_leaves_only_ciphertext_under_hmac_keys_with_ttls(
     assert 0 < ttls[b"state"] <= 600_000  # RFC 9700 §4.7: a pending login lives 10 minutes at most
     assert 0 < ttls[b"session"] <= app.auth.config.session.absolute_timeout * 1000
     assert all(ttl > 0 for ttl in ttls.values())
+
+
+async def test_redis_keeps_a_session_until_its_idle_expiry_and_its_details_until_its_end(
+    build_app: BuildApp, redis_store: RedisStore, shared_redis: RedisServer
+) -> None:
+    """session_idle_timeout "10m", session_max_age "2h": the session's key expires in 10 minutes
+    (each touch sets it again), its report and trace in 2 hours; the end of a grant the session
+    is tied to comes first."""
+    settings = SessionSettings(idle_timeout=600, absolute_timeout=7200)
+    app = build_app(config=dev_config(session=settings), store=redis_store)
+    await app.logged_in(app.browser())
+    ttls = {key.split(b":")[1]: ttl for key, (_, ttl) in dump(shared_redis).items()}
+    assert 595_000 < ttls[b"session"] <= 600_000
+    assert 7_195_000 < ttls[b"session-details"] <= 7_200_000
+
+    # session_max_age = "refresh", at a provider that states its refresh tokens live 5 minutes
+    redis_store._client.flushdb()
+    grant = Lifetime(idle=600, max_age=GRANT_CEILING, ends_with_grant=True)
+    idp = DevAuthorizationServer(ProviderConfig(refresh_token_ttl=300, refresh_expires_in=True))
+    app = build_app(
+        idp, config=dev_config(session=replace(settings, by_provider={"dev": grant})), store=redis_store
+    )
+    await app.logged_in(app.browser())
+    ttls = {key.split(b":")[1]: ttl for key, (_, ttl) in dump(shared_redis).items()}
+    assert 295_000 < ttls[b"session"] <= 300_000 and 295_000 < ttls[b"session-details"] <= 300_000
 
 
 @pytest.mark.parametrize("keep", [False, True])

@@ -7,10 +7,12 @@ import asyncio
 import json
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import httpx2
 import pytest
 from login_harness import (
+    COOKIE_SECRET,
     DEV_CLIENT_SECRET,
     BuildApp,
     LoginApp,
@@ -24,6 +26,7 @@ from login_harness import (
 from starlette.applications import Starlette
 
 from devidp import DevAuthorizationServer
+from streamlit_authlib_login._core.config import load_config
 from streamlit_authlib_login._core.flow import safe_next
 from streamlit_authlib_login._core.refresh import RECENT
 from streamlit_authlib_login._core.store import MemoryStore
@@ -44,6 +47,35 @@ async def test_session_cookie_is_httponly_lax_and_host_wide(login_app: LoginApp)
     assert "Path=/" in header
     assert "Secure" not in header
     assert len(cookie_value(header)) >= 43  # 32 random bytes
+
+
+@pytest.mark.parametrize("st_login", [False, True], ids=["ours", "st.login"])
+async def test_session_max_age_in_the_secrets_bounds_the_session_cookie(
+    build_app: BuildApp, shared_idp: DevAuthorizationServer, tmp_path: Path, st_login: bool
+) -> None:
+    """[auth] session_max_age = "2h": the session cookie says Max-Age=7200 (not 7 days, nor
+    st.login's 30), for st.login's callback too; a provider's own "30m" gives its cookie 1800."""
+    second = second_provider(shared_idp)
+    own = {
+        "client_id": second.client_id,
+        "client_secret": "s",
+        "server_metadata_url": second.server_metadata_url,
+    }
+    secrets = {
+        "cookie_secret": COOKIE_SECRET,
+        "session_max_age": "2h",
+        "second": {**own, "session_max_age": "30m"},
+    }
+    session = load_config({"auth": secrets}, {}, local_dir=tmp_path).session
+    redirect_uri = "http://localhost/oauth2callback" if st_login else None
+    app = build_app(config=dev_config(providers=[second], session=session, redirect_uri=redirect_uri))
+    response = await app.login(app.browser())
+    assert response.status_code == 302
+    assert "Max-Age=7200" in set_cookies(response)["auth_session"]
+    if not st_login:  # st.login's one callback is registered for the development provider only
+        response = await app.login(app.browser(), provider="second")
+        assert response.status_code == 302
+        assert "Max-Age=1800" in set_cookies(response)["auth_session"]
 
 
 async def test_under_https_cookies_are_secure_and_host_prefixed(build_app: BuildApp) -> None:

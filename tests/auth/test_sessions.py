@@ -14,6 +14,7 @@ from login_harness import COOKIE_SECRET, BuildApp, dev_config
 
 from streamlit_authlib_login._core.config import HttpSettings, SessionSettings
 from streamlit_authlib_login._core.errors import ProviderUnreachable
+from streamlit_authlib_login._core.lifetime import GRANT_CEILING, Lifetime
 from streamlit_authlib_login._core.pending import PendingLogin
 from streamlit_authlib_login._core.refresh import refresh_lock
 from streamlit_authlib_login._core.sealing import Sealing
@@ -448,3 +449,155 @@ def test_sessions_and_details_stored_uncompressed_load_after_the_upgrade(tmp_pat
         assert stored is not None and len(stored) < len(json.dumps(plain, separators=(",", ":")))
     again = after.load(saved.id)
     assert again is not None and again.tokens == loaded.tokens and again.trace.steps == loaded.trace.steps
+
+
+# --- lifetimes (_core/lifetime.py), with an injected clock -------------------------------------
+class Clock:
+    """A clock a test moves: the manager's (and a SQLite store's) idea of now."""
+
+    def __init__(self) -> None:
+        self.now = float(int(time.time()))
+
+    def __call__(self) -> float:
+        return self.now
+
+    def at(self, start: Session, seconds: int) -> None:
+        self.now = float(start.created_at + seconds)
+
+
+def grant_session(sessions: SessionManager, **tokens: object) -> Session:
+    return sessions.create(
+        provider="corp", profile={"id": "u1"}, claims={}, tokens=Tokens(access_token="a", **tokens)
+    )  # type: ignore[arg-type]
+
+
+def test_an_idle_session_ends_at_its_idle_timeout_by_the_clock() -> None:
+    """Unused for exactly idle_timeout it still loads; one second more and it is gone for good."""
+    clock = Clock()
+    sessions = SessionManager(MemoryStore(), COOKIE_SECRET, SessionSettings(idle_timeout=600), clock=clock)
+    kept, dropped = new_session(sessions), new_session(sessions)
+    clock.at(kept, 600)
+    assert sessions.load(kept.id) is not None
+    clock.at(kept, 601)
+    assert sessions.load(dropped.id) is None
+    clock.at(kept, 0)
+    assert sessions.load(dropped.id) is None  # deleted, not merely refused: no going back
+
+
+def test_use_keeps_a_session_alive_until_its_max_age_and_not_a_second_longer() -> None:
+    """A session used every 10 minutes outlives many idle timeouts, then ends at its max age."""
+    clock = Clock()
+    settings = SessionSettings(idle_timeout=900, absolute_timeout=3600)
+    sessions = SessionManager(MemoryStore(), COOKIE_SECRET, settings, clock=clock)
+    session = new_session(sessions)
+    for minute in range(10, 61, 10):
+        clock.at(session, minute * 60)
+        assert sessions.load(session.id) is not None, minute
+    clock.at(session, 3601)
+    assert sessions.load(session.id) is None
+
+
+def test_each_provider_has_its_own_lifetime_and_others_that_of_auth() -> None:
+    """A provider's table's lifetime holds for its sessions only."""
+    clock = Clock()
+    settings = SessionSettings(
+        idle_timeout=600, absolute_timeout=3600, by_provider={"corp": Lifetime(idle=60, max_age=120)}
+    )
+    sessions = SessionManager(MemoryStore(), COOKIE_SECRET, settings, clock=clock)
+    dev, corp = new_session(sessions), grant_session(sessions)
+    clock.at(dev, 61)
+    assert sessions.load(corp.id) is None and sessions.load(dev.id) is not None
+    fresh = grant_session(sessions)
+    clock.at(fresh, 60)
+    assert sessions.load(fresh.id) is not None
+    clock.at(fresh, 121)
+    assert sessions.load(fresh.id) is None  # used a minute ago, but past its 2 minutes
+
+
+def test_the_sqlite_row_expires_when_the_session_would(tmp_path: Path) -> None:
+    """The store keeps a session as long as it could load, no longer: its idle expiry, moved by
+    each touch, until the max age caps it; the store itself drops it after (its own clock)."""
+    clock = Clock()
+    store = SQLiteStore(tmp_path / "s.sqlite3", clock=clock)
+    sessions = SessionManager(
+        store, COOKIE_SECRET, SessionSettings(idle_timeout=600, absolute_timeout=1500), clock=clock
+    )
+    session = new_session(sessions)
+
+    def expires() -> float:
+        with sqlite3.connect(tmp_path / "s.sqlite3") as db:
+            (found,) = db.execute("SELECT expires FROM kv WHERE key LIKE 'session:%'").fetchone()
+        return float(found)
+
+    assert expires() == session.created_at + 600
+    clock.at(session, 500)
+    assert sessions.load(session.id) is not None and expires() == session.created_at + 1100
+    clock.at(session, 1000)
+    assert sessions.load(session.id) is not None and expires() == session.created_at + 1500  # its max age
+    clock.at(session, 1501)
+    assert store.get(sessions.sealing.key("session", session.id)) is None
+
+
+def test_login_details_live_until_the_sessions_end_not_its_idle_expiry(tmp_path: Path) -> None:
+    """A touch rewrites the session only: its report and trace are stored until its max age."""
+    clock = Clock()
+    store = SQLiteStore(tmp_path / "s.sqlite3", clock=clock)
+    sessions = SessionManager(
+        store, COOKIE_SECRET, SessionSettings(idle_timeout=600, absolute_timeout=3600), clock=clock
+    )
+    session = new_session(sessions)
+    with sqlite3.connect(tmp_path / "s.sqlite3") as db:
+        (expires,) = db.execute("SELECT expires FROM kv WHERE key LIKE 'session-details:%'").fetchone()
+    assert expires == session.created_at + 3600
+
+
+def test_the_cookie_lasts_the_max_age_left_never_the_idle_timeout() -> None:
+    """The cookie is set once, at login: its Max-Age is the session's whole max age."""
+    clock = Clock()
+    sessions = SessionManager(
+        MemoryStore(), COOKIE_SECRET, SessionSettings(idle_timeout=600, absolute_timeout=7200), clock=clock
+    )
+    session = new_session(sessions)
+    assert sessions.cookie_max_age(session) == 7200
+    clock.at(session, 7000)
+    assert sessions.cookie_max_age(session) == 200
+
+
+@pytest.mark.parametrize(
+    ("tokens", "ends_after"),
+    [
+        (
+            {"refresh_token": "r", "expires_in_s": 300, "refresh_in_s": 1800},
+            1800,
+        ),  # stated: the refresh token's
+        (
+            {"refresh_token": "r", "expires_in_s": 300},
+            GRANT_CEILING,
+        ),  # unstated: until refused, or the ceiling
+        ({"expires_in_s": 300}, 300),  # no refresh token: the access token's, nothing renews it
+        ({}, GRANT_CEILING),  # nothing stated at all
+        ({"refresh_token": "r", "refresh_in_s": 90 * 24 * 3600}, GRANT_CEILING),  # Microsoft's 90 days
+    ],
+    ids=["refresh-stated", "refresh-unstated", "access-only", "nothing", "over-the-ceiling"],
+)
+def test_a_session_tied_to_the_grant_ends_with_it(tokens: dict[str, object], ends_after: int) -> None:
+    """session_max_age = "refresh": used a second before, it still ends when the grant does."""
+    clock = Clock()
+    grant = Lifetime(idle=GRANT_CEILING, max_age=GRANT_CEILING, ends_with_grant=True)
+    sessions = SessionManager(
+        MemoryStore(), COOKIE_SECRET, SessionSettings(by_provider={"corp": grant}), clock=clock
+    )
+    start = int(clock.now)
+    expires_in, refresh_in = tokens.pop("expires_in_s", None), tokens.pop("refresh_in_s", None)
+    session = grant_session(
+        sessions,
+        expires_at=start + expires_in if isinstance(expires_in, int) else None,
+        refresh_expires_at=start + refresh_in if isinstance(refresh_in, int) else None,
+        **tokens,
+    )
+    assert sessions.ends_at(session) == start + ends_after
+    assert sessions.cookie_max_age(session) == GRANT_CEILING  # a refresh may move the grant's end
+    clock.at(session, ends_after - 1)
+    assert sessions.load(session.id) is not None
+    clock.at(session, ends_after + 1)
+    assert sessions.load(session.id) is None
