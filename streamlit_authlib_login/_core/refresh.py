@@ -32,7 +32,7 @@ from .errors import (
 )
 from .profile import normalize
 from .providers import Providers
-from .sessions import LoginDetails, Session, SessionManager, Tokens
+from .sessions import LoginDetails, Session, SessionManager, Tokens, kept_expiry
 from .store import KeyValueStore
 from .validation import (
     Check,
@@ -175,6 +175,10 @@ class Refreshes:
             except NotAllowed as refused:
                 await self._log_out(session_id, settings, refused)
                 raise
+            except ProviderError as refused:
+                if refused.code == "invalid_grant" and self.sessions.lifetime(session).ends_with_grant:
+                    raise await self._grant_ended(session_id, settings) from None
+                raise
             if not await self.sessions.run(
                 lease.held
             ):  # another request may be refreshing now: its write is the one
@@ -182,6 +186,7 @@ class Refreshes:
             tokens = replace(
                 fresh,
                 refresh_token=fresh.refresh_token or session.tokens.refresh_token,
+                refresh_expires_at=fresh.refresh_expires_at or kept_expiry(session.tokens, fresh),
                 id_token=fresh.id_token or session.tokens.id_token,
                 refreshed_at=int(time.time()),
                 refresh_count=session.tokens.refresh_count + 1,
@@ -249,6 +254,20 @@ class Refreshes:
             refused.rule,
             refused.request_id,
             refused.description,
+        )
+
+    async def _grant_ended(self, session_id: str, settings: ProviderSettings) -> NotLoggedIn:
+        """``session_max_age = "refresh"``: the provider refused the refresh token (RFC 6749 §5.2
+        ``invalid_grant``: expired or revoked), so the grant the session lived by is over. The
+        session ends now, with one log line; the error to raise says why."""
+        await self.sessions.run(self.sessions.delete, session_id)
+        self.forget(session_id)
+        log.info(
+            "session ended at refresh: provider=%s check=invalid_grant (ends with the grant)", settings.name
+        )
+        return NotLoggedIn(
+            f"Your login at {settings.label} has ended (it refused to renew it), and this app's "
+            "sessions last as long as that login: log in again."
         )
 
     async def _refreshed_id_token(

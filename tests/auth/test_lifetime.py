@@ -4,15 +4,28 @@ through load_config): durations, where they hold, how a provider's table replace
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from login_harness import (
+    COOKIE_SECRET,
+    DEV_CLIENT_SECRET,
+    BuildApp,
+    cookie_value,
+    dev_config,
+    set_cookies,
+    through_the_provider,
+)
 
-from streamlit_authlib_login._core.config import AuthConfig, load_config
+from devidp import DevAuthorizationServer, ProviderConfig
+from streamlit_authlib_login._core.config import AuthConfig, SessionSettings, load_config
 from streamlit_authlib_login._core.errors import ConfigError
 from streamlit_authlib_login._core.lifetime import GRANT_CEILING, Lifetime, format_duration
-from streamlit_authlib_login._core.sessions import Tokens
-from streamlit_authlib_login._devmode import DEV_MODE
+from streamlit_authlib_login._core.sessions import SessionManager, Tokens
+from streamlit_authlib_login._devmode import DEV_MODE, emulated_providers, throwaway_apple_key
+from streamlit_authlib_login._routes import csrf_token
 
 SECRET = "a-cookie-secret-of-at-least-32-characters"
 OIDC = {
@@ -153,3 +166,79 @@ def test_without_a_refresh_token_the_grant_ends_with_the_access_token() -> None:
     """Nothing can renew an access token alone: its expiry is the grant's end (unknown without one)."""
     assert Tokens.from_response({"access_token": "a", "expires_in": 300}).grant_ends_at is not None
     assert Tokens.from_response({"access_token": "a"}).grant_ends_at is None
+
+
+# --- "refresh" through a login and its refreshes, against the development provider --------------
+GRANT = Lifetime(idle=8 * HOUR, max_age=GRANT_CEILING, ends_with_grant=True)
+
+
+def tied_to_the_grant(*, provider: str = "dev") -> SessionSettings:
+    return SessionSettings(by_provider={provider: GRANT})
+
+
+async def test_a_session_tied_to_the_grant_ends_when_the_provider_refuses_its_refresh(
+    build_app: BuildApp,
+) -> None:
+    """The refresh token revoked at the provider: the next refresh gets invalid_grant, and the
+    session ends there (401, not_logged_in, saying why). A fixed lifetime keeps the session
+    (tests/auth/test_routes.py: a refused refresh is a 400 there)."""
+    app = build_app(config=dev_config(session=tied_to_the_grant()))
+    browser = app.browser()
+    session_id = await app.logged_in(browser)
+    session = app.auth.sessions.load(session_id)
+    assert session is not None and session.tokens.refresh_token
+    revoked = await app.browser().post(
+        "/idp/revoke",
+        data={"token": session.tokens.refresh_token, "token_type_hint": "refresh_token"},
+        auth=("streamlit-app", DEV_CLIENT_SECRET),
+    )
+    assert revoked.status_code == 200
+    token = csrf_token(app.auth.config.cookie_secret, session_id)
+    response = await browser.post("/auth/refresh", headers={"X-CSRF-Token": token})
+    assert response.status_code == 401, response.text
+    assert response.json()["error"] == "not_logged_in"
+    assert "has ended (it refused to renew it)" in response.json()["description"]
+    assert app.auth.sessions.load(session_id) is None
+    assert (await browser.get("/auth/me")).status_code == 401
+
+
+async def test_each_refresh_moves_the_end_of_a_session_tied_to_a_stated_grant(build_app: BuildApp) -> None:
+    """A provider that states its refresh tokens' lifetime (Keycloak's refresh_expires_in, here
+    an hour) and rotates them: the session ends with the refresh token it holds, so a refresh
+    gives it another hour from then."""
+    idp = DevAuthorizationServer(ProviderConfig(refresh_token_ttl=HOUR, refresh_expires_in=True))
+    app = build_app(idp, config=dev_config(session=tied_to_the_grant()))
+    session_id = await app.logged_in(app.browser())
+    sessions = app.auth.sessions
+    session = sessions.load(session_id)
+    assert session is not None and session.tokens.refresh_expires_at is not None
+    assert abs(sessions.ends_at(session) - (time.time() + HOUR)) <= 2
+    # As if the login were 59 minutes old: its refresh token has a minute left.
+    almost = int(time.time()) + 60
+    sessions.update(session_id, lambda s: replace(s, tokens=replace(s.tokens, refresh_expires_at=almost)))
+    later = SessionManager(sessions.store, COOKIE_SECRET, sessions.settings, clock=lambda: time.time() + 120)
+    stale = sessions.load(session_id)
+    assert stale is not None and later.ends_at(stale) == almost  # two minutes on, it would be gone
+    refreshed = await app.auth.refresh(session_id)
+    assert refreshed.tokens.refresh_expires_at is not None
+    assert refreshed.tokens.refresh_expires_at >= almost + HOUR - 62
+    assert later.load(session_id) is not None  # two minutes on, alive: the refresh moved its end
+
+
+async def test_a_refresh_token_kept_at_a_refresh_keeps_its_stated_end(build_app: BuildApp) -> None:
+    """Kakao states refresh_token_expires_in and does not rotate: a refresh answers no refresh
+    token, and the session keeps the one it has with the end Kakao gave it."""
+    kakao = next(
+        p for p in emulated_providers(DEV_CLIENT_SECRET, throwaway_apple_key()) if p.name == "emulated-kakao"
+    )
+    app = build_app(config=dev_config(providers=[kakao], session=tied_to_the_grant(provider=kakao.name)))
+    browser = app.browser()
+    response = await through_the_provider(
+        app, browser, await app.start(browser, provider=kakao.name), "alice"
+    )
+    session_id = cookie_value(set_cookies(response)[app.session_cookie])
+    before = app.auth.sessions.load(session_id)
+    assert before is not None and before.tokens.refresh_expires_at is not None
+    after = await app.auth.refresh(session_id)
+    assert after.tokens.refresh_count == 1 and after.tokens.refresh_token == before.tokens.refresh_token
+    assert after.tokens.refresh_expires_at == before.tokens.refresh_expires_at
