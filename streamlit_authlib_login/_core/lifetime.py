@@ -14,8 +14,8 @@ ends after 8 hours idle or 7 days in all.
 
 ``session_max_age = "refresh"`` ties the session to the provider's grant: it ends when the
 refresh token expires, when the provider states that lifetime (Keycloak's ``refresh_expires_in``;
-``refresh_token_expires_in`` from GitHub Apps, Microsoft's single-page-app tokens, LinkedIn,
-Kakao), renewed at each refresh; without a refresh token, when the access token expires
+``refresh_token_expires_in`` from GitHub Apps, LinkedIn, Kakao, and Microsoft where it sends
+it), renewed at each refresh; without a refresh token, when the access token expires
 (``expires_in``: nothing can renew it); and at the first refresh the provider refuses with
 ``invalid_grant`` (RFC 6749 §5.2: the refresh token expired or was revoked). Never later than
 ``GRANT_CEILING`` after the login: the session cookie needs a ``Max-Age``, and providers that

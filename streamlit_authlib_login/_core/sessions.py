@@ -50,7 +50,7 @@ WAIT_THREADS = 16
 POLL = 0.02  # seconds between tries of a lock when the store cannot say when it is released
 
 # Where token responses state the refresh token's lifetime, in seconds (no RFC defines one):
-# Keycloak's; GitHub Apps', Microsoft's (single-page apps), LinkedIn's and Kakao's.
+# Keycloak's; GitHub Apps', LinkedIn's, Kakao's, and Microsoft's where it sends one.
 REFRESH_LIFETIME_FIELDS = ("refresh_expires_in", "refresh_token_expires_in")
 
 P = ParamSpec("P")
