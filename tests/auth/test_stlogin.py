@@ -252,8 +252,12 @@ def streamlit_secrets() -> Iterator[None]:
         ({"auth": {"my-corp": {"client_id": "i", "client_secret": "s",
                                "server_metadata_url": "https://sso.example/.well-known/openid-configuration"},
                    "naver": {"client_id": "i", "client_secret": "s"}}}, ["my-corp", "naver"]),
+        ({"auth": {"client_id": "i", "client_secret": "s", "session_max_age": "2h",
+                   "server_metadata_url": "https://accounts.google.com/.well-known/openid-configuration",
+                   "github": {"client_id": "i", "client_secret": "s", "session_max_age": "refresh"}}},
+         ["default", "github"]),  # our session lifetimes stay out of st.login's way
     ],
-    ids=["dev-mode", "github-preset", "single-provider", "dash-name-and-naver"],
+    ids=["dev-mode", "github-preset", "single-provider", "dash-name-and-naver", "lifetimes"],
 )  # fmt: skip
 def test_st_logins_own_check_passes_for_every_provider_we_log_in_with(
     tmp_path: object, secrets: dict[str, dict[str, object]], names: list[str], streamlit_secrets: None
