@@ -241,6 +241,9 @@ def corp_app(tmp_path_factory: pytest.TempPathFactory, venv_python: str) -> Iter
             f'[auth]\nredirect_uri = "{callback}"\ncookie_secret = "{COOKIE_SECRET}"\n'
             f'client_id = "{CLIENT_ID}"\nclient_secret = "{CLIENT_SECRET}"\n'
             f'server_metadata_url = "{metadata}"\n'
+            # The list an st.login app keeps for its own check (st.login ignores the key): here
+            # it is enforced at the door.
+            'allowed_emails = ["alice@example.com"]\n'
         )
         yield from serve_app(where, venv_python, port)
     finally:
@@ -325,7 +328,7 @@ def test_a_new_app_on_the_helpers_logs_in_and_out(page: Page, helpers_app: str) 
 
 def test_st_login_logs_in_through_a_real_provider_configured_in_secrets(page: Page, corp_app: str) -> None:
     """With a real provider in [auth], st.login() goes to it (not to an embedded provider),
-    and st.user shows who logged in there."""
+    and st.user shows who logged in there (Alice: on the app's `allowed_emails` list)."""
     page.goto(corp_app)
     page.get_by_role("button", name="Log in", exact=True).click()
     expect(page).to_have_url(re.compile(r"^http://127\.0\.0\.1:\d+/"))
@@ -333,3 +336,37 @@ def test_st_login_logs_in_through_a_real_provider_configured_in_secrets(page: Pa
     page.get_by_role("button", name="Allow").click()
     expect(page.get_by_text(f"Hello, {ALICE.name}!")).to_be_visible()
     assert page.url.startswith(corp_app)
+
+
+def refused_by_the_email_list(page: Page, app: str, why: str) -> None:
+    """A page that names the rule (not who is on the list) and ``why``; no session."""
+    refusal = page.get_by_role("alert")
+    expect(refusal.get_by_text("The login was refused.", exact=True)).to_be_visible()
+    expect(refusal).to_contain_text(
+        "This app admits only people whose verified email is on its list of allowed emails."
+    )
+    expect(refusal).to_contain_text(why)
+    expect(refusal).to_contain_text("not_allowed/allowed_emails")
+    assert "alice" not in page.content()
+    assert [c for c in page.context.cookies() if c["name"] == "auth_session"] == []
+    assert page.request.get(f"{app}/auth/me").status == 401
+
+
+def test_st_login_apps_allowed_emails_refuses_anyone_not_on_it_at_the_door(page: Page, corp_app: str) -> None:
+    """The st.login app's `[auth] allowed_emails` list holds only Alice: Bob (unverified) and then
+    김지우 (verified, not on it) come back to a page that says which rule refused them, with no
+    session, and from there to the app, still logged out."""
+    bob, jiwoo = (next(p for p in PERSONAS if p.username == name) for name in ("bob", "jiwoo"))
+    page.goto(corp_app)
+    page.get_by_role("button", name="Log in", exact=True).click()
+    page.get_by_role("button", name=re.compile("^" + re.escape(bob.name))).click()
+    page.get_by_role("button", name="Allow").click()
+    refused_by_the_email_list(page, corp_app, "Default does not vouch that your email is verified")
+    page.get_by_role("link", name="Back to the app").click()
+    page.get_by_role("button", name="Log in", exact=True).click()
+    page.get_by_role("link", name="Use another persona").click()  # the provider remembers Bob
+    page.get_by_role("button", name=re.compile("^" + re.escape(jiwoo.name))).click()
+    page.get_by_role("button", name="Allow").click()
+    refused_by_the_email_list(page, corp_app, "Your verified email is not on it.")
+    page.get_by_role("link", name="Back to the app").click()
+    expect(page.get_by_role("button", name="Log in", exact=True)).to_be_visible()
