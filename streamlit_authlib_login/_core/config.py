@@ -115,7 +115,13 @@ class ProviderSettings:
     def label(self) -> str:
         if self.display_name:
             return self.display_name
-        return self.preset.label if self.preset is not GENERIC_OIDC else self.name.replace("_", " ").title()
+        if self.preset is not GENERIC_OIDC:
+            return self.preset.label
+        if self.name == DEFAULT_PROVIDER:
+            # st.login's provider in [auth] itself has no name of its own: "Default" reads as a
+            # provider called that, so its host says whose it is.
+            return urlsplit(self.server_metadata_url).hostname or "Your provider"
+        return self.name.replace("_", " ").title()
 
     @property
     def is_oidc(self) -> bool:

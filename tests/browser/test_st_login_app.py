@@ -361,7 +361,7 @@ def test_st_login_apps_allowed_emails_refuses_anyone_not_on_it_at_the_door(page:
     page.get_by_role("button", name="Log in", exact=True).click()
     page.get_by_role("button", name=re.compile("^" + re.escape(bob.name))).click()
     page.get_by_role("button", name="Allow").click()
-    refused_by_the_email_list(page, corp_app, "Default does not vouch that your email is verified")
+    refused_by_the_email_list(page, corp_app, "127.0.0.1 does not vouch that your email is verified")
     page.get_by_role("link", name="Back to the app").click()
     page.get_by_role("button", name="Log in", exact=True).click()
     page.get_by_role("link", name="Use another persona").click()  # the provider remembers Bob
