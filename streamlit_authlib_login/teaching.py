@@ -26,8 +26,9 @@ In a page (Streamlit; imported on first use, like the package's own page helpers
   ``provider_names()`` (name → label), ``provider_label(name)``, ``provider_metadata(p)`` (its
   discovery document, checked, or its preset's endpoints), ``provider_entry_url(p)`` (its
   discovery URL, or its authorization endpoint), ``registration(name)`` (the URIs to register
-  there for this origin), ``providers_to_set_up()`` (real ones with no login yet), ``origin()``
-  (the app's origin as this browser sees it).
+  there for this origin), ``providers_to_set_up()`` (real ones with no login yet),
+  ``refusal_counts()`` (logins the access rules refused since this process started, per
+  provider and rule), ``origin()`` (the app's origin as this browser sees it).
 - Logging in and out: ``login_link(provider, next_path, label)`` (one provider's button),
   ``unfinished_logout()`` (a logout that went to its provider and never came back).
 - Tokens at the provider: ``introspect(session, which)`` (RFC 7662), ``revoke(session, which)``
@@ -82,6 +83,7 @@ if TYPE_CHECKING:
         provider_metadata,
         provider_names,
         providers_to_set_up,
+        refusal_counts,
         registration,
         revoke,
         set_dev_faults,
@@ -121,6 +123,7 @@ __all__ = [
     "provider_metadata",
     "provider_names",
     "providers_to_set_up",
+    "refusal_counts",
     "registration",
     "revoke",
     "set_dev_faults",

@@ -2,11 +2,12 @@
 it in the sidebar or at its URL; `require_role` below guards it wherever it is linked from.
 What an admin wants at hand: who each provider lets in (its access rules), and how it is set up."""
 
+import pandas as pd
 import streamlit as st
 
 from dashboard.untrusted import code
 from streamlit_authlib_login import require_role
-from streamlit_authlib_login.teaching import configured_providers
+from streamlit_authlib_login.teaching import configured_providers, refusal_counts
 
 session = require_role("admin")
 
@@ -44,3 +45,16 @@ st.dataframe(
     ],
     hide_index=True,
 )
+
+st.subheader("Refused logins")
+st.caption(
+    "Logins the rules above refused since this server started, per provider and rule: this "
+    "replica's own count (each replica counts its own). Each refusal also left one log line with "
+    "its request id."
+)
+refused = refusal_counts()
+if refused:
+    rows = [{"provider": name, "rule": rule, "refused": n} for (name, rule), n in sorted(refused.items())]
+    st.table(pd.DataFrame(rows).set_index("provider"))  # a few rows: a plain table reads best
+else:
+    st.write("None since this server started.")

@@ -68,6 +68,7 @@ __all__ = [
     "providers_to_set_up",
     "refresh_button",
     "refresh_tokens",
+    "refusal_counts",
     "registration",
     "require_login",
     "revoke",
@@ -380,6 +381,12 @@ def provider_entry_url(settings: ProviderSettings) -> str:
 def configured_providers() -> tuple[ProviderSettings, ...]:
     """Every configured provider, in the configuration's order."""
     return authenticator().config.providers
+
+
+def refusal_counts() -> dict[tuple[str, str], int]:
+    """Logins the access rules refused since this server process started, per (provider, rule):
+    this replica's alone (each replica counts its own)."""
+    return authenticator().admission.refusals.snapshot()
 
 
 def configured_provider(name: str) -> ProviderSettings | None:

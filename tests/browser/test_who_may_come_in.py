@@ -217,3 +217,15 @@ def test_casey_without_an_email_is_refused_by_mails_domain_rule(page: Page, dash
     log_in(page, dashboard, "mail", CASEY)
     no_email = "Mail gave this app no email for your account."
     assert_refused(page, dashboard, "mail", "allowed_domains", DOMAIN_RULE, no_email)
+
+
+def test_the_admin_page_counts_the_refusals_above(page: Page, dashboard: Dashboard) -> None:
+    """Last in this module: the three refusals above (Bob twice, Casey once) are on the Admin
+    page's count, per provider and rule, for Alice to read."""
+    log_in(page, dashboard, "corp", ALICE)
+    page.goto(f"{dashboard.url}/admin")
+    expect(page.get_by_role("heading", name="Refused logins")).to_be_visible()
+    rows = page.get_by_test_id("stTable").get_by_role("row")
+    expect(rows).to_have_count(3)  # the header, corp's group rule, mail's domain rule
+    expect(rows.nth(1)).to_have_text(re.compile(r"corp\s*allowed_groups\s*1$"))
+    expect(rows.nth(2)).to_have_text(re.compile(r"mail\s*allowed_domains\s*2$"))
