@@ -15,6 +15,7 @@
     ├── NotAllowed                  the person is not admitted by the app's rules (carries the rule)
     ├── PlaygroundRequestError      a Playground request the module will not send
     ├── NotLoggedIn                 no valid session for this request
+    ├── SessionEnded                the session ended: its tokens cannot be renewed (carries the reason)
     └── StoreUnavailable            the session store (Redis) did not answer in time
 
 Pages catch ``LoginError`` and show ``description``.
@@ -121,6 +122,23 @@ class PlaygroundRequestError(LoginError):
 
 class NotLoggedIn(LoginError):
     error = "not_logged_in"
+
+
+class SessionEnded(LoginError):
+    """The session was ended because the app asked for a fresh access token and none can be had:
+    the provider refused the refresh token, the login has none, or the access rules no longer
+    admit the person (``_core/renewal.py``). ``reason`` names which (``refresh_refused``,
+    ``no_refresh_token``, ``not_allowed/<rule>``); ``request_id`` is that of its log line."""
+
+    error = "session_ended"
+
+    def __init__(self, description: str, *, reason: str, request_id: str) -> None:
+        super().__init__(description)
+        self.reason = reason
+        self.request_id = request_id
+
+    def as_dict(self) -> dict[str, str]:
+        return {**super().as_dict(), "reason": self.reason, "request_id": self.request_id}
 
 
 class StoreUnavailable(LoginError):

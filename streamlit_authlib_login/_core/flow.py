@@ -1,6 +1,7 @@
 """The login itself, framework-free: start and finish. ``Authenticator`` holds its collaborators:
 the providers (``providers.py``), the callback's checks (``callback.py``), refresh
-(``refresh.py``) and logout (``logout.py``), and answers for them. A login started for a purpose
+(``refresh.py``), fresh tokens for the app (``renewal.py``) and logout (``logout.py``), and
+answers for them. A login started for a purpose
 of its own is finished by the ``Finisher`` registered for it (the Playground's: ``playground.py``).
 
 ``_routes/`` turns HTTP requests into calls of ``Authenticator``; nothing here
@@ -35,7 +36,8 @@ from .provider import ProviderClient, current_trace
 from .providers import Providers
 from .refresh import Refreshes
 from .registration import Registration
-from .sessions import Session, SessionManager, Tokens
+from .renewal import Renewals
+from .sessions import MIN_VALID, Session, SessionManager, Tokens
 from .trace import Step, Trace, masked_params, masked_url
 
 
@@ -159,6 +161,7 @@ class Authenticator:
         self.admission = Admission(config.roles)  # who may come in; its refusal counts
         self.callback = CallbackChecks(self.providers, sessions, self.admission)
         self.refreshes = Refreshes(config, self.providers, sessions, self.admission)
+        self.renewals = Renewals(config, self.providers, sessions, self.refreshes)
         self.logouts = Logouts(config, self.providers, sessions, self.refreshes)
 
     # --- providers (``providers.py``) ------------------------------------------------------
@@ -183,9 +186,17 @@ class Authenticator:
     async def aclose(self) -> None:
         await self.providers.aclose()
 
-    # --- refresh and logout (``refresh.py``, ``logout.py``) ------------------------------------
+    # --- refresh, fresh tokens and logout (``refresh.py``, ``renewal.py``, ``logout.py``) --------
     async def refresh(self, session_id: str) -> Session:
         return await self.refreshes.refresh(session_id)
+
+    async def fresh(self, session_id: str | None, *, min_valid: float = MIN_VALID) -> Session:
+        """The session with an access token valid ``min_valid`` seconds more (``Renewals.fresh``)."""
+        return await self.renewals.fresh(session_id, min_valid=min_valid)
+
+    async def userinfo(self, session_id: str | None) -> Mapping[str, object]:
+        """The person's profile as the provider says it now (``Renewals.userinfo``)."""
+        return await self.renewals.userinfo(session_id)
 
     async def logout(self, session_id: str, *, origin: str) -> LoggedOut:
         return await self.logouts.logout(session_id, origin=origin)

@@ -1,6 +1,7 @@
 """Short notes the store keeps for a page to read once: which providers have completed a login,
-why a login was refused (for the browser it happened in), and a Playground login's outcome (for
-the session that sent it). Each is sealed (``sealing.py``) and readable only by whom it is for.
+why a login was refused (for the browser it happened in), why a session was ended (for the
+browser whose session it was), and a Playground login's outcome (for the session that sent it).
+Each is sealed (``sealing.py``) and readable only by whom it is for.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from .store import KeyValueStore
 
 PROVIDER_OK_TTL = 365 * 24 * 3600  # a provider that logged someone in once is set up
 FAILURE_TTL = 300  # a failed login is explained once, right after it; anyone can cause one
+ENDED_TTL = 300  # a session ended by the module is explained on the login page it lands on
 PLAYGROUND_TTL = 600  # a Playground result is read right after its login, on that page
 
 
@@ -55,6 +57,20 @@ class Notices:
         ):
             return None
         return record
+
+    # --- sessions the module ended, explained to the browser that held them -------------------
+    def save_ended(self, session_id: str, record: Mapping[str, object]) -> None:
+        """Why the session ``session_id`` was ended (``renewal.py``), for ``ENDED_TTL``: the
+        browser still sends that id in its cookie, so its login page can say why (``ended``)."""
+        key = self.sealing.key("ended", session_id)
+        self.store.put(key, self.sealing.seal(key, dict(record)), ENDED_TTL)
+
+    def ended(self, session_id: str | None) -> dict[str, object] | None:
+        """The record of the ended session ``session_id``: only its cookie's holder knows the id."""
+        if not session_id:
+            return None
+        key = self.sealing.key("ended", session_id)
+        return self.sealing.open(key, self.store.get(key))
 
     # --- Playground results, for the session that asked --------------------------------------
     def owner(self, session_id: str) -> str:

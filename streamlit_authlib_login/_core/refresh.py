@@ -125,13 +125,15 @@ class Refreshes:
         """Drop the session's in-process lock: it has logged out."""
         self._locks.pop(session_id, None)
 
-    async def refresh(self, session_id: str) -> Session:
+    async def refresh(self, session_id: str, *, unless_valid_for: float | None = None) -> Session:
         """Refresh the session's tokens. Concurrent calls for one session refresh once, in this
         process (an asyncio lock, so waiting costs no polling) and across replicas (the store's
         lock): whoever waited finds the tokens refreshed and returns them, and so does a call
-        that comes within ``RECENT`` seconds of a refresh. A logout meanwhile wins: nothing is
-        saved, and the answer is ``NotLoggedIn``. A person the access rules no longer admit is
-        logged out: the session is deleted, and the answer is ``NotAllowed``, naming the rule."""
+        that comes within ``RECENT`` seconds of a refresh, or, with ``unless_valid_for``, one that
+        finds the access token valid that long (``Tokens.due``), whoever renewed it. A logout
+        meanwhile wins: nothing is saved, and the answer is ``NotLoggedIn``. A person the access
+        rules no longer admit is logged out: the session is deleted, and the answer is
+        ``NotAllowed``, naming the rule."""
         lock = self._locks.get(session_id)
         if lock is None:
             lock = self._locks[session_id] = asyncio.Lock()
@@ -147,6 +149,8 @@ class Refreshes:
             refreshed_at = session.tokens.refreshed_at
             if refreshed_at is not None and time.time() - refreshed_at < RECENT:
                 return session  # refreshed just before this request came: the same burst
+            if unless_valid_for is not None and not session.tokens.due(unless_valid_for, time.time()):
+                return session  # renewed meanwhile (another replica): fresh enough for the asker
             if not session.tokens.refresh_token:
                 raise ProviderError("This login has no refresh token (ask for `offline_access`).")
             settings = self.providers.settings(session.provider)
@@ -160,7 +164,7 @@ class Refreshes:
                         claims, report = await self._refreshed_id_token(client, session, fresh)
                     userinfo = session.userinfo
                     if self.admission.applies(settings):
-                        userinfo = await self._fresh_userinfo(client, session, claims, fresh)
+                        userinfo = await self.current_userinfo(client, session, claims, fresh)
                     admitted = await self.admission.admit(
                         client,
                         claims=claims,
@@ -221,7 +225,7 @@ class Refreshes:
         settings = self.config.provider(provider)
         return settings is not None and self.admission.applies(settings)
 
-    async def _fresh_userinfo(
+    async def current_userinfo(
         self, client: ProviderClient, session: Session, claims: Mapping[str, object], fresh: Tokens
     ) -> Mapping[str, object]:
         """What the provider says of the person now (their groups, their email), for the rules:

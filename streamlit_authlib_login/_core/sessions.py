@@ -24,10 +24,10 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields, replace
 from functools import partial
-from typing import ParamSpec, TypeVar
+from typing import ParamSpec, Protocol, TypeVar
 
 from .config import SessionSettings
-from .errors import StoreUnavailable
+from .errors import LoginError, StoreUnavailable
 from .lifetime import Lifetime
 from .notices import Notices
 from .pending import Pending
@@ -48,6 +48,9 @@ STORE_THREADS = 8
 # beyond these polls instead, as on a store that cannot wait.
 WAIT_THREADS = 16
 POLL = 0.02  # seconds between tries of a lock when the store cannot say when it is released
+# Seconds an access token must still be valid for when ``Session.access_token`` hands it out: long
+# enough for the app's API call to reach the API (and for clocks a few seconds apart).
+MIN_VALID = 60
 
 # Where token responses state the refresh token's lifetime, in seconds (no RFC defines one):
 # Keycloak's; GitHub Apps', LinkedIn's, Kakao's, and Microsoft's where it sends one.
@@ -64,6 +67,7 @@ class Tokens:
     access_token: str
     token_type: str = "Bearer"
     expires_at: int | None = None
+    expires_in: int | None = None  # the lifetime the provider gave it (RFC 6749 §5.1)
     refresh_token: str | None = None
     id_token: str | None = None
     scope: str | None = None
@@ -83,17 +87,29 @@ class Tokens:
         the refresh token's lifetime where the provider states it (``REFRESH_LIFETIME_FIELDS``)."""
         now = int(time.time())
         expires_at = token.get("expires_at")
-        if expires_at is None and token.get("expires_in") is not None:
-            expires_at = now + int(str(token["expires_in"]))
+        expires_in = int(str(token["expires_in"])) if token.get("expires_in") is not None else None
+        if expires_at is None and expires_in is not None:
+            expires_at = now + expires_in
         return cls(
             access_token=str(token["access_token"]),
             token_type=str(token.get("token_type", "Bearer")),
             expires_at=int(str(expires_at)) if expires_at is not None else None,
+            expires_in=expires_in,
             refresh_token=str(token["refresh_token"]) if token.get("refresh_token") else None,
             id_token=str(token["id_token"]) if token.get("id_token") else None,
             scope=str(token["scope"]) if token.get("scope") else None,
             refresh_expires_at=_refresh_expires_at(token, now),
         )
+
+    def due(self, min_valid: float, now: float) -> bool:
+        """Whether the access token has less than ``min_valid`` seconds left: time to refresh it.
+        A token that lives less than twice that is due at half its lifetime instead, or every
+        use of it would refresh. One without ``expires_in`` (only RECOMMENDED, RFC 6749 §5.1)
+        has no known expiry, and is never due."""
+        if self.expires_at is None:
+            return False
+        margin = min_valid if not self.expires_in else min(min_valid, self.expires_in / 2)
+        return self.expires_at - now < margin
 
 
 def kept_expiry(old: Tokens, fresh: Tokens) -> int | None:
@@ -143,6 +159,16 @@ class LoginDetails:
         return self._value
 
 
+class Renewer(Protocol):
+    """What ``Session.access_token`` and ``Session.fetch_userinfo`` call, from the caller's
+    thread: the Streamlit glue's (``SessionManager.renewer``), which runs the renewal
+    (``renewal.py``) on the server's event loop."""
+
+    def fresh(self, session: Session, min_valid: float) -> Session: ...
+
+    def fetch_userinfo(self, session: Session) -> Mapping[str, object]: ...
+
+
 @dataclass(frozen=True, kw_only=True)
 class Session:
     """A logged-in browser."""
@@ -165,6 +191,39 @@ class Session:
     # The sealed bytes this session was read from (b"" for one made here): the version a write
     # of it is conditional on (``SessionManager.update``). Not stored, not compared.
     version: bytes = field(default=b"", repr=False, compare=False)
+    # How this session renews its tokens from a page (``access_token``); not stored, not compared.
+    renewer: Renewer | None = field(default=None, repr=False, compare=False)
+
+    def access_token(self, min_valid: float = MIN_VALID) -> str:
+        """An access token valid for at least ``min_valid`` seconds, for the app's own API calls:
+        this session's, or, when it has less left, a new one from the provider's refresh
+        (RFC 6749 §6), made once however many reruns ask at the same time. A token the provider
+        gave no lifetime (no ``expires_in``) is returned as it is; one that lives less than
+        ``2 * min_valid`` is renewed at half its lifetime (``Tokens.due``).
+
+        When no new token can be had (the provider refuses the refresh token, or the login has
+        none), the session ends, and the login page says why: in a page, the page stops there,
+        with that reason and the login buttons; elsewhere, ``SessionEnded``. A provider that does
+        not answer leaves the session as it is: its token while it is still valid, then
+        ``ProviderUnreachable``. Raises ``LoginError``."""
+        if not self.tokens.due(min_valid, time.time()):
+            return self.tokens.access_token
+        return self._renewer().fresh(self, min_valid).tokens.access_token
+
+    def fetch_userinfo(self) -> Mapping[str, object]:
+        """The person's profile as the provider says it now (its userinfo endpoint, or an OAuth 2.0
+        provider's profile API), asked with a fresh access token (``access_token``); the session
+        keeps it (``userinfo`` and ``profile``) for the next rerun. ``userinfo`` is what the login
+        (or the last refresh) brought. Raises ``LoginError``."""
+        return self._renewer().fetch_userinfo(self)
+
+    def _renewer(self) -> Renewer:
+        if self.renewer is None:
+            raise LoginError(
+                "This session was not read by a page (``current_session``), so it cannot renew its "
+                "tokens: await ``Authenticator.fresh`` instead."
+            )
+        return self.renewer
 
     @property
     def report(self) -> ValidationReport | None:
@@ -178,7 +237,7 @@ class Session:
     def as_dict(self) -> dict[str, object]:
         """The session's own record, as stored (``from_dict`` reads it back); the report and the
         trace are ``details_as_dict``'s."""
-        apart = ("details", "tokens", "version")  # stored elsewhere, below, or not at all
+        apart = ("details", "tokens", "version", "renewer")  # stored elsewhere, below, or not at all
         data = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in apart}
         return {**data, "tokens": asdict(self.tokens)}
 
@@ -187,7 +246,11 @@ class Session:
 
     @classmethod
     def from_dict(
-        cls, data: Mapping[str, object], details: LoginDetails | None = None, version: bytes = b""
+        cls,
+        data: Mapping[str, object],
+        details: LoginDetails | None = None,
+        version: bytes = b"",
+        renewer: Renewer | None = None,
     ) -> Session:
         tokens = data.get("tokens")
         if details is None or "trace" in data:  # older releases kept them in the session's record
@@ -199,6 +262,7 @@ class Session:
             "roles": tuple(str(r) for r in roles) if isinstance(roles, list | tuple) else (),
             "details": details,
             "version": version,
+            "renewer": renewer,
         }
         return rebuild(cls, record)
 
@@ -251,6 +315,9 @@ class SessionManager:
         self.sealing = Sealing(cookie_secret)
         self.pending = Pending(store, self.sealing, settings)
         self.notices = Notices(store, self.sealing)
+        # What the sessions read here renew their tokens with (``Session.access_token``): set by
+        # the Streamlit glue, which can reach the server's event loop from a page.
+        self.renewer: Renewer | None = None
         self._threads = ThreadPoolExecutor(STORE_THREADS, thread_name_prefix="session-store")
         weakref.finalize(self, self._threads.shutdown, wait=False)  # idle threads end with it
         # The one place that asks whether the store can wait for a release (threads start lazily:
@@ -409,7 +476,8 @@ class SessionManager:
         data = self.sealing.open(key, blob)
         if data is None or blob is None:
             return None
-        return Session.from_dict(data, LoginDetails(load=lambda: self._details(session_id)), blob)
+        details = LoginDetails(load=lambda: self._details(session_id))
+        return Session.from_dict(data, details, blob, self.renewer)
 
     def load(self, session_id: str | None) -> Session | None:
         """The live session for a cookie value, or None. Cheap: runs on every rerun. Its report
