@@ -11,26 +11,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Coroutine, Mapping
 from functools import wraps
 from html import escape
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, NoReturn, ParamSpec, TypeVar
 from urllib.parse import urlencode
 
 import streamlit as st
 
 from .._core.config import ProviderSettings, is_loopback_url
-from .._core.errors import StoreUnavailable
+from .._core.errors import LoginError, NotLoggedIn, SessionEnded, StoreUnavailable
 from .._core.flow import Authenticator, safe_next
 from .._core.playground import PlaygroundRequest, playground_url
 from .._core.providers import TokenKind
 from .._core.refusals import fixed_record
 from .._core.registration import Registration
 from .._core.rules import startup_lines
-from .._core.sessions import Session
+from .._core.sessions import MIN_VALID, Session
 from .._core.trace import fingerprint
 from .._routes import BINDING_COOKIE, LOGOUT_COOKIE, SESSION_COOKIE, csrf_token, scheme_cookie
-from .internals import console_logger
+from .internals import console_logger, in_page_script
 
 if TYPE_CHECKING:
     from .._devmode import LocalProviders
@@ -77,6 +78,7 @@ __all__ = [
     "set_dev_faults",
     "token_fingerprint",
     "unfinished_logout",
+    "user_session",
 ]
 
 _authenticator: Authenticator | None = None
@@ -88,9 +90,10 @@ P = ParamSpec("P")
 
 def install(authenticator: Authenticator, local: LocalProviders | None = None) -> None:
     """Make ``authenticator`` (and development mode's ``local`` providers) the ones the helpers
-    use; ``app.py`` calls this once."""
+    use, and let the sessions it reads renew their tokens from a page; ``app.py`` calls this once."""
     global _authenticator, _local
     _authenticator, _local = authenticator, local
+    authenticator.sessions.renewer = _PageRenewer()
 
 
 def console_log() -> logging.Logger:
@@ -129,6 +132,13 @@ def run(coro: Coroutine[object, object, T], timeout: float = 20) -> T:
     if _loop is None:
         coro.close()
         raise RuntimeError("The server's event loop is not attached yet (see app.py's lifespan).")
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is _loop:  # waiting here for the loop to run it would wait forever
+        coro.close()
+        raise RuntimeError("Called on the server's event loop: await the Authenticator's coroutine instead.")
     return asyncio.run_coroutine_threadsafe(coro, _loop).result(timeout)
 
 
@@ -177,13 +187,73 @@ def current_session() -> Session | None:
 
 
 def require_login() -> Session:
-    """Return the session; without one, show the login buttons and stop the page."""
+    """Return the session; without one, show the login buttons and stop the page (saying why,
+    when the module ended this browser's session: ``Session.access_token``)."""
     session = current_session()
     if session is None:
+        if ended := _ended_here():
+            _stop_at_login(str(ended.get("description", "")))
         st.info("Please log in to see this page.")
         login_buttons(next_path=_current_path())
         st.stop()
     return session
+
+
+@_store_or_stop
+def _ended_here() -> dict[str, object] | None:
+    """Why the module ended the session this browser's cookie still names, for a few minutes."""
+    return authenticator().sessions.notices.ended(_cookie(SESSION_COOKIE))
+
+
+def _stop_at_login(reason: str) -> NoReturn:
+    """The session has ended: say why, offer the login buttons, and stop the page."""
+    st.warning(f"**Your session has ended.** {reason}", icon=":material/logout:")
+    login_buttons(next_path=_current_path())
+    st.stop()
+    raise AssertionError("st.stop() raises")  # for the type checker; never reached in a page
+
+
+def user_session(expose_tokens: tuple[str, ...]) -> Session | None:
+    """The session ``st.user`` shows (``with_login`` installs it). When ``[auth] expose_tokens``
+    names the access token, ``st.user.tokens["access"]`` is valid for at least a minute: renewed
+    ahead of its expiry, as ``Session.access_token`` renews it, when ``st.user`` is read; until
+    then, this is ``current_session`` and nothing more (no provider call, no store write). A
+    session that cannot be renewed ends, and the page stops with the reason and the login
+    buttons; a provider that cannot renew an expired token now stops the page with its error."""
+    session = current_session()
+    if session is None or "access" not in expose_tokens or not session.tokens.due(MIN_VALID, time.time()):
+        return session
+    try:
+        return _renewing(authenticator().fresh(session.id))
+    except NotLoggedIn:
+        return None  # logged out meanwhile (another tab): st.user says so
+    except LoginError as error:
+        st.error(error.description, icon=":material/cloud_off:")
+        st.stop()
+        raise
+
+
+def _renewing(coro: Coroutine[object, object, T]) -> T:
+    """A renewal (``renewal.py``), run on the server's loop from a page; a session it ended stops
+    the page with the reason (``SessionEnded`` elsewhere)."""
+    try:
+        return run(coro)
+    except SessionEnded as ended:
+        if in_page_script():
+            _stop_at_login(ended.description)
+        raise
+    except TimeoutError:
+        raise LoginError("Renewing the access token is taking too long; try again in a moment.") from None
+
+
+class _PageRenewer:
+    """How a session read by a page renews itself (``Session.access_token``, ``fetch_userinfo``)."""
+
+    def fresh(self, session: Session, min_valid: float) -> Session:
+        return _renewing(authenticator().fresh(session.id, min_valid=min_valid))
+
+    def fetch_userinfo(self, session: Session) -> Mapping[str, object]:
+        return _renewing(authenticator().userinfo(session.id))
 
 
 def origin() -> str:
@@ -338,12 +408,14 @@ def provider_label(name: str) -> str:
 def login_failure() -> dict[str, object] | None:
     """The refused login this page was sent here to explain: its record (``?failure=<id>``),
     shown only to the browser that got it, or the fixed sentence for a refusal nothing was
-    stored for (``?refused=<code>&request_id=<id>``, ``_core.refusals``); None for neither."""
+    stored for (``?refused=<code>&request_id=<id>``, ``_core.refusals``); else why the module
+    ended this browser's session, if it did in the last minutes (``kind`` "session":
+    ``Session.access_token``); None for none of them."""
     failure_id = st.query_params.get("failure")
     record = (
         authenticator().sessions.notices.failure(failure_id, _cookie(BINDING_COOKIE)) if failure_id else None
     )
-    return record or fixed_record(st.query_params.to_dict())
+    return record or fixed_record(st.query_params.to_dict()) or _ended_here()
 
 
 # --- tokens -------------------------------------------------------------------------------

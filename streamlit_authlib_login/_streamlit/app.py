@@ -45,12 +45,12 @@ from .._routes import auth_routes
 from . import (
     attach_loop,
     console_log,
-    current_session,
     install,
     log_access,
     log_registrations,
     origin,
     secrets_table,
+    user_session,
 )
 from .accept_outage import install_accept_outage_log
 from .internals import check_streamlit_version, in_page_script, install_user_info
@@ -116,9 +116,11 @@ def with_login(
     port = int(st.get_option("server.port"))
     log_registrations(authenticator, port=port)
     log_access(authenticator)  # who each provider admits; the [auth] keys left to the app
-    install_user_info(  # st.user, read from our session on every rerun
+    install_user_info(  # st.user, read from our session on every rerun; its access token kept fresh
         lambda: st_user(
-            current_session(), origin=config.base_url or origin(), expose_tokens=config.expose_tokens
+            user_session(config.expose_tokens),
+            origin=config.base_url or origin(),
+            expose_tokens=config.expose_tokens,
         )
     )
 

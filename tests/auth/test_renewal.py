@@ -18,6 +18,7 @@ from streamlit_authlib_login._core.config import HttpSettings
 from streamlit_authlib_login._core.errors import ProviderUnreachable, SessionEnded
 from streamlit_authlib_login._core.sessions import MIN_VALID, Session, Tokens
 from streamlit_authlib_login._core.store import MemoryStore
+from streamlit_authlib_login._streamlit import attach_loop, install
 
 
 async def logged_in(app: LoginApp) -> str:
@@ -92,6 +93,38 @@ async def test_concurrent_asks_of_one_session_refresh_once(build_app: BuildApp) 
     answers = await asyncio.gather(*(app.auth.fresh(session_id) for _ in range(8)))
     assert grants(app, mark) == 1
     assert len({a.tokens.access_token for a in answers}) == 1
+
+
+@pytest.fixture
+def page_glue(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Streamlit glue's globals (installed Authenticator, attached loop) put back after the test."""
+    import streamlit_authlib_login._streamlit as glue
+
+    for name in ("_authenticator", "_local", "_loop"):
+        monkeypatch.setattr(glue, name, getattr(glue, name))
+
+
+@pytest.mark.usefixtures("page_glue")
+async def test_reruns_in_page_threads_renew_once_through_session_access_token(build_app: BuildApp) -> None:
+    """Eight page threads read the session and call ``access_token()`` at once: the glue runs the
+    renewal on the server's loop, and all get the one token of one refresh grant. Outside a page,
+    a session that cannot renew raises ``SessionEnded``."""
+    app = build_app(latency=0.05)
+    session_id = await logged_in(app)
+    expiring(app, session_id, 30)
+    install(app.auth)
+    attach_loop(asyncio.get_running_loop())
+    mark = app.mark()
+
+    def page() -> str:
+        return stored(app, session_id).access_token()  # as a page reads it (current_session)
+
+    tokens = await asyncio.gather(*(asyncio.to_thread(page) for _ in range(8)))
+    assert grants(app, mark) == 1 and len(set(tokens)) == 1
+    assert tokens[0] == stored(app, session_id).tokens.access_token
+    expiring(app, session_id, 30, refresh_token=None)
+    with pytest.raises(SessionEnded):
+        await asyncio.to_thread(page)
 
 
 async def test_a_token_without_a_lifetime_is_returned_as_it_is(login_app: LoginApp) -> None:
