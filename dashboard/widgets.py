@@ -140,12 +140,12 @@ def registration_box(registration: Mapping[str, object]) -> None:
 
 
 def login_failure_box(failure: Mapping[str, object]) -> None:
-    """What a refused login tells a developer: the message, the failed check, the report."""
-    what = (
-        "The return from the provider's logout was not recognised."
-        if failure.get("kind") == "logout"
-        else ("The login was refused.")
-    )
+    """What a refused login (or a session the login module ended) tells a developer: the
+    message, the failed check, the report."""
+    what = {
+        "logout": "The return from the provider's logout was not recognised.",
+        "session": "Your session has ended.",
+    }.get(str(failure.get("kind")), "The login was refused.")
     # The description quotes the provider's own words (error_description): text, never markup.
     st.error(f"**{what}** {untrusted.prose(failure.get('description'))}")
     if request_id := failure.get("request_id"):

@@ -1,4 +1,5 @@
-"""``streamlit run app.py`` in a scratch checkout, for the suites that need the real server.
+"""``streamlit run app.py`` in a scratch checkout, for the suites that need the real server, and
+a page of it run as a browser with a cookie would run it.
 
 Starting the subprocess is ``benchmarks.streamlit_process``'s (the benchmark runs it too).
 """
@@ -9,6 +10,10 @@ import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from websockets.sync.client import connect
 
 from benchmarks.streamlit_process import streamlit_run
 
@@ -52,3 +57,33 @@ def streamlit_app(
         "app.py", cwd=cwd, log=log, args=args, env=env, timeout=timeout, preexec_fn=preexec_fn
     ) as url:
         yield url
+
+
+def page_texts(app_url: str, cookie: str, page: str = "") -> list[str]:
+    """What one run of ``page`` (the main script: "") shows a browser holding ``cookie``: its
+    texts and alerts (markdown source), and the message of an exception, in order. One
+    websocket (``/_stcore/stream``), as ``benchmarks/rerun.py`` opens it: ``st.context.cookies``
+    and so ``st.user`` are read from its handshake, which ``AppTest`` has none of."""
+    url = app_url.replace("http://", "ws://") + "/_stcore/stream"
+    texts: list[str] = []
+    headers = {"Cookie": cookie}
+    with connect(url, subprotocols=["streamlit"], additional_headers=headers, open_timeout=10) as ws:  # type: ignore[list-item]
+        message = BackMsg()
+        message.rerun_script.query_string = ""
+        message.rerun_script.page_name = page
+        ws.send(message.SerializeToString())
+        while True:
+            forward = ForwardMsg()
+            forward.ParseFromString(ws.recv(timeout=20))  # type: ignore[arg-type]
+            kind = forward.WhichOneof("type")
+            if kind == "script_finished":
+                if forward.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                    continue  # st.switch_page, st.rerun: the page that runs next is the one shown
+                return texts
+            if kind == "delta" and forward.delta.WhichOneof("type") == "new_element":
+                element = forward.delta.new_element
+                shown = element.WhichOneof("type")
+                if shown in ("text", "alert", "markdown"):
+                    texts.append(getattr(element, shown).body)
+                elif shown == "exception":  # the page failed: its message, for the assertion
+                    texts.append(f"exception: {element.exception.message}")

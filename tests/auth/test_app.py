@@ -7,11 +7,13 @@ own, and the developer's checkout is left alone.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import sqlite3
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -20,9 +22,14 @@ import pytest
 from login_harness import with_params
 
 from benchmarks.streamlit_process import streamlit_run
+from streamlit_authlib_login._core.config import AuthConfig, SessionSettings
+from streamlit_authlib_login._core.errors import SessionEnded
+from streamlit_authlib_login._core.flow import Authenticator
 from streamlit_authlib_login._core.sealing import Sealing
+from streamlit_authlib_login._core.sessions import SessionManager
+from streamlit_authlib_login._core.store import SQLiteStore
 from streamlit_authlib_login._routes import SESSION_COOKIE
-from tests.streamlit_process import scratch_checkout, streamlit_app
+from tests.streamlit_process import page_texts, scratch_checkout, streamlit_app
 
 
 @pytest.fixture(scope="module")
@@ -120,6 +127,35 @@ def test_the_dashboard_keeps_each_logins_report_and_trace(app_dir: Path, browser
     report, trace = details["report"], details["trace"]
     assert isinstance(report, dict) and any(c["name"] == "iss" and c["passed"] for c in report["checks"])
     assert isinstance(trace, dict) and len(trace["steps"]) >= 4
+
+
+def test_the_login_page_says_why_the_login_module_ended_a_session(
+    app_dir: Path, app_url: str, browser: httpx2.Client
+) -> None:
+    """A session whose access token is due with no refresh token to renew it is ended by the
+    renewal (``streamlit_authlib_login/_core/renewal.py``, run here on the app's own store): the
+    browser that held it, opening a page, lands on the login page, which says why."""
+    login(browser, "jiwoo")
+    session_id = browser.cookies[SESSION_COOKIE]
+    secret = (app_dir / ".local" / "cookie_secret").read_text().strip()
+    sessions = SessionManager(SQLiteStore(app_dir / ".local" / "sessions.sqlite3"), secret, SessionSettings())
+    expires_at = int(time.time()) + 30
+    sessions.update(
+        session_id, lambda s: replace(s, tokens=replace(s.tokens, refresh_token=None, expires_at=expires_at))
+    )
+
+    async def renew() -> None:
+        auth = Authenticator(AuthConfig(cookie_secret=secret, providers=()), sessions)
+        try:
+            await auth.fresh(session_id)
+        finally:
+            await auth.aclose()
+
+    with pytest.raises(SessionEnded):
+        asyncio.run(renew())
+    shown = page_texts(app_url, f"{SESSION_COOKIE}={session_id}", page="home")
+    [said] = [t for t in shown if t.startswith("**Your session has ended.**")]
+    assert "gave no refresh token" in said
 
 
 def test_an_app_that_did_not_ask_stores_no_login_details(tmp_path: Path) -> None:

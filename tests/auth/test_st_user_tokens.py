@@ -6,8 +6,7 @@ One real ``streamlit run`` of that app (an entry file and a plain st.login scrip
 cookie reaches ``st.user`` only through a real websocket, which ``AppTest`` has none of), and
 the development provider in this process as its real provider, issuing 2-second access tokens:
 its journal counts the refresh grants, its introspection says which token is still good. The
-page is rerun over Streamlit's websocket with the browser's session cookie
-(``benchmarks/rerun.py`` does the same).
+page is rerun over Streamlit's websocket with the browser's session cookie (``page_texts``).
 """
 
 from __future__ import annotations
@@ -20,9 +19,6 @@ from dataclasses import dataclass
 import httpx2
 import pytest
 from login_harness import cookie_value, set_cookies, st_login_token, with_params
-from streamlit.proto.BackMsg_pb2 import BackMsg
-from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-from websockets.sync.client import connect
 
 import devidp
 from benchmarks.streamlit_process import free_port, streamlit_run
@@ -30,6 +26,7 @@ from devidp import Client, ProviderConfig
 from streamlit_authlib_login._core.config import SessionSettings
 from streamlit_authlib_login._core.sessions import SessionManager
 from streamlit_authlib_login._core.store import SQLiteStore
+from tests.streamlit_process import page_texts
 
 COOKIE_SECRET = "an-st-login-apps-cookie-secret-for-fresh-tokens-0123"
 CLIENT_ID, CLIENT_SECRET = "api-app", "api-app-secret"
@@ -107,26 +104,7 @@ def log_in(deployed: Deployed) -> str:
 
 def rerun(deployed: Deployed, session_id: str) -> list[str]:
     """The page as this browser sees it: the texts of one run of the script."""
-    url = deployed.url.replace("http://", "ws://") + "/_stcore/stream"
-    headers = {"Cookie": f"auth_session={session_id}"}
-    texts: list[str] = []
-    with connect(url, subprotocols=["streamlit"], additional_headers=headers, open_timeout=10) as ws:  # type: ignore[list-item]
-        message = BackMsg()
-        message.rerun_script.query_string = ""
-        ws.send(message.SerializeToString())
-        while True:
-            forward = ForwardMsg()
-            forward.ParseFromString(ws.recv(timeout=20))  # type: ignore[arg-type]
-            kind = forward.WhichOneof("type")
-            if kind == "script_finished":
-                return texts
-            if kind == "delta" and forward.delta.WhichOneof("type") == "new_element":
-                element = forward.delta.new_element
-                shown = element.WhichOneof("type")
-                if shown in ("text", "alert"):
-                    texts.append(getattr(element, shown).body)
-                elif shown == "exception":  # the app failed: its message, for the assertion
-                    texts.append(f"exception: {element.exception.message}")
+    return page_texts(deployed.url, f"auth_session={session_id}")
 
 
 def token_shown(deployed: Deployed, session_id: str) -> str:
