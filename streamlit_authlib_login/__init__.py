@@ -7,8 +7,10 @@ named here, or Streamlit's own ``st.login``, ``st.user`` and ``st.logout``, whic
 answers: ``current_session``/``require_login`` (a ``Session``), ``require_role`` and
 ``role_page`` (pages for some roles only: ``Session.roles``), ``login_buttons``,
 ``logout_button``, ``refresh_button``/``refresh_tokens``, and ``login_failure`` for an app that
-explains refused logins on its own page (``with_login(login_page=...)``). ``KeyValueStore`` is
-what ``with_login(store=...)`` takes; helpers raise ``LoginError``.
+explains refused logins on its own page (``with_login(login_page=...)``). An app calling an API
+as the person uses ``Session.access_token()``, valid a minute more however long ago the login
+was (or ``st.user.tokens``, with ``[auth] expose_tokens``). ``KeyValueStore`` is what
+``with_login(store=...)`` takes; helpers raise ``LoginError``.
 
 Everything not in ``__all__`` is internal and may change in any release: the protocol core
 (``_core/``: configuration, flow, callback, refresh, logout, validation, sessions), the
