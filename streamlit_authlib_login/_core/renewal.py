@@ -137,7 +137,7 @@ class Renewals:
             session.provider,
             error.error,
             RETRY_AFTER,
-            error.description,
+            " ".join(error.description.split())[:500],  # may quote the provider: one line
         )
         return _still_valid(session, error, now)
 

@@ -234,26 +234,42 @@ def user_session(expose_tokens: tuple[str, ...]) -> Session | None:
 
 
 def _renewing(coro: Coroutine[object, object, T]) -> T:
-    """A renewal (``renewal.py``), run on the server's loop from a page; a session it ended stops
-    the page with the reason (``SessionEnded`` elsewhere)."""
+    """A renewal (``renewal.py``), run on the server's loop from a page. A session it ended
+    stops the page with the reason (``SessionEnded`` elsewhere), and so does one that another
+    request ended meanwhile (a rerun in another tab met the same refusal); a session logged out
+    meanwhile is ``NotLoggedIn``."""
     try:
         return run(coro)
     except SessionEnded as ended:
         if in_page_script():
             _stop_at_login(ended.description)
         raise
+    except NotLoggedIn:
+        if in_page_script() and (ended_here := _ended_here()):
+            _stop_at_login(str(ended_here.get("description", "")))
+        raise
     except TimeoutError:
         raise LoginError("Renewing the access token is taking too long; try again in a moment.") from None
 
 
 class _PageRenewer:
-    """How a session read by a page renews itself (``Session.access_token``, ``fetch_userinfo``)."""
+    """How a session read by a page renews itself (``Session.access_token``, ``fetch_userinfo``):
+    in a page, a session gone meanwhile stops it at the login buttons, as ``require_login`` does."""
 
     def fresh(self, session: Session, min_valid: float) -> Session:
-        return _renewing(authenticator().fresh(session.id, min_valid=min_valid))
+        return self._unless_gone(lambda: _renewing(authenticator().fresh(session.id, min_valid=min_valid)))
 
     def fetch_userinfo(self, session: Session) -> Mapping[str, object]:
-        return _renewing(authenticator().userinfo(session.id))
+        return self._unless_gone(lambda: _renewing(authenticator().userinfo(session.id)))
+
+    @staticmethod
+    def _unless_gone(renew: Callable[[], T]) -> T:
+        try:
+            return renew()
+        except NotLoggedIn:
+            if in_page_script():
+                _stop_at_login("Log in again.")
+            raise
 
 
 def origin() -> str:

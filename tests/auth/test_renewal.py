@@ -164,20 +164,38 @@ async def ended(app: LoginApp, session_id: str, caplog: pytest.LogCaptureFixture
     return raised.value
 
 
-async def test_a_refresh_token_the_provider_revoked_ends_the_session_with_a_reason(
-    login_app: LoginApp, caplog: pytest.LogCaptureFixture
-) -> None:
-    """invalid_grant: the session is deleted, and the login page has a note saying why."""
-    session_id = await logged_in(login_app)
-    session = expiring(login_app, session_id, 30)
-    revoked = await login_app.browser().post(
+async def revoke_refresh_token(app: LoginApp, session: Session) -> None:
+    revoked = await app.browser().post(
         "/idp/revoke",
         data={"token": session.tokens.refresh_token, "token_type_hint": "refresh_token"},
         auth=("streamlit-app", DEV_CLIENT_SECRET),
     )
     assert revoked.status_code == 200
+
+
+async def test_a_refresh_token_the_provider_revoked_ends_the_session_with_a_reason(
+    login_app: LoginApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    """invalid_grant: the session is deleted, and the login page has a note saying why."""
+    session_id = await logged_in(login_app)
+    await revoke_refresh_token(login_app, expiring(login_app, session_id, 30))
     error = await ended(login_app, session_id, caplog)
     assert error.reason == "refresh_refused" and "no longer accepts" in error.description
+
+
+async def test_concurrent_asks_meeting_a_revoked_refresh_token_ask_the_provider_once(
+    build_app: BuildApp,
+) -> None:
+    """Eight reruns ask at once, the provider 50 ms away: one refresh grant, refused; one ask
+    ends the session, the others find it ended (``NotLoggedIn``; a page shows the note)."""
+    app = build_app(latency=0.05)
+    session_id = await logged_in(app)
+    await revoke_refresh_token(app, expiring(app, session_id, 30))
+    mark = app.mark()
+    answers = await asyncio.gather(*(app.auth.fresh(session_id) for _ in range(8)), return_exceptions=True)
+    assert grants(app, mark) == 1
+    assert sorted(type(a).__name__ for a in answers) == ["NotLoggedIn"] * 7 + ["SessionEnded"]
+    assert app.auth.sessions.notices.ended(session_id) is not None
 
 
 async def test_a_login_without_a_refresh_token_ends_when_its_token_is_due(
