@@ -201,11 +201,12 @@ class Session:
         gave no lifetime (no ``expires_in``) is returned as it is; one that lives less than
         ``2 * min_valid`` is renewed at half its lifetime (``Tokens.due``).
 
-        When no new token can be had (the provider refuses the refresh token, or the login has
-        none), the session ends, and the login page says why: in a page, the page stops there,
-        with that reason and the login buttons; elsewhere, ``SessionEnded``. A provider that does
-        not answer leaves the session as it is: its token while it is still valid, then
-        ``ProviderUnreachable``. Raises ``LoginError``."""
+        When no new token can be had (the provider refuses the refresh token, the login has
+        none, or the access rules no longer admit the person), the session ends, and the login
+        page says why: in a page, the page stops there, with that reason and the login buttons;
+        elsewhere, ``SessionEnded``. A provider that does not answer leaves the session as it is:
+        its token while it is still valid, then the provider's error (``ProviderUnreachable``).
+        Raises ``LoginError``."""
         if not self.tokens.due(min_valid, time.time()):
             return self.tokens.access_token
         return self._renewer().fresh(self, min_valid).tokens.access_token

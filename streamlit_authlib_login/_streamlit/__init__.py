@@ -217,7 +217,7 @@ def user_session(expose_tokens: tuple[str, ...]) -> Session | None:
     """The session ``st.user`` shows (``with_login`` installs it). When ``[auth] expose_tokens``
     names the access token, ``st.user.tokens["access"]`` is valid for at least a minute: renewed
     ahead of its expiry, as ``Session.access_token`` renews it, when ``st.user`` is read; until
-    then, this is ``current_session`` and nothing more (no provider call, no store write). A
+    then, this is ``current_session`` and nothing more (no provider call, no write of its own). A
     session that cannot be renewed ends, and the page stops with the reason and the login
     buttons; a provider that cannot renew an expired token now stops the page with its error."""
     session = current_session()
