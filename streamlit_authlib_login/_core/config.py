@@ -25,7 +25,8 @@ st.login's single-provider form (``client_id``, ``client_secret``, ``server_meta
 ``[auth]`` itself) is the provider ``default``, which is what ``st.login()`` asks for. A key
 st.login would accept but this module cannot honour stops the start with its name; another key
 of ``[auth]`` this module does not use is the app's (``AuthConfig.app_keys``), unless it is a
-near miss of one it does (``config_keys.app_keys``).
+near miss of one it does (``config_keys.app_keys``). A configuration with mistakes stops the
+start with one ``ConfigError`` naming every one of them, one line each (``config_problems.py``).
 
 Environment variables override: ``AUTH_COOKIE_SECRET``, ``AUTH_BASE_URL``,
 ``AUTH_SESSION_STORE``, ``AUTH_<NAME>_CLIENT_ID``, ``AUTH_<NAME>_CLIENT_SECRET`` (``-`` in a
@@ -42,10 +43,11 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from .config_keys import (
@@ -61,12 +63,16 @@ from .config_keys import (
     refuse_unknown,
     table_name,
 )
-from .errors import ConfigError
-from .lifetime import Lifetime, lifetime_for, parse_lifetime
+from .config_problems import Problems, config_error
+from .errors import ConfigError, Problem
+from .lifetime import IDLE, Lifetime, lifetime_for, parse_lifetime
 from .local_dir import local_cookie_secret
 from .presets import GENERIC_OIDC, PRESETS, Preset
+from .roles import WHERE as ROLES_WHERE
 from .roles import RoleEntry, parse_roles
 from .rules import AccessRules, family_of, parse_rules, rules_for
+
+V = TypeVar("V")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -270,42 +276,61 @@ def _apple_key(name: str, table: Mapping[str, object], environ: Mapping[str, str
 def _provider(
     name: str, table: Mapping[str, object], environ: Mapping[str, str], rules: Mapping[str, object]
 ) -> ProviderSettings:
-    """One provider table; ``rules`` are [auth]'s access rules, which its own keys replace."""
-    preset = _preset_for(name, table)
-    client_id = _text(table, "client_id", name, environ)
+    """One provider table; ``rules`` are [auth]'s access rules, which its own keys replace.
+    Every key is checked: one ``ConfigError`` names each problem (``config_problems.py``)."""
+    where = table_name(name)
+    problems = Problems()
+    preset = GENERIC_OIDC
+    with problems.at(where, "preset"):
+        preset = _preset_for(name, table)
+    known_preset = not problems.count()  # else checks that depend on the preset would only guess
+    client_id = ""
+    with problems.at(where, "client_id"):
+        client_id = _text(table, "client_id", name, environ)
     secret = environ.get(_env(name, "client_secret")) or table.get("client_secret")
     metadata_url = table.get("server_metadata_url") or preset.server_metadata_url or ""
     if base := table.get("base_url"):  # self-hosted, e.g. GitLab
         metadata_url = f"{str(base).rstrip('/')}/.well-known/openid-configuration"
-    if preset.kind == "oidc":
-        if not isinstance(metadata_url, str) or not metadata_url:
-            raise ConfigError(
-                f"{table_name(name)} needs `server_metadata_url` (the provider's discovery URL) "
-                "in .streamlit/secrets.toml."
-            )
-        if urlsplit(metadata_url).scheme != "https" and not is_loopback_url(metadata_url):
-            raise ConfigError(
-                f"{table_name(name)} `server_metadata_url` must be https:// (got {metadata_url!r})."
-            )
-    kwargs = table.get("client_kwargs", {})
-    if not isinstance(kwargs, Mapping):
-        raise ConfigError(
-            f'{table_name(name)} `client_kwargs` must be a table, like {{ scope = "openid email" }}.'
-        )
+    if preset.kind == "oidc" and known_preset:
+        with problems.at(where, "server_metadata_url"):
+            if not isinstance(metadata_url, str) or not metadata_url:
+                raise ConfigError(
+                    f"{table_name(name)} needs `server_metadata_url` (the provider's discovery URL) "
+                    "in .streamlit/secrets.toml."
+                )
+            if urlsplit(metadata_url).scheme != "https" and not is_loopback_url(metadata_url):
+                raise ConfigError(
+                    f"{table_name(name)} `server_metadata_url` must be https:// (got {metadata_url!r})."
+                )
+    kwargs: Mapping[str, object] = {}
+    with problems.at(where, "client_kwargs"):
+        kwargs = _client_kwargs_table(name, table)
     post_logout = table.get("post_logout_redirect_uri")
-    if post_logout is not None and (
-        not isinstance(post_logout, str) or not post_logout.startswith(("http://", "https://"))
-    ):
-        raise ConfigError(
-            f"{table_name(name)} `post_logout_redirect_uri` must be an absolute http(s) URL "
-            f"registered at the provider (got {post_logout!r})."
+    with problems.at(where, "post_logout_redirect_uri"):
+        if post_logout is not None and (
+            not isinstance(post_logout, str) or not post_logout.startswith(("http://", "https://"))
+        ):
+            raise ConfigError(
+                f"{table_name(name)} `post_logout_redirect_uri` must be an absolute http(s) URL "
+                f"registered at the provider (got {post_logout!r})."
+            )
+    apple = None
+    if preset.name == "apple":
+        with problems.at(where, "private_key"):
+            apple = _apple_key(name, table, environ)
+    if not secret and apple is None and preset.kind == "oauth2" and known_preset:
+        problems.add(
+            where,
+            "client_secret",
+            f"{table_name(name)} needs `client_secret`: {preset.label} has no public-client login.",
         )
-    apple = _apple_key(name, table, environ) if preset.name == "apple" else None
-    if not secret and apple is None and preset.kind == "oauth2":
-        raise ConfigError(
-            f"{table_name(name)} needs `client_secret`: {preset.label} has no public-client login."
-        )
-    refuse_unknown(table_name(name), table, PROVIDER_KEYS)
+    for key in table:
+        with problems.at(where, key):
+            refuse_unknown(where, (key,), PROVIDER_KEYS)
+    # Each client_kwargs entry alone, for a line of its own; once all pass, all of them for their values.
+    problems.key_by_key(where, kwargs, partial(parse_client_kwargs, name), key="client_kwargs")
+    own_rules = _merged(problems.key_by_key(where, table, partial(parse_rules, where)))
+    problems.check({where: list(table)})
     extra, token_auth_method = parse_client_kwargs(name, kwargs)
     settings = ProviderSettings(
         name=name,
@@ -320,7 +345,20 @@ def _provider(
         apple_key=apple,
         post_logout_redirect_uri=post_logout,
     )
-    return with_rules(settings, rules, parse_rules(table_name(name), table))
+    return with_rules(settings, rules, own_rules)
+
+
+def _client_kwargs_table(name: str, table: Mapping[str, object]) -> Mapping[str, object]:
+    kwargs = table.get("client_kwargs", {})
+    if not isinstance(kwargs, Mapping):
+        raise ConfigError(
+            f'{table_name(name)} `client_kwargs` must be a table, like {{ scope = "openid email" }}.'
+        )
+    return kwargs
+
+
+def _merged(parts: Iterable[Mapping[str, V]]) -> dict[str, V]:
+    return {key: value for part in parts for key, value in part.items()}
 
 
 def with_rules(
@@ -331,16 +369,20 @@ def with_rules(
 
 
 def session_lifetimes(
-    auth: Mapping[str, object], tables: Mapping[str, Mapping[str, object]]
+    auth: Mapping[str, object], tables: Mapping[str, Mapping[str, object]], problems: Problems
 ) -> SessionSettings:
-    """[auth]'s session lifetime, and each provider table's own (``lifetime.py``)."""
-    common = parse_lifetime("[auth]", auth)
-    default = lifetime_for("[auth]", {}, common)
-    by_provider = {
-        name: lifetime_for(table_name(name), common, own)
-        for name, table in tables.items()
-        if (own := parse_lifetime(table_name(name), table))
-    }
+    """[auth]'s session lifetime, and each provider table's own (``lifetime.py``); each key
+    checked alone, their combination only when both passed (``config_problems.py``)."""
+    common = _merged(problems.key_by_key("[auth]", auth, partial(parse_lifetime, "[auth]")))
+    default = Lifetime()
+    with problems.at("[auth]", IDLE):
+        default = lifetime_for("[auth]", {}, common)
+    by_provider = {}
+    for name, table in tables.items():
+        where = table_name(name)
+        if own := _merged(problems.key_by_key(where, table, partial(parse_lifetime, where))):
+            with problems.at(where, IDLE):
+                by_provider[name] = lifetime_for(where, common, own)
     return SessionSettings(
         idle_timeout=default.idle,
         absolute_timeout=default.max_age,
@@ -367,28 +409,33 @@ def load_config(
     environ = os.environ if environ is None else environ
     auth = secrets_table.get("auth", {})
     if not isinstance(auth, Mapping):
-        raise ConfigError("`auth` in .streamlit/secrets.toml must be a table: [auth].")
-    base_url = environ.get("AUTH_BASE_URL") or auth.get("base_url")
-    if base_url is not None and (
-        not isinstance(base_url, str) or not base_url.startswith(("http://", "https://"))
-    ):
-        raise ConfigError(f"[auth] `base_url` must be an absolute http(s) URL (got {base_url!r}).")
-    redirect_uri = parse_redirect_uri(auth.get("redirect_uri"))
+        line = "`auth` in .streamlit/secrets.toml must be a table: [auth]."
+        raise config_error([Problem("[auth]", "", line)])
+    # Every key is checked, each problem recorded and the loading gone on with a placeholder:
+    # one ConfigError at the end names them all (config_problems.py).
+    problems = Problems()
+    base_url = None
+    with problems.at("[auth]", "base_url"):
+        base_url = _base_url(environ.get("AUTH_BASE_URL") or auth.get("base_url"))
+    redirect_uri = None
+    with problems.at("[auth]", "redirect_uri"):
+        redirect_uri = parse_redirect_uri(auth.get("redirect_uri"))
     if base_url is None and redirect_uri:
         # st.login's layout names the app's public URL only in redirect_uri: the same origin.
         parts = urlsplit(redirect_uri)
         base_url = f"{parts.scheme}://{parts.netloc}"
-    session_store = parse_session_store(environ.get("AUTH_SESSION_STORE") or auth.get("session_store"))
+    session_store = None
+    with problems.at("[auth]", "session_store"):
+        session_store = parse_session_store(environ.get("AUTH_SESSION_STORE") or auth.get("session_store"))
     cookie_secret = environ.get("AUTH_COOKIE_SECRET") or auth.get("cookie_secret")
-    if cookie_secret is None and session_store:
-        raise ConfigError(
-            "With a shared `session_store`, set [auth] `cookie_secret` (or AUTH_COOKIE_SECRET), the "
-            "same on every replica: it encrypts the sessions, so each replica must know it."
-        )
-    if cookie_secret is None:
-        cookie_secret = local_cookie_secret(local_dir)
-    if not isinstance(cookie_secret, str) or len(cookie_secret) < 32:
-        raise ConfigError("[auth] `cookie_secret` must be a random string of at least 32 characters.")
+    with problems.at("[auth]", "cookie_secret"):
+        if cookie_secret is None and session_store:
+            raise ConfigError(
+                "With a shared `session_store`, set [auth] `cookie_secret` (or AUTH_COOKIE_SECRET), the "
+                "same on every replica: it encrypts the sessions, so each replica must know it."
+            )
+        if cookie_secret is not None and (not isinstance(cookie_secret, str) or len(cookie_secret) < 32):
+            raise ConfigError("[auth] `cookie_secret` must be a random string of at least 32 characters.")
 
     tables = {
         name: table
@@ -396,49 +443,100 @@ def load_config(
         if isinstance(table, Mapping) and name not in ("client_kwargs", ROLES_TABLE)
     }
     known = SETTINGS_KEYS | PROVIDER_KEYS | {ROLES_TABLE}
-    left_to_app = app_keys("[auth]", (k for k in auth if k not in tables), known)
-    rules = parse_rules("[auth]", auth)
+    left_to_app: list[str] = []
+    for key in auth:
+        if key not in tables:
+            with problems.at("[auth]", key):
+                left_to_app += app_keys("[auth]", (key,), known)
+    rules = _merged(problems.key_by_key("[auth]", auth, partial(parse_rules, "[auth]")))
     if "client_id" in auth:  # st.login's single-provider form: the provider st.login() asks for
         if DEFAULT_PROVIDER in tables:
-            raise ConfigError(
+            problems.add(
+                "[auth]",
+                "client_id",
                 f"[auth] has a `client_id` and an [auth.{DEFAULT_PROVIDER}] table: both would be the "
-                "provider st.login() logs in with; keep one."
+                "provider st.login() logs in with; keep one.",
             )
-        tables[DEFAULT_PROVIDER] = {k: v for k, v in auth.items() if k in PROVIDER_KEYS - SETTINGS_KEYS}
-    providers = [_provider(name, table, environ, rules) for name, table in tables.items()]
-    session = session_lifetimes(auth, tables)
+        else:
+            tables[DEFAULT_PROVIDER] = {k: v for k, v in auth.items() if k in PROVIDER_KEYS - SETTINGS_KEYS}
+    providers = []
+    for name, table in tables.items():
+        with problems.at(table_name(name)):
+            providers.append(_provider(name, table, environ, rules))
+    session = session_lifetimes(auth, tables, problems)
     reserved = dev_mode.provider_name if dev_mode is not None else None
-    if any(p.name == reserved for p in providers):
-        raise ConfigError(f"[auth.{reserved}] is reserved for the embedded development provider.")
-    want_dev = auth.get("dev_provider", not providers)
+    if reserved in tables:
+        problems.add(
+            f"[auth.{reserved}]", "", f"[auth.{reserved}] is reserved for the embedded development provider."
+        )
+    want_dev = auth.get("dev_provider", not tables)
     if want_dev and base_url and not is_loopback_url(str(base_url)):
-        raise ConfigError(
+        problems.add(
+            "[auth]",
+            "base_url",
             f"The development provider logs anyone in without a password, so it cannot run for "
-            f"base_url {base_url!r}. Configure a real provider in [auth.<name>] or serve on localhost."
+            f"base_url {base_url!r}. Configure a real provider in [auth.<name>] or serve on localhost.",
         )
     if want_dev and session_store:
-        raise ConfigError(
+        problems.add(
+            "[auth]",
+            "session_store",
             "The embedded development provider keeps its logins in this process's memory, so "
             "replicas sharing a `session_store` cannot use it (a login started on one would fail "
             "on another). Run it once, stand-alone (`python -m devidp --port 9000 --client ID:SECRET "
             "--redirect-uri URI`), and configure it in every replica as a real provider: [auth.<name>] "
             'with client_id, client_secret and server_metadata_url = "http://127.0.0.1:9000/'
-            '.well-known/openid-configuration".'
+            '.well-known/openid-configuration".',
         )
-    if want_dev and dev_mode is not None:
+    expose_tokens: tuple[str, ...] = ()
+    with problems.at("[auth]", "expose_tokens"):
+        expose_tokens = parse_expose_tokens(auth.get("expose_tokens"))
+    roles = _roles(auth.get(ROLES_TABLE), problems)
+    if want_dev and dev_mode is not None and not problems.count():
         dev = dev_mode.providers(emulated=bool(auth.get("emulated_providers", True)))
-        providers += [with_rules(p, rules, {}) for p in dev]  # [auth]'s rules hold for them too
+        with problems.at("[auth]"):
+            providers += [with_rules(p, rules, {}) for p in dev]  # [auth]'s rules hold for them too
+    problems.check(_layout(auth))
+
+    if cookie_secret is None:  # only now: a configuration that cannot start writes nothing
+        cookie_secret = local_cookie_secret(local_dir)
     return AuthConfig(
-        cookie_secret=cookie_secret,
+        cookie_secret=str(cookie_secret),
         providers=tuple(providers),
         base_url=str(base_url).rstrip("/") if base_url else None,
         redirect_uri=redirect_uri,
-        expose_tokens=parse_expose_tokens(auth.get("expose_tokens")),
+        expose_tokens=expose_tokens,
         store_path=local_dir / "sessions.sqlite3",
         session_store=session_store,
         tcp_nodelay=bool(auth.get("tcp_nodelay", True)),
         dev_provider_enabled=bool(want_dev),
         session=session,
-        roles=parse_roles(auth.get(ROLES_TABLE)),
-        app_keys=left_to_app,
+        roles=roles,
+        app_keys=tuple(left_to_app),
     )
+
+
+def _base_url(value: object) -> str | None:
+    if value is not None and (not isinstance(value, str) or not value.startswith(("http://", "https://"))):
+        raise ConfigError(f"[auth] `base_url` must be an absolute http(s) URL (got {value!r}).")
+    return value if isinstance(value, str) else None
+
+
+def _roles(table: object, problems: Problems) -> dict[str, tuple[RoleEntry, ...]]:
+    """[auth.roles], role by role (``roles.py``)."""
+    if isinstance(table, Mapping):
+        return _merged(problems.key_by_key(ROLES_WHERE, table, parse_roles))
+    roles = {}
+    with problems.at(ROLES_WHERE):
+        roles = parse_roles(table)  # None, or not a table at all
+    return roles
+
+
+def _layout(auth: Mapping[str, object]) -> dict[str, list[str]]:
+    """Each table's keys as the secrets file has them, [auth] first: the order of the problems."""
+    layout = {"[auth]": list(auth)}
+    for key, value in auth.items():
+        if isinstance(value, Mapping):
+            where = table_name(key)  # [auth.default] is "[auth]" too: the provider st.login() asks for
+            layout[where] = [*layout.get(where, []), *value]
+    return layout

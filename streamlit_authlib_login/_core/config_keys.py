@@ -4,14 +4,18 @@ start-up error naming the key, never a setting silently ignored). ``load_config`
 
 A key of ``[auth]`` this module does not use is the app's own (st.login ignores keys it does
 not use, so st.login apps keep lists of their own there): it is left alone and named once at
-start-up, unless it is a near miss of a known key (``cookie_secrte``), which stops the start."""
+start-up, unless it is a near miss of a known key (``cookie_secrte``), which stops the start.
+
+Each check raises one ``ConfigError`` for one key; ``load_config`` calls them key by key and
+collects what they raise (``config_problems.py``), so that one start names every mistake. A
+misspelt key's error carries its ``Problem`` with the key meant, for that list."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
 
-from .errors import ConfigError
+from .errors import ConfigError, Problem
 from .lifetime import LIFETIME_KEYS
 
 DEFAULT_PROVIDER = "default"  # st.login's name for the provider configured in [auth] itself
@@ -89,11 +93,16 @@ def table_name(name: str) -> str:
 
 
 def refuse_unknown(where: str, keys: Iterable[str], known: frozenset[str]) -> None:
+    """``ConfigError`` for the first of ``keys`` not in ``known``: a key st.login takes but this
+    module cannot honour, with why; a near miss of a known key, with the key meant; any other,
+    with the known keys."""
     for key in keys:
         if key in known:
             continue
         if reason := NOT_HONOURED.get(key):
             raise ConfigError(f"{where} `{key}` is not supported by this login module: {reason}.")
+        if meant := near_miss(key, known):
+            raise misspelt(where, key, meant)
         raise ConfigError(
             f"{where} `{key}` is not a setting this login module knows; known: {', '.join(sorted(known))}."
         )
@@ -110,12 +119,15 @@ def app_keys(where: str, keys: Iterable[str], known: frozenset[str]) -> tuple[st
         if reason := NOT_HONOURED.get(key):
             raise ConfigError(f"{where} `{key}` is not supported by this login module: {reason}.")
         if meant := near_miss(key, known):
-            raise ConfigError(
-                f"{where} `{key}` is not a setting this login module knows; did you mean `{meant}`? "
-                "(Keys far from every setting are left to the app.)"
-            )
+            raise misspelt(where, key, meant, note=" (Keys far from every setting are left to the app.)")
         left.append(key)
     return tuple(left)
+
+
+def misspelt(where: str, key: str, meant: str, *, note: str = "") -> ConfigError:
+    """A near miss of the known key ``meant``: its error, and its ``Problem`` with ``meant``."""
+    line = f"{where} `{key}` is not a setting this login module knows; did you mean `{meant}`?{note}"
+    return ConfigError(line, problems=(Problem(where, key, line, meant),))
 
 
 def near_miss(key: str, known: Iterable[str]) -> str | None:

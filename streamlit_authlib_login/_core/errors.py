@@ -1,7 +1,7 @@
 """Everything that can go wrong in a login, as data.
 
     LoginError                      base: ``error`` (snake_case) and ``description``
-    ├── ConfigError                 the app's auth configuration is broken
+    ├── ConfigError                 the app's auth configuration is broken (carries every problem)
     ├── UnknownProvider             no provider of that name is configured
     ├── StateError                  the callback is not the answer to a login we started
     │   ├── LogoutReturnError       ... nor to a logout we started (RP-Initiated Logout §3)
@@ -23,6 +23,7 @@ Pages catch ``LoginError`` and show ``description``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -47,8 +48,27 @@ class LoginError(Exception):
         return {"error": self.error, "description": self.description}
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One mistake in the configuration: where it is (``[auth.google]``, ``client_secrte``; key ""
+    for the table as a whole), and its ``line``, which names both and says what to write instead.
+    ``meant``: the key a misspelt one is a near miss of (``client_secret``), else ""."""
+
+    table: str
+    key: str
+    line: str
+    meant: str = ""
+
+
 class ConfigError(LoginError):
+    """The configuration is broken; ``problems`` lists each mistake (``config_problems.py``),
+    ``description`` says them all, one line each. Raised about one key, ``problems`` may be empty."""
+
     error = "config_error"
+
+    def __init__(self, description: str, *, problems: tuple[Problem, ...] = ()) -> None:
+        super().__init__(description)
+        self.problems = problems
 
 
 class UnknownProvider(LoginError):
