@@ -84,8 +84,9 @@ def with_login(
     ``keep_login_details`` stores each login's validation report and trace with its session
     (``session.report``, ``session.trace``; some 6 KiB more a session), for an app with pages
     that show them; without it they are None and an empty trace.
-    A configuration error, or a Streamlit outside the versions this was verified on
-    (``internals.VERIFIED_STREAMLIT``), stops the start with one line.
+    A configuration error stops the start with one message naming every problem, one line each;
+    a Streamlit outside the versions this was verified on (``internals.VERIFIED_STREAMLIT``), with
+    one line.
     """
     check_streamlit_version()
     _refuse_page_script()
@@ -94,8 +95,8 @@ def with_login(
         # Development mode is injected: its providers join only when the secrets want it.
         config = load_config(secrets, dev_mode=DEV_MODE)
     except ConfigError as error:
-        # One line that names the key, not a traceback through Streamlit's loader.
-        raise SystemExit(f"Login configuration error: {error.description}") from None
+        # Every problem at once, one line each naming its key, not a traceback through the loader.
+        raise SystemExit(_refusal(error)) from None
     config = replace(config, session=replace(config.session, keep_login_details=keep_login_details))
     local = None
     if config.dev_provider_enabled:
@@ -170,6 +171,19 @@ def create_app(
         keep_login_details=keep_login_details,
     )
     return st.App(script, **options)
+
+
+def _refusal(error: ConfigError) -> str:
+    """What the console says of a configuration that cannot start: its one problem on one line,
+    or all of them, counted, one a line. Under ``streamlit run`` it comes after Streamlit's "You
+    can now view your Streamlit app" (printed before the entry file is imported), so it says
+    that the app did not start."""
+    if len(error.problems) > 1:
+        lines = "\n".join(f"  - {p.line}" for p in error.problems)
+        return (
+            f"Login configuration errors ({len(error.problems)}); the app did not start. Fix each:\n{lines}"
+        )
+    return f"Login configuration error: {error.description}"
 
 
 def _refuse_page_script() -> None:

@@ -254,17 +254,19 @@ def test_app_turns_nagle_off_on_its_listener(app_dir: Path, browser: httpx2.Clie
     assert re.search(rf"TCP_NODELAY set on [12] listening socket\(s\) of port {port}\b", log), log
 
 
-def test_a_key_st_login_accepts_but_we_cannot_honour_stops_the_start_naming_it(tmp_path: Path) -> None:
-    """An st.login secrets file with Authlib's `client_kwargs.timeout`: one line names the key,
-    no traceback, no server."""
+def test_a_table_with_three_mistakes_names_all_three_in_one_start_up_message(tmp_path: Path) -> None:
+    """An st.login secrets file with a misspelt key, another, and Authlib's `client_kwargs.timeout`
+    (a key we cannot honour): one message names all three, one line each; no traceback, no server.
+    Streamlit 1.67 prints its "You can now view" banner before it imports the entry file (its
+    UvicornRunner.run prints, then uvicorn imports app.py), so the message comes after it."""
     cwd = scratch_checkout(tmp_path)
     secrets = cwd / "secrets.toml"
     secrets.write_text(
         '[auth]\nredirect_uri = "http://localhost:8501/oauth2callback"\n'
         'cookie_secret = "a-cookie-secret-of-at-least-32-characters"\n'
-        '[auth.google]\nclient_id = "i"\nclient_secret = "s"\n'
-        'server_metadata_url = "https://accounts.google.com/.well-known/openid-configuration"\n'
-        "client_kwargs = { timeout = 3 }\n"
+        '[auth.google]\nclient_id = "i"\nclient_secrte = "s"\n'
+        'server_metdata_url = "https://accounts.google.com/.well-known/openid-configuration"\n'
+        'client_kwargs = { scope = "openid email profile", timeout = 3 }\n'
     )
     log = cwd / "streamlit.log"
     with (
@@ -272,6 +274,15 @@ def test_a_key_st_login_accepts_but_we_cannot_honour_stops_the_start_naming_it(t
         streamlit_app(cwd, log, args=("--secrets.files", str(secrets)), env=scratch_env(cwd)),
     ):
         pass
-    [line] = [line for line in log.read_text().splitlines() if "Login configuration error" in line]
-    assert "[auth.google] client_kwargs `timeout` is not supported" in line
-    assert "Traceback" not in log.read_text()
+    output = log.read_text()
+    lines = output.splitlines()
+    start = lines.index("Login configuration errors (3); the app did not start. Fix each:")
+    unknown = "is not a setting this login module knows; did you mean"
+    assert lines[start + 1 : start + 4] == [
+        f"  - [auth.google] `client_secrte` {unknown} `client_secret`?",
+        f"  - [auth.google] `server_metdata_url` {unknown} `server_metadata_url`?",
+        "  - [auth.google] client_kwargs `timeout` is not supported by this login module: HTTP "
+        "timeouts are the login module's own (5 s).",
+    ]
+    assert output.index("You can now view your Streamlit app") < output.index("Login configuration errors")
+    assert "Traceback" not in output
