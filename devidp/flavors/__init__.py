@@ -7,7 +7,8 @@ clients, personas, login page and keys. One module per provider:
 
     base.py      what every flavour shares (the rewrite, the delegation, the reshaping)
     twins.py     real URLs and their twins        state.py   codes and tokens per flavour
-    errors.py    refusals, as data                apple.py   ... naver.py: the providers
+    errors.py    refusals, as data                apple.py   ... naver.py: the presets' providers
+    strava.py    a provider no preset knows: the login's generic OAuth 2.0 provider meets it
     github_orgs.py, microsoft_accounts.py         who is in which organisation, team, tenant
 """
 
@@ -23,6 +24,7 @@ from .google import Google
 from .kakao import Kakao
 from .microsoft import Microsoft
 from .naver import Naver
+from .strava import Strava
 from .twins import emulated_url
 
 REGISTRY: dict[str, Flavor] = {
@@ -37,6 +39,7 @@ REGISTRY: dict[str, Flavor] = {
         Discord(),
         Kakao(),
         Naver(),
+        Strava(),
     )
 }
 

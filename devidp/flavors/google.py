@@ -6,7 +6,8 @@ with ``prompt=consent`` too; refresh tokens do not rotate; the granted scope
 comes back as URLs (``https://www.googleapis.com/auth/userinfo.email``); the
 ID token has ``azp``, no ``auth_time``, and ``hd`` only for Workspace accounts;
 the authorization response carries ``iss``, ``scope``, ``authuser`` and
-``prompt``; the revocation endpoint needs no client authentication.
+``prompt``; the revocation endpoint needs no client authentication; the endpoints before v2
+(``/o/oauth2/auth``, ``/o/oauth2/token``) answer as the current ones do.
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ class Google(Flavor):
         Endpoint("https://accounts.google.com/.well-known/openid-configuration", "discovery"),
         Endpoint("https://accounts.google.com/o/oauth2/v2/auth", "authorize", ("GET", "POST")),
         Endpoint("https://oauth2.googleapis.com/token", "token", ("POST",)),
+        # The endpoints before v2 (the blog post's, in Authlib's old examples): still answered.
+        Endpoint("https://accounts.google.com/o/oauth2/auth", "authorize", ("GET", "POST")),
+        Endpoint("https://accounts.google.com/o/oauth2/token", "token", ("POST",)),
         Endpoint("https://openidconnect.googleapis.com/v1/userinfo", "userinfo", ("GET", "POST")),
         Endpoint("https://www.googleapis.com/oauth2/v3/userinfo", "userinfo", ("GET", "POST")),
         Endpoint("https://www.googleapis.com/oauth2/v3/certs", "jwks"),

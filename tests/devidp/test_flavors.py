@@ -86,7 +86,8 @@ def test_emulated_url_refuses_what_is_not_an_absolute_url():
 
 
 def test_every_flavour_is_listed_with_a_description():
-    """FLAVORS names the nine providers of issue 6, each with a line saying what it emulates."""
+    """FLAVORS names the nine providers of issue 6 and Strava (issue 24: a provider no preset
+    knows), each with a line saying what it emulates."""
     assert set(FLAVORS) == {
         "google",
         "github",
@@ -97,6 +98,7 @@ def test_every_flavour_is_listed_with_a_description():
         "discord",
         "kakao",
         "naver",
+        "strava",
     }
     assert all(description for description in FLAVORS.values())
     assert FLAVORS.keys() == REGISTRY.keys()
@@ -126,9 +128,10 @@ def test_oidc_flavours_publish_discovery_with_twin_urls(provider, name):
     assert httpx2.get(document["jwks_uri"]).json() == provider.server.keys.jwks()
 
 
-@pytest.mark.parametrize("name", ["github", "facebook", "discord", "naver"])
+@pytest.mark.parametrize("name", ["github", "facebook", "discord", "naver", "strava"])
 def test_oauth_only_flavours_publish_no_discovery(provider, name):
-    """GitHub, Facebook, Discord and Naver have no OIDC discovery document, so neither do their twins."""
+    """GitHub, Facebook, Discord, Naver and Strava have no OIDC discovery document, so neither do
+    their twins."""
     host = REGISTRY[name].entry_url.split("/")[2]
     response = httpx2.get(f"{provider.url}/flavors/{name}/{host}/.well-known/openid-configuration")
     assert response.status_code == 404

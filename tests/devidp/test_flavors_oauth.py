@@ -1,10 +1,13 @@
 """The OAuth 2.0-only flavours end to end, as an app talks to the real ones: GitHub,
-Facebook, Discord and Naver (devidp/flavors/github.py, facebook.py, discord.py, naver.py)."""
+Facebook, Discord, Naver and Strava (devidp/flavors/github.py, facebook.py, discord.py, naver.py,
+strava.py)."""
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterator
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx2
 import pytest
@@ -431,3 +434,124 @@ def test_naver_delete_grant_revokes_the_token(provider):
     assert deleted.json() == {"access_token": token, "result": "success"}
     profile = httpx2.get(twin(provider, "naver", NAVER_ME), headers={"Authorization": f"Bearer {token}"})
     assert profile.json()["resultcode"] == "024"
+
+
+# --- Strava ---------------------------------------------------------------------------------------
+
+STRAVA_AUTHORIZE = "https://www.strava.com/oauth/authorize"
+STRAVA_TOKEN = "https://www.strava.com/oauth/token"
+STRAVA_ATHLETE = "https://www.strava.com/api/v3/athlete"
+
+
+def strava_redirect(provider: RunningProvider, persona: str, scope: str, **params: str) -> dict[str, str]:
+    """The authorization response's parameters, as Strava sends the browser back."""
+    response = httpx2.get(
+        twin(provider, "strava", STRAVA_AUTHORIZE),
+        params={"client_id": APP, "redirect_uri": CALLBACK.format("strava"), "response_type": "code",
+                "scope": scope, "login_hint": persona} | params,
+    )  # fmt: skip
+    assert response.status_code == 302, response.text
+    return dict(parse_qsl(urlsplit(response.headers["location"]).query, keep_blank_values=True))
+
+
+def strava_tokens(
+    provider: RunningProvider, code: str, url: str = STRAVA_TOKEN, **form: str
+) -> httpx2.Response:
+    """Strava's documented token request: the credentials as form fields, no redirect_uri."""
+    data = {"client_id": APP, "client_secret": SECRET, "code": code, "grant_type": "authorization_code"}
+    return httpx2.post(twin(provider, "strava", url), data=data | form)
+
+
+def test_strava_login_athlete_in_the_token_response_and_from_api_v3(provider):
+    """The code (with PKCE) at /api/v3/oauth/token: Strava's fields, the summary athlete; then the
+    detailed athlete from /api/v3/athlete with profile:read_all; a refresh carries no athlete."""
+    verifier, challenge = pkce_pair()
+    answer = strava_redirect(
+        provider, "alice", "read,profile:read_all", state="st-1", code_challenge=challenge,
+        code_challenge_method="S256",
+    )  # fmt: skip
+    assert answer["state"] == "st-1" and answer["scope"] == "read,profile:read_all"
+    response = strava_tokens(
+        provider, answer["code"], "https://www.strava.com/api/v3/oauth/token", code_verifier=verifier
+    )
+    assert response.status_code == 200, response.text
+    token = response.json()
+    assert list(token) == [
+        "token_type",
+        "expires_at",
+        "expires_in",
+        "refresh_token",
+        "access_token",
+        "athlete",
+    ]
+    assert token["token_type"] == "Bearer" and token["expires_in"] == 21600
+    assert abs(token["expires_at"] - (time.time() + 21600)) < 60
+    athlete = token["athlete"]
+    alice = BY_USERNAME["alice"]
+    assert isinstance(athlete["id"], int) and athlete["resource_state"] == 2
+    assert (athlete["firstname"], athlete["lastname"]) == (alice.given_name, alice.family_name)
+    assert "email" not in json.dumps(token)  # Strava releases no email, to anyone
+    assert httpx2.get(athlete["profile"]).headers["content-type"] == "image/svg+xml"
+    detailed = httpx2.get(
+        twin(provider, "strava", STRAVA_ATHLETE), headers={"Authorization": f"Bearer {token['access_token']}"}
+    ).json()
+    assert detailed["id"] == athlete["id"] and detailed["resource_state"] == 3 and "email" not in detailed
+    refreshed = httpx2.post(
+        twin(provider, "strava", STRAVA_TOKEN),
+        data={"client_id": APP, "client_secret": SECRET, "grant_type": "refresh_token",
+              "refresh_token": token["refresh_token"]},
+    ).json()  # fmt: skip
+    assert "athlete" not in refreshed and refreshed["refresh_token"] == token["refresh_token"]
+
+
+def test_strava_sends_state_back_always_and_granted_scopes_with_commas(provider):
+    """No state sent: `state=` comes back empty; space-separated scopes come back comma-separated;
+    a summary athlete without profile:read_all; no picture: Strava's relative placeholder."""
+    answer = strava_redirect(provider, "noemail", "read activity:read")
+    assert answer["state"] == "" and answer["scope"] == "read,activity:read"
+    token = strava_tokens(provider, answer["code"]).json()
+    athlete = httpx2.get(
+        twin(provider, "strava", STRAVA_ATHLETE), headers={"Authorization": f"Bearer {token['access_token']}"}
+    ).json()
+    assert athlete["resource_state"] == 2 and athlete["username"] is None
+    assert athlete["profile"] == "avatar/athlete/large.png"
+
+
+@pytest.mark.parametrize(
+    ("form", "basic", "status", "error"),
+    [
+        ({"client_id": None, "client_secret": None}, True, 400,
+         {"resource": "Application", "field": "client_id", "code": "invalid"}),
+        ({"client_secret": "wrong"}, False, 401, {"resource": "Application", "field": "", "code": "invalid"}),
+        ({"code": "not-a-code"}, False, 400,
+         {"resource": "AuthorizationCode", "field": "code", "code": "invalid"}),
+    ],
+    ids=["basic-only", "wrong-secret", "bad-code"],
+)  # fmt: skip
+def test_strava_token_errors_are_its_faults(provider, form, basic, status, error):
+    """Credentials in the Authorization header count for nothing; a known client with a wrong
+    secret is a 401; a bad code a 400: each as Strava's {"message", "errors": [...]}."""
+    answer = strava_redirect(provider, "bob", "read")
+    data = {
+        "client_id": APP,
+        "client_secret": SECRET,
+        "code": answer["code"],
+        "grant_type": "authorization_code",
+    }
+    data = {k: v for k, v in (data | form).items() if v is not None}
+    response = httpx2.post(
+        twin(provider, "strava", STRAVA_TOKEN), data=data, auth=(APP, SECRET) if basic else None
+    )
+    assert response.status_code == status
+    body = response.json()
+    assert body["message"] == ("Authorization Error" if status == 401 else "Bad Request")
+    assert body["errors"] == [error]
+
+
+def test_strava_api_refuses_a_missing_token_as_a_fault(provider):
+    response = httpx2.get(twin(provider, "strava", STRAVA_ATHLETE))
+    assert response.status_code == 401
+    assert response.json() == {
+        "message": "Authorization Error",
+        "errors": [{"resource": "Athlete", "field": "access_token", "code": "invalid"}],
+    }
