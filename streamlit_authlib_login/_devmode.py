@@ -16,11 +16,14 @@ refuses any origin that is not loopback, and registers callbacks for a few origi
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
-from ._core.config import AppleKey, AuthConfig, ProviderSettings, is_loopback_url
+from ._core.config import AppleKey, AuthConfig, ProviderSettings, is_loopback_url, provider_settings
 from ._core.config_keys import DEFAULT_PROVIDER
+from ._core.endpoints import Endpoints, with_endpoints
 from ._core.errors import ConfigError
 from ._core.presets import GENERIC_OIDC, PRESETS, Preset
 
@@ -90,8 +93,55 @@ def emulated_preset(preset: Preset) -> Preset:
     )
 
 
+# A provider no preset knows, as a developer configures it by Authlib's keys (docs/providers.md
+# shows this very table): its twin shows the generic OAuth 2.0 provider at work, offline.
+STRAVA = "strava"
+STRAVA_TABLE: dict[str, object] = {
+    "authorize_url": "https://www.strava.com/oauth/authorize",
+    "access_token_url": "https://www.strava.com/oauth/token",
+    "api_base_url": "https://www.strava.com/api/v3/",
+    "userinfo_endpoint": "athlete",
+    "client_kwargs": {"scope": "read", "token_endpoint_auth_method": "client_secret_post"},
+    "profile_map": {"id": "id", "name": "firstname", "username": "username", "avatar": "profile"},
+}
+
+
+def twin_endpoints(endpoints: Endpoints, flavor: str) -> Endpoints:
+    """The table's real endpoints, pointed at their twins; a relative userinfo stays relative."""
+    return replace(
+        endpoints,
+        authorize_url=_twin(endpoints.authorize_url, flavor),
+        access_token_url=_twin(endpoints.access_token_url, flavor),
+        api_base_url=_twin(endpoints.api_base_url, flavor),
+        userinfo_endpoint=endpoints.userinfo_endpoint
+        if endpoints.userinfo_endpoint and not urlsplit(endpoints.userinfo_endpoint).scheme
+        else _twin(endpoints.userinfo_endpoint, flavor),
+        jwks_uri=_twin(endpoints.jwks_uri, flavor),
+    )
+
+
+def emulated_generic(client_secret: str, table: Mapping[str, object] = STRAVA_TABLE) -> ProviderSettings:
+    """Strava's table (or another written for its twin) read as any developer's is, then
+    pointed at the Strava twin."""
+    real = provider_settings(
+        EMULATED_PREFIX + STRAVA, {**table, "client_id": DEV_CLIENT_ID, "client_secret": client_secret}
+    )
+    endpoints = twin_endpoints(real.endpoints, STRAVA)
+    return replace(
+        real,
+        display_name="Strava (emulated)",
+        endpoints=endpoints,
+        preset=with_endpoints(real.preset, endpoints, {}),
+        notes=(),  # the start-up log names real tables' endpoints, not the twins'
+        badge=OFFLINE,
+        secondary=True,
+        st_login_names=(STRAVA,),
+    )
+
+
 def emulated_providers(client_secret: str, apple_key: AppleKey) -> list[ProviderSettings]:
-    """Every preset again, pointed at the dev provider's offline twin of that provider."""
+    """Every preset again, pointed at the dev provider's offline twin of that provider; and a
+    provider known only by its endpoints (Strava's), pointed at its twin."""
     return [
         ProviderSettings(
             name=EMULATED_PREFIX + preset.name,
@@ -108,7 +158,7 @@ def emulated_providers(client_secret: str, apple_key: AppleKey) -> list[Provider
             st_login_names=(preset.name,),  # st.login("github") without [auth.github]
         )
         for preset in PRESETS.values()
-    ]
+    ] + [emulated_generic(client_secret)]
 
 
 def dev_providers(*, emulated: bool) -> list[ProviderSettings]:

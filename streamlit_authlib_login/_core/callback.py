@@ -18,6 +18,8 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from .admission import Admission, Admitted
 from .config import ProviderSettings
+from .config_keys import table_name
+from .endpoints import token_response_profile
 from .errors import (
     IssuerMismatch,
     ProviderError,
@@ -25,7 +27,7 @@ from .errors import (
     UserinfoMismatch,
 )
 from .pending import PendingLogin
-from .profile import apple_first_login
+from .profile import apple_first_login, normalize
 from .provider import ProviderClient
 from .providers import Providers
 from .sessions import SessionManager
@@ -154,6 +156,8 @@ class CallbackChecks:
         tokens = await client.exchange_code(
             code=code, redirect_uri=pending.redirect_uri, code_verifier=pending.code_verifier
         )
+        if not client.settings.pkce:  # switched off in the table: no verifier went, none was checked
+            return self._with_access_token(client, tokens)
         # RFC 7636 §4.6: the provider, not the app, verifies PKCE, at its token endpoint; the app
         # only sent the verifier. A token response is the provider's word that it matched.
         trace.check(
@@ -164,6 +168,10 @@ class CallbackChecks:
             "code_challenge of the authorization request (RFC 7636 §4.6), or it would have refused the code.",
             by="provider",
         )
+        return self._with_access_token(client, tokens)
+
+    @staticmethod
+    def _with_access_token(client: ProviderClient, tokens: dict[str, object]) -> dict[str, object]:
         if not isinstance(tokens.get("access_token"), str):
             # RFC 6749 §5.1: access_token is REQUIRED in a successful token response.
             raise ProviderError(
@@ -215,7 +223,15 @@ class CallbackChecks:
         params: Mapping[str, str],
         trace: Trace,
     ) -> dict[str, object]:
-        userinfo = await client.profile(metadata, str(tokens["access_token"]))
+        settings = client.settings
+        if settings.profile_in_token_response:
+            # No profile API configured: the token response, from the same authenticated call that
+            # gave the tokens, is the provider's word about the person (Strava's `athlete`).
+            userinfo = token_response_profile(tokens)
+        else:
+            userinfo = await client.profile(metadata, str(tokens["access_token"]))
+        if not claims:
+            self._check_user_id(settings, userinfo, trace)
         if claims and userinfo and userinfo.get("sub") != claims.get("sub"):
             trace.check("userinfo sub equals the ID token's", False, "OIDC Core §5.3.2")
             raise UserinfoMismatch(
@@ -226,3 +242,19 @@ class CallbackChecks:
             # Apple sends the name once, on the first authorization, in the form post.
             userinfo = {**userinfo, **first_login}
         return userinfo
+
+    @staticmethod
+    def _check_user_id(settings: ProviderSettings, profile: Mapping[str, object], trace: Trace) -> None:
+        """An OAuth 2.0 provider's profile must name the person: its id is the session's subject,
+        the one thing that tells two people apart (a `profile_map` pointing elsewhere would make
+        everyone the same nobody)."""
+        path = settings.preset.profile.get("id", "id")
+        found = bool(normalize({}, profile, settings.preset)["id"])
+        trace.check("the profile names the user", found, f"profile_map id = {path!r}")
+        if not found:
+            raise ProviderError(
+                f"{settings.label}'s profile has no user id at {path!r} (its fields: "
+                f"{', '.join(sorted(map(str, profile))) or 'none'}); set `profile_map` `id` to where "
+                f"its JSON has it in {table_name(settings.name)}.",
+                code="profile_without_id",
+            )

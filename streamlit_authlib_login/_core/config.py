@@ -21,6 +21,15 @@ The layout is Streamlit's own ``st.login`` layout in ``.streamlit/secrets.toml``
     [auth.roles]                      # optional: who holds which role (roles.py)
     admin = ["alice@example.com", "group:admins"]
 
+    [auth.strava]                     # any OAuth 2.0 provider, by Authlib's keys (endpoints.py)
+    client_id = "..."
+    client_secret = "..."
+    authorize_url = "https://www.strava.com/oauth/authorize"
+    access_token_url = "https://www.strava.com/oauth/token"
+    api_base_url = "https://www.strava.com/api/v3/"
+    userinfo_endpoint = "athlete"
+    profile_map = { id = "id", name = "firstname", avatar = "profile" }
+
 st.login's single-provider form (``client_id``, ``client_secret``, ``server_metadata_url`` in
 ``[auth]`` itself) is the provider ``default``, which is what ``st.login()`` asks for. A key
 st.login would accept but this module cannot honour stops the start with its name; another key
@@ -41,7 +50,6 @@ outside: ``load_config`` takes its providers from a ``DevMode`` (``_devmode.py``
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -52,22 +60,41 @@ from urllib.parse import urlsplit
 
 from .config_keys import (
     DEFAULT_PROVIDER,
+    ENDPOINT_KEYS,
+    PROFILE_MAP,
     PROVIDER_KEYS,
     ROLES_TABLE,
     SETTINGS_KEYS,
+    TOKEN_URL_ALIAS,
+    ClientKwargs,
     app_keys,
+    is_loopback_url,
     parse_client_kwargs,
     parse_expose_tokens,
     parse_redirect_uri,
     parse_session_store,
+    refuse_public_client_without_pkce,
     refuse_unknown,
     table_name,
 )
 from .config_problems import Problems, config_error
+from .endpoints import (
+    Endpoints,
+    parse_profile_map,
+    parse_token_url,
+    parse_url,
+    parse_userinfo,
+    refuse_jwks_without_discovery,
+    refuse_missing_endpoint,
+    refuse_missing_profile,
+    refuse_openid_without_discovery,
+    startup_notes,
+    with_endpoints,
+)
 from .errors import ConfigError, Problem
 from .lifetime import IDLE, Lifetime, lifetime_for, parse_lifetime
 from .local_dir import local_cookie_secret
-from .presets import GENERIC_OIDC, PRESETS, Preset
+from .presets import GENERIC, GENERIC_OAUTH2, GENERIC_OIDC, PRESETS, Preset
 from .roles import WHERE as ROLES_WHERE
 from .roles import RoleEntry, parse_roles
 from .rules import AccessRules, family_of, parse_rules, rules_for
@@ -87,7 +114,8 @@ class AppleKey:
 @dataclass(frozen=True, kw_only=True)
 class ProviderSettings:
     """One login provider: a preset (endpoints, quirks) plus this app's credentials.
-    Any OIDC provider needs only its discovery URL (the generic ``oidc`` preset)."""
+    Any OIDC provider needs only its discovery URL (the generic ``oidc`` preset); any OAuth 2.0
+    provider its endpoints (the generic ``oauth2`` preset, completed from the table)."""
 
     name: str
     client_id: str
@@ -111,6 +139,12 @@ class ProviderSettings:
     st_login_names: tuple[str, ...] = ()
     # Who may come in (rules.py): [auth]'s rules with this provider's own replacing them.
     access: AccessRules = field(default_factory=AccessRules)
+    # The endpoints the table names itself (Authlib's keys, endpoints.py): they replace the
+    # discovery document's; a preset's are in ``preset`` already.
+    endpoints: Endpoints = field(default_factory=Endpoints)
+    pkce: bool = True  # client_kwargs code_challenge_method = "none" turns it off (config_keys.py)
+    # What the start-up log says of this table once (`token_url` read as access_token_url...).
+    notes: tuple[str, ...] = ()
 
     @property
     def family(self) -> str:
@@ -121,12 +155,13 @@ class ProviderSettings:
     def label(self) -> str:
         if self.display_name:
             return self.display_name
-        if self.preset is not GENERIC_OIDC:
+        if self.preset.name not in GENERIC:
             return self.preset.label
         if self.name == DEFAULT_PROVIDER:
             # st.login's provider in [auth] itself has no name of its own: "Default" reads as a
-            # provider called that, so its host says whose it is.
-            return urlsplit(self.server_metadata_url).hostname or "Your provider"
+            # provider called that, so its host (its discovery URL's, or its authorize URL's for
+            # an OAuth 2.0 provider) says whose it is.
+            return urlsplit(self.server_metadata_url or self.preset.authorize_url).hostname or "Your provider"
         return self.name.replace("_", " ").title()
 
     @property
@@ -138,6 +173,12 @@ class ProviderSettings:
         """Its URLs are paths of this app (the embedded provider), resolved against the app's
         origin: the app reaches it through ``LocalProviders``, which registers this app there."""
         return self.server_metadata_url.startswith("/") or self.preset.authorize_url.startswith("/")
+
+    @property
+    def profile_in_token_response(self) -> bool:
+        """An OAuth 2.0 provider with no profile API: its token response carries the person
+        (Strava's ``athlete``), which ``profile_map`` reads."""
+        return not self.is_oidc and not self.preset.profile_url
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -221,16 +262,6 @@ class DevMode(Protocol):
         ...
 
 
-def is_loopback_url(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _env(name: str, key: str) -> str:
     return f"AUTH_{name.upper().replace('-', '_')}_{key.upper()}"
 
@@ -254,6 +285,9 @@ def _preset_for(name: str, table: Mapping[str, object]) -> Preset:
         return PRESETS[preset_name]
     # st.login's [auth.<any name>] (or [auth] itself) with, say, Google's discovery URL is Google.
     metadata_url = table.get("server_metadata_url")
+    endpoints_given = any(key in table for key in (*ENDPOINT_KEYS, TOKEN_URL_ALIAS))
+    if endpoints_given and not metadata_url and not table.get("base_url"):
+        return GENERIC_OAUTH2  # no discovery document: an OAuth 2.0 provider known by its endpoints
     return next(
         (p for p in PRESETS.values() if metadata_url and p.server_metadata_url == metadata_url), GENERIC_OIDC
     )
@@ -295,8 +329,9 @@ def _provider(
         with problems.at(where, "server_metadata_url"):
             if not isinstance(metadata_url, str) or not metadata_url:
                 raise ConfigError(
-                    f"{table_name(name)} needs `server_metadata_url` (the provider's discovery URL) "
-                    "in .streamlit/secrets.toml."
+                    f"{table_name(name)} needs `server_metadata_url` (the provider's discovery URL) in "
+                    ".streamlit/secrets.toml, or, for an OAuth 2.0 provider without one, `authorize_url`, "
+                    "`access_token_url` and `userinfo_endpoint` (docs/providers.md)."
                 )
             if urlsplit(metadata_url).scheme != "https" and not is_loopback_url(metadata_url):
                 raise ConfigError(
@@ -318,7 +353,13 @@ def _provider(
     if preset.name == "apple":
         with problems.at(where, "private_key"):
             apple = _apple_key(name, table, environ)
-    if not secret and apple is None and preset.kind == "oauth2" and known_preset:
+    if (
+        not secret
+        and apple is None
+        and preset.kind == "oauth2"
+        and known_preset
+        and preset.name not in GENERIC
+    ):
         problems.add(
             where,
             "client_secret",
@@ -329,21 +370,29 @@ def _provider(
             refuse_unknown(where, (key,), PROVIDER_KEYS)
     # Each client_kwargs entry alone, for a line of its own; once all pass, all of them for their values.
     problems.key_by_key(where, kwargs, partial(parse_client_kwargs, name), key="client_kwargs")
+    client = ClientKwargs({}, None, pkce=True)
+    with problems.at(where, "client_kwargs"):  # its entries' own problems are the ones above
+        client = parse_client_kwargs(name, kwargs)
+        refuse_public_client_without_pkce(name, client.pkce, bool(secret or apple))
+    scope = str(kwargs.get("scope", preset.scope))
+    endpoints, aliased, profile_map = _endpoints(where, table, preset, scope, problems)
     own_rules = _merged(problems.key_by_key(where, table, partial(parse_rules, where)))
     problems.check({where: list(table)})
-    extra, token_auth_method = parse_client_kwargs(name, kwargs)
     settings = ProviderSettings(
         name=name,
         client_id=client_id,
         client_secret=str(secret) if secret else None,
         server_metadata_url=str(metadata_url),
-        scope=str(kwargs.get("scope", preset.scope)),
+        scope=scope,
         display_name=str(table.get("display_name", "")),
-        authorize_params={**preset.authorize_params, **extra},
-        token_auth_method=token_auth_method,
-        preset=preset,
+        authorize_params={**preset.authorize_params, **client.params},
+        token_auth_method=client.token_auth_method,
+        preset=with_endpoints(preset, endpoints, profile_map),
         apple_key=apple,
         post_logout_redirect_uri=post_logout,
+        endpoints=endpoints,
+        pkce=client.pkce,
+        notes=startup_notes(table_name(name), preset, endpoints, aliased=aliased, pkce=client.pkce),
     )
     return with_rules(settings, rules, own_rules)
 
@@ -359,6 +408,63 @@ def _client_kwargs_table(name: str, table: Mapping[str, object]) -> Mapping[str,
 
 def _merged(parts: Iterable[Mapping[str, V]]) -> dict[str, V]:
     return {key: value for part in parts for key, value in part.items()}
+
+
+def provider_settings(name: str, table: Mapping[str, object]) -> ProviderSettings:
+    """One provider table read as ``load_config`` reads it, without [auth]'s rules or the
+    environment: development mode makes its generic twins from a real table this way."""
+    return _provider(name, table, {}, {})
+
+
+def _endpoints(
+    where: str, table: Mapping[str, object], preset: Preset, scope: str, problems: Problems
+) -> tuple[Endpoints, bool, dict[str, str]]:
+    """The table's own endpoints (Authlib's keys, endpoints.py), whether its token URL was spelt
+    `token_url`, and its profile_map: each key checked alone, a check that combines keys only on
+    keys that passed, and what a provider known only by its endpoints must have."""
+    urls: dict[str, str | None] = {}
+    passed = set()
+    for key in ("authorize_url", "api_base_url", "jwks_uri"):
+        with problems.at(where, key):
+            urls[key] = parse_url(where, key, table.get(key))
+            passed.add(key)
+    aliased = False
+    with problems.at(where, TOKEN_URL_ALIAS if TOKEN_URL_ALIAS in table else "access_token_url"):
+        urls["access_token_url"], aliased = parse_token_url(where, table)
+    if "api_base_url" in passed:  # a relative userinfo_endpoint is joined to it
+        with problems.at(where, "userinfo_endpoint"):
+            urls["userinfo_endpoint"] = parse_userinfo(
+                where, table.get("userinfo_endpoint"), urls["api_base_url"]
+            )
+    if "jwks_uri" in passed:
+        with problems.at(where, "jwks_uri"):
+            refuse_jwks_without_discovery(where, urls["jwks_uri"], discovery=preset.kind == "oidc")
+    profile_map = _profile_map(where, table.get(PROFILE_MAP), problems)
+    if preset is GENERIC_OAUTH2:  # no discovery document, no preset: the table is all there is
+        with problems.at(where, "client_kwargs"):
+            refuse_openid_without_discovery(where, scope)
+        if "authorize_url" not in table:
+            with problems.at(where, "authorize_url"):
+                refuse_missing_endpoint(where, "authorize_url")
+        if "access_token_url" not in table and TOKEN_URL_ALIAS not in table:
+            with problems.at(where, "access_token_url"):
+                refuse_missing_endpoint(where, "access_token_url")
+        mapped = table.get(PROFILE_MAP)
+        with problems.at(where, "userinfo_endpoint"):
+            refuse_missing_profile(
+                where, "userinfo_endpoint" in table, isinstance(mapped, Mapping) and "id" in mapped
+            )
+    return Endpoints(**{key: urls.get(key) for key in ENDPOINT_KEYS}), aliased, profile_map
+
+
+def _profile_map(where: str, value: object, problems: Problems) -> dict[str, str]:
+    """``profile_map``, entry by entry: one line for each field or path that is wrong."""
+    if isinstance(value, Mapping) and value:
+        return _merged(problems.key_by_key(where, value, partial(parse_profile_map, where), key=PROFILE_MAP))
+    profile_map: dict[str, str] = {}
+    with problems.at(where, PROFILE_MAP):
+        profile_map = parse_profile_map(where, value)  # None, or not a table at all
+    return profile_map
 
 
 def with_rules(
@@ -440,7 +546,7 @@ def load_config(
     tables = {
         name: table
         for name, table in auth.items()
-        if isinstance(table, Mapping) and name not in ("client_kwargs", ROLES_TABLE)
+        if isinstance(table, Mapping) and name not in ("client_kwargs", PROFILE_MAP, ROLES_TABLE)
     }
     known = SETTINGS_KEYS | PROVIDER_KEYS | {ROLES_TABLE}
     left_to_app: list[str] = []

@@ -12,7 +12,9 @@ misspelt key's error carries its ``Problem`` with the key meant, for that list."
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable, Mapping
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from .errors import ConfigError, Problem
@@ -38,9 +40,18 @@ SETTINGS_KEYS = frozenset(
         *LIFETIME_KEYS,  # session_idle_timeout, session_max_age (_core/lifetime.py); per provider too
     }
 )
+# Authlib's registration keys for where a provider's endpoints are (``oauth.register(...)`` as
+# Authlib's docs and the blog post write them), read by endpoints.py; `token_url` is the post's
+# spelling of `access_token_url`, accepted and named at start-up.
+ENDPOINT_KEYS = ("authorize_url", "access_token_url", "api_base_url", "userinfo_endpoint", "jwks_uri")
+TOKEN_URL_ALIAS = "token_url"
+PROFILE_MAP = "profile_map"  # this module's: where the normalized profile's fields are in the JSON
 PROVIDER_KEYS = frozenset(
     {
         *("client_id", "client_secret", "server_metadata_url", "client_kwargs"),  # st.login's
+        *ENDPOINT_KEYS,
+        TOKEN_URL_ALIAS,
+        PROFILE_MAP,
         *("preset", "display_name", "base_url", "post_logout_redirect_uri"),
         *("private_key", "private_key_path", "team_id", "key_id"),  # Apple's client secret
         *RULE_KEYS,
@@ -49,14 +60,10 @@ PROVIDER_KEYS = frozenset(
 )
 NEAR_MISS = 2  # edits: an unknown [auth] key this close to a known one is a typo, not the app's
 # Keys st.login hands to Authlib's register() or OAuth2 client that have no meaning here: the
-# endpoints come from discovery or the preset, the per-login values are generated per login.
+# per-login values are generated per login, the HTTP client is the module's own.
 NOT_HONOURED = {
-    "authorize_url": "endpoints come from `server_metadata_url` or the provider's preset",
-    "access_token_url": "endpoints come from `server_metadata_url` or the provider's preset",
-    "refresh_token_url": "endpoints come from `server_metadata_url` or the provider's preset",
-    "api_base_url": "the profile API comes from the provider's preset",
-    "userinfo_endpoint": "endpoints come from `server_metadata_url` or the provider's preset",
-    "jwks_uri": "the keys come from the discovery document's `jwks_uri`",
+    "refresh_token_url": "a refresh goes to the token endpoint: `access_token_url`, or the discovery "
+    "document's or preset's",
     "authorize_params": "put authorization request parameters in `client_kwargs`",
     "access_token_params": "the token request is RFC 6749 §4.1.3's, with nothing added",
     "redirect_uri": "set it once, in [auth] `redirect_uri`",
@@ -76,7 +83,7 @@ MODULE_PARAMETERS = {
     "state": "the module makes a fresh `state` for every login (CSRF, RFC 9700 §4.7.1)",
     "nonce": "the module makes a fresh `nonce` for every login (replay, OIDC Core §3.1.2.1)",
     "code_challenge": "PKCE is always on, with a verifier only this server knows (RFC 7636 §4.2)",
-    "code_challenge_method": "PKCE is always S256 (RFC 9700 §2.1.1)",
+    "code_challenge_method": "PKCE is S256 (RFC 9700 §2.1.1), or off only in a provider's own table",
     "code_verifier": "the verifier never goes through the browser (RFC 7636 §4.5)",
     "redirect_uri": "the callback must be this app's registered one (RFC 6749 §3.1.2)",
     "client_id": "the client is the configured one (RFC 6749 §2.2)",
@@ -86,10 +93,31 @@ MODULE_PARAMETERS = {
     "request_uri": "request objects are not built here (OIDC Core §6)",
 }
 TOKEN_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
+PKCE_METHOD = "S256"
+PKCE_OFF = "none"  # client_kwargs code_challenge_method: no PKCE, for a provider that rejects it
+
+
+class ClientKwargs(NamedTuple):
+    """What st.login's ``client_kwargs`` say: the authorization request's extra parameters, the
+    token endpoint's client authentication (None: the preset's), and whether PKCE is on."""
+
+    params: dict[str, str]
+    token_auth_method: str | None
+    pkce: bool
 
 
 def table_name(name: str) -> str:
     return "[auth]" if name == DEFAULT_PROVIDER else f"[auth.{name}]"
+
+
+def is_loopback_url(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def refuse_unknown(where: str, keys: Iterable[str], known: frozenset[str]) -> None:
@@ -146,18 +174,18 @@ def _edits(a: str, b: str) -> int:
     return previous[-1]
 
 
-def parse_client_kwargs(name: str, kwargs: Mapping[str, object]) -> tuple[dict[str, str], str | None]:
-    """st.login's ``client_kwargs``: authorization request parameters, plus the two client
-    settings that have a meaning here. Returns (authorize parameters, token auth method)."""
+def parse_client_kwargs(name: str, kwargs: Mapping[str, object]) -> ClientKwargs:
+    """st.login's ``client_kwargs``: authorization request parameters, plus the client settings
+    that have a meaning here (token endpoint authentication, PKCE on or off)."""
     where = f"{table_name(name)} client_kwargs"
     params: dict[str, str] = {}
     method = None
+    pkce = True
     for key, value in kwargs.items():
         if key == "scope":
             continue
         if key == "code_challenge_method":
-            if value != "S256":
-                raise ConfigError(f"{where} `code_challenge_method` must be S256 (RFC 9700 §2.1.1).")
+            pkce = parse_code_challenge_method(where, value)
         elif key == "token_endpoint_auth_method":
             if value not in TOKEN_AUTH_METHODS:
                 raise ConfigError(
@@ -176,7 +204,32 @@ def parse_client_kwargs(name: str, kwargs: Mapping[str, object]) -> tuple[dict[s
             raise ConfigError(f"{where} `{key}` must be a string: it is an authorization request parameter.")
         else:
             params[str(key)] = str(value).lower() if isinstance(value, bool) else str(value)
-    return params, method
+    return ClientKwargs(params, method, pkce)
+
+
+def parse_code_challenge_method(where: str, value: object) -> bool:
+    """Whether PKCE is on: "S256", the default, or "none" for a provider that rejects PKCE's
+    parameters. RFC 7636 made PKCE optional for a server, and RFC 9700 §2.1.1 lets a confidential
+    client rely on another defence against code injection (the client secret here, the `nonce` for
+    OpenID Connect), so off is allowed, only when asked for; "plain" never (RFC 9700 §2.1.1)."""
+    if value == PKCE_METHOD:
+        return True
+    if value == PKCE_OFF:
+        return False
+    raise ConfigError(
+        f'{where} `code_challenge_method` must be "{PKCE_METHOD}" (the default) or "{PKCE_OFF}" to switch '
+        f"PKCE off for a provider that rejects it; got {value!r} (plain is refused: RFC 9700 §2.1.1)."
+    )
+
+
+def refuse_public_client_without_pkce(name: str, pkce: bool, confidential: bool) -> None:
+    """RFC 9700 §2.1.1: a public client MUST use PKCE, whatever the provider accepts."""
+    if not pkce and not confidential:
+        raise ConfigError(
+            f'{table_name(name)} client_kwargs `code_challenge_method = "{PKCE_OFF}"` needs a '
+            "`client_secret`: a public client must use PKCE (RFC 9700 §2.1.1). Remove the setting, or "
+            "configure the client secret."
+        )
 
 
 def parse_redirect_uri(value: object) -> str | None:

@@ -51,6 +51,18 @@ GENERIC_OIDC = Preset(
     notes="Any standards OpenID Connect provider (Auth0, Okta, Keycloak, Authentik…) by its discovery URL.",
 )  # fmt: skip
 
+# Any OAuth 2.0 provider by its endpoints (Authlib's keys in its table: endpoints.py). Its profile
+# API's JSON is its own: ``profile_map`` says where each field is. Without one, the common names;
+# never `email_verified`, which only a profile_map that names it can vouch for.
+GENERIC_OAUTH2 = Preset(
+    name="oauth2", label="OAuth 2.0", kind="oauth2", authorize_url="", token_url="", scope="",
+    profile={"id": "sub|id", "name": "name|preferred_username|username|login", "email": "email",
+             "username": "preferred_username|username|login", "avatar": "picture|avatar_url",
+             "locale": "locale"},
+    notes="Any OAuth 2.0 provider without a discovery document, by its endpoints and a profile_map.",
+)  # fmt: skip
+GENERIC = (GENERIC_OIDC.name, GENERIC_OAUTH2.name)  # no provider's own preset
+
 PRESETS: dict[str, Preset] = {
     p.name: p
     for p in (

@@ -1,5 +1,6 @@
 """One profile shape for every provider: id, name, username, email, email_verified,
-avatar, locale, groups. Each preset's ``profile`` mapping says where those are."""
+avatar, locale, groups. Each preset's ``profile`` mapping says where those are (extended by a
+table's ``profile_map``: endpoints.py)."""
 
 from __future__ import annotations
 
@@ -39,8 +40,15 @@ def normalize(
         "email_verified": bool(email) and verified,
         "avatar": avatar,
         "locale": lookup(merged, mapping.get("locale", "locale")),
-        "groups": merged.get("groups", []),
+        "groups": _groups(lookup(merged, mapping["groups"]) if "groups" in mapping else merged.get("groups")),
     }
+
+
+def _groups(value: object) -> list[object]:
+    # A list of names; a single one (a provider's one `role`) counts as a list of one.
+    if isinstance(value, list):
+        return value
+    return [value] if isinstance(value, str) and value else []
 
 
 def apple_first_login(params: Mapping[str, str]) -> dict[str, object]:

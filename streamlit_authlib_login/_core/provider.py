@@ -107,12 +107,15 @@ class ProviderClient:
         auth_method = (
             (settings.token_auth_method or settings.preset.token_auth_method) if confidential else "none"
         )
+        # The table's own endpoints, under their discovery names (endpoints.py), resolved here.
+        self._given = {key: self.url(value) for key, value in settings.endpoints.as_metadata().items()}
         self.client = _OAuthClient(
             client_id=settings.client_id,
             client_secret=settings.client_secret,
             token_endpoint_auth_method=auth_method,
             revocation_endpoint_auth_method=auth_method,
-            code_challenge_method="S256",
+            # RFC 7636 §4.3: S256; None (a table's code_challenge_method = "none") sends no challenge.
+            code_challenge_method="S256" if settings.pkce else None,
             timeout=httpx2.Timeout(http.timeout),
             limits=LIMITS,
             transport=transport,
@@ -120,6 +123,26 @@ class ProviderClient:
             # GitHub answers its token endpoint in form encoding unless asked for JSON.
             headers={"Accept": "application/json"},
         )
+        for hook in ("access_token_response", "refresh_token_response"):
+            self.client.register_compliance_hook(hook, self._refusal_in_its_own_words)
+
+    def _refusal_in_its_own_words(self, response: httpx2.Response) -> httpx2.Response:
+        """A token endpoint's refusal that is not RFC 6749 §5.2's ``{"error": ...}`` (Strava's
+        ``{"message": "Bad Request", "errors": [...]}``): Authlib would take its JSON for tokens,
+        and the login would then say only that no ``access_token`` came. Say what it answered."""
+        if response.status_code < 400:
+            return response
+        try:
+            body = response.json()
+        except ValueError:
+            return response  # not JSON: Authlib raises the HTTP error itself
+        if isinstance(body, dict) and "error" not in body:
+            raise ProviderError(
+                f"{self.settings.label}'s token endpoint answered HTTP {response.status_code}: "
+                f"{response.text[:300]}",
+                code=f"http_{response.status_code}",
+            )
+        return response
 
     def url(self, value: str) -> str:
         return f"{self.app_base}{value}" if value.startswith("/") else value
@@ -197,9 +220,11 @@ class ProviderClient:
     async def authorization_url(
         self, *, state: str, code_verifier: str, redirect_uri: str, **params: str
     ) -> str:
-        """RFC 6749 §4.1.1 with PKCE S256 (RFC 7636 §4.3): where to send the browser."""
+        """RFC 6749 §4.1.1 with PKCE S256 (RFC 7636 §4.3): where to send the browser. A table's
+        own ``authorize_url`` is where it goes whatever discovery says, so no fetch is needed."""
         url, _ = self.client.create_authorization_url(
-            await self._endpoint("authorization_endpoint", "an authorization endpoint"),
+            self._given.get("authorization_endpoint")
+            or await self._endpoint("authorization_endpoint", "an authorization endpoint"),
             state=state,
             code_verifier=code_verifier,
             redirect_uri=redirect_uri,
@@ -210,6 +235,8 @@ class ProviderClient:
     async def exchange_code(self, *, code: str, redirect_uri: str, code_verifier: str) -> dict[str, object]:
         """RFC 6749 §4.1.3: the authorization code (and PKCE verifier) for tokens."""
         self.prepare_client_secret()
+        # RFC 7636 §4.5: the verifier only goes with a code whose request carried a challenge.
+        pkce = {"code_verifier": code_verifier} if self.settings.pkce else {}
         return await self._token_call(
             "token request",
             self.client.fetch_token(
@@ -217,7 +244,7 @@ class ProviderClient:
                 grant_type="authorization_code",
                 code=code,
                 redirect_uri=redirect_uri,
-                code_verifier=code_verifier,
+                **pkce,
             ),
         )
 
@@ -263,8 +290,9 @@ class ProviderClient:
         return cached is not None and self._clock() - cached.fetched_at < ttl
 
     async def metadata(self) -> dict[str, object]:
-        """The provider's discovery document: fetched, checked, cached for ``metadata_ttl``.
-        An OAuth 2.0-only provider has none: its endpoints come from its preset."""
+        """The provider's discovery document: fetched, checked, cached for ``metadata_ttl``, with
+        the endpoints the provider's table names itself in place of its own. An OAuth 2.0-only
+        provider has none: its endpoints come from its preset, completed by its table."""
         if not self.settings.is_oidc:
             preset = self.settings.preset
             endpoints = {
@@ -273,6 +301,17 @@ class ProviderClient:
                 "revocation_endpoint": preset.revocation_url,
             }
             return {key: self.url(value) for key, value in endpoints.items() if value}
+        document = await self._discovery()
+        # The table's authorize_url, access_token_url, userinfo_endpoint and jwks_uri say where
+        # the browser, the code and the profile go; they do not say who issues the ID token. So
+        # the issuer stays the discovery document's, checked against the URL it was fetched from
+        # (OIDC Discovery §4.3), and an ID token must carry exactly it (OIDC Core §3.1.3.7 (2)),
+        # signed by a key of its jwks_uri (the table's, if given): overriding endpoints (the blog
+        # post's old Google ones) never relaxes a check: an ID token that another issuer's
+        # endpoint sent is refused at the `iss` check, which names both values.
+        return {**document, **self._given} if self._given else document
+
+    async def _discovery(self) -> dict[str, object]:
         cached = self._metadata
         if self._fresh(cached, self._http.metadata_ttl):
             return cached.value

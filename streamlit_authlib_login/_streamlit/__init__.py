@@ -113,12 +113,16 @@ def log_registrations(authenticator: Authenticator, port: int) -> None:
 
 
 def log_access(authenticator: Authenticator) -> None:
-    """At start-up: who each provider admits (its access rules), one line each, and the keys of
-    [auth] the login module leaves to the app."""
+    """At start-up: who each provider admits (its access rules), one line each, the keys of
+    [auth] the login module leaves to the app, and what a provider table says that its reader
+    should know (``token_url`` read as ``access_token_url``, endpoints replacing a preset's)."""
     config = authenticator.config
     log = logging.getLogger("streamlit_authlib_login")
     for line in startup_lines(((p.name, p.access) for p in config.providers), config.app_keys):
         log.info("%s", line)
+    for provider in config.providers:
+        for line in provider.notes:
+            log.info("%s", line)
 
 
 def attach_loop(loop: asyncio.AbstractEventLoop) -> None:
@@ -300,6 +304,7 @@ _MARKS: dict[str, tuple[str, str, str]] = {
     "apple": ("#000", "#fff", "A"), "gitlab": ("#fc6d26", "#fff", "GL"),
     "discord": ("#5865f2", "#fff", "D"), "kakao": ("#fee500", "#191919", "K"),
     "naver": ("#03c75a", "#fff", "N"), "oidc": ("#6b7280", "#fff", "ID"), "dev": ("#f59e0b", "#fff", "🧪"),
+    "oauth2": ("#6b7280", "#fff", "O2"),
 }  # fmt: skip
 
 

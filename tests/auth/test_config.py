@@ -32,7 +32,8 @@ def test_no_provider_means_the_dev_provider_only(tmp_path: Path) -> None:
     """With no [auth] at all, the embedded dev provider is the one provider (plus its emulations)."""
     config = load_config({}, {}, local_dir=tmp_path, dev_mode=DEV_MODE)
     dev, *emulated = config.providers
-    assert {p.name for p in emulated} == {f"emulated-{name}" for name in PRESETS}
+    # Each preset's twin, and Strava's: a provider known only by its endpoints (endpoints.py).
+    assert {p.name for p in emulated} == {f"emulated-{name}" for name in [*PRESETS, "strava"]}
     assert all(p.served_here and p.client_secret == dev.client_secret for p in emulated)
     no_twins = load_config({"auth": {"emulated_providers": False}}, {}, local_dir=tmp_path, dev_mode=DEV_MODE)
     assert no_twins.providers[1:] == ()
@@ -317,9 +318,9 @@ def test_provider_names_with_a_dash_and_their_environment_overrides(tmp_path: Pa
         ({"redirect_uri": "http://localhost:8501/callback"}, "with the path /oauth2callback"),
         ({"redirect_uri": "/oauth2callback"}, "absolute URL"),
         ({"expose_tokens": ["id", "refresh"]}, '"id", "access" or a list'),
-        ({"google": {**GOOGLE, "authorize_url": "https://x"}}, "`authorize_url` is not supported"),
+        ({"google": {**GOOGLE, "refresh_token_url": "https://x"}}, "`refresh_token_url` is not supported"),
         ({"google": {**GOOGLE, "client_kwargs": {"timeout": 3}}}, "client_kwargs `timeout` is not supported"),
-        ({"google": {**GOOGLE, "client_kwargs": {"code_challenge_method": "plain"}}}, "must be S256"),
+        ({"google": {**GOOGLE, "client_kwargs": {"code_challenge_method": "plain"}}}, 'must be "S256"'),
         ({"google": {**GOOGLE, "client_kwargs": {"response_type": "token"}}}, "must be code"),
         ({"google": {**GOOGLE, "client_kwargs": {"state": "fixed"}}}, "`state` cannot be set: the module"),
         ({"google": {**GOOGLE, "client_kwargs": {"code_challenge": "x"}}}, "`code_challenge` cannot be set"),
@@ -327,7 +328,7 @@ def test_provider_names_with_a_dash_and_their_environment_overrides(tmp_path: Pa
         ({"cookie_secert": SECRET}, "[auth] `cookie_secert` is not a setting"),
         ({**GOOGLE, "default": GOOGLE}, "both would be the provider st.login() logs in with"),
     ],
-    ids=["callback-path", "relative", "expose-refresh", "authorize-url", "timeout", "plain-pkce",
+    ids=["callback-path", "relative", "expose-refresh", "refresh-token-url", "timeout", "plain-pkce",
          "implicit", "fixed-state", "own-challenge", "typo-in-provider", "typo-in-auth", "two-defaults"],
 )  # fmt: skip
 def test_what_st_login_accepts_but_this_module_cannot_honour_stops_the_start(

@@ -119,7 +119,8 @@ def test_an_unknown_key_far_from_every_setting_lists_the_known_ones(tmp_path: Pa
     google = {"client_id": "i", "client_secret": "s", "favourite_colour": "blue"}
     [problem] = problems_of({"cookie_secret": SECRET, "google": google}, tmp_path).problems
     assert problem.line.startswith(
-        "[auth.google] `favourite_colour` is not a setting this login module knows; known: allowed_domains, "
+        "[auth.google] `favourite_colour` is not a setting this login module knows; known: "
+        "access_token_url, allowed_domains, "
     )
     assert not problem.meant
 
