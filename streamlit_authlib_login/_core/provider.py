@@ -27,7 +27,7 @@ from joserfc.jwk import ECKey, KeySet
 from .config import HttpSettings, ProviderSettings
 from .errors import DiscoveryError, ProviderError, ProviderUnreachable
 from .keepalive import LIMITS, KeepAliveRetry
-from .trace import Trace
+from .trace import PROFILE, TITLE, Trace
 
 APPLE_AUDIENCE = "https://appleid.apple.com"
 WELL_KNOWN = ("/.well-known/openid-configuration", "/.well-known/oauth-authorization-server")
@@ -168,11 +168,15 @@ class ProviderClient:
         await self.client.aclose()
 
     # --- HTTP with clean errors -------------------------------------------------------
-    async def get_json(self, url: str, what: str, *, bearer: str | None = None) -> object:
-        """GET a JSON document; ``bearer`` sends an access token. Errors name the URL."""
+    async def get_json(self, url: str, what: str, *, bearer: str | None = None, title: str = "") -> object:
+        """GET a JSON document; ``bearer`` sends an access token; ``title`` names its step in the
+        login trace (else the trace guesses from the path). Errors name the URL."""
         headers = {"Authorization": f"Bearer {bearer}"} if bearer else None
+        extensions = {TITLE: title} if title else None
         try:
-            response = await self.client.request("GET", url, withhold_token=True, headers=headers)
+            response = await self.client.request(
+                "GET", url, withhold_token=True, headers=headers, extensions=extensions
+            )
         except httpx2.TimeoutException as error:
             raise ProviderUnreachable(f"{self.settings.label}: the {what} at {url} timed out.") from error
         except httpx2.HTTPError as error:
@@ -393,7 +397,7 @@ class ProviderClient:
         )
         if not url:
             return {}
-        data = await self.get_json(str(url), "profile", bearer=access_token)
+        data = await self.get_json(str(url), "profile", bearer=access_token, title=PROFILE)
         if preset.profile_envelope and isinstance(data, Mapping):
             data = data.get(preset.profile_envelope)
         profile = dict(data) if isinstance(data, Mapping) else {}

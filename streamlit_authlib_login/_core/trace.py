@@ -167,7 +167,15 @@ class Trace:
         }
 
 
+# A request's own name for its step (an httpx request extension): the provider client says which
+# call is the profile API's, whatever its path (Strava's /api/v3/athlete).
+TITLE = "trace_title"
+PROFILE = "Userinfo / profile"
+
+
 def _title(request: httpx2.Request) -> str:
+    if named := request.extensions.get(TITLE):
+        return str(named)
     path = request.url.path
     if path.endswith("openid-configuration") or "oauth-authorization-server" in path:
         return "Discovery document"
@@ -176,7 +184,7 @@ def _title(request: httpx2.Request) -> str:
     if "token" in path and request.method == "POST":
         return "Token request"
     if "userinfo" in path or path.endswith("/user") or path.endswith("/me"):
-        return "Userinfo / profile"
+        return PROFILE
     if "revoke" in path:
         return "Token revocation"
     return f"{request.method} {path}"

@@ -300,6 +300,9 @@ async def test_a_provider_known_only_by_its_endpoints_logs_in_and_fills_st_user(
     token_calls = app.requests_since(mark, "/flavors/strava/www.strava.com/oauth/token")
     assert len(token_calls) == 1 and "code_verifier" in token_calls[0].params  # type: ignore[attr-defined]
     assert f"{STRAVA_TWIN}/api/v3/athlete" in paths_since(app, mark)
+    # The trace names the profile call as such, whatever its path (the Profile page shows it).
+    profile_steps = [step.url for step in session.trace.steps if step.title == "Userinfo / profile"]
+    assert profile_steps == [f"{app.base_url}{STRAVA_TWIN}/api/v3/athlete"]
 
 
 async def test_an_absolute_userinfo_endpoint_needs_no_api_base_url(build_app: BuildApp) -> None:

@@ -102,3 +102,34 @@ def test_the_login_page_explains_a_refusal_from_fixed_text_and_a_record_only_to_
         assert "evil" not in shown and "heading" not in shown and "Someone else" not in shown
         if dict(query).get("request_id") == "0123456789ab":
             assert "0123456789ab" in shown
+
+
+def login_buttons_in_development_mode(local_dir: str) -> None:
+    """The login buttons of an app with nothing configured: the development provider and its twins."""
+    from pathlib import Path
+
+    from streamlit_authlib_login._core.config import load_config
+    from streamlit_authlib_login._core.flow import Authenticator
+    from streamlit_authlib_login._core.sessions import SessionManager
+    from streamlit_authlib_login._core.store import MemoryStore
+    from streamlit_authlib_login._devmode import DEV_MODE
+    from streamlit_authlib_login._streamlit import install, login_buttons
+
+    config = load_config({}, {}, local_dir=Path(local_dir), dev_mode=DEV_MODE)
+    install(Authenticator(config, SessionManager(MemoryStore(), config.cookie_secret, config.session)))
+    login_buttons(next_path="/profile")
+
+
+def test_the_login_page_offers_strava_among_the_real_providers_shapes(tmp_path: Path) -> None:
+    """Strava's twin (a provider known only by its endpoints) is listed, folded away with the
+    presets' twins under "Try a real provider's shape", as a same-tab login link."""
+    app = AppTest.from_function(login_buttons_in_development_mode, args=(str(tmp_path),), default_timeout=10)
+    app.run()
+    assert not app.exception
+    [folded] = app.expander
+    assert folded.label.startswith("Try a real provider's shape, offline")
+    real, twins = app.get("html")  # the real providers' links, then the twins' in the expander
+    assert [e.value for e in folded.children.values()] == [twins.value]
+    assert '<a class="login" href="/auth/login/emulated-strava?next=%2Fprofile">' in str(twins.value)
+    assert "<span>Log in with Strava (emulated)</span>" in str(twins.value)
+    assert "Log in with Development provider" in str(real.value) and "strava" not in str(real.value)
