@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx2
 import pytest
+from blog_post import BLOG_POST_TOML
 from login_harness import with_params
 
 from benchmarks.streamlit_process import streamlit_run
@@ -286,3 +287,26 @@ def test_a_table_with_three_mistakes_names_all_three_in_one_start_up_message(tmp
     ]
     assert output.index("You can now view your Streamlit app") < output.index("Login configuration errors")
     assert "Traceback" not in output
+
+
+def test_the_blog_posts_google_table_starts_and_sends_the_browser_to_google(tmp_path: Path) -> None:
+    """The blog post's oauth.register(...) as its [auth.google] table (tests/auth/blog_post.py):
+    the app starts, its console says once that `token_url` is read as `access_token_url`, and
+    /auth/login/google sends the browser to the post's authorize URL with PKCE S256 and state."""
+    cwd = scratch_checkout(tmp_path)
+    secrets = cwd / "secrets.toml"
+    secrets.write_text(BLOG_POST_TOML)
+    log = cwd / "streamlit.log"
+    with (
+        streamlit_app(cwd, log, args=("--secrets.files", str(secrets)), env=scratch_env(cwd)) as url,
+        httpx2.Client(base_url=url, timeout=10) as browser,
+    ):
+        response = browser.get("/auth/login/google", params={"next": "/"})
+    assert response.status_code == 302, response.text
+    location = response.headers["location"]
+    assert location.startswith("https://accounts.google.com/o/oauth2/auth?")
+    params = dict(parse_qsl(urlsplit(location).query))
+    assert params["code_challenge_method"] == "S256" and params["code_challenge"] and params["state"]
+    said = [line for line in log.read_text().splitlines() if "`token_url`" in line]
+    assert len(said) == 1 and "[auth.google] `token_url` is read as `access_token_url`" in said[0]
+    assert "Traceback" not in log.read_text()

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx2
 import pytest
+from blog_post import BLOG_POST_REGISTER, BLOG_POST_TOML
 from login_harness import (
     DEV_CLIENT_SECRET,
     BuildApp,
@@ -44,30 +45,6 @@ from streamlit_authlib_login._devmode import (
 )
 
 ALICE = next(p for p in PERSONAS if p.username == "alice")
-
-# The blog post's registration (../shared/seed/, its lines 37-43), verbatim but for the list
-# item's indentation. A copy rather than a read of the post: the post lives outside this
-# repository, so a test reading it would skip in CI and in every other checkout, and a test that
-# silently does not run proves nothing. The test below turns the copy into the TOML table.
-BLOG_POST_REGISTER = """\
-oauth.register('google',
-               client_id='your_client_id',
-               client_secret='your_client_secret',
-               authorize_url='https://accounts.google.com/o/oauth2/auth',
-               token_url='https://accounts.google.com/o/oauth2/token',
-               api_base_url='https://www.googleapis.com/oauth2/v1/',
-               client_kwargs={'scope': 'openid email profile'})
-"""
-# ... as its reader writes it in .streamlit/secrets.toml.
-BLOG_POST_TOML = """\
-[auth.google]
-client_id = "your_client_id"
-client_secret = "your_client_secret"
-authorize_url = "https://accounts.google.com/o/oauth2/auth"
-token_url = "https://accounts.google.com/o/oauth2/token"
-api_base_url = "https://www.googleapis.com/oauth2/v1/"
-client_kwargs = { scope = "openid email profile" }
-"""
 
 
 def blog_post_google(tmp_path: Path) -> ProviderSettings:
