@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import logging
+import re
 import tomllib
 from dataclasses import replace
 from pathlib import Path
@@ -465,3 +466,26 @@ def test_an_email_from_a_generic_provider_is_unverified_unless_profile_map_maps_
     (trusted,) = load({"strava": mapped}, tmp_path).providers
     assert normalize({}, answer, trusted.preset)["email_verified"] is True
     assert normalize({}, {**answer, "email_verified": False}, trusted.preset)["email_verified"] is False
+
+
+# --- the docs show the tables the tests use --------------------------------------------------------
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def toml_block(doc: str, table: str) -> dict[str, object]:
+    """The ```toml block of ``doc`` that starts with ``[auth.<table>]`` and has its endpoints."""
+    blocks = re.findall(r"```toml\n(.*?)```", (ROOT / doc).read_text(), re.S)
+    found = [tomllib.loads(b)["auth"][table] for b in blocks if b.startswith(f"[auth.{table}]\n")]
+    [with_endpoints_given] = [t for t in found if "authorize_url" in t]
+    return with_endpoints_given
+
+
+@pytest.mark.parametrize("doc", ["README.md", "docs/providers.md"])
+def test_the_documented_strava_table_is_the_one_its_twin_is_made_from(doc: str) -> None:
+    """What the docs tell a reader to write is what "Strava (emulated)" runs (_devmode.STRAVA_TABLE)."""
+    shown = toml_block(doc, "strava")
+    assert {k: v for k, v in shown.items() if k not in ("client_id", "client_secret")} == STRAVA_TABLE
+
+
+def test_the_documented_blog_post_table_is_the_tested_one() -> None:
+    assert toml_block("docs/providers.md", "google") == tomllib.loads(BLOG_POST_TOML)["auth"]["google"]
