@@ -283,6 +283,20 @@ async def test_a_provider_known_only_by_its_endpoints_logs_in_and_fills_st_user(
     assert profile_steps == [f"{app.base_url}{STRAVA_TWIN}/api/v3/athlete"]
 
 
+async def test_a_generic_providers_session_refreshes_at_its_token_url(build_app: BuildApp) -> None:
+    """A refresh goes to access_token_url too (with client_secret_post); Strava's answer has no
+    athlete, and the profile API, asked again, still names the same person."""
+    app = build_app(config=dev_config(providers=[strava()]))
+    _, _, session = await log_in(app, "emulated-strava")
+    assert session is not None and session.tokens.refresh_token
+    mark = app.mark()
+    refreshed = await app.auth.refresh(session.id)
+    assert refreshed.tokens.access_token != session.tokens.access_token
+    assert refreshed.tokens.refresh_token == session.tokens.refresh_token  # Strava's does not rotate
+    assert refreshed.profile == session.profile
+    assert app.requests_since(mark, "/flavors/strava/www.strava.com/oauth/token", grant_type="refresh_token")
+
+
 async def test_an_absolute_userinfo_endpoint_needs_no_api_base_url(build_app: BuildApp) -> None:
     """`userinfo_endpoint` as a whole URL, without api_base_url: the same profile."""
     provider = strava(api_base_url=None, userinfo_endpoint="https://www.strava.com/api/v3/athlete")
