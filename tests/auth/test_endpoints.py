@@ -428,6 +428,29 @@ def test_each_mistake_in_a_providers_endpoints_is_named_with_what_to_write(
     assert words in raised.value.description
 
 
+def test_every_endpoint_mistake_of_a_table_is_named_at_once(tmp_path: Path) -> None:
+    """With the collector (config_problems.py): each wrong key one line, in the table's order; a
+    relative userinfo_endpoint is not blamed for an api_base_url that is itself wrong."""
+    table = strava_table(
+        authorize_url="http://www.strava.com/oauth/authorize",
+        api_base_url="www.strava.com/api/v3/",
+        token_url="https://www.strava.com/oauth/token",
+        profile_map={"id": "id", "nmae": "firstname", "avatar": "profile."},
+    )
+    with pytest.raises(ConfigError) as raised:
+        load({"strava": table}, tmp_path)
+    said = [(problem.key, problem.line) for problem in raised.value.problems]
+    expected = [
+        ("authorize_url", "[auth.strava] `authorize_url` must be https:// (got 'http://www.strava.com/"),
+        ("api_base_url", "[auth.strava] `api_base_url` must be an absolute https:// URL, like"),
+        ("profile_map", "[auth.strava] profile_map `nmae` is not a profile field; did you mean `name`?"),
+        ("profile_map", "[auth.strava] profile_map `avatar` must be a dotted path into the provider's JSON"),
+        ("token_url", "[auth.strava] has both `token_url` and `access_token_url`, one setting twice"),
+    ]
+    assert [key for key, _ in said] == [key for key, _ in expected]
+    assert all(line.startswith(start) for (_, line), (_, start) in zip(said, expected, strict=True)), said
+
+
 def test_a_generic_table_is_an_oauth2_provider_named_at_start_up(tmp_path: Path) -> None:
     """No discovery document, no preset: the generic OAuth 2.0 preset with the table's endpoints;
     a public client may use it (with PKCE); PKCE off is said at start-up."""
