@@ -5,6 +5,7 @@ The layout is Streamlit's own ``st.login`` layout in ``.streamlit/secrets.toml``
     [auth]
     cookie_secret = "..."            # optional here: generated and kept in .local/
     base_url = "https://app.example" # optional: the app's public URL
+    trusted_proxies = ["127.0.0.1"]  # optional: whose X-Forwarded-* count (proxies.py); default none
     redirect_uri = "https://app.example/oauth2callback"  # optional: st.login's one callback
     expose_tokens = ["id", "access"] # optional: st.user.tokens, as st.login
     session_store = "redis://localhost:6379/0"  # optional: shared by replicas; default SQLite
@@ -38,8 +39,8 @@ near miss of one it does (``config_keys.app_keys``). A configuration with mistak
 start with one ``ConfigError`` naming every one of them, one line each (``config_problems.py``).
 
 Environment variables override: ``AUTH_COOKIE_SECRET``, ``AUTH_BASE_URL``,
-``AUTH_SESSION_STORE``, ``AUTH_<NAME>_CLIENT_ID``, ``AUTH_<NAME>_CLIENT_SECRET`` (``-`` in a
-name becomes ``_``).
+``AUTH_TRUSTED_PROXIES`` (comma-separated), ``AUTH_SESSION_STORE``, ``AUTH_<NAME>_CLIENT_ID``,
+``AUTH_<NAME>_CLIENT_SECRET`` (``-`` in a name becomes ``_``).
 In the core, ``load_config`` is the only function that reads the environment; ``st.secrets``
 reaches it as a mapping, read by the Streamlit glue.
 
@@ -95,6 +96,7 @@ from .errors import ConfigError, Problem
 from .lifetime import IDLE, Lifetime, lifetime_for, parse_lifetime
 from .local_dir import local_cookie_secret
 from .presets import GENERIC, GENERIC_OAUTH2, GENERIC_OIDC, PRESETS, Preset
+from .proxies import TrustedProxies, parse_trusted_proxies
 from .roles import WHERE as ROLES_WHERE
 from .roles import RoleEntry, parse_roles
 from .rules import AccessRules, family_of, parse_rules, rules_for
@@ -219,6 +221,8 @@ class AuthConfig:
     cookie_secret: str
     providers: tuple[ProviderSettings, ...]
     base_url: str | None = None
+    # Whose X-Forwarded-Proto/-Host/-For count (proxies.py): nobody's unless named.
+    trusted_proxies: TrustedProxies = field(default_factory=TrustedProxies)
     # st.login's [auth] redirect_uri: when set, the one callback URI of every provider.
     redirect_uri: str | None = None
     expose_tokens: tuple[str, ...] = ()  # st.user.tokens: "id", "access"
@@ -523,6 +527,11 @@ def load_config(
     base_url = None
     with problems.at("[auth]", "base_url"):
         base_url = _base_url(environ.get("AUTH_BASE_URL") or auth.get("base_url"))
+    trusted_proxies = TrustedProxies()
+    with problems.at("[auth]", "trusted_proxies"):
+        trusted_proxies = parse_trusted_proxies(
+            environ.get("AUTH_TRUSTED_PROXIES") or auth.get("trusted_proxies")
+        )
     redirect_uri = None
     with problems.at("[auth]", "redirect_uri"):
         redirect_uri = parse_redirect_uri(auth.get("redirect_uri"))
@@ -610,6 +619,7 @@ def load_config(
         cookie_secret=str(cookie_secret),
         providers=tuple(providers),
         base_url=str(base_url).rstrip("/") if base_url else None,
+        trusted_proxies=trusted_proxies,
         redirect_uri=redirect_uri,
         expose_tokens=expose_tokens,
         store_path=local_dir / "sessions.sqlite3",

@@ -38,6 +38,7 @@ SETTINGS_KEYS = frozenset(
         *("base_url", "dev_provider", "emulated_providers", "session_store", "tcp_nodelay"),
         *RULE_KEYS,
         *LIFETIME_KEYS,  # session_idle_timeout, session_max_age (_core/lifetime.py); per provider too
+        "trusted_proxies",  # whose X-Forwarded-* headers count (_core/proxies.py)
     }
 )
 # Authlib's registration keys for where a provider's endpoints are (``oauth.register(...)`` as
