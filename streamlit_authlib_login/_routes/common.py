@@ -25,6 +25,7 @@ from .._core.errors import (
 )
 from .._core.flow import Authenticator
 from .._core.notices import FAILURE_TTL
+from .._core.proxies import CONNECTION_SCOPE_KEY, Connection, Public, public
 from .._core.registration import is_redirect_uri_mismatch
 from .._core.trace import Trace
 from .fallback_pages import store_down_page
@@ -108,6 +109,15 @@ async def _small_form(request: Request, limit: int) -> dict[str, str] | Response
     return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
 
 
+def connection(request: Request) -> Connection:
+    """The request as its own connection has it, even where uvicorn has rewritten the scope's
+    client and scheme from X-Forwarded-* (``_streamlit/internals.keep_connection`` kept them)."""
+    kept = request.scope.get(CONNECTION_SCOPE_KEY)
+    client, scheme = kept if isinstance(kept, tuple) else (request.scope.get("client"), request.url.scheme)
+    peer = client[0] if isinstance(client, tuple | list) and client else None
+    return Connection(peer=peer, scheme=str(scheme), host=request.url.netloc)
+
+
 def _refused(status: int, error: str, description: str) -> Response:
     return JSONResponse({"error": error, "description": description}, status)
 
@@ -159,13 +169,30 @@ class RoutesBase:
     def __init__(self, auth: Authenticator, login_page: str | None) -> None:
         self.auth = auth
         self.login_page = login_page
+        self._said_ignored = False  # the log line on forwarding headers believed from nobody: once
 
     def _after_logout(self, query: dict[str, str]) -> str:
         """Where a finished logout lands: the login page saying so, or the app's home page."""
         return self._here(f"{self.login_page}?{urlencode(query)}" if self.login_page else "/")
 
+    def _public(self, request: Request) -> Public:
+        """The request as the browser made it (``_core/proxies.py``): forwarding headers count
+        only from ``[auth] trusted_proxies``."""
+        seen = public(connection(request), request.headers, self.auth.config.trusted_proxies)
+        if seen.ignored and not self.auth.config.base_url and not self._said_ignored:
+            self._said_ignored = True
+            log.warning(
+                "forwarding headers (X-Forwarded-*, Forwarded) from %s ignored: [auth] trusted_proxies "
+                "does not name it, so this app's public URL is the connection's own, %s. Behind a "
+                "proxy set [auth] base_url to the public URL, or name the proxy in trusted_proxies. "
+                "(Said once.)",
+                _one_line(seen.client or "-", 64),
+                _one_line(seen.origin, 200),
+            )
+        return seen
+
     def _origin(self, request: Request) -> str:
-        return f"{request.url.scheme}://{request.url.netloc}"
+        return self._public(request).origin
 
     def _here(self, path: str) -> str:
         """A URL of this app for a redirect: on the configured base URL, else relative, so a

@@ -37,6 +37,7 @@ from .._core.errors import ConfigError
 from .._core.flow import Authenticator
 from .._core.playground import PURPOSE as PLAYGROUND
 from .._core.playground import PlaygroundFinisher
+from .._core.proxies import CONNECTION_SCOPE_KEY
 from .._core.sessions import SessionManager
 from .._core.stlogin import st_login_secrets, st_user
 from .._core.store import KeyValueStore, open_store
@@ -53,7 +54,7 @@ from . import (
     user_session,
 )
 from .accept_outage import install_accept_outage_log
-from .internals import check_streamlit_version, in_page_script, install_user_info
+from .internals import check_streamlit_version, in_page_script, install_user_info, keep_connection
 from .nodelay import set_listener_nodelay
 
 
@@ -113,7 +114,12 @@ def with_login(
     finishers = {PLAYGROUND: PlaygroundFinisher(sessions.notices)}  # POST /auth/playground's logins
     authenticator = Authenticator(config, sessions, local=local, finishers=finishers)
     install(authenticator, local)
-    console_log()  # refused and completed logins, and logouts, one line each on this console
+    log = console_log()  # refused and completed logins, and logouts, one line each on this console
+    if not keep_connection(CONNECTION_SCOPE_KEY):  # before uvicorn wraps the app: internals.py says why
+        log.warning(
+            "uvicorn's ProxyHeadersMiddleware was not found: a request's peer and scheme are judged as "
+            "uvicorn hands them over, X-Forwarded-* from 127.0.0.1 included"
+        )
     port = int(st.get_option("server.port"))
     log_registrations(authenticator, port=port)
     log_access(authenticator)  # who each provider admits; the [auth] keys left to the app

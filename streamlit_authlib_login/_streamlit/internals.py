@@ -1,6 +1,6 @@
 """Every use of Streamlit beyond its public API, fenced in one module.
 
-The login module needs four things Streamlit does not offer publicly:
+The login module needs five things Streamlit does not offer publicly:
 
 - ``st.user`` read from our session on every rerun: every read goes through
   ``streamlit.user_info._get_user_info``, which ``install_user_info`` replaces;
@@ -8,7 +8,9 @@ The login module needs four things Streamlit does not offer publicly:
   (``streamlit.runtime.scriptrunner_utils.script_run_context``);
 - the console logger in Streamlit's format and level: ``streamlit.logger.get_logger``;
 - the app's listening socket, which Streamlit binds itself and gives no handle on:
-  ``listening_tcp_sockets`` finds it among the process's descriptors (``nodelay.py`` says why).
+  ``listening_tcp_sockets`` finds it among the process's descriptors (``nodelay.py`` says why);
+- a request's own peer and scheme, which the uvicorn that Streamlit runs replaces with
+  ``X-Forwarded-For`` and ``-Proto`` first: ``keep_connection`` (it says why).
 
 Each may change in any Streamlit release, so ``check_streamlit_version`` (called first by
 ``with_login``) stops the start outside the versions this was verified on, with one line
@@ -23,7 +25,7 @@ import os
 import re
 import socket
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 
 import streamlit
 import streamlit.user_info as streamlit_user_info
@@ -132,3 +134,42 @@ def listening_tcp_sockets(port: int) -> list[socket.socket]:
         if dup not in found:
             dup.close()
     return found
+
+
+def keep_connection(scope_key: str) -> bool:
+    """Have uvicorn keep each request's own client and scheme in ``scope[scope_key]`` before its
+    proxy-header middleware replaces them; True once that is so.
+
+    Streamlit runs uvicorn with its defaults (``starlette_server.py``,
+    ``_get_uvicorn_config_kwargs``): ``proxy_headers`` on, ``forwarded_allow_ips`` from
+    ``FORWARDED_ALLOW_IPS`` or 127.0.0.1 and ::1. So a request from any local process that says
+    ``X-Forwarded-Proto: https`` reaches the app as https, from the address its
+    ``X-Forwarded-For`` names, and the connection's own are gone: the login module, which
+    believes forwarding headers only from the proxies ``[auth] trusted_proxies`` names
+    (``_core/proxies.py``), would be judging values the headers made. uvicorn wraps the app in
+    ``uvicorn.config.ProxyHeadersMiddleware`` after importing it (``Config.load``), so a subclass
+    put there while the entry file is imported runs in its place and keeps the originals first.
+    Nothing else changes: Streamlit still sees what uvicorn gives it."""
+    import uvicorn.config
+
+    middleware = getattr(uvicorn.config, "ProxyHeadersMiddleware", None)
+    if not isinstance(middleware, type):
+        return False
+    if getattr(middleware, "keeps_connection", None) == scope_key:
+        return True  # with_login called again in this process
+
+    class KeepingConnection(middleware):  # type: ignore[misc, valid-type]
+        keeps_connection = scope_key
+
+        async def __call__(
+            self,
+            scope: MutableMapping[str, object],
+            receive: Callable[..., object],
+            send: Callable[..., object],
+        ) -> None:
+            if scope.get("type") in ("http", "websocket"):
+                scope[scope_key] = (scope.get("client"), scope.get("scheme"))
+            await super().__call__(scope, receive, send)
+
+    uvicorn.config.ProxyHeadersMiddleware = KeepingConnection  # type: ignore[attr-defined, misc]
+    return True
