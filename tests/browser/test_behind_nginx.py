@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,6 +60,8 @@ class Layout:
 
 AT_ROOT = Layout("")
 ON_SUB_PATH = Layout("/app")
+LAYOUTS = (AT_ROOT, ON_SUB_PATH)
+FIRST_PAGE = 60_000  # ms: a new server's first page imports pandas and Altair, seconds on a busy machine
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,7 @@ class Site:
 
 @pytest.fixture(scope="module")
 def ports() -> Ports:
-    return Ports(free_port(), {layout.prefix: free_port() for layout in (AT_ROOT, ON_SUB_PATH)})
+    return Ports(free_port(), {layout.prefix: free_port() for layout in LAYOUTS})
 
 
 @pytest.fixture(scope="module")
@@ -98,8 +102,63 @@ def provider(ports: Ports, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         process.wait(timeout=10)
 
 
+@pytest.fixture(scope="module")
+def sites(ports: Ports, provider: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Site]]:
+    """Both layouts, each a ``streamlit run`` behind its own nginx; the two apps start side by
+    side, since each spends seconds importing."""
+    secrets = tmp_path_factory.mktemp("secrets") / "secrets.toml"
+    secrets.write_text(
+        f'[auth]\ncookie_secret = "{COOKIE_SECRET}"\ntrusted_proxies = ["{PROXY_ADDRESS}"]\n\n'
+        f'[auth.corp]\nclient_id = "{CLIENT_ID}"\nclient_secret = "{CLIENT_SECRET}"\n'
+        f'server_metadata_url = "{provider}"\n'
+    )
+    app_ports = {layout.prefix: free_port() for layout in LAYOUTS}
+    logs = {layout.prefix: tmp_path_factory.mktemp("streamlit") / "streamlit.log" for layout in LAYOUTS}
+    runs = []
+    for layout in LAYOUTS:
+        args = ["--secrets.files", str(secrets), "--server.address", "127.0.0.1"]
+        if layout.prefix:
+            args += ["--server.baseUrlPath", layout.prefix.strip("/")]
+        checkout = scratch_checkout(tmp_path_factory.mktemp("checkout"))
+        port, log = app_ports[layout.prefix], logs[layout.prefix]
+        runs.append(
+            streamlit_run("app.py", cwd=checkout, log=log, port=port, args=args, base_path=layout.prefix)
+        )
+    with ExitStack() as stack:
+        enter_together(stack, runs)
+        found = {}
+        for layout in LAYOUTS:
+            proxy = stack.enter_context(
+                nginx(
+                    tmp_path_factory.mktemp("nginx"),
+                    port=ports.nginx[layout.prefix],
+                    upstream_port=app_ports[layout.prefix],
+                    sub_path=bool(layout.prefix),
+                    source_address=PROXY_ADDRESS,
+                )
+            )
+            direct = f"http://localhost:{app_ports[layout.prefix]}{layout.prefix}"
+            found[layout.prefix] = Site(
+                layout, proxy.url + layout.prefix, direct, logs[layout.prefix], proxy.error_log
+            )
+        yield found
+
+
+def enter_together(stack: ExitStack, managers: list[AbstractContextManager[object]]) -> None:
+    """Enter each of ``managers`` in a thread of its own, and leave each entered one with ``stack``."""
+    with ThreadPoolExecutor(len(managers)) as pool:
+        futures = [pool.submit(manager.__enter__) for manager in managers]
+        errors = []
+        for manager, future in zip(managers, futures, strict=True):
+            if (error := future.exception()) is None:
+                stack.push(manager)
+            else:
+                errors.append(error)
+    if errors:
+        raise errors[0]
+
+
 @pytest.fixture(
-    scope="module",
     params=[
         pytest.param(AT_ROOT, id="root"),
         pytest.param(
@@ -113,60 +172,12 @@ def provider(ports: Ports, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         ),
     ],
 )
-def site(
-    request: pytest.FixtureRequest,
-    ports: Ports,
-    provider: str,
-    browser: Browser,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Site]:
-    layout: Layout = request.param
-    scratch = tmp_path_factory.mktemp("behind-nginx")
-    secrets = scratch / "secrets.toml"
-    secrets.write_text(
-        f'[auth]\ncookie_secret = "{COOKIE_SECRET}"\ntrusted_proxies = ["{PROXY_ADDRESS}"]\n\n'
-        f'[auth.corp]\nclient_id = "{CLIENT_ID}"\nclient_secret = "{CLIENT_SECRET}"\n'
-        f'server_metadata_url = "{provider}"\n'
-    )
-    app_port, public_port = free_port(), ports.nginx[layout.prefix]
-    args = ["--secrets.files", str(secrets), "--server.address", "127.0.0.1"]
-    if layout.prefix:
-        args += ["--server.baseUrlPath", layout.prefix.strip("/")]
-    log = scratch / "streamlit.log"
-    checkout = scratch_checkout(tmp_path_factory.mktemp("checkout"))
-    with (
-        streamlit_run("app.py", cwd=checkout, log=log, port=app_port, args=args, base_path=layout.prefix),
-        nginx(
-            tmp_path_factory.mktemp("nginx"),
-            port=public_port,
-            upstream_port=app_port,
-            sub_path=bool(layout.prefix),
-            source_address=PROXY_ADDRESS,
-        ) as proxy,
-    ):
-        here = Site(
-            layout,
-            proxy.url + layout.prefix,
-            f"http://localhost:{app_port}{layout.prefix}",
-            log,
-            proxy.error_log,
-        )
-        me = httpx2.get(f"{here.direct}/auth/me")
-        if "application/json" not in me.headers.get("content-type", ""):
-            raise RoutesNotUnderBasePath(f"{here.direct}/auth/me answered {me.status_code} {me.text[:80]!r}")
-        warm_up(browser, here.public)
-        yield here
-
-
-def warm_up(browser: Browser, url: str) -> None:
-    """The first page of a new server (pandas, Altair), paid once, through nginx."""
-    context = browser.new_context(ignore_https_errors=True)
-    try:
-        page = context.new_page()
-        page.goto(url + "/")
-        page.get_by_role("heading", name="Log in").wait_for(timeout=60_000)
-    finally:
-        context.close()
+def site(request: pytest.FixtureRequest, sites: dict[str, Site]) -> Site:
+    here = sites[request.param.prefix]
+    me = httpx2.get(f"{here.direct}/auth/me")
+    if "application/json" not in me.headers.get("content-type", ""):
+        raise RoutesNotUnderBasePath(f"{here.direct}/auth/me answered {me.status_code} {me.text[:80]!r}")
+    return here
 
 
 @pytest.fixture
@@ -198,7 +209,7 @@ def test_a_person_logs_in_and_out_through_nginx_with_tls(page: Page, site: Site)
     """The first page over https (its websocket through nginx), a login whose redirect URI is the
     public https one, a Secure HttpOnly session cookie, and a logout that ends it."""
     page.goto(site.public + "/")
-    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible(timeout=FIRST_PAGE)
     page.get_by_role("link", name="Log in with Corp").click()
     page.wait_for_url(re.compile(r"^http://127\.0\.0\.1:\d+/authorize\?"))
     assert query_of(page.url)["redirect_uri"] == f"{site.public}/auth/callback/corp"
@@ -236,7 +247,7 @@ def test_a_session_id_tossed_under_the_bare_name_is_refused(browser: Browser, si
             assert context.request.get(f"{site.public}/auth/me").status == 401
             page = context.new_page()
             page.goto(site.public + "/")
-            expect(page.get_by_role("heading", name="Log in")).to_be_visible(timeout=10_000)
+            expect(page.get_by_role("heading", name="Log in")).to_be_visible(timeout=FIRST_PAGE)
             expect(page.get_by_role("button", name="Log out")).to_have_count(0)
         finally:
             context.close()
