@@ -1,5 +1,6 @@
 """The deployment recipes are one source of truth each: the README quotes ``deploy/nginx.conf``
-verbatim (``tests/browser/test_behind_nginx.py`` runs that file)."""
+and ``deploy/Caddyfile`` verbatim (``tests/browser/test_behind_nginx.py`` and
+``tests/deploy/test_behind_caddy.py`` run those files)."""
 
 from __future__ import annotations
 
@@ -18,3 +19,7 @@ def fenced(language: str) -> list[str]:
 def test_the_readme_quotes_deploy_nginx_conf_verbatim() -> None:
     """One nginx block in the README, and it is the tested file."""
     assert fenced("nginx") == [(ROOT / "deploy" / "nginx.conf").read_text()]
+
+
+def test_the_readme_quotes_deploy_caddyfile_verbatim() -> None:
+    assert fenced("caddyfile") == [(ROOT / "deploy" / "Caddyfile").read_text()]

@@ -34,8 +34,8 @@ from benchmarks.streamlit_process import free_port, streamlit_run
 from devidp import PERSONAS
 from tests.auth.login_harness import query_of, set_cookies, with_params
 from tests.browser.test_who_may_come_in import start_provider, wait_for_provider
-from tests.nginx_process import nginx
 from tests.streamlit_process import scratch_checkout
+from tests.tls_proxies import nginx
 
 ALICE = next(p for p in PERSONAS if p.username == "alice")
 CLIENT_ID, CLIENT_SECRET = "rules-app", "rules-app-secret"  # start_provider's client
@@ -139,7 +139,7 @@ def sites(ports: Ports, provider: str, tmp_path_factory: pytest.TempPathFactory)
             )
             direct = f"http://localhost:{app_ports[layout.prefix]}{layout.prefix}"
             found[layout.prefix] = Site(
-                layout, proxy.url + layout.prefix, direct, logs[layout.prefix], proxy.error_log
+                layout, proxy.url + layout.prefix, direct, logs[layout.prefix], proxy.log
             )
         yield found
 
