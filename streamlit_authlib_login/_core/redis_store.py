@@ -149,11 +149,13 @@ class RedisStore:
         self._down_until = 0.0
         self._down = False
         self._refusing = False  # writes answered with an error reply (OOM...) since the last accepted
+        self._errors = 0  # StoreUnavailable raised: ``CountsErrors``, auth_store_errors_total
 
     def _call(self, command: Callable[[], T], *, write: bool = False) -> T:
         """``command``, or ``StoreUnavailable``; ``write``: a command Redis may refuse for want
         of memory, whose success ends a spell of refused writes."""
         if time.monotonic() < self._down_until:
+            self._count_error()
             raise StoreUnavailable(self._unavailable())
         try:
             if not self._detected:
@@ -180,6 +182,7 @@ class RedisStore:
                     type(error).__name__,
                     str(error)[:200],
                 )
+            self._count_error()
             raise StoreUnavailable(self._refused()) from None
         except RedisError as error:
             self._unreachable(error)
@@ -207,7 +210,16 @@ class RedisStore:
                 type(error).__name__,
                 str(error)[:200],
             )
+        self._count_error()
         raise StoreUnavailable(self._unavailable()) from None
+
+    def _count_error(self) -> None:
+        with self._state:
+            self._errors += 1
+
+    def unavailable_count(self) -> int:
+        """``CountsErrors``: how many calls raised ``StoreUnavailable`` (the back-off's included)."""
+        return self._errors
 
     def _detect(self) -> None:
         """Once, at the first call that reaches Redis: switch to the cluster client if the
