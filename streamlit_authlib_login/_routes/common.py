@@ -24,6 +24,7 @@ from .._core.errors import (
     TokenValidationError,
 )
 from .._core.flow import Authenticator
+from .._core.metrics import outcome_of
 from .._core.notices import FAILURE_TTL
 from .._core.registration import is_redirect_uri_mismatch
 from .._core.trace import Trace
@@ -225,7 +226,10 @@ class RoutesBase:
         matched a pending login of a configured provider): the refusal is then kept as a record
         only that browser can read. Without it nothing is stored (anyone can send a forged
         callback, as often as they like): the page says a fixed sentence for the failed check
-        (``_core.refusals``)."""
+        (``_core.refusals``). A refused login is counted too (``auth_logins_total``), one count
+        for each such log line."""
+        if kind == "login":
+            self.auth.metrics.login(provider, outcome_of(error))
         if isinstance(error, StoreUnavailable):
             raise error  # no record can be saved: _store_down answers, and the store logged it
         request_id = secrets.token_hex(6)
@@ -234,13 +238,14 @@ class RoutesBase:
             check = f"{check}/{failed.name}"
         elif isinstance(error, NotAllowed):
             check = f"{check}/{error.rule}"  # the rule, in the log line and on the page
+        shown = _one_line(provider, 64)
         if unexpected:
-            log.exception("%s with %s failed unexpectedly: request_id=%s", kind, provider, request_id)
+            log.exception("%s with %s failed unexpectedly: request_id=%s", kind, shown, request_id)
         else:
             log.warning(
                 "%s refused: provider=%s check=%s request_id=%s: %s",
                 kind,
-                _one_line(provider, 64),
+                shown,
                 check,
                 request_id,
                 _one_line(error.description, 500),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -14,6 +15,7 @@ from .._core.errors import (
     UnknownProvider,
 )
 from .._core.flow import safe_next
+from .._core.metrics import OK
 from .._core.playground import PlaygroundRequest, start_playground, with_result
 from .._core.stlogin import provider_from_token, same_origin_navigation
 from .._core.trace import fingerprint
@@ -141,10 +143,11 @@ class LoginRoutes(RoutesBase):
         else:
             session, next_path = finished.session, finished.next_path
             if finished.result is not None:
+                check = finished.refused.error if finished.refused else None
                 log.info(
                     "playground login: result=%s %s",
                     finished.result[:8],
-                    f"refused: check={finished.refused.error}" if finished.refused else "passed",
+                    f"refused: check={check}" if check else "passed",
                 )
             if session is None:  # a Playground login kept as a result: the session is untouched
                 return RedirectResponse(self._here(next_path), 303)
@@ -153,7 +156,10 @@ class LoginRoutes(RoutesBase):
                 # A new login replaces this browser's old session: end it server-side too.
                 await self.auth.sessions.run(self.auth.sessions.delete, previous)
             subject = session.claims.get("sub") or session.profile.get("sub")
-            log.info("login: provider=%s sub=%s", provider, fingerprint(str(subject)) if subject else "-")
+            sub = fingerprint(str(subject)) if subject else "-"
+            log.info("login: provider=%s sub=%s", provider, sub)
+            started = finished.started_at
+            self.auth.metrics.login(provider, OK, seconds=time.time() - started if started else None)
             response = RedirectResponse(self._here(next_path), 302)
             # The session's own max age (its provider's, or [auth]'s session_max_age).
             max_age = self.auth.sessions.cookie_max_age(session)

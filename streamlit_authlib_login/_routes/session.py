@@ -90,6 +90,8 @@ class SessionRoutes(RoutesBase):
             done.revoked,
             "yes" if done.end_session_url else "no",
         )
+        if done.provider is not None:  # None: a concurrent logout ended it first, and counted it
+            self.auth.metrics.logout(done.provider)
         end_session = done.end_session_url
         if "application/json" in request.headers.get("accept", ""):
             response: Response = JSONResponse({"logged_out": True, "end_session_url": end_session})

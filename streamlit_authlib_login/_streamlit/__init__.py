@@ -477,9 +477,10 @@ def configured_providers() -> tuple[ProviderSettings, ...]:
 
 
 def refusal_counts() -> dict[tuple[str, str], int]:
-    """Logins the access rules refused since this server process started, per (provider, rule):
-    this replica's alone (each replica counts its own)."""
-    return authenticator().admission.refusals.snapshot()
+    """Logins (and refreshes) the access rules refused since this server process started, per
+    (provider, rule): this replica's alone (each replica counts its own), read from its
+    ``auth_logins_total`` and ``auth_refreshes_total`` (``_core/metrics.py``)."""
+    return authenticator().metrics.refusals()
 
 
 def configured_provider(name: str) -> ProviderSettings | None:
