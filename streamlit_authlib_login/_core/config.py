@@ -9,6 +9,7 @@ The layout is Streamlit's own ``st.login`` layout in ``.streamlit/secrets.toml``
     expose_tokens = ["id", "access"] # optional: st.user.tokens, as st.login
     session_store = "redis://localhost:6379/0"  # optional: shared by replicas; default SQLite
     metrics_token = "..."            # optional: GET /auth/metrics answers this bearer token (metrics.py)
+    log_format = "json"              # optional: one JSON object a log line (eventlog.py); default "text"
 
     [auth.google]
     client_id = "..."
@@ -93,6 +94,7 @@ from .endpoints import (
     with_endpoints,
 )
 from .errors import ConfigError, Problem
+from .eventlog import parse_log_format
 from .lifetime import IDLE, Lifetime, lifetime_for, parse_lifetime
 from .local_dir import local_cookie_secret
 from .metrics import parse_metrics_token
@@ -231,6 +233,7 @@ class AuthConfig:
     tcp_nodelay: bool = True
     # The bearer token GET /auth/metrics asks for (metrics.py); None: it answers 404.
     metrics_token: str | None = field(default=None, repr=False)
+    log_format: str = "text"  # "json": one JSON object a log line (eventlog.py)
     # Development mode: wanted when no provider is configured, or with [auth] dev_provider = true.
     dev_provider_enabled: bool = False
     session: SessionSettings = field(default_factory=SessionSettings)
@@ -604,6 +607,9 @@ def load_config(
     metrics_token = None
     with problems.at("[auth]", "metrics_token"):
         metrics_token = parse_metrics_token(environ.get("AUTH_METRICS_TOKEN") or auth.get("metrics_token"))
+    log_format = "text"
+    with problems.at("[auth]", "log_format"):
+        log_format = parse_log_format(auth.get("log_format"))
     roles = _roles(auth.get(ROLES_TABLE), problems)
     if want_dev and dev_mode is not None and not problems.count():
         dev = dev_mode.providers(emulated=bool(auth.get("emulated_providers", True)))
@@ -623,6 +629,7 @@ def load_config(
         session_store=session_store,
         tcp_nodelay=bool(auth.get("tcp_nodelay", True)),
         metrics_token=metrics_token,
+        log_format=log_format,
         dev_provider_enabled=bool(want_dev),
         session=session,
         roles=roles,

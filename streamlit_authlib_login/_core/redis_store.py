@@ -66,6 +66,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.retry import Retry
 
 from .errors import StoreUnavailable
+from .eventlog import event
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -181,6 +182,7 @@ class RedisStore:
                     self.url,
                     type(error).__name__,
                     str(error)[:200],
+                    extra=event("store_refusing_writes", check=type(error).__name__),
                 )
             self._count_error()
             raise StoreUnavailable(self._refused()) from None
@@ -190,12 +192,14 @@ class RedisStore:
             with self._state:
                 back, self._down = self._down, False
             if back:
-                log.warning("session store reachable again: %s", self.url)
+                log.warning("session store reachable again: %s", self.url, extra=event("store_reachable"))
         if write and self._refusing:
             with self._state:
                 accepted, self._refusing = self._refusing, False
             if accepted:
-                log.warning("session store accepts writes again: %s", self.url)
+                log.warning(
+                    "session store accepts writes again: %s", self.url, extra=event("store_accepting_writes")
+                )
         return result
 
     def _unreachable(self, error: Exception) -> NoReturn:
@@ -209,6 +213,7 @@ class RedisStore:
                 self.url,
                 type(error).__name__,
                 str(error)[:200],
+                extra=event("store_unreachable", check=type(error).__name__),
             )
         self._count_error()
         raise StoreUnavailable(self._unavailable()) from None

@@ -30,6 +30,7 @@ from .errors import (
     TokenValidationError,
     UserinfoMismatch,
 )
+from .eventlog import event
 from .metrics import Metrics
 from .profile import normalize
 from .providers import Providers
@@ -268,6 +269,12 @@ class Refreshes:
             refused.rule,
             refused.request_id,
             refused.description,
+            extra=event(
+                "session_ended",
+                provider=settings.name,
+                check=f"{refused.error}/{refused.rule}",
+                request_id=refused.request_id,
+            ),
         )
 
     async def _grant_ended(self, session_id: str, settings: ProviderSettings) -> NotLoggedIn:
@@ -277,7 +284,9 @@ class Refreshes:
         await self.sessions.run(self.sessions.delete, session_id)
         self.forget(session_id)
         log.info(
-            "session ended at refresh: provider=%s check=invalid_grant (ends with the grant)", settings.name
+            "session ended at refresh: provider=%s check=invalid_grant (ends with the grant)",
+            settings.name,
+            extra=event("session_ended", provider=settings.name, check="invalid_grant"),
         )
         return NotLoggedIn(
             f"Your login at {settings.label} has ended (it refused to renew it), and this app's "

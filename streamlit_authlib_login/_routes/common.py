@@ -23,6 +23,7 @@ from .._core.errors import (
     StoreUnavailable,
     TokenValidationError,
 )
+from .._core.eventlog import event
 from .._core.flow import Authenticator
 from .._core.metrics import outcome_of
 from .._core.notices import FAILURE_TTL
@@ -97,6 +98,7 @@ async def _small_form(request: Request, limit: int) -> dict[str, str] | Response
             _one_line(request.url.path, 200),
             request.client.host if request.client else "-",
             BODY_DEADLINE,
+            extra=event("request_too_slow", check="request_timeout"),
         )
         # RFC 9110 §15.5.9: a 408 closes the connection, which frees its descriptor.
         response = _refused(408, "request_timeout", "This request body came too slowly; nothing was done.")
@@ -240,7 +242,13 @@ class RoutesBase:
             check = f"{check}/{error.rule}"  # the rule, in the log line and on the page
         shown = _one_line(provider, 64)
         if unexpected:
-            log.exception("%s with %s failed unexpectedly: request_id=%s", kind, shown, request_id)
+            log.exception(
+                "%s with %s failed unexpectedly: request_id=%s",
+                kind,
+                shown,
+                request_id,
+                extra=event(f"{kind}_failed", provider=shown, check=check, request_id=request_id),
+            )
         else:
             log.warning(
                 "%s refused: provider=%s check=%s request_id=%s: %s",
@@ -249,6 +257,7 @@ class RoutesBase:
                 check,
                 request_id,
                 _one_line(error.description, 500),
+                extra=event(f"{kind}_refused", provider=shown, check=check, request_id=request_id),
             )
         page = self.login_page or FAILURE_PAGE
         if binding is None:

@@ -9,6 +9,7 @@ import hmac
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from .._core.eventlog import event
 from .._core.metrics import CONTENT_TYPE
 from .common import RoutesBase, log
 
@@ -33,6 +34,7 @@ class MonitoringRoutes(RoutesBase):
                 "metrics refused: %s bearer token from %s",
                 "a wrong" if sent else "no",
                 request.client.host if request.client else "-",
+                extra=event("metrics_refused", check="invalid_token" if sent else "no_token"),
             )
             return PlainTextResponse("Unauthorized", 401, headers={"WWW-Authenticate": challenge, **NO_STORE})
         # It may count the sessions in the store (SQLite): off the event loop, as every store call.

@@ -113,7 +113,8 @@ def with_login(
     finishers = {PLAYGROUND: PlaygroundFinisher(sessions.notices)}  # POST /auth/playground's logins
     authenticator = Authenticator(config, sessions, local=local, finishers=finishers)
     install(authenticator, local)
-    console_log()  # refused and completed logins, and logouts, one line each on this console
+    # Refused and completed logins, and logouts, one line each on this console (JSON lines on request).
+    console_log(config.log_format)
     port = int(st.get_option("server.port"))
     log_registrations(authenticator, port=port)
     log_access(authenticator)  # who each provider admits; the [auth] keys left to the app

@@ -459,3 +459,10 @@ def test_a_weak_or_unsendable_metrics_token_is_refused_without_echoing_it(
         load({"cookie_secret": SECRET, "metrics_token": token}, local_dir=tmp_path)
     assert str(token) not in error.value.description
 
+
+def test_log_format_is_text_unless_json(tmp_path: Path) -> None:
+    """`log_format = "json"` turns the console lines into JSON objects; anything else is named."""
+    assert load({"cookie_secret": SECRET}, local_dir=tmp_path).log_format == "text"
+    assert load({"cookie_secret": SECRET, "log_format": "json"}, local_dir=tmp_path).log_format == "json"
+    with pytest.raises(ConfigError, match=r'\[auth\] `log_format` must be "text" \(the default\) or "json"'):
+        load({"cookie_secret": SECRET, "log_format": "JSON-lines"}, local_dir=tmp_path)
