@@ -228,8 +228,9 @@ class RoutesBase:
         matched a pending login of a configured provider): the refusal is then kept as a record
         only that browser can read. Without it nothing is stored (anyone can send a forged
         callback, as often as they like): the page says a fixed sentence for the failed check
-        (``_core.refusals``). A refused login is counted too (``auth_logins_total``), one count
-        for each such log line."""
+        (``_core.refusals``). A refused login is counted too (``auth_logins_total``): one count
+        for each such log line, and one for a login the store's outage stopped (the store logs
+        the outage once)."""
         if kind == "login":
             self.auth.metrics.login(provider, outcome_of(error))
         if isinstance(error, StoreUnavailable):
