@@ -3,16 +3,14 @@ session exists, and again at each refresh (``refresh.py``) with the new claims a
 
 ``Admission`` gathers what a provider's rules need (the normalized profile's email and whether
 the provider vouches for it; the ID token's claims merged with userinfo; GitHub's organizations
-and teams from its API, fetched only when a rule asks), decides (``access.decide``), counts each
-refusal, and raises ``NotAllowed``. A person let in gets the rules that admitted them and their
-roles (``roles.py``), which the session keeps.
+and teams from its API, fetched only when a rule asks), decides (``access.decide``), and raises
+``NotAllowed`` (counted where the login or refresh ends: ``metrics.py``). A person let in gets
+the rules that admitted them and their roles (``roles.py``), which the session keeps.
 """
 
 from __future__ import annotations
 
 import re
-import threading
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
@@ -40,28 +38,11 @@ class Admitted:
     roles: tuple[str, ...]
 
 
-class RefusalCounts:
-    """Refusals since the process started, per (provider, rule): what a metrics exporter reads."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._counts: Counter[tuple[str, str]] = Counter()
-
-    def add(self, provider: str, rule: str) -> None:
-        with self._lock:
-            self._counts[(provider, rule)] += 1
-
-    def snapshot(self) -> dict[tuple[str, str], int]:
-        with self._lock:
-            return dict(self._counts)
-
-
 class Admission:
     """Decides, for each login and refresh, whether the person may come in, and their roles."""
 
     def __init__(self, roles: RoleMap) -> None:
         self.roles = roles
-        self.refusals = RefusalCounts()
 
     def applies(self, settings: ProviderSettings) -> bool:
         """Whether a refresh must read the person afresh: the provider has rules, or roles are mapped."""
@@ -96,7 +77,6 @@ class Admission:
         if trace is not None:
             trace.check("admitted by the app's access rules", decision.allowed, _detail(decision))
         if not decision.allowed:
-            self.refusals.add(settings.name, decision.refused_by)
             raise NotAllowed(decision.reason, rule=decision.refused_by)
         roles = roles_of(self.roles, rules, person, family=family, label=label)
         return Admitted(admitted_by=" and ".join(decision.admitted_by), roles=roles)

@@ -9,6 +9,8 @@ The layout is Streamlit's own ``st.login`` layout in ``.streamlit/secrets.toml``
     redirect_uri = "https://app.example/oauth2callback"  # optional: st.login's one callback
     expose_tokens = ["id", "access"] # optional: st.user.tokens, as st.login
     session_store = "redis://localhost:6379/0"  # optional: shared by replicas; default SQLite
+    metrics_token = "..."            # optional: GET /auth/metrics answers this bearer token (metrics.py)
+    log_format = "json"              # optional: one JSON object a log line (eventlog.py); default "text"
 
     [auth.google]
     client_id = "..."
@@ -39,8 +41,8 @@ near miss of one it does (``config_keys.app_keys``). A configuration with mistak
 start with one ``ConfigError`` naming every one of them, one line each (``config_problems.py``).
 
 Environment variables override: ``AUTH_COOKIE_SECRET``, ``AUTH_BASE_URL``,
-``AUTH_TRUSTED_PROXIES`` (comma-separated), ``AUTH_SESSION_STORE``, ``AUTH_<NAME>_CLIENT_ID``,
-``AUTH_<NAME>_CLIENT_SECRET`` (``-`` in a name becomes ``_``).
+``AUTH_TRUSTED_PROXIES`` (comma-separated), ``AUTH_SESSION_STORE``, ``AUTH_METRICS_TOKEN``,
+``AUTH_<NAME>_CLIENT_ID``, ``AUTH_<NAME>_CLIENT_SECRET`` (``-`` in a name becomes ``_``).
 In the core, ``load_config`` is the only function that reads the environment; ``st.secrets``
 reaches it as a mapping, read by the Streamlit glue.
 
@@ -93,8 +95,10 @@ from .endpoints import (
     with_endpoints,
 )
 from .errors import ConfigError, Problem
+from .eventlog import parse_log_format
 from .lifetime import IDLE, Lifetime, lifetime_for, parse_lifetime
 from .local_dir import local_cookie_secret
+from .metrics import parse_metrics_token
 from .presets import GENERIC, GENERIC_OAUTH2, GENERIC_OIDC, PRESETS, Preset
 from .proxies import TrustedProxies, parse_trusted_proxies
 from .roles import WHERE as ROLES_WHERE
@@ -231,6 +235,9 @@ class AuthConfig:
     session_store: str | None = None
     # Turn Nagle's algorithm off on the app's listener (nodelay.py); False only to measure it.
     tcp_nodelay: bool = True
+    # The bearer token GET /auth/metrics asks for (metrics.py); None: it answers 404.
+    metrics_token: str | None = field(default=None, repr=False)
+    log_format: str = "text"  # "json": one JSON object a log line (eventlog.py)
     # Development mode: wanted when no provider is configured, or with [auth] dev_provider = true.
     dev_provider_enabled: bool = False
     session: SessionSettings = field(default_factory=SessionSettings)
@@ -606,6 +613,12 @@ def load_config(
     expose_tokens: tuple[str, ...] = ()
     with problems.at("[auth]", "expose_tokens"):
         expose_tokens = parse_expose_tokens(auth.get("expose_tokens"))
+    metrics_token = None
+    with problems.at("[auth]", "metrics_token"):
+        metrics_token = parse_metrics_token(environ.get("AUTH_METRICS_TOKEN") or auth.get("metrics_token"))
+    log_format = "text"
+    with problems.at("[auth]", "log_format"):
+        log_format = parse_log_format(auth.get("log_format"))
     roles = _roles(auth.get(ROLES_TABLE), problems)
     if want_dev and dev_mode is not None and not problems.count():
         dev = dev_mode.providers(emulated=bool(auth.get("emulated_providers", True)))
@@ -625,6 +638,8 @@ def load_config(
         store_path=local_dir / "sessions.sqlite3",
         session_store=session_store,
         tcp_nodelay=bool(auth.get("tcp_nodelay", True)),
+        metrics_token=metrics_token,
+        log_format=log_format,
         dev_provider_enabled=bool(want_dev),
         session=session,
         roles=roles,

@@ -36,6 +36,7 @@ SETTINGS_KEYS = frozenset(
     {
         *("redirect_uri", "cookie_secret", "expose_tokens"),  # st.login's
         *("base_url", "dev_provider", "emulated_providers", "session_store", "tcp_nodelay"),
+        *("metrics_token", "log_format"),  # GET /auth/metrics (_core/metrics.py), _core/eventlog.py
         *RULE_KEYS,
         *LIFETIME_KEYS,  # session_idle_timeout, session_max_age (_core/lifetime.py); per provider too
         "trusted_proxies",  # whose X-Forwarded-* headers count (_core/proxies.py)

@@ -30,6 +30,7 @@ from .errors import (
     StoreUnavailable,
 )
 from .logout import LoggedOut, Logouts
+from .metrics import Metrics
 from .pending import PendingLogin, PendingLogout
 from .profile import normalize
 from .provider import ProviderClient, current_trace
@@ -80,6 +81,7 @@ class Finished:
     next_path: str
     result: str | None = None  # the id of what a finisher kept for its page (a Playground result)
     refused: LoginError | None = None  # a finisher's login refused: why (its result says it too)
+    started_at: int | None = None  # when the login started (``PendingLogin.created_at``, seconds)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -158,9 +160,15 @@ class Authenticator:
         self.finishers = dict(finishers or {})
         self._local = local
         self.providers = Providers(config, transport=transport, local=local)
-        self.admission = Admission(config.roles)  # who may come in; its refusal counts
+        self.admission = Admission(config.roles)  # who may come in
+        # What GET /auth/metrics shows, in a registry of this app's own.
+        self.metrics = Metrics(
+            (p.name for p in config.providers),
+            store_errors=sessions.store_errors,
+            active_sessions=sessions.count_active,
+        )
         self.callback = CallbackChecks(self.providers, sessions, self.admission)
-        self.refreshes = Refreshes(config, self.providers, sessions, self.admission)
+        self.refreshes = Refreshes(config, self.providers, sessions, self.admission, self.metrics)
         self.renewals = Renewals(config, self.providers, sessions, self.refreshes)
         self.logouts = Logouts(config, self.providers, sessions, self.refreshes)
 
@@ -381,9 +389,9 @@ class Authenticator:
             current_trace.reset(token)
         if finisher is None:
             session = await self.sessions.run(self._new_session, name, pending, checked, trace)
-            return Finished(session=session, next_path=pending.next_path)
+            return Finished(session=session, next_path=pending.next_path, started_at=pending.created_at)
         new_session = partial(self._new_session, name, pending, checked, trace)
-        return await self.sessions.run(
+        finished = await self.sessions.run(
             finisher.finish,
             Outcome(
                 pending=pending,
@@ -394,6 +402,7 @@ class Authenticator:
                 new_session=new_session,
             ),
         )
+        return replace(finished, started_at=pending.created_at)
 
     def _new_session(self, name: str, pending: PendingLogin, checked: Checked, trace: Trace) -> Session:
         settings = self.settings(name)

@@ -28,6 +28,8 @@ from collections.abc import Awaitable, Callable
 
 import httpx2
 
+from .eventlog import event
+
 log = logging.getLogger(__name__)
 
 # httpx2's defaults but the expiry (5 s), which equals the common server timeouts it must undercut.
@@ -98,6 +100,7 @@ class KeepAliveRetry(httpx2.AsyncClient):
                 request.url.host,
                 request.url.path,
                 error,
+                extra=event("provider_connection_retried"),
             )
         finally:
             request.extensions.pop("trace")

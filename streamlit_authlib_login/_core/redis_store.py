@@ -66,6 +66,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.retry import Retry
 
 from .errors import StoreUnavailable
+from .eventlog import event
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -149,11 +150,13 @@ class RedisStore:
         self._down_until = 0.0
         self._down = False
         self._refusing = False  # writes answered with an error reply (OOM...) since the last accepted
+        self._errors = 0  # StoreUnavailable raised: ``CountsErrors``, auth_store_errors_total
 
     def _call(self, command: Callable[[], T], *, write: bool = False) -> T:
         """``command``, or ``StoreUnavailable``; ``write``: a command Redis may refuse for want
         of memory, whose success ends a spell of refused writes."""
         if time.monotonic() < self._down_until:
+            self._count_error()
             raise StoreUnavailable(self._unavailable())
         try:
             if not self._detected:
@@ -179,7 +182,9 @@ class RedisStore:
                     self.url,
                     type(error).__name__,
                     str(error)[:200],
+                    extra=event("store_refusing_writes", check=type(error).__name__),
                 )
+            self._count_error()
             raise StoreUnavailable(self._refused()) from None
         except RedisError as error:
             self._unreachable(error)
@@ -187,12 +192,14 @@ class RedisStore:
             with self._state:
                 back, self._down = self._down, False
             if back:
-                log.warning("session store reachable again: %s", self.url)
+                log.warning("session store reachable again: %s", self.url, extra=event("store_reachable"))
         if write and self._refusing:
             with self._state:
                 accepted, self._refusing = self._refusing, False
             if accepted:
-                log.warning("session store accepts writes again: %s", self.url)
+                log.warning(
+                    "session store accepts writes again: %s", self.url, extra=event("store_accepting_writes")
+                )
         return result
 
     def _unreachable(self, error: Exception) -> NoReturn:
@@ -206,8 +213,18 @@ class RedisStore:
                 self.url,
                 type(error).__name__,
                 str(error)[:200],
+                extra=event("store_unreachable", check=type(error).__name__),
             )
+        self._count_error()
         raise StoreUnavailable(self._unavailable()) from None
+
+    def _count_error(self) -> None:
+        with self._state:
+            self._errors += 1
+
+    def unavailable_count(self) -> int:
+        """``CountsErrors``: how many calls raised ``StoreUnavailable`` (the back-off's included)."""
+        return self._errors
 
     def _detect(self) -> None:
         """Once, at the first call that reaches Redis: switch to the cluster client if the

@@ -30,6 +30,8 @@ from .errors import (
     TokenValidationError,
     UserinfoMismatch,
 )
+from .eventlog import event
+from .metrics import Metrics
 from .profile import normalize
 from .providers import Providers
 from .sessions import LoginDetails, Session, SessionManager, Tokens, kept_expiry
@@ -112,12 +114,18 @@ class Refreshes:
     """Token refresh, single-flight in this process and across replicas."""
 
     def __init__(
-        self, config: AuthConfig, providers: Providers, sessions: SessionManager, admission: Admission
+        self,
+        config: AuthConfig,
+        providers: Providers,
+        sessions: SessionManager,
+        admission: Admission,
+        metrics: Metrics,
     ) -> None:
         self.config = config
         self.providers = providers
         self.sessions = sessions
         self.admission = admission
+        self.metrics = metrics  # each refresh sent to the provider, by outcome
         # A lock lives while a refresh holds it: one per session would grow with every login.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
@@ -156,26 +164,29 @@ class Refreshes:
             settings = self.providers.settings(session.provider)
             client = self.providers.client(settings, session.app_base)
             try:
-                async with asyncio.timeout(budget):
-                    fresh = Tokens.from_response(await client.refresh(session.tokens.refresh_token))
-                    # The report is stored apart (``LoginDetails``): read it off the loop.
-                    claims, (report, _) = session.claims, await self.sessions.run(session.details.get)
-                    if fresh.id_token and settings.is_oidc:
-                        claims, report = await self._refreshed_id_token(client, session, fresh)
-                    userinfo = session.userinfo
-                    if self.admission.applies(settings):
-                        userinfo = await self.current_userinfo(client, session, claims, fresh)
-                    admitted = await self.admission.admit(
-                        client,
-                        claims=claims,
-                        userinfo=userinfo,
-                        access_token=fresh.access_token,
-                        granted_scope=fresh.scope,
-                    )
-            except TimeoutError:
-                raise ProviderUnreachable(
-                    f"{settings.label}: the refresh took longer than {budget:g} s; try again."
-                ) from None
+                # Counted by how the exchange with the provider (and the rules after it) ended.
+                with self.metrics.refreshing(settings.name):
+                    try:
+                        async with asyncio.timeout(budget):
+                            fresh = Tokens.from_response(await client.refresh(session.tokens.refresh_token))
+                            # The report is stored apart (``LoginDetails``): read it off the loop.
+                            claims, (report, _) = session.claims, await self.sessions.run(session.details.get)
+                            if fresh.id_token and settings.is_oidc:
+                                claims, report = await self._refreshed_id_token(client, session, fresh)
+                            userinfo = session.userinfo
+                            if self.admission.applies(settings):
+                                userinfo = await self.current_userinfo(client, session, claims, fresh)
+                            admitted = await self.admission.admit(
+                                client,
+                                claims=claims,
+                                userinfo=userinfo,
+                                access_token=fresh.access_token,
+                                granted_scope=fresh.scope,
+                            )
+                    except TimeoutError:
+                        raise ProviderUnreachable(
+                            f"{settings.label}: the refresh took longer than {budget:g} s; try again."
+                        ) from None
             except NotAllowed as refused:
                 await self._log_out(session_id, settings, refused)
                 raise
@@ -258,6 +269,12 @@ class Refreshes:
             refused.rule,
             refused.request_id,
             refused.description,
+            extra=event(
+                "session_ended",
+                provider=settings.name,
+                check=f"{refused.error}/{refused.rule}",
+                request_id=refused.request_id,
+            ),
         )
 
     async def _grant_ended(self, session_id: str, settings: ProviderSettings) -> NotLoggedIn:
@@ -267,7 +284,9 @@ class Refreshes:
         await self.sessions.run(self.sessions.delete, session_id)
         self.forget(session_id)
         log.info(
-            "session ended at refresh: provider=%s check=invalid_grant (ends with the grant)", settings.name
+            "session ended at refresh: provider=%s check=invalid_grant (ends with the grant)",
+            settings.name,
+            extra=event("session_ended", provider=settings.name, check="invalid_grant"),
         )
         return NotLoggedIn(
             f"Your login at {settings.label} has ended (it refused to renew it), and this app's "

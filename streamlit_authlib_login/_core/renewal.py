@@ -38,6 +38,7 @@ from .errors import (
     SessionEnded,
     StoreUnavailable,
 )
+from .eventlog import event
 from .profile import normalize
 from .providers import Providers
 from .refresh import Refreshes
@@ -138,6 +139,7 @@ class Renewals:
             error.error,
             RETRY_AFTER,
             " ".join(error.description.split())[:500],  # may quote the provider: one line
+            extra=event("refresh_failed", provider=session.provider, check=error.error),
         )
         return _still_valid(session, error, now)
 
@@ -151,6 +153,7 @@ class Renewals:
             session.provider,
             reason,
             request_id,
+            extra=event("session_ended", provider=session.provider, check=reason, request_id=request_id),
         )
         raise await self._ended(session, reason, description, request_id)
 

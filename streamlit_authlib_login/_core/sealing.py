@@ -66,7 +66,12 @@ class Sealing:
 
     def key(self, kind: str, value: str) -> str:
         """The store key of record ``value`` of ``kind``: the id itself is never stored."""
-        return kind + ":" + hmac.new(self._mac_key, value.encode(), hashlib.sha256).hexdigest()
+        return self.prefix(kind) + hmac.new(self._mac_key, value.encode(), hashlib.sha256).hexdigest()
+
+    @staticmethod
+    def prefix(kind: str) -> str:
+        """What every store key of ``kind`` starts with."""
+        return kind + ":"
 
     def seal(self, key: str, data: Mapping[str, object]) -> bytes:
         nonce = os.urandom(12)

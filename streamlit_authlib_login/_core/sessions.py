@@ -33,7 +33,7 @@ from .notices import Notices
 from .pending import Pending
 from .records import rebuild
 from .sealing import Sealing
-from .store import KeyValueStore, WaitsForRelease
+from .store import CountsErrors, CountsKeys, KeyValueStore, WaitsForRelease
 from .trace import Trace
 from .validation import ValidationReport
 
@@ -362,6 +362,26 @@ class SessionManager:
         # awaiting task is: a cancelled task's thread may still be blocked.
         waiting.add_done_callback(lambda _: self._wait_slots.release())
         await asyncio.wrap_future(waiting)
+
+    # --- what the operator's tools ask (``metrics.py``, ``GET /auth/health``) --------------------
+    def reachable(self) -> bool:
+        """Whether the store answers a read (of a key nothing writes): within its own timeout, or
+        at once while it backs off after a failure (``redis_store.py``)."""
+        try:
+            self.store.get(self.sealing.key("health", "probe"))
+        except StoreUnavailable:
+            return False
+        return True
+
+    def count_active(self) -> int | None:
+        """Live sessions in the store, if it can count them cheaply (``CountsKeys``); else None."""
+        if not isinstance(self.store, CountsKeys):
+            return None
+        return self.store.count(self.sealing.prefix("session"))
+
+    def store_errors(self) -> int:
+        """How many times the store raised ``StoreUnavailable`` (0 for one that never does)."""
+        return self.store.unavailable_count() if isinstance(self.store, CountsErrors) else 0
 
     async def aload(self, session_id: str | None) -> Session | None:
         """``load``, off the event loop."""

@@ -67,6 +67,27 @@ class WaitsForRelease(Protocol):
         ...
 
 
+@runtime_checkable
+class CountsKeys(Protocol):
+    """What a store may offer: how many live keys start with a prefix, at the cost of an index
+    range (``SQLiteStore``, ``MemoryStore``; ``auth_sessions_active``, ``metrics.py``). Redis
+    does not: it could count a prefix's keys only by a ``SCAN`` of every key in the database."""
+
+    def count(self, prefix: str) -> int:
+        """How many keys starting with ``prefix`` hold a live value."""
+        ...
+
+
+@runtime_checkable
+class CountsErrors(Protocol):
+    """What a store that raises ``StoreUnavailable`` offers (``redis_store.RedisStore``): how many
+    times it has, for ``auth_store_errors_total``. A store without it never raises one."""
+
+    def unavailable_count(self) -> int:
+        """How many times a call raised ``StoreUnavailable`` since the store was made."""
+        ...
+
+
 def open_store(config: AuthConfig) -> KeyValueStore:
     """The store ``config`` names: Redis for ``session_store = "redis://..."`` (nothing is
     written locally then), else the SQLite file in the local directory."""
@@ -163,6 +184,19 @@ class SQLiteStore:
     def delete_if(self, key: str, value: bytes) -> None:
         self._connection().execute("DELETE FROM kv WHERE key = ? AND value = ?", (key, value))
 
+    def count(self, prefix: str) -> int:
+        """``CountsKeys``: a range of the primary key's index, ``prefix`` <= key < the next prefix."""
+        end = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        row = (
+            self._connection()
+            .execute(
+                "SELECT COUNT(*) FROM kv WHERE key >= ? AND key < ? AND expires >= ?",
+                (prefix, end, self._clock()),
+            )
+            .fetchone()
+        )
+        return int(row[0])
+
     def swap(self, key: str, old: bytes, new: bytes, ttl: float) -> bool:
         now = self._clock()
         # One statement: SQLite's write lock makes the compare and the write one step, across
@@ -211,6 +245,13 @@ class MemoryStore:
         with self._lock:
             if (found := self._data.get(key)) and found[0] == value:
                 del self._data[key]
+
+    def count(self, prefix: str) -> int:
+        now = time.time()
+        with self._lock:
+            return sum(
+                1 for key, (_, expires) in self._data.items() if key.startswith(prefix) and expires >= now
+            )
 
     def swap(self, key: str, old: bytes, new: bytes, ttl: float) -> bool:
         with self._lock:

@@ -7,6 +7,8 @@
     POST /auth/refresh                       refresh the tokens (single flight)
     POST /auth/logout                        end the session, revoke tokens, RP-initiated logout
     POST /auth/playground                    303 to the provider with a hand-built request (logged in)
+    GET  /auth/metrics                       Prometheus, with [auth] metrics_token as a bearer token
+    GET  /auth/health                        200 ok / 503 unavailable: whether the session store answers
 
 and, in place of Streamlit's own, what ``st.login()`` / ``st.logout()`` navigate to:
 
@@ -16,8 +18,9 @@ and, in place of Streamlit's own, what ``st.login()`` / ``st.logout()`` navigate
     GET  /auth/failed?failure=<id>           why a login was refused, for an app with no login page
                                              (or ?refused=<check>&request_id=<id>: _core.refusals)
 
-The routes are ``login.py`` and ``session.py``, over ``common.py`` (cookies, refusals, limits)
-and ``fallback_pages.py`` (what an app without a login page shows). The protocol core never
+The routes are ``login.py``, ``session.py`` and ``monitoring.py`` (the operator's two), over
+``common.py`` (cookies, refusals, limits) and ``fallback_pages.py`` (what an app without a login
+page shows). The protocol core never
 imports Starlette; outside this package only ``_streamlit.app`` and ``_devmode.py`` do, for
 its route and middleware types. User routes are matched before Streamlit's, so these answer
 st.login's paths instead of Streamlit.
@@ -49,6 +52,7 @@ from .common import (
     session_id_from,
 )
 from .login import LoginRoutes
+from .monitoring import MonitoringRoutes
 from .session import SessionRoutes
 
 __all__ = [
@@ -69,7 +73,7 @@ __all__ = [
 ]
 
 
-class _Routes(LoginRoutes, SessionRoutes):
+class _Routes(LoginRoutes, SessionRoutes, MonitoringRoutes):
     """Every route, over one ``Authenticator``."""
 
     pass
@@ -94,4 +98,6 @@ def auth_routes(auth: Authenticator, *, login_page: str | None = None) -> list[R
         Route("/auth/login", guard(r.st_login), methods=["GET"]),
         Route("/oauth2callback", guard(r.st_callback), methods=["GET", "POST"]),
         Route(FAILURE_PAGE, guard(r.failed), methods=["GET"]),
+        Route("/auth/metrics", guard(r.metrics), methods=["GET"]),
+        Route("/auth/health", guard(r.health), methods=["GET"]),
     ]

@@ -23,7 +23,9 @@ from .._core.errors import (
     StoreUnavailable,
     TokenValidationError,
 )
+from .._core.eventlog import event
 from .._core.flow import Authenticator
+from .._core.metrics import outcome_of
 from .._core.notices import FAILURE_TTL
 from .._core.proxies import CONNECTION_SCOPE_KEY, Connection, Public, public
 from .._core.registration import is_redirect_uri_mismatch
@@ -97,6 +99,7 @@ async def _small_form(request: Request, limit: int) -> dict[str, str] | Response
             _one_line(request.url.path, 200),
             request.client.host if request.client else "-",
             BODY_DEADLINE,
+            extra=event("request_too_slow", check="request_timeout"),
         )
         # RFC 9110 §15.5.9: a 408 closes the connection, which frees its descriptor.
         response = _refused(408, "request_timeout", "This request body came too slowly; nothing was done.")
@@ -252,7 +255,11 @@ class RoutesBase:
         matched a pending login of a configured provider): the refusal is then kept as a record
         only that browser can read. Without it nothing is stored (anyone can send a forged
         callback, as often as they like): the page says a fixed sentence for the failed check
-        (``_core.refusals``)."""
+        (``_core.refusals``). A refused login is counted too (``auth_logins_total``): one count
+        for each such log line, and one for a login the store's outage stopped (the store logs
+        the outage once)."""
+        if kind == "login":
+            self.auth.metrics.login(provider, outcome_of(error))
         if isinstance(error, StoreUnavailable):
             raise error  # no record can be saved: _store_down answers, and the store logged it
         request_id = secrets.token_hex(6)
@@ -261,16 +268,24 @@ class RoutesBase:
             check = f"{check}/{failed.name}"
         elif isinstance(error, NotAllowed):
             check = f"{check}/{error.rule}"  # the rule, in the log line and on the page
+        shown = _one_line(provider, 64)
         if unexpected:
-            log.exception("%s with %s failed unexpectedly: request_id=%s", kind, provider, request_id)
+            log.exception(
+                "%s with %s failed unexpectedly: request_id=%s",
+                kind,
+                shown,
+                request_id,
+                extra=event(f"{kind}_failed", provider=shown, check=check, request_id=request_id),
+            )
         else:
             log.warning(
                 "%s refused: provider=%s check=%s request_id=%s: %s",
                 kind,
-                _one_line(provider, 64),
+                shown,
                 check,
                 request_id,
                 _one_line(error.description, 500),
+                extra=event(f"{kind}_refused", provider=shown, check=check, request_id=request_id),
             )
         page = self.login_page or FAILURE_PAGE
         if binding is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -13,7 +14,9 @@ from .._core.errors import (
     StoreUnavailable,
     UnknownProvider,
 )
+from .._core.eventlog import event
 from .._core.flow import safe_next
+from .._core.metrics import OK
 from .._core.playground import PlaygroundRequest, start_playground, with_result
 from .._core.stlogin import provider_from_token, same_origin_navigation
 from .._core.trace import fingerprint
@@ -141,10 +144,14 @@ class LoginRoutes(RoutesBase):
         else:
             session, next_path = finished.session, finished.next_path
             if finished.result is not None:
+                check = finished.refused.error if finished.refused else None
                 log.info(
                     "playground login: result=%s %s",
                     finished.result[:8],
-                    f"refused: check={finished.refused.error}" if finished.refused else "passed",
+                    f"refused: check={check}" if check else "passed",
+                    extra=event(
+                        "playground_login", provider=session.provider if session else None, check=check
+                    ),
                 )
             if session is None:  # a Playground login kept as a result: the session is untouched
                 return RedirectResponse(self._here(next_path), 303)
@@ -153,7 +160,15 @@ class LoginRoutes(RoutesBase):
                 # A new login replaces this browser's old session: end it server-side too.
                 await self.auth.sessions.run(self.auth.sessions.delete, previous)
             subject = session.claims.get("sub") or session.profile.get("sub")
-            log.info("login: provider=%s sub=%s", provider, fingerprint(str(subject)) if subject else "-")
+            sub = fingerprint(str(subject)) if subject else "-"
+            log.info(
+                "login: provider=%s sub=%s",
+                provider,
+                sub,
+                extra=event("login", provider=provider, sub_fingerprint=sub),
+            )
+            started = finished.started_at
+            self.auth.metrics.login(provider, OK, seconds=time.time() - started if started else None)
             response = RedirectResponse(self._here(next_path), 302)
             # The session's own max age (its provider's, or [auth]'s session_max_age).
             max_age = self.auth.sessions.cookie_max_age(session)
@@ -171,7 +186,11 @@ class LoginRoutes(RoutesBase):
             provider = (await self.auth.sessions.run(self.auth.finish_logout, provider, params)).provider
         except LoginError as error:
             return await self._to_login_page(request, error, provider or "-", "/", kind="logout")
-        log.info("logout: provider=%s confirmed by the provider (state matched)", provider)
+        log.info(
+            "logout: provider=%s confirmed by the provider (state matched)",
+            provider,
+            extra=event("logout_confirmed", provider=provider),
+        )
         response = RedirectResponse(self._after_logout({"logged_out": "1", "at": provider}), 303)
         self._clear(response, request, LOGOUT_COOKIE)
         return response

@@ -12,6 +12,7 @@ from .._core.errors import (
     NotLoggedIn,
     StoreUnavailable,
 )
+from .._core.eventlog import event
 from .._core.flow import safe_next
 from .._core.refusals import fixed_record
 from .._core.stlogin import same_origin_navigation
@@ -74,6 +75,7 @@ class SessionRoutes(RoutesBase):
             log.warning(
                 "logout refused: GET /auth/logout from another site (sec-fetch-site=%s); asked instead",
                 _one_line(request.headers.get("sec-fetch-site", "-"), 32),
+                extra=event("logout_refused", check="cross_site"),
             )
             page = logout_confirm_page(
                 csrf=csrf_token(self.auth.config.cookie_secret, session_id), action="/auth/logout"
@@ -89,7 +91,10 @@ class SessionRoutes(RoutesBase):
             done.subject or "-",
             done.revoked,
             "yes" if done.end_session_url else "no",
+            extra=event("logout", provider=done.provider, sub_fingerprint=done.subject),
         )
+        if done.provider is not None:  # None: a concurrent logout ended it first, and counted it
+            self.auth.metrics.logout(done.provider)
         end_session = done.end_session_url
         if "application/json" in request.headers.get("accept", ""):
             response: Response = JSONResponse({"logged_out": True, "end_session_url": end_session})

@@ -22,6 +22,7 @@ import streamlit as st
 
 from .._core.config import ProviderSettings, is_loopback_url
 from .._core.errors import LoginError, NotLoggedIn, SessionEnded, StoreUnavailable
+from .._core.eventlog import JsonFormatter
 from .._core.flow import Authenticator, safe_next
 from .._core.playground import PlaygroundRequest, playground_url
 from .._core.providers import TokenKind
@@ -31,7 +32,7 @@ from .._core.rules import startup_lines
 from .._core.sessions import MIN_VALID, Session
 from .._core.trace import fingerprint
 from .._routes import BINDING_COOKIE, LOGOUT_COOKIE, SESSION_COOKIE, csrf_token, scheme_cookie
-from .internals import console_logger, in_page_script
+from .internals import console_logger, in_page_script, json_console_logger
 
 if TYPE_CHECKING:
     from .._devmode import LocalProviders
@@ -96,10 +97,14 @@ def install(authenticator: Authenticator, local: LocalProviders | None = None) -
     authenticator.sessions.renewer = _PageRenewer()
 
 
-def console_log() -> logging.Logger:
+def console_log(log_format: str = "text") -> logging.Logger:
     """The package's logger, printed on the console of ``streamlit run`` in Streamlit's own
     format and at its ``logger.level`` (INFO by default): a library logger without a handler
-    would show nothing below WARNING there, so refused and completed logins would leave no trace."""
+    would show nothing below WARNING there, so refused and completed logins would leave no trace.
+    ``log_format = "json"`` (``[auth] log_format``): one JSON object a line instead
+    (``_core/eventlog.py``), at the ``logger.level`` Streamlit has when this is called."""
+    if log_format == "json":
+        return json_console_logger("streamlit_authlib_login", JsonFormatter())
     return console_logger("streamlit_authlib_login")
 
 
@@ -477,9 +482,10 @@ def configured_providers() -> tuple[ProviderSettings, ...]:
 
 
 def refusal_counts() -> dict[tuple[str, str], int]:
-    """Logins the access rules refused since this server process started, per (provider, rule):
-    this replica's alone (each replica counts its own)."""
-    return authenticator().admission.refusals.snapshot()
+    """Logins (and refreshes) the access rules refused since this server process started, per
+    (provider, rule): this replica's alone (each replica counts its own), read from its
+    ``auth_logins_total`` and ``auth_refreshes_total`` (``_core/metrics.py``)."""
+    return authenticator().metrics.refusals()
 
 
 def configured_provider(name: str) -> ProviderSettings | None:

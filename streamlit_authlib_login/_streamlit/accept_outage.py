@@ -26,6 +26,8 @@ import logging
 import os
 import time
 
+from .._core.eventlog import event
+
 log = logging.getLogger(__name__)
 
 ASYNCIO_MESSAGE = "socket.accept() out of system resource"  # asyncio's, for these failures only
@@ -63,6 +65,7 @@ class AcceptOutageLog(logging.Filter):
                 f"[Errno {error.errno}] {error.strerror}",
                 _open_descriptors(),
                 self.limit,
+                extra=event("accept_failing", check=errno.errorcode.get(error.errno or 0, "-")),
             )
             asyncio.get_running_loop().call_later(QUIET, self._check)  # logged in the loop's thread
         return False
@@ -76,6 +79,7 @@ class AcceptOutageLog(logging.Filter):
             "accept() works again after %.1f s; %d failed accepts were not logged one by one",
             self.last - self.began,
             self.failures,
+            extra=event("accept_recovered"),
         )
         self.began, self.failures = 0.0, 0
 

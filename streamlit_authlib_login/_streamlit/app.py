@@ -114,7 +114,8 @@ def with_login(
     finishers = {PLAYGROUND: PlaygroundFinisher(sessions.notices)}  # POST /auth/playground's logins
     authenticator = Authenticator(config, sessions, local=local, finishers=finishers)
     install(authenticator, local)
-    log = console_log()  # refused and completed logins, and logouts, one line each on this console
+    # Refused and completed logins, and logouts, one line each on this console (JSON lines on request).
+    log = console_log(config.log_format)
     if not keep_connection(CONNECTION_SCOPE_KEY):  # before uvicorn wraps the app: internals.py says why
         log.warning(
             "uvicorn's ProxyHeadersMiddleware was not found: a request's peer and scheme are judged as "

@@ -6,7 +6,8 @@ The login module needs five things Streamlit does not offer publicly:
   ``streamlit.user_info._get_user_info``, which ``install_user_info`` replaces;
 - whether the caller is a page script: ``get_script_run_ctx``
   (``streamlit.runtime.scriptrunner_utils.script_run_context``);
-- the console logger in Streamlit's format and level: ``streamlit.logger.get_logger``;
+- the console logger in Streamlit's format and level: ``streamlit.logger.get_logger``, and
+  for JSON lines one Streamlit does not manage (``json_console_logger``: ``_loggers``);
 - the app's listening socket, which Streamlit binds itself and gives no handle on:
   ``listening_tcp_sockets`` finds it among the process's descriptors (``nodelay.py`` says why);
 - a request's own peer and scheme, which the uvicorn that Streamlit runs replaces with
@@ -28,6 +29,7 @@ import stat
 from collections.abc import Callable, MutableMapping
 
 import streamlit
+import streamlit.logger as streamlit_logger
 import streamlit.user_info as streamlit_user_info
 from streamlit.logger import get_logger
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
@@ -73,6 +75,31 @@ def console_logger(name: str) -> logging.Logger:
     """The logger ``name``, printed on the console of ``streamlit run`` in Streamlit's own format
     and at its ``logger.level``."""
     return get_logger(name)
+
+
+class _JsonConsole(logging.StreamHandler):  # type: ignore[type-arg]
+    """The console handler of ``json_console_logger`` (stderr, as Streamlit's own)."""
+
+
+def json_console_logger(name: str, formatter: logging.Formatter) -> logging.Logger:
+    """The logger ``name``, printed on the console through ``formatter`` alone, at Streamlit's
+    ``logger.level`` as it is now. Not one of Streamlit's: a logger ``get_logger`` made gets a
+    handler in Streamlit's text format again at every parse of Streamlit's config
+    (``update_formatter``), so it leaves Streamlit's list (``_loggers``), and its handler goes."""
+    logger = logging.getLogger(name)
+    streamlit_logger._loggers.pop(name, None)
+    text = getattr(logger, "streamlit_console_handler", None)
+    if isinstance(text, logging.Handler):
+        logger.removeHandler(text)
+        del logger.streamlit_console_handler  # type: ignore[attr-defined]
+    for handler in [h for h in logger.handlers if isinstance(h, _JsonConsole)]:
+        logger.removeHandler(handler)  # set up again: one handler however often
+    handler = _JsonConsole()
+    handler.setFormatter(formatter)
+    logger.addHandler(handler)
+    logger.setLevel(str(streamlit.get_option("logger.level")).upper())
+    logger.propagate = False  # as Streamlit's: printed once, here
+    return logger
 
 
 def install_user_info(session_user: Callable[[], UserInfo]) -> None:

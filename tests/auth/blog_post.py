@@ -4,7 +4,7 @@
 # The blog post's registration (../shared/seed/, its lines 37-43), verbatim but for the list
 # item's indentation. A copy rather than a read of the post: the post lives outside this
 # repository, so a test reading it would skip in CI and in every other checkout, and a test that
-# silently does not run proves nothing. tests/auth/test_endpoints.py checks that the TOML table
+# silently does not run proves nothing. tests/auth/test_provider_endpoints.py checks that the TOML table
 # is this call, key for key.
 BLOG_POST_REGISTER = """\
 oauth.register('google',

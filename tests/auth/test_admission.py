@@ -86,7 +86,7 @@ async def test_domains_admit_alice_and_jiwoo_and_refuse_bob_and_casey(
     lines = [r.getMessage() for r in caplog.records if r.name.startswith("streamlit_authlib_login")]
     assert len(lines) == 2 and all("check=not_allowed/allowed_domains request_id=" in line for line in lines)
     assert str(bob["request_id"]) in lines[0]
-    assert app.auth.admission.refusals.snapshot() == {("dev", "allowed_domains"): 2}
+    assert app.auth.metrics.refusals() == {("dev", "allowed_domains"): 2}
 
 
 async def test_an_unverified_email_at_an_allowed_domain_is_refused(
@@ -240,7 +240,7 @@ async def test_a_person_taken_out_of_the_group_is_logged_out_at_the_next_refresh
     assert app.auth.sessions.load(session_id) is None
     (line,) = [r.getMessage() for r in caplog.records if r.name.startswith("streamlit_authlib_login")]
     assert "check=not_allowed/allowed_groups" in line and response.json()["request_id"] in line
-    assert app.auth.admission.refusals.snapshot() == {("dev", "allowed_groups"): 1}
+    assert app.auth.metrics.refusals() == {("dev", "allowed_groups"): 1}
 
 
 async def test_a_refresh_brings_the_persons_new_roles(

@@ -432,3 +432,37 @@ def test_tcp_nodelay_is_on_unless_switched_off(tmp_path: Path) -> None:
     """The Nagle fix is on by default; `tcp_nodelay = false` exists to measure its effect."""
     assert load({"cookie_secret": SECRET}, local_dir=tmp_path).tcp_nodelay is True
     assert load({"cookie_secret": SECRET, "tcp_nodelay": False}, local_dir=tmp_path).tcp_nodelay is False
+
+
+def test_a_metrics_token_its_environment_override_and_no_metrics_without_one(tmp_path: Path) -> None:
+    """No metrics_token: None (GET /auth/metrics answers 404); AUTH_METRICS_TOKEN wins over
+    [auth]'s; the token stays out of the config's repr."""
+    token = "m" * 40
+    assert load({"cookie_secret": SECRET}, local_dir=tmp_path).metrics_token is None
+    config = load({"cookie_secret": SECRET, "metrics_token": token}, local_dir=tmp_path)
+    assert config.metrics_token == token and token not in repr(config)
+    env = {"AUTH_METRICS_TOKEN": "e" * 32}
+    assert (
+        load({"cookie_secret": SECRET, "metrics_token": token}, env, local_dir=tmp_path).metrics_token
+        == "e" * 32
+    )
+
+
+@pytest.mark.parametrize(
+    "token", ["short-token", "a token with spaces and more than 32 chars", "é" * 40, 12345678901234567890]
+)
+def test_a_weak_or_unsendable_metrics_token_is_refused_without_echoing_it(
+    tmp_path: Path, token: object
+) -> None:
+    """At least 32 characters of what a Bearer header carries (RFC 6750 §2.1); never repeated."""
+    with pytest.raises(ConfigError, match=r"\[auth\] `metrics_token` must be a random string") as error:
+        load({"cookie_secret": SECRET, "metrics_token": token}, local_dir=tmp_path)
+    assert str(token) not in error.value.description
+
+
+def test_log_format_is_text_unless_json(tmp_path: Path) -> None:
+    """`log_format = "json"` turns the console lines into JSON objects; anything else is named."""
+    assert load({"cookie_secret": SECRET}, local_dir=tmp_path).log_format == "text"
+    assert load({"cookie_secret": SECRET, "log_format": "json"}, local_dir=tmp_path).log_format == "json"
+    with pytest.raises(ConfigError, match=r'\[auth\] `log_format` must be "text" \(the default\) or "json"'):
+        load({"cookie_secret": SECRET, "log_format": "JSON-lines"}, local_dir=tmp_path)

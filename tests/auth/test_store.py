@@ -16,7 +16,7 @@ from login_harness import DEV_CLIENT_SECRET, BuildApp, query_of
 
 from benchmarks.redis_process import RedisServer
 from streamlit_authlib_login._core.redis_store import RedisStore
-from streamlit_authlib_login._core.store import KeyValueStore, MemoryStore, SQLiteStore
+from streamlit_authlib_login._core.store import CountsKeys, KeyValueStore, MemoryStore, SQLiteStore
 
 MakeStore = Callable[[], KeyValueStore]
 
@@ -233,6 +233,20 @@ def test_sqlite_sweeps_when_it_opens(tmp_path: Path) -> None:
     now[0] += 100
     SQLiteStore(path, clock=lambda: now[0])
     assert rows(path) == 1
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_count_is_of_live_keys_of_exactly_that_prefix(tmp_path: Path, kind: str) -> None:
+    """``count("session:")`` (auth_sessions_active): live keys of that kind only, not a kind that
+    sorts next to it (``session-details:``, ``sessionx``) nor one that expired and awaits its sweep."""
+    now = [1_000_000.0]
+    store = MemoryStore() if kind == "memory" else SQLiteStore(tmp_path / "kv.sqlite3", clock=lambda: now[0])
+    for key in ("session:a", "session:b", "session-details:a", "sessionx", "state:a", "session"):
+        store.put(key, b"v", 3600)
+    store.put("session:gone", b"v", 10 if kind == "sqlite" else -1)  # memory keeps time.time()'s time
+    now[0] += 11
+    assert isinstance(store, CountsKeys)
+    assert store.count("session:") == 2
 
 
 def test_sqlite_store_creates_its_directory(tmp_path: Path) -> None:
