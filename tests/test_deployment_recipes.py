@@ -10,10 +10,13 @@ path the two name is in the repository, or is one the operator provides, in a fo
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
-import pytest
+from starlette.applications import Starlette
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -106,11 +109,21 @@ def test_compose_serves_what_deploy_nginx_conf_expects() -> None:
     assert "  redis:\n" in COMPOSE and "  nginx:\n" in COMPOSE
 
 
-@pytest.mark.xfail(reason="GET /auth/health comes with the metrics branch (issue 25)", strict=True)
-def test_the_health_check_asks_a_route_the_app_serves() -> None:
-    """The Dockerfile's HEALTHCHECK asks GET /auth/health: the login routes serve it."""
+def test_the_health_check_command_passes_against_the_login_routes() -> None:
+    """The Dockerfile's HEALTHCHECK command itself, its port made the test server's: it exits 0
+    against the login routes (GET /auth/health), and not against a server without them."""
     from devidp import DevAuthorizationServer, ProviderConfig
-    from tests.auth.login_harness import build_login_app
+    from tests.auth.login_harness import build_login_app, serve_asgi
 
+    (health,) = instructions("HEALTHCHECK")
+    command = json.loads(health.split(" CMD ", 1)[1])
+    assert command[:2] == ["python", "-c"]
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("STREAMLIT_")}
     app = build_login_app(DevAuthorizationServer(ProviderConfig()))
-    assert "/auth/health" in {getattr(route, "path", "") for route in app.app.routes}
+    for served, healthy in ((app.app, True), (Starlette(), False)):
+        with serve_asgi(served) as url:
+            code = command[2].replace("http://127.0.0.1:8501", url)
+            checked = subprocess.run(
+                [sys.executable, "-c", code], env=environment, capture_output=True, check=False
+            )
+        assert (checked.returncode == 0) is healthy, checked.stderr
