@@ -41,9 +41,11 @@ def streamlit_run(
     timeout: float = 30,
     preexec_fn: Callable[[], None] | None = None,
     python: str = sys.executable,
+    base_path: str = "",
 ) -> Iterator[str]:
     """``streamlit run script`` in ``cwd`` on ``port`` (default: a free one) until the block
-    ends; yields ``http://localhost:port`` once ``/_stcore/health`` answers 200.
+    ends; yields ``http://localhost:port`` once ``/_stcore/health`` answers 200 (under
+    ``base_path``, ``/app``, for a server run with ``--server.baseUrlPath app``).
 
     ``args`` go after the fixed options (headless, no file watcher, no usage statistics); the
     output goes to ``log``. ``AUTH_*`` variables are dropped from ``env`` (default: this
@@ -65,7 +67,7 @@ def streamlit_run(
         )
     url = f"http://localhost:{port}"
     try:
-        _wait_until_healthy(url, process, log, timeout)
+        _wait_until_healthy(url + base_path, process, log, timeout)
         yield url
     finally:
         process.terminate()
