@@ -251,7 +251,7 @@ def parse_redirect_uri(value: object, base_path: str = "") -> str | None:
 
 def url_base_path(value: object) -> str:
     """Streamlit's ``server.baseUrlPath`` as a path prefix: "" at the server's root, else one
-    leading slash and none trailing (``app/`` is ``/app``), as Streamlit joins it
+    leading slash and none trailing (``/app/`` and ``app`` are ``/app``), as Streamlit joins it
     (``streamlit/url_util.py`` ``make_url_path``)."""
     stripped = str(value or "").strip("/")
     return f"/{stripped}" if stripped else ""

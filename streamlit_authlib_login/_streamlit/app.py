@@ -167,7 +167,10 @@ def create_app(
 ) -> st.App:
     """``st.App(script, **with_login(...))``, for ASGI servers that import the app object
     (``uvicorn entry:app``). ``streamlit run`` needs the ``st.App(...)`` call written in the
-    entry file itself: see this module's docstring."""
+    entry file itself: see this module's docstring. A sub-path is Streamlit's own option here
+    too (``STREAMLIT_SERVER_BASE_URL_PATH=app``, or ``baseUrlPath`` in ``.streamlit/config.toml``):
+    Streamlit serves the pages under it, so the login reads it from there rather than from a
+    parameter of its own that could disagree."""
     _refuse_page_script()
     options = with_login(
         store=store,
