@@ -29,6 +29,7 @@ from streamlit_authlib_login._core.config import load_config
 from streamlit_authlib_login._core.config_keys import url_base_path
 from streamlit_authlib_login._core.errors import ConfigError
 from streamlit_authlib_login._core.flow import page_next, safe_next
+from streamlit_authlib_login._core.stlogin import st_login_secrets
 from streamlit_authlib_login._core.store import MemoryStore
 from streamlit_authlib_login._devmode import DEV_MODE, emulated_providers, throwaway_apple_key
 from streamlit_authlib_login._routes import SESSION_COOKIE, cookie_name, cookie_path, csrf_token
@@ -103,6 +104,25 @@ def test_the_uris_to_register_carry_the_sub_path(build_app: BuildApp) -> None:
     assert registration.redirect_uri == "https://localhost/app/auth/callback/dev"
     assert registration.post_logout_redirect_uri == "https://localhost/app/auth/callback/dev"
     assert public.auth.public_origin("http://127.0.0.1:8501") == "https://localhost"
+
+
+def test_st_logins_own_secrets_check_finds_the_callback_under_the_sub_path() -> None:
+    """What st.App(secrets=...) gets for st.login's own check: /app/oauth2callback by default."""
+    config = dev_config(base_path="/app")
+    assert (
+        st_login_secrets({}, config, port=8501)["redirect_uri"] == "http://localhost:8501/app/oauth2callback"
+    )
+
+
+async def test_a_sub_path_of_two_segments_logs_in(build_app: BuildApp) -> None:
+    """/apps/one: routes there, and a cookie name with the path percent-encoded that Starlette
+    sets and a browser sends back."""
+    app = build_app(config=dev_config(base_path="/apps/one"), base_url="http://localhost/apps/one")
+    browser = app.browser()
+    landed = await app.login(browser, next_path="/x")
+    assert landed.headers["location"] == "/apps/one/x"
+    assert "Path=/apps/one;" in set_cookies(landed)["auth_session-apps%2Fone"]
+    assert (await browser.get("/auth/me")).status_code == 200
 
 
 # --- next ------------------------------------------------------------------------------------
