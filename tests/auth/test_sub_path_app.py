@@ -95,6 +95,7 @@ def test_a_login_and_logout_happen_entirely_under_the_sub_path(
         "/auth/login",
         "/auth/logout",
         "/auth/failed",
+        "/auth/health",
         "/oauth2callback",
         "/idp/",
         "/idp/.well-known/openid-configuration",
