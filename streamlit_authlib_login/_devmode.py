@@ -38,7 +38,7 @@ DEV_PROVIDER = "dev"
 DEV_CLIENT_ID = "streamlit-app"
 EMULATED_PREFIX = "emulated-"
 OFFLINE = "offline"  # the login page's badge for a provider that needs no network
-IDP_PATH = "/idp"  # where the development provider is mounted in the app
+IDP_PATH = "/idp"  # where the development provider is mounted in the app (under its sub-path)
 MAX_DEV_ORIGINS = 8  # addresses the embedded provider registers callbacks for, without base_url
 # The generic OpenID Connect preset, described as what it is here.
 DEV_PRESET = replace(
@@ -217,7 +217,8 @@ class LocalProviders:
                 "localhost, configure a real provider in .streamlit/secrets.toml, or set "
                 "DEVIDP_ALLOW_NON_LOOPBACK=1 if you really mean it."
             ) from None
-        local = cls(embed(IDP_PATH, idp_config))
+        # Under the app's sub-path, like every route: its issuer is then http://host/app/idp.
+        local = cls(embed(config.base_path + IDP_PATH, idp_config))
         for provider in config.providers:
             if provider.served_here and (key := provider.apple_key):
                 # The emulated Apple checks the ES256 client secrets against the public half of this key.
@@ -265,7 +266,8 @@ class LocalProviders:
     # --- for pages: what the embedded provider saw and which faults it injects ----------------
     @property
     def mount_path(self) -> str:
-        """Where the provider is served in the app, with a trailing slash (``/idp/``)."""
+        """Where the provider is served on the server, with a trailing slash (``/idp/``, or
+        ``/app/idp/`` under the sub-path ``/app``)."""
         return self.embedded.path.rstrip("/") + "/"
 
     def journal(self, *, state: str | None, code_fingerprint: str | None) -> list[dict[str, object]]:

@@ -50,18 +50,30 @@ def streamlit_app(
     env: Mapping[str, str] | None = None,
     timeout: float = 30,
     preexec_fn: Callable[[], None] | None = None,
+    base_path: str = "",
 ) -> Iterator[str]:
-    """Serve ``app.py`` of ``cwd`` on a free port until the block ends; yields its URL. ``AUTH_*``
+    """Serve ``app.py`` of ``cwd`` on a free port until the block ends; yields its URL (the
+    origin: under ``--server.baseUrlPath app`` pass ``base_path="/app"`` too). ``AUTH_*``
     variables are dropped, so a developer's own provider settings never leak into a test."""
     with streamlit_run(
-        "app.py", cwd=cwd, log=log, args=args, env=env, timeout=timeout, preexec_fn=preexec_fn
+        "app.py",
+        cwd=cwd,
+        log=log,
+        args=args,
+        env=env,
+        timeout=timeout,
+        preexec_fn=preexec_fn,
+        base_path=base_path,
     ) as url:
         yield url
 
 
-def page_texts(app_url: str, cookie: str, page: str = "") -> list[str]:
+def page_texts(
+    app_url: str, cookie: str, page: str = "", kinds: tuple[str, ...] = ("text", "alert", "markdown")
+) -> list[str]:
     """What one run of ``page`` (the main script: "") shows a browser holding ``cookie``: its
-    texts and alerts (markdown source), and the message of an exception, in order. One
+    texts and alerts (markdown source; ``kinds`` of element, "html" for ``st.html``'s), and the
+    message of an exception, in order. One
     websocket (``/_stcore/stream``), as ``benchmarks/rerun.py`` opens it: ``st.context.cookies``
     and so ``st.user`` are read from its handshake, which ``AppTest`` has none of."""
     url = app_url.replace("http://", "ws://") + "/_stcore/stream"
@@ -83,7 +95,7 @@ def page_texts(app_url: str, cookie: str, page: str = "") -> list[str]:
             if kind == "delta" and forward.delta.WhichOneof("type") == "new_element":
                 element = forward.delta.new_element
                 shown = element.WhichOneof("type")
-                if shown in ("text", "alert", "markdown"):
+                if shown in kinds:
                     texts.append(getattr(element, shown).body)
                 elif shown == "exception":  # the page failed: its message, for the assertion
                     texts.append(f"exception: {element.exception.message}")

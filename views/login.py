@@ -10,6 +10,7 @@ from streamlit_authlib_login.teaching import (
     dev_faults_on,
     dev_provider_enabled,
     dev_provider_here,
+    dev_provider_mount,
     provider_label,
     providers_to_set_up,
     set_dev_faults,
@@ -71,7 +72,7 @@ for registration in providers_to_set_up():
         registration_box(registration.as_dict())
 if dev_provider_enabled():
     st.caption(
-        "The **development provider** runs inside this app at `/idp`. It logs anyone in as a demo "
-        "persona without a password, so it only works on localhost. Configure a real provider in "
-        "`.streamlit/secrets.toml` (see `secrets.toml.example`)."
+        f"The **development provider** runs inside this app at `{dev_provider_mount() or '/idp/'}`. It logs "
+        "anyone in as a demo persona without a password, so it only works on localhost. Configure a real "
+        "provider in `.streamlit/secrets.toml` (see `secrets.toml.example`)."
     )

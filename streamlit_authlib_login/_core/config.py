@@ -4,7 +4,7 @@ The layout is Streamlit's own ``st.login`` layout in ``.streamlit/secrets.toml``
 
     [auth]
     cookie_secret = "..."            # optional here: generated and kept in .local/
-    base_url = "https://app.example" # optional: the app's public URL
+    base_url = "https://app.example" # optional: the app's public URL (with its sub-path, if any)
     trusted_proxies = ["127.0.0.1"]  # optional: whose X-Forwarded-* count (proxies.py); default none
     redirect_uri = "https://app.example/oauth2callback"  # optional: st.login's one callback
     expose_tokens = ["id", "access"] # optional: st.user.tokens, as st.login
@@ -79,6 +79,7 @@ from .config_keys import (
     refuse_public_client_without_pkce,
     refuse_unknown,
     table_name,
+    with_base_path,
 )
 from .config_problems import Problems, config_error
 from .endpoints import (
@@ -224,7 +225,10 @@ class HttpSettings:
 class AuthConfig:
     cookie_secret: str
     providers: tuple[ProviderSettings, ...]
-    base_url: str | None = None
+    base_url: str | None = None  # the app's root URL, its sub-path included
+    # Where the server serves the app: Streamlit's server.baseUrlPath ("" or "/app"). Every route
+    # of the module is under it, and every path a route or page builds starts with it.
+    base_path: str = ""
     # Whose X-Forwarded-Proto/-Host/-For count (proxies.py): nobody's unless named.
     trusted_proxies: TrustedProxies = field(default_factory=TrustedProxies)
     # st.login's [auth] redirect_uri: when set, the one callback URI of every provider.
@@ -514,8 +518,11 @@ def load_config(
     *,
     local_dir: Path = Path(".local"),
     dev_mode: DevMode | None = None,
+    base_path: str = "",
 ) -> AuthConfig:
-    """Build the config from ``st.secrets`` (as a mapping) and the environment.
+    """Build the config from ``st.secrets`` (as a mapping) and the environment, for an app the
+    server serves under ``base_path`` (Streamlit's ``server.baseUrlPath``, as ``url_base_path``
+    spells it: "" or "/app").
 
     With no provider configured, development mode is on and its providers (``dev_mode``'s) are
     the only ones. With real providers configured, it is off unless ``[auth] dev_provider =
@@ -533,7 +540,7 @@ def load_config(
     problems = Problems()
     base_url = None
     with problems.at("[auth]", "base_url"):
-        base_url = _base_url(environ.get("AUTH_BASE_URL") or auth.get("base_url"))
+        base_url = with_base_path(_base_url(environ.get("AUTH_BASE_URL") or auth.get("base_url")), base_path)
     trusted_proxies = TrustedProxies()
     with problems.at("[auth]", "trusted_proxies"):
         trusted_proxies = parse_trusted_proxies(
@@ -541,11 +548,11 @@ def load_config(
         )
     redirect_uri = None
     with problems.at("[auth]", "redirect_uri"):
-        redirect_uri = parse_redirect_uri(auth.get("redirect_uri"))
+        redirect_uri = parse_redirect_uri(auth.get("redirect_uri"), base_path)
     if base_url is None and redirect_uri:
         # st.login's layout names the app's public URL only in redirect_uri: the same origin.
         parts = urlsplit(redirect_uri)
-        base_url = f"{parts.scheme}://{parts.netloc}"
+        base_url = f"{parts.scheme}://{parts.netloc}{base_path}"
     session_store = None
     with problems.at("[auth]", "session_store"):
         session_store = parse_session_store(environ.get("AUTH_SESSION_STORE") or auth.get("session_store"))
@@ -633,6 +640,7 @@ def load_config(
         providers=tuple(providers),
         base_url=str(base_url).rstrip("/") if base_url else None,
         trusted_proxies=trusted_proxies,
+        base_path=base_path,
         redirect_uri=redirect_uri,
         expose_tokens=expose_tokens,
         store_path=local_dir / "sessions.sqlite3",

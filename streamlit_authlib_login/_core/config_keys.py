@@ -234,17 +234,50 @@ def refuse_public_client_without_pkce(name: str, pkce: bool, confidential: bool)
         )
 
 
-def parse_redirect_uri(value: object) -> str | None:
-    """st.login's ``[auth] redirect_uri``: the app's URL with the path ``/oauth2callback``."""
+def parse_redirect_uri(value: object, base_path: str = "") -> str | None:
+    """st.login's ``[auth] redirect_uri``: the app's URL with the path ``/oauth2callback``, under
+    the app's sub-path when it has one (``base_path``: ``/app/oauth2callback``, where Streamlit
+    mounts st.login's callback under ``server.baseUrlPath``)."""
     if value is None:
         return None
+    path = base_path + ST_LOGIN_CALLBACK
     parts = urlsplit(value) if isinstance(value, str) else None
-    if parts is None or parts.scheme not in ("http", "https") or parts.path != ST_LOGIN_CALLBACK:
+    if parts is None or parts.scheme not in ("http", "https") or parts.path != path:
         raise ConfigError(
-            f"[auth] `redirect_uri` must be the app's absolute URL with the path {ST_LOGIN_CALLBACK}, "
-            f"as st.login requires, like http://localhost:8501{ST_LOGIN_CALLBACK} (got {value!r})."
+            f"[auth] `redirect_uri` must be the app's absolute URL with the path {path}, "
+            f"as st.login requires, like http://localhost:8501{path} (got {value!r})."
         )
     return str(value)
+
+
+def url_base_path(value: object) -> str:
+    """Streamlit's ``server.baseUrlPath`` as a path prefix: "" at the server's root, else one
+    leading slash and none trailing (``/app/`` and ``app`` are ``/app``), as Streamlit joins it
+    (``streamlit/url_util.py`` ``make_url_path``)."""
+    stripped = str(value or "").strip("/")
+    return f"/{stripped}" if stripped else ""
+
+
+def with_base_path(base_url: str | None, base_path: str) -> str | None:
+    """``[auth] base_url`` as the URL of the app's root, without a trailing slash. A URL without
+    a path names the origin, and gets the app's sub-path; a URL with one must name that very
+    sub-path, or the login would send browsers to routes this server does not serve there."""
+    if base_url is None:
+        return None
+    parts = urlsplit(base_url)
+    path = parts.path.rstrip("/")
+    if path in ("", base_path):
+        return f"{parts.scheme}://{parts.netloc}{base_path}"
+    fix = (
+        f"--server.baseUrlPath {path.strip('/')}"
+        if not base_path
+        else f'base_url = "{parts.scheme}://{parts.netloc}{base_path}"'
+    )
+    raise ConfigError(
+        f"[auth] `base_url` {base_url!r} names the path {path}, but Streamlit serves this app at "
+        f"{base_path or '/'} (server.baseUrlPath), and the login's routes with it: they must agree. "
+        f"Write {fix}."
+    )
 
 
 def parse_expose_tokens(value: object) -> tuple[str, ...]:

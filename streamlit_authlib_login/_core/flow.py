@@ -115,7 +115,9 @@ _OWN_ROUTES = ("/auth", ST_LOGIN_CALLBACK)
 
 def safe_next(path: str | None) -> str:
     """Same-origin paths of the app's pages only: anything else would make the login an open
-    redirect, or a link that acts (``/auth/logout``)."""
+    redirect, or a link that acts (``/auth/logout``). A next is a path from the app's root
+    (``/reports?year=2026``): the routes put the app's sub-path in front (``/app/reports...``),
+    so no dot segment may climb out of it."""
     if (
         not path
         or not path.startswith("/")
@@ -128,9 +130,21 @@ def safe_next(path: str | None) -> str:
         or not path.isprintable()
         or " " in path
         or _own_route(path)
+        or _dot_segment(path)
     ):
         return "/"
     return path
+
+
+def page_next(path: str, base_path: str) -> str:
+    """A path as the browser has it (``/app/reports?x``, from a Referer or the page's URL) as a
+    next (``/reports?x``); "/" for one outside the app's sub-path ``base_path``."""
+    if base_path:
+        if path != base_path and not path.startswith((base_path + "/", base_path + "?")):
+            return "/"
+        path = path[len(base_path) :]
+        path = path if path.startswith("/") else "/" + path
+    return safe_next(path)
 
 
 def _own_route(path: str) -> bool:
@@ -138,6 +152,13 @@ def _own_route(path: str) -> bool:
     # browser does (RFC 3986 §5.2.4, "%2e" too), in any case (a proxy in front may fold it).
     where = posixpath.normpath("/" + unquote(path.partition("?")[0].partition("#")[0]).lstrip("/")).lower()
     return any(where == route or where.startswith(route + "/") for route in _OWN_ROUTES)
+
+
+def _dot_segment(path: str) -> bool:
+    # RFC 3986 §5.2.4: a browser resolves "/app" + "/../x" to "/x", out of the app's sub-path;
+    # WHATWG URL §4.4 reads "%2e" as "." there too. No page of an app needs one.
+    segments = unquote(path.partition("?")[0].partition("#")[0]).split("/")
+    return any(segment in (".", "..") for segment in segments)
 
 
 class Authenticator:
@@ -178,6 +199,9 @@ class Authenticator:
 
     def base_url(self, origin: str) -> str:
         return self.providers.base_url(origin)
+
+    def public_origin(self, origin: str) -> str:
+        return self.providers.public_origin(origin)
 
     def redirect_uri(self, name: str, origin: str) -> str:
         return self.providers.redirect_uri(name, origin)

@@ -61,8 +61,16 @@ class Providers:
         return found
 
     def base_url(self, origin: str) -> str:
-        """The configured base URL, else ``origin`` in its one spelling (``canonical_origin``)."""
-        return self.config.base_url or canonical_origin(origin)
+        """The URL of the app's root: the configured base URL, else ``origin`` in its one
+        spelling (``canonical_origin``) and the path the server serves the app under."""
+        return self.config.base_url or canonical_origin(origin) + self.config.base_path
+
+    def public_origin(self, origin: str) -> str:
+        """The origin of ``base_url``: what a browser's ``Origin`` header says on the app's pages."""
+        if self.config.base_url is None:
+            return canonical_origin(origin)
+        parts = urlsplit(self.config.base_url)
+        return f"{parts.scheme}://{parts.netloc}"
 
     def redirect_uri(self, name: str, origin: str) -> str:
         """The callback URI sent to provider ``name``: one per provider, or st.login's one

@@ -116,7 +116,9 @@ def st_login_secrets(auth: Mapping[str, object], config: AuthConfig, *, port: in
     """
     table: dict[str, object] = {k: v for k, v in auth.items()}
     table["cookie_secret"] = config.cookie_secret
-    table.setdefault("redirect_uri", config.redirect_uri or f"http://localhost:{port}{ST_LOGIN_CALLBACK}")
+    table.setdefault(
+        "redirect_uri", config.redirect_uri or f"http://localhost:{port}{config.base_path}{ST_LOGIN_CALLBACK}"
+    )
     for provider in config.providers:
         if provider.served_here:  # reached by the names below: nothing to register
             continue

@@ -18,6 +18,10 @@ and, in place of Streamlit's own, what ``st.login()`` / ``st.logout()`` navigate
     GET  /auth/failed?failure=<id>           why a login was refused, for an app with no login page
                                              (or ?refused=<check>&request_id=<id>: _core.refusals)
 
+Under a sub-path (Streamlit's ``server.baseUrlPath``, ``AuthConfig.base_path``) every route is
+there too (``/app/auth/me``), as Streamlit serves its own st.login routes, and every path the
+routes build starts with it.
+
 The routes are ``login.py``, ``session.py`` and ``monitoring.py`` (the operator's two), over
 ``common.py`` (cookies, refusals, limits) and ``fallback_pages.py`` (what an app without a login
 page shows). The protocol core never
@@ -47,6 +51,7 @@ from .common import (
     SESSION_COOKIE,
     _guarded,
     cookie_name,
+    cookie_path,
     csrf_token,
     scheme_cookie,
     session_id_from,
@@ -67,6 +72,7 @@ __all__ = [
     "SESSION_COOKIE",
     "auth_routes",
     "cookie_name",
+    "cookie_path",
     "csrf_token",
     "scheme_cookie",
     "session_id_from",
@@ -86,18 +92,19 @@ def auth_routes(auth: Authenticator, *, login_page: str | None = None) -> list[R
     r = _Routes(auth, login_page)
 
     def guard(endpoint: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
-        return _guarded(endpoint, auth.config.base_url, login_page)
+        return _guarded(endpoint, auth, login_page)
 
+    at = auth.config.base_path  # Streamlit's server.baseUrlPath: where it serves the app's pages
     return [
-        Route("/auth/login/{provider}", guard(r.login), methods=["GET"]),
-        Route("/auth/callback/{provider}", guard(r.callback), methods=["GET", "POST"]),
-        Route("/auth/me", guard(r.me), methods=["GET"]),
-        Route("/auth/refresh", guard(r.refresh), methods=["POST"]),
-        Route("/auth/logout", guard(r.logout_either), methods=["GET", "POST"]),
-        Route("/auth/playground", guard(r.playground), methods=["POST"]),
-        Route("/auth/login", guard(r.st_login), methods=["GET"]),
-        Route("/oauth2callback", guard(r.st_callback), methods=["GET", "POST"]),
-        Route(FAILURE_PAGE, guard(r.failed), methods=["GET"]),
-        Route("/auth/metrics", guard(r.metrics), methods=["GET"]),
-        Route("/auth/health", guard(r.health), methods=["GET"]),
+        Route(f"{at}/auth/login/{{provider}}", guard(r.login), methods=["GET"]),
+        Route(f"{at}/auth/callback/{{provider}}", guard(r.callback), methods=["GET", "POST"]),
+        Route(f"{at}/auth/me", guard(r.me), methods=["GET"]),
+        Route(f"{at}/auth/refresh", guard(r.refresh), methods=["POST"]),
+        Route(f"{at}/auth/logout", guard(r.logout_either), methods=["GET", "POST"]),
+        Route(f"{at}/auth/playground", guard(r.playground), methods=["POST"]),
+        Route(f"{at}/auth/login", guard(r.st_login), methods=["GET"]),
+        Route(f"{at}/oauth2callback", guard(r.st_callback), methods=["GET", "POST"]),
+        Route(f"{at}{FAILURE_PAGE}", guard(r.failed), methods=["GET"]),
+        Route(f"{at}/auth/metrics", guard(r.metrics), methods=["GET"]),
+        Route(f"{at}/auth/health", guard(r.health), methods=["GET"]),
     ]

@@ -10,7 +10,7 @@ import logging
 import re
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -54,9 +54,34 @@ _ASCII_DIGITS = re.compile(r"[0-9]{1,18}")  # ASCII only, and short: int() refus
 NO_FRAMING = {"Content-Security-Policy": "frame-ancestors 'none'", "X-Frame-Options": "DENY"}
 
 
-def cookie_name(base: str, secure: bool) -> str:
-    # RFC 6265bis §4.1.3.2: __Host- pins the cookie to this host, Secure and Path=/.
-    return f"__Host-{base}" if secure else base
+# How the module's cookies are named and scoped (RFC 6265bis, draft-ietf-httpbis-rfc6265bis):
+# - At the server's root: over https `__Host-auth_session`, Path=/. §4.1.3.2: a browser keeps a
+#   `__Host-` cookie only if it is Secure, set from a secure origin, without Domain and with
+#   Path=/, so no sibling host (Domain=.example.com) and no plain-http page can toss one in
+#   (§8.6), and the bare name counts for nothing there. Over http, the bare name.
+# - Under a sub-path (Streamlit's server.baseUrlPath, say /app): every name carries the sub-path,
+#   `__Host-auth_session-app` (percent-encoded: `apps%2Fone` for /apps/one), so two apps on one
+#   host, or one at the root and one under it, never read or overwrite each other's session.
+#   Over https it stays `__Host-`, which forces Path=/: Path=/app would need `__Secure-`, which
+#   allows Domain, and so a sibling host's tossed cookie again. We keep the lock against other
+#   hosts, a real boundary, and give up keeping the cookie from the host's other paths, which
+#   are not one. Over http, where no prefix protects anything, the cookies are Path=/app too.
+# Limits, plainly: apps on one origin are no security boundary for each other, whatever the
+# cookies say (§4.1.2.4: Path "cannot be relied upon for security"; §8.5). Over https every app
+# on the host receives this app's cookies and could replay them, any of them can set a cookie
+# under this app's name, and any page of the origin can script this app in a frame. Apps that
+# must not trust each other need hosts of their own.
+
+
+def cookie_name(base: str, secure: bool, base_path: str = "") -> str:
+    """The name cookie ``base`` has for an app served at ``base_path`` (see above)."""
+    name = f"{base}-{quote(base_path.strip('/'), safe='')}" if base_path else base
+    return f"__Host-{name}" if secure else name
+
+
+def cookie_path(secure: bool, base_path: str = "") -> str:
+    """The Path of the module's cookies: "/" over https (``__Host-``), else the app's sub-path."""
+    return base_path if base_path and not secure else "/"
 
 
 def csrf_token(cookie_secret: str, session_id: str) -> str:
@@ -64,15 +89,16 @@ def csrf_token(cookie_secret: str, session_id: str) -> str:
     return hmac.new(cookie_secret.encode(), b"csrf:" + session_id.encode(), hashlib.sha256).hexdigest()
 
 
-def scheme_cookie(cookies: Mapping[str, str], base: str, *, secure: bool) -> str | None:
+def scheme_cookie(cookies: Mapping[str, str], base: str, *, secure: bool, base_path: str = "") -> str | None:
     """The cookie ``base`` under the one name this scheme uses, never the other. Over https a
     bare name can be set by a sibling host or a plain-http page (cookie tossing, RFC 6265bis
-    §8.5), so only ``__Host-`` counts; over http a browser keeps no ``__Host-`` cookie at all."""
-    return cookies.get(cookie_name(base, secure))
+    §8.5), so only ``__Host-`` counts; over http a browser keeps no ``__Host-`` cookie at all.
+    Under a sub-path, only the name of that sub-path."""
+    return cookies.get(cookie_name(base, secure, base_path))
 
 
-def session_id_from(cookies: Mapping[str, str], *, secure: bool) -> str | None:
-    return scheme_cookie(cookies, SESSION_COOKIE, secure=secure)
+def session_id_from(cookies: Mapping[str, str], *, secure: bool, base_path: str = "") -> str | None:
+    return scheme_cookie(cookies, SESSION_COOKIE, secure=secure, base_path=base_path)
 
 
 async def _small_form(request: Request, limit: int) -> dict[str, str] | Response:
@@ -138,28 +164,35 @@ def _one_line(text: str, limit: int) -> str:
     return "".join(c if c.isprintable() else "?" for c in text[:limit])
 
 
+def app_root(auth: Authenticator) -> str:
+    """What the app's paths follow in a Location: the base URL, else the sub-path (or "")."""
+    return auth.config.base_url or auth.config.base_path
+
+
 def _store_down(
-    request: Request, error: StoreUnavailable, base_url: str | None, login_page: str | None
+    request: Request, error: StoreUnavailable, auth: Authenticator, login_page: str | None
 ) -> Response:
     """The session store (Redis) is down: nothing was done and no session was made. A browser
     goes to the login page, which says so without needing the store; an API client gets 503
     with Retry-After (RFC 9110 §15.6.4), the one status that tells it to try again rather than
     forget its session, as a 401 would. The store logged the cause once, for the operator."""
-    if request.url.path == "/auth/me" or "application/json" in request.headers.get("accept", ""):
+    me = auth.config.base_path + "/auth/me"
+    if request.url.path == me or "application/json" in request.headers.get("accept", ""):
         return JSONResponse(error.as_dict(), 503, headers={"Retry-After": "5", "Cache-Control": "no-store"})
     if login_page is None:  # an app without a login page of its own: say it here
-        return HTMLResponse(store_down_page(), 503, headers={"Retry-After": "5", "Cache-Control": "no-store"})
-    return RedirectResponse(f"{base_url or ''}{login_page}?unavailable=1", 303)
+        page = store_down_page(home=f"{app_root(auth)}/")
+        return HTMLResponse(page, 503, headers={"Retry-After": "5", "Cache-Control": "no-store"})
+    return RedirectResponse(f"{app_root(auth)}{login_page}?unavailable=1", 303)
 
 
 def _guarded(
-    endpoint: Callable[[Request], Awaitable[Response]], base_url: str | None, login_page: str | None
+    endpoint: Callable[[Request], Awaitable[Response]], auth: Authenticator, login_page: str | None
 ) -> Callable[[Request], Awaitable[Response]]:
     async def guarded(request: Request) -> Response:
         try:
             response = await endpoint(request)
         except StoreUnavailable as error:
-            response = _store_down(request, error, base_url, login_page)
+            response = _store_down(request, error, auth, login_page)
         response.headers.update(NO_FRAMING)  # every response: no page of another origin may frame it
         return response
 
@@ -198,15 +231,21 @@ class RoutesBase:
         return self._public(request).origin
 
     def _here(self, path: str) -> str:
-        """A URL of this app for a redirect: on the configured base URL, else relative, so a
-        forged Host header never becomes a Location elsewhere."""
-        return f"{self.auth.config.base_url or ''}{path}"
+        """A URL of this app for a redirect, from a path from the app's root: on the configured
+        base URL, else relative (its sub-path first), so a forged Host header never becomes a
+        Location elsewhere."""
+        return f"{app_root(self.auth)}{path}"
+
+    def _route(self, path: str) -> str:
+        """The path this server answers one of the module's routes at (``/auth/logout``)."""
+        return self.auth.config.base_path + path
 
     def _secure(self, request: Request) -> bool:
         return self.auth.base_url(self._origin(request)).startswith("https://")
 
     def _cookie(self, request: Request, base: str) -> str | None:
-        return scheme_cookie(request.cookies, base, secure=self._secure(request))
+        base_path = self.auth.config.base_path
+        return scheme_cookie(request.cookies, base, secure=self._secure(request), base_path=base_path)
 
     def _set(
         self,
@@ -218,12 +257,12 @@ class RoutesBase:
         *,
         cross_site: bool = False,
     ) -> None:
-        secure = self._secure(request)
+        secure, base_path = self._secure(request), self.auth.config.base_path
         response.set_cookie(
-            cookie_name(base, secure),
+            cookie_name(base, secure, base_path),
             value,
             max_age=max_age,
-            path="/",
+            path=cookie_path(secure, base_path),
             httponly=True,
             # A form_post callback (Apple) is a cross-site POST: a Lax cookie would not come
             # back with it. SameSite=None needs Secure, so only under https.
@@ -232,8 +271,9 @@ class RoutesBase:
         )
 
     def _clear(self, response: Response, request: Request, base: str) -> None:
+        secure, base_path = self._secure(request), self.auth.config.base_path
         response.delete_cookie(
-            cookie_name(base, self._secure(request)), path="/", secure=self._secure(request)
+            cookie_name(base, secure, base_path), path=cookie_path(secure, base_path), secure=secure
         )
 
     async def _to_login_page(
@@ -320,14 +360,11 @@ class RoutesBase:
 
     # --- routes ---------------------------------------------------------------------------
     def _origins(self, request: Request) -> tuple[str, ...]:
-        return (self._origin(request), self.auth.base_url(self._origin(request)))
+        return (self._origin(request), self.auth.public_origin(self._origin(request)))
 
     def _check_csrf(self, request: Request, session_id: str, form: dict[str, str]) -> bool:
         origin = request.headers.get("origin")
-        if origin is not None and origin not in (
-            self._origin(request),
-            self.auth.base_url(self._origin(request)),
-        ):
+        if origin is not None and origin not in self._origins(request):
             return False
         sent = request.headers.get("x-csrf-token") or form.get("csrf", "")
         # As bytes: compare_digest raises on a str with non-ASCII characters, which a client sends.

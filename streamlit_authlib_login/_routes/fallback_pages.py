@@ -50,24 +50,26 @@ def failure_page(record: Mapping[str, object] | None, *, back: str) -> str:
     return _page("Login refused", body)
 
 
-def logout_confirm_page(*, csrf: str, action: str) -> str:
+def logout_confirm_page(*, csrf: str, action: str, home: str = "/") -> str:
     """Asked when ``GET /auth/logout`` did not come from one of the app's own pages: a link
-    elsewhere must not log anyone out, but the person may still mean to."""
+    elsewhere must not log anyone out, but the person may still mean to. ``home``: the app's
+    home page (under its sub-path)."""
     body = (
         "<h1>Log out?</h1><p>This logout link did not come from one of this app's pages, so nothing "
         "was done. You are still logged in.</p>"
         f'<form method="post" action="{escape(action)}">'
         f'<input type="hidden" name="csrf" value="{escape(csrf)}">'
-        '<button type="submit">Log out</button><a class="button" href="/">Stay logged in</a></form>'
+        f'<button type="submit">Log out</button><a class="button" href="{escape(home)}">Stay logged in</a>'
+        "</form>"
     )
     return _page("Log out?", body)
 
 
-def store_down_page() -> str:
+def store_down_page(*, home: str = "/") -> str:
     """The session store (Redis) does not answer: nothing was done; the operator has a log line."""
     body = (
         '<h1>Log in</h1><div class="box" role="alert"><p><strong>Logging in is unavailable for a '
         "moment.</strong></p><p>The app cannot reach its session store; nothing was changed. Try again "
-        'in a few seconds.</p></div><p><a class="button" href="/">Back to the app</a></p>'
+        f'in a few seconds.</p></div><p><a class="button" href="{escape(home)}">Back to the app</a></p>'
     )
     return _page("Log in unavailable", body)

@@ -15,7 +15,7 @@ from .._core.errors import (
     UnknownProvider,
 )
 from .._core.eventlog import event
-from .._core.flow import safe_next
+from .._core.flow import page_next, safe_next
 from .._core.metrics import OK
 from .._core.playground import PlaygroundRequest, start_playground, with_result
 from .._core.stlogin import provider_from_token, same_origin_navigation
@@ -56,19 +56,20 @@ class LoginRoutes(RoutesBase):
 
     def _referring_page(self, request: Request) -> str:
         """The app page st.login() was called on, so the login comes back to it (Streamlit's
-        own goes to the home page)."""
+        own goes to the home page); a page outside the app's sub-path is no page of the app."""
         referer = request.headers.get("referer", "")
         if not same_origin_navigation({"referer": referer}, self._origins(request)):
             return "/"
-        return safe_next("/" + referer.split("://", 1)[-1].partition("/")[2])
+        path = "/" + referer.split("://", 1)[-1].partition("/")[2]
+        return page_next(path.partition("#")[0], self.auth.config.base_path)
 
     async def _start(self, request: Request, provider: str, next_param: str | None) -> Response:
         next_path = safe_next(next_param)
         origin = self._origin(request)
-        base = self.auth.base_url(origin)
-        if base != origin:
+        public = self.auth.public_origin(origin)
+        if public != origin:
             # Start on the public host, so the login cookie lands where the callback will arrive.
-            return RedirectResponse(f"{base}{request.url.path}?{request.url.query}", 302)
+            return RedirectResponse(f"{public}{request.url.path}?{request.url.query}", 302)
         binding = self._binding(request)
         try:
             started = await self.auth.start_login(
@@ -205,7 +206,7 @@ class LoginRoutes(RoutesBase):
             origin = self._origin(request)
             binding = self._binding(request)
             try:
-                if self.auth.base_url(origin) != origin:
+                if self.auth.public_origin(origin) != origin:
                     raise PlaygroundRequestError(
                         f"Open the app at {self.auth.base_url(origin)} to use the Playground: the "
                         "provider sends the browser back there."

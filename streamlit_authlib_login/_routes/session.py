@@ -51,7 +51,7 @@ class SessionRoutes(RoutesBase):
             except LoginError as error:
                 return JSONResponse(error.as_dict(), 401 if isinstance(error, NotLoggedIn) else 400)
             if "next" in form:
-                return RedirectResponse(safe_next(form["next"]), 303)
+                return RedirectResponse(self._here(safe_next(form["next"])), 303)
             return JSONResponse(session.public())
 
         return await self._post(request, act)
@@ -78,7 +78,9 @@ class SessionRoutes(RoutesBase):
                 extra=event("logout_refused", check="cross_site"),
             )
             page = logout_confirm_page(
-                csrf=csrf_token(self.auth.config.cookie_secret, session_id), action="/auth/logout"
+                csrf=csrf_token(self.auth.config.cookie_secret, session_id),
+                action=self._route("/auth/logout"),
+                home=self._here("/"),
             )
             return HTMLResponse(page, 403, headers={"Cache-Control": "no-store"})
         return await self._end_session(request, session_id)

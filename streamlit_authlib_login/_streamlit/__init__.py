@@ -23,7 +23,7 @@ import streamlit as st
 from .._core.config import ProviderSettings, is_loopback_url
 from .._core.errors import LoginError, NotLoggedIn, SessionEnded, StoreUnavailable
 from .._core.eventlog import JsonFormatter
-from .._core.flow import Authenticator, safe_next
+from .._core.flow import Authenticator, page_next, safe_next
 from .._core.playground import PlaygroundRequest, playground_url
 from .._core.providers import TokenKind
 from .._core.refusals import fixed_record
@@ -185,8 +185,9 @@ def _store_or_stop(helper: Callable[P, T]) -> Callable[P, T]:
 def _cookie(base: str) -> str | None:
     """This browser's cookie ``base`` under the name the app's scheme uses, as the routes read
     it (``routes.scheme_cookie``): over https a tossed bare cookie is no session."""
-    secure = authenticator().base_url(origin()).startswith("https://")
-    return scheme_cookie(dict(st.context.cookies), base, secure=secure)
+    auth = authenticator()
+    secure = auth.base_url(origin()).startswith("https://")
+    return scheme_cookie(dict(st.context.cookies), base, secure=secure, base_path=auth.config.base_path)
 
 
 @_store_or_stop
@@ -289,9 +290,16 @@ def origin() -> str:
 
 
 def _current_path() -> str:
+    """This page as a next: its path from the app's root (``/profile`` of ``/app/profile``)."""
     url = st.context.url or "/"
-    path = "/" + url.split("://", 1)[-1].split("/", 1)[-1] if "://" in url else url
-    return safe_next(path)
+    path = "/" + url.split("://", 1)[-1].partition("/")[2] if "://" in url else url
+    return page_next(path, authenticator().config.base_path)
+
+
+def _route(path: str) -> str:
+    """Where the server answers one of the module's routes (``/app/auth/logout``), for links
+    and forms: relative to the origin, so the browser stays on the host it is on."""
+    return authenticator().config.base_path + path
 
 
 _BUTTON_CSS = (
@@ -314,7 +322,7 @@ _MARKS: dict[str, tuple[str, str, str]] = {
 
 
 def _login_anchor(provider: ProviderSettings, next_path: str, label: str | None = None) -> str:
-    href = f"/auth/login/{escape(provider.name)}?{urlencode({'next': safe_next(next_path)})}"
+    href = escape(_route(f"/auth/login/{provider.name}?{urlencode({'next': safe_next(next_path)})}"))
     key = "dev" if provider.name == "dev" else provider.preset.name
     background, ink, letter = _MARKS.get(key, _MARKS["oidc"])
     mark = f'<span class="mark" style="background:{background};color:{ink}">{escape(letter)}</span>'
@@ -345,7 +353,7 @@ def _post_button(session: Session, action: str, label: str, next_path: str | Non
     token = csrf_token(authenticator().config.cookie_secret, session.id)
     extra = f'<input type="hidden" name="next" value="{escape(next_path)}">' if next_path else ""
     st.html(
-        f'<form method="post" action="/auth/{action}" style="margin:0">'
+        f'<form method="post" action="{escape(_route(f"/auth/{action}"))}" style="margin:0">'
         f'<input type="hidden" name="csrf" value="{token}">{extra}'
         f'<button type="submit" style="padding:.4rem .9rem;border-radius:.5rem;'
         f'border:1px solid rgba(128,128,128,.5);background:transparent;color:inherit;cursor:pointer">'
@@ -385,7 +393,7 @@ def playground_send_button(session: Session, form: Mapping[str, str], next_path:
         f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">' for k, v in fields.items()
     )
     st.html(
-        f'<form method="post" action="/auth/playground" style="margin:0">{hidden}'
+        f'<form method="post" action="{escape(_route("/auth/playground"))}" style="margin:0">{hidden}'
         '<button type="submit" style="padding:.5rem 1.1rem;border-radius:.5rem;border:0;'
         'background:#ff4b4b;color:#fff;font-weight:600;cursor:pointer">'
         f"{escape(label)}</button></form>"
@@ -501,7 +509,7 @@ def registration(name: str) -> Registration:
 # --- development mode: the embedded provider, in this process -------------------------------
 def dev_provider_enabled() -> bool:
     """Whether development mode is on (no real provider configured): the development provider
-    serves logins at ``/idp``."""
+    serves logins at ``/idp`` (under the app's sub-path)."""
     return authenticator().config.dev_provider_enabled
 
 
@@ -511,7 +519,8 @@ def dev_provider_here() -> bool:
 
 
 def dev_provider_mount() -> str | None:
-    """The path the development provider is served under (``/idp/``), when it runs."""
+    """The path the development provider is served under (``/idp/``, ``/app/idp/`` under the
+    sub-path ``/app``), when it runs."""
     return _local.mount_path if _local is not None else None
 
 

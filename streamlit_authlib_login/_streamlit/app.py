@@ -33,6 +33,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
 from .._core.config import load_config
+from .._core.config_keys import url_base_path
 from .._core.errors import ConfigError
 from .._core.flow import Authenticator
 from .._core.playground import PURPOSE as PLAYGROUND
@@ -85,6 +86,7 @@ def with_login(
     ``keep_login_details`` stores each login's validation report and trace with its session
     (``session.report``, ``session.trace``; some 6 KiB more a session), for an app with pages
     that show them; without it they are None and an empty trace.
+    The routes are served under Streamlit's ``server.baseUrlPath``, where it serves the pages.
     A configuration error stops the start with one message naming every problem, one line each;
     a Streamlit outside the versions this was verified on (``internals.VERIFIED_STREAMLIT``), with
     one line.
@@ -92,9 +94,12 @@ def with_login(
     check_streamlit_version()
     _refuse_page_script()
     secrets = secrets_table()
+    # Where Streamlit serves the pages (and its own st.login routes), under any ASGI server:
+    # `streamlit run --server.baseUrlPath app`, or its config file or environment variable.
+    base_path = url_base_path(st.get_option("server.baseUrlPath"))
     try:
         # Development mode is injected: its providers join only when the secrets want it.
-        config = load_config(secrets, dev_mode=DEV_MODE)
+        config = load_config(secrets, dev_mode=DEV_MODE, base_path=base_path)
     except ConfigError as error:
         # Every problem at once, one line each naming its key, not a traceback through the loader.
         raise SystemExit(_refusal(error)) from None
@@ -127,7 +132,7 @@ def with_login(
     install_user_info(  # st.user, read from our session on every rerun; its access token kept fresh
         lambda: st_user(
             user_session(config.expose_tokens),
-            origin=config.base_url or origin(),
+            origin=authenticator.public_origin(origin()),
             expose_tokens=config.expose_tokens,
         )
     )
@@ -168,7 +173,10 @@ def create_app(
 ) -> st.App:
     """``st.App(script, **with_login(...))``, for ASGI servers that import the app object
     (``uvicorn entry:app``). ``streamlit run`` needs the ``st.App(...)`` call written in the
-    entry file itself: see this module's docstring."""
+    entry file itself: see this module's docstring. A sub-path is Streamlit's own option here
+    too (``STREAMLIT_SERVER_BASE_URL_PATH=app``, or ``baseUrlPath`` in ``.streamlit/config.toml``):
+    Streamlit serves the pages under it, so the login reads it from there rather than from a
+    parameter of its own that could disagree."""
     _refuse_page_script()
     options = with_login(
         store=store,

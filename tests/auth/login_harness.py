@@ -36,7 +36,7 @@ from streamlit_authlib_login._core.refusals import fixed_record
 from streamlit_authlib_login._core.sessions import SessionManager
 from streamlit_authlib_login._core.store import KeyValueStore, MemoryStore
 from streamlit_authlib_login._devmode import LocalProviders, dev_provider_settings
-from streamlit_authlib_login._routes import auth_routes
+from streamlit_authlib_login._routes import auth_routes, cookie_name
 
 COOKIE_SECRET = "test-cookie-secret-0123456789abcdefghijklmnopqrstuvwxyz"
 DEV_CLIENT_SECRET = "test-dev-client-secret"
@@ -98,14 +98,17 @@ def dev_config(
     redirect_uri: str | None = None,
     session: SessionSettings | None = None,
     http: HttpSettings | None = None,
+    base_path: str = "",
 ) -> AuthConfig:
     """An AuthConfig with the embedded dev provider (fixed client secret) plus ``providers``;
-    ``redirect_uri``: st.login's one callback URI for all of them."""
+    ``redirect_uri``: st.login's one callback URI for all of them; ``base_path``: the sub-path
+    the server serves the app under (Streamlit's ``server.baseUrlPath``)."""
     listed = (*providers, dev_provider_settings(DEV_CLIENT_SECRET)) if dev else tuple(providers)
     return AuthConfig(
         cookie_secret=COOKIE_SECRET,
         providers=listed,
         base_url=base_url,
+        base_path=base_path,
         redirect_uri=redirect_uri,
         dev_provider_enabled=dev,
         session=session or SessionSettings(),
@@ -170,7 +173,7 @@ def compose(
     ``transport`` carries the app's calls to providers (None: the network); with
     ``dev_in_process`` the dev provider is reached by its own in-process transport, as in app.py.
     """
-    provider = embed("/idp", server=idp)
+    provider = embed(f"{config.base_path}/idp", server=idp)  # as _devmode.py mounts it
     local = (
         TestLocalProviders(provider, "The app under test", in_process=dev_in_process, latency=latency)
         if config.dev_provider_enabled
@@ -265,11 +268,15 @@ class LoginApp:
 
     @property
     def session_cookie(self) -> str:
-        return f"__Host-{SESSION_COOKIE}" if self.base_url.startswith("https") else SESSION_COOKIE
+        return self.cookie(SESSION_COOKIE)
 
     @property
     def binding_cookie(self) -> str:
-        return f"__Host-{BINDING_COOKIE}" if self.base_url.startswith("https") else BINDING_COOKIE
+        return self.cookie(BINDING_COOKIE)
+
+    def cookie(self, base: str) -> str:
+        """The name cookie ``base`` has here: __Host- over https, the sub-path's under one."""
+        return cookie_name(base, self.base_url.startswith("https"), self.auth.config.base_path)
 
     def refusal(self, location: str, browser: httpx2.AsyncClient) -> dict[str, object] | None:
         """What the login page shows ``browser`` for a refusal it was sent to: the stored record
@@ -324,7 +331,7 @@ async def through_the_provider(
     for _ in range(5):
         if response.status_code in (302, 303):
             location = urljoin(str(response.url), response.headers["location"])
-            if urlsplit(location).path.startswith("/auth/callback/"):
+            if "/auth/callback/" in urlsplit(location).path:  # under the app's sub-path, if any
                 return await browser.get(location.split("#")[0])
             response = await browser.get(location)
             continue
