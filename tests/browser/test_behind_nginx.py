@@ -10,11 +10,10 @@ own direct requests come from 127.0.0.1: the address uvicorn, as Streamlit runs 
 X-Forwarded-* from, and which the app must not. So both directions are proven: the proxy it
 trusts is believed, which uvicorn would not do, and a local process is not, which uvicorn does.
 
-Two layouts: the app at ``https://…/`` (nginx ``location /``, no ``server.baseUrlPath``), and at
-``https://…/app/`` (``--server.baseUrlPath app``), the file as written. The second needs the
-login routes under Streamlit's base path (the ``sub-path`` branch, issue 25): until they are,
-its fixture stops at ``RoutesNotUnderBasePath`` and the variant is an expected failure, strict,
-so it fails the run the day it passes and the mark must go.
+Two layouts: the app at ``https://…/app/`` (``--server.baseUrlPath app``), the file as
+written, and at ``https://…/`` (every ``/app/`` of the file made ``/``, no base path), which must
+keep working too. Each test checks first that the login routes answer JSON under the layout's
+path (``RoutesNotUnderBasePath`` otherwise: Streamlit's index page would answer there instead).
 """
 
 from __future__ import annotations
@@ -161,15 +160,7 @@ def enter_together(stack: ExitStack, managers: list[AbstractContextManager[objec
 @pytest.fixture(
     params=[
         pytest.param(AT_ROOT, id="root"),
-        pytest.param(
-            ON_SUB_PATH,
-            id="app",
-            marks=pytest.mark.xfail(
-                raises=RoutesNotUnderBasePath,
-                strict=True,
-                reason="the login routes are served under server.baseUrlPath on the sub-path branch",
-            ),
-        ),
+        pytest.param(ON_SUB_PATH, id="app"),
     ],
 )
 def site(request: pytest.FixtureRequest, sites: dict[str, Site]) -> Site:
