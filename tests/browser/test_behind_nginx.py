@@ -184,11 +184,11 @@ def through_nginx(**kwargs: object) -> httpx2.Client:
     return httpx2.Client(verify=False, timeout=10, **kwargs)  # type: ignore[arg-type]
 
 
-def log_in(client: httpx2.Client, site: Site) -> str:
+def log_in(client: httpx2.Client, site: Site, persona: str) -> str:
     """A login through nginx as a script does it (login_hint skips the persona list): the session id."""
     start = client.get(f"{site.public}/auth/login/corp", params={"next": "/"})
     assert start.status_code == 302, start.text
-    at_provider = client.get(with_params(start.headers["location"], login_hint="alice"))
+    at_provider = client.get(with_params(start.headers["location"], login_hint=persona))
     assert at_provider.status_code == 302, at_provider.text
     done = client.get(at_provider.headers["location"])
     assert done.status_code == 302, done.text
@@ -197,52 +197,40 @@ def log_in(client: httpx2.Client, site: Site) -> str:
 
 # --- a person, in Chromium ------------------------------------------------------------------
 def test_a_person_logs_in_and_out_through_nginx_with_tls(page: Page, site: Site) -> None:
-    """The first page over https (its websocket through nginx), a login whose redirect URI is the
-    public https one, a Secure HttpOnly session cookie, and a logout that ends it."""
-    page.goto(site.public + "/")
-    expect(page.get_by_role("heading", name="Log in")).to_be_visible(timeout=FIRST_PAGE)
-    page.get_by_role("link", name="Log in with Corp").click()
-    page.wait_for_url(re.compile(r"^http://127\.0\.0\.1:\d+/authorize\?"))
-    assert query_of(page.url)["redirect_uri"] == f"{site.public}/auth/callback/corp"
-    page.get_by_role("button", name=re.compile("^" + re.escape(ALICE.name))).click()
-    page.get_by_role("button", name="Allow").click()
-    page.wait_for_url(re.compile("^" + re.escape(site.public)))
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    """Bob's live session id tossed into Alice's browser under the bare cookie names (as a
+    sibling host or a plain-http page could): the first page over https (its websocket through
+    nginx) and the routes take it for no session. Then Alice logs in with the public https
+    redirect URI, gets a Secure HttpOnly session cookie and is Alice, not Bob, and her logout
+    ends her session while Bob's lives on."""
+    me = f"{site.public}/auth/me"
+    with through_nginx() as bob:
+        bobs = log_in(bob, site, "bob")
+        bare = {site.layout.session_cookie.removeprefix("__Host-"), "auth_session"}
+        page.context.add_cookies([{"name": name, "value": bobs, "url": site.public + "/"} for name in bare])
+        page.goto(site.public + "/")
+        expect(page.get_by_role("heading", name="Log in")).to_be_visible(timeout=FIRST_PAGE)
+        assert page.request.get(me).status == 401
 
-    cookies = {c["name"]: c for c in page.context.cookies()}
-    session = cookies[site.layout.session_cookie]
-    assert session["secure"] and session["httpOnly"] and session["path"] == "/"
-    assert not any(name.startswith("auth_") for name in cookies), cookies.keys()  # no bare name at all
-    me = page.request.get(f"{site.public}/auth/me")
-    assert me.status == 200 and me.json()["profile"]["username"] == "alice"
+        page.get_by_role("link", name="Log in with Corp").click()
+        page.wait_for_url(re.compile(r"^http://127\.0\.0\.1:\d+/authorize\?"))
+        assert query_of(page.url)["redirect_uri"] == f"{site.public}/auth/callback/corp"
+        page.get_by_role("button", name=re.compile("^" + re.escape(ALICE.name))).click()
+        page.get_by_role("button", name="Allow").click()
+        page.wait_for_url(re.compile("^" + re.escape(site.public)))
+        expect(page.get_by_role("button", name="Log out")).to_be_visible()
 
-    page.get_by_role("button", name="Log out").click()
-    expect(page.get_by_text("signed you out too", exact=False)).to_be_visible()
-    assert page.request.get(f"{site.public}/auth/me").status == 401
-    assert site.layout.session_cookie not in {c["name"] for c in page.context.cookies()}
+        cookies = {c["name"]: c for c in page.context.cookies()}
+        session = cookies[site.layout.session_cookie]
+        assert session["secure"] and session["httpOnly"] and session["path"] == "/"
+        assert {name for name in cookies if name.startswith("auth_")} == bare  # the app set no bare name
+        alice = page.request.get(me)
+        assert alice.status == 200 and alice.json()["profile"]["username"] == "alice"
 
-
-def test_a_session_id_tossed_under_the_bare_name_is_refused(browser: Browser, site: Site) -> None:
-    """A live session's id under the bare cookie name, as a sibling host or a plain-http page
-    could set it: no route and no page takes it for a session, while its owner stays logged in."""
-    with through_nginx() as owner:
-        session_id = log_in(owner, site)
-        context = browser.new_context(ignore_https_errors=True)
-        try:
-            bare = site.layout.session_cookie.removeprefix("__Host-")
-            tossed = [
-                {"name": name, "value": session_id, "url": site.public + "/"}
-                for name in {bare, "auth_session"}
-            ]
-            context.add_cookies(tossed)  # type: ignore[arg-type]
-            assert context.request.get(f"{site.public}/auth/me").status == 401
-            page = context.new_page()
-            page.goto(site.public + "/")
-            expect(page.get_by_role("heading", name="Log in")).to_be_visible(timeout=FIRST_PAGE)
-            expect(page.get_by_role("button", name="Log out")).to_have_count(0)
-        finally:
-            context.close()
-        assert owner.get(f"{site.public}/auth/me").status_code == 200
+        page.get_by_role("button", name="Log out").click()
+        expect(page.get_by_text("signed you out too", exact=False)).to_be_visible()
+        assert page.request.get(me).status == 401
+        assert site.layout.session_cookie not in {c["name"] for c in page.context.cookies()}
+        assert bob.get(me).json()["profile"]["username"] == "bob"
 
 
 # --- who is believed ----------------------------------------------------------------------------
