@@ -13,7 +13,7 @@ import streamlit as st
 from streamlit_authlib_login.teaching import Step, Trace, ValidationReport, mask
 
 from . import untrusted
-from .claims import HEADER_MEANINGS, claim_rows, spec_label
+from .claims import HEADER_MEANINGS, MEANINGS, claim_rows, spec_label
 from .playground import ParameterRow
 from .sequence import as_image, sequence_svg
 from .steps import explain
@@ -73,7 +73,13 @@ def header_table(header: Mapping[str, object]) -> None:
     _table(rows, alt="JWT header")
 
 
-def claims_table(claims: Mapping[str, object], *, now: int | None = None) -> None:
+def claims_table(
+    claims: Mapping[str, object],
+    *,
+    now: int | None = None,
+    meanings: Mapping[str, tuple[str, str]] = MEANINGS,
+) -> None:
+    """Each claim with what it means (an ID token's meanings unless ``meanings`` says otherwise)."""
     now = int(time.time()) if now is None else now
     rows = [
         {
@@ -83,7 +89,7 @@ def claims_table(claims: Mapping[str, object], *, now: int | None = None) -> Non
             "as a time": row.when,
             "spec": _spec_link(row.spec),
         }
-        for row in claim_rows(claims, now)
+        for row in claim_rows(claims, now, meanings)
     ]
     _table(rows, alt="Claims")
 

@@ -4,6 +4,7 @@ import json
 
 import streamlit as st
 
+from dashboard.claims import ACCESS_TOKEN_MEANINGS, meanings_for
 from dashboard.fetch import Reach, loopback_prefixes
 from dashboard.inspector import (
     SIGNING,
@@ -74,7 +75,13 @@ with st.expander("Raw JSON: header and payload"):
 st.subheader("Header")
 header_table(decoded.header)
 st.subheader("Claims")
-claims_table(decoded.claims)
+meanings = meanings_for(decoded.header)
+if meanings is ACCESS_TOKEN_MEANINGS:
+    st.caption(
+        "`typ` at+jwt: an access token (RFC 9068), for the API named in `aud`, not for the app "
+        "that carries it. The OpenID Connect checks below are an ID token's."
+    )
+claims_table(decoded.claims, meanings=meanings)
 
 st.subheader("Verify the signature")
 source = st.radio(

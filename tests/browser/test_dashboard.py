@@ -11,8 +11,8 @@ from joserfc.jwk import RSAKey
 from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from dashboard.claims import ACCESS_TOKEN_MEANINGS, MEANINGS
 from dashboard.claims import HEADER_MEANINGS as MEANINGS_OF_HEADER
-from dashboard.claims import MEANINGS
 from devidp import PERSONAS, Persona
 
 BY_NAME = {p.username: p for p in PERSONAS}
@@ -103,6 +103,10 @@ def test_newcomer_logs_in_visits_every_page_and_logs_out(page: Page, app_url: st
 
     visit(page, app_url, "tokens", "Tokens")
     expect(page.get_by_text("Access token (", exact=False)).to_be_visible()
+    # The access token is the API's: its `aud` is explained as RFC 9068 does, not as an ID token's.
+    access_claims = page.get_by_role("table", name="Claims")
+    expect(access_claims).to_contain_text(ACCESS_TOKEN_MEANINGS["aud"][0])
+    expect(access_claims).not_to_contain_text(MEANINGS["aud"][0])
     page.get_by_role("button", name="Introspect").click()
     expect(page.get_by_text("active ✅", exact=False)).to_be_visible()
     page.get_by_role("button", name="Refresh now").click()
