@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import time
 
 import httpx2
 import pytest
@@ -93,7 +95,7 @@ def test_newcomer_logs_in_visits_every_page_and_logs_out(page: Page, app_url: st
     expect(page.get_by_role("heading", name="Claims", exact=True)).to_be_visible()
     page.get_by_role("button", name="Fetch the issuer's keys").click()
     expect(page.get_by_text("The signature verifies with key", exact=False)).to_be_visible()
-    expect(page.get_by_text("All checks pass.", exact=False)).to_be_visible()
+    expect(page.get_by_text("All checks pass, with the keys the issuer", exact=False)).to_be_visible()
     expect(page.get_by_label("The nonce you sent (optional)")).to_have_value(re.compile(r"^[\w-]{20,}$"))
     page.get_by_text("Raw JSON: header and payload").click()
     expect(page.get_by_test_id("stJson").first).to_contain_text("RS256")
@@ -325,17 +327,33 @@ def test_long_names_and_a_4kb_token_do_not_overflow(page: Page, app_url: str) ->
     expect(page.get_by_text("The header is not base64url-encoded JSON", exact=False)).to_be_visible()
     expect(page.get_by_test_id("stException")).to_have_count(0)
 
-    # Make a token of one's own: sign it with a new ES256 key, then verify it with that key's JWKS.
+    # Make a token of one's own: sign it with a new RS256 key (with no discovery document, RS256 is
+    # the one algorithm the checks accept), then verify it with that key's JWKS.
     page.get_by_text("Make and sign a token", exact=False).click()
-    page.get_by_text("ES256", exact=True).click()
-    page.get_by_label("Payload (JSON)").fill('{"iss": "https://me.example", "aud": "some-other-client"}')
+    page.get_by_test_id("stRadio").get_by_text("RS256", exact=True).click()
+    now = int(time.time())
+    forged = {"iss": "https://accounts.google.com", "aud": "some-other-client", "sub": "me", "iat": now}
+    page.get_by_label("Payload (JSON)").fill(json.dumps({**forged, "exp": now + 600}))
+    # Committed first: a click that also blurs the text area can be lost to the rerun the blur starts.
+    page.get_by_label("Payload (JSON)").press("Control+Enter")
     page.get_by_role("button", name="Sign").click()
-    expect(page.get_by_role("table", name="JWT header")).to_contain_text("ES256")
+    expect(page.get_by_role("table", name="JWT header")).to_contain_text("typ")  # the new token's
     jwks = page.get_by_test_id("stCode").filter(has_text='"keys"').inner_text()
     page.get_by_text("Pasted JWKS / JWK / PEM").click()
     page.get_by_role("textbox", name="Keys").fill(jwks)
     page.keyboard.press("Control+Enter")
     expect(page.get_by_text("The signature verifies with key", exact=False)).to_be_visible()
+    # A key made a moment ago verifies a token naming Google: every check passes, and the page
+    # says whose keys those are and that they prove nothing about the issuer.
+    page.get_by_label(re.compile("^Your client id")).fill("some-other-client")
+    page.keyboard.press("Enter")
+    verdict = page.get_by_test_id("stAlert").filter(has_text="The checks pass, with the keys you pasted")
+    expect(verdict).to_contain_text("prove nothing about the issuer")
+    expect(verdict).to_contain_text("nonce was not checked")
+    expect(page.get_by_text("All checks pass", exact=False)).to_have_count(0)
+    report = page.get_by_role("table", name="Validation report")
+    expect(report).to_contain_text("valid with the keys you pasted")
+    expect(report).not_to_contain_text("provider's")
 
 
 def test_a_second_login_can_switch_to_another_persona(page: Page, app_url: str) -> None:
