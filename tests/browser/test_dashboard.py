@@ -141,6 +141,12 @@ def test_newcomer_logs_in_visits_every_page_and_logs_out(page: Page, app_url: st
     expect(page.get_by_text(f"{app_url}/auth/callback/dev").first).to_be_visible()
     expect(page.get_by_text("An OpenID Connect provider built on Authlib", exact=False)).to_be_visible()
     expect(page.get_by_text("Any standards OpenID Connect provider", exact=False)).to_have_count(0)
+    # Every provider here runs inside the app: registered already, so no "Register at" instruction.
+    expect(page.get_by_text("Runs inside this app", exact=False).first).to_be_visible()
+    expect(page.get_by_text("Register at", exact=False)).to_have_count(0)
+    expect(
+        page.get_by_text("With the real Google you register the client yourself", exact=False)
+    ).to_be_visible()
 
     page.reload()
     expect(page.get_by_role("heading", name="Providers")).to_be_visible()  # still logged in
