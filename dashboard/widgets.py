@@ -15,6 +15,7 @@ from streamlit_authlib_login.teaching import Step, Trace, ValidationReport, mask
 from . import untrusted
 from .claims import HEADER_MEANINGS, MEANINGS, claim_rows, spec_label
 from .playground import ParameterRow
+from .report import report_rows
 from .sequence import as_image, sequence_svg
 from .steps import explain
 from .timeline import describe, moments, timeline_svg
@@ -94,24 +95,47 @@ def claims_table(
     _table(rows, alt="Claims")
 
 
-def report_table(report: ValidationReport | None) -> None:
-    """The validation report: each check, passed or not, expected vs actual, and the spec."""
+# A report's long values (a nonce, a key id) would take the width from the sentences beside
+# them: a fixed layout gives each column its share, and long values wrap inside theirs.
+_REPORT_CSS = (
+    "<style>"
+    'table[aria-label="Validation report"]{table-layout:fixed;width:100%}'
+    # On the cell's markdown and its paragraph: st.table sets overflow-wrap back to normal on
+    # both (two classes deep, hence the two attribute selectors here), and a nonce has nowhere
+    # else to break.
+    'table[aria-label="Validation report"] td [data-testid="stMarkdownContainer"],'
+    'table[aria-label="Validation report"] td [data-testid="stMarkdownContainer"] *'
+    "{overflow-wrap:anywhere;max-width:100%}"
+    'table[aria-label="Validation report"] th:nth-child(1){width:2.75rem}'
+    'table[aria-label="Validation report"] th:nth-child(2){width:12%}'
+    'table[aria-label="Validation report"] th:nth-child(5){width:18%}'
+    'table[aria-label="Validation report"] th:nth-child(6){width:24%}'
+    "</style>"
+)
+
+
+def report_table(report: ValidationReport | None, *, now: int | None = None) -> None:
+    """The validation report: each check, passed or not, expected vs actual (times as dates),
+    and the spec."""
     if report is None or not report.checks:
         st.info("No validation report: this login had no ID token (OAuth 2.0 only provider).")
         return
+    now = int(time.time()) if now is None else now
     rows = [
         {
-            "": "✅" if c.passed else "❌",
-            "check": untrusted.text(c.name),
-            "expected": untrusted.text(c.expected),
-            "actual": untrusted.text(c.actual),
-            "spec": untrusted.text(c.spec),
-            "why it failed": untrusted.text(c.message),
+            "": "✅" if r.passed else "❌",
+            "check": untrusted.text(r.name),
+            "expected": untrusted.text(r.expected),
+            "actual": untrusted.text(r.actual),
+            "spec": untrusted.text(r.spec),
+            # Our sentence, naming claims in backticks; a value from the token inside is quoted.
+            "why it failed": untrusted.prose(r.message),
         }
-        for c in report.checks
+        for r in report_rows(report, now)
     ]
     if report.passed:  # an empty column only narrows the others
         rows = [{k: v for k, v in row.items() if k != "why it failed"} for row in rows]
+    st.html(_REPORT_CSS)
     _table(rows, alt="Validation report")
 
 

@@ -18,6 +18,17 @@ from dashboard.claims import HEADER_MEANINGS as MEANINGS_OF_HEADER
 from devidp import PERSONAS, Persona
 
 BY_NAME = {p.username: p for p in PERSONAS}
+BOX_WIDTHS = "cells => cells.map(c => c.getBoundingClientRect().width)"
+# Lines of text in a cell: its content's height over its line height.
+LINES = (
+    "c => { const s = getComputedStyle(c); const r = document.createRange(); r.selectNodeContents(c);"
+    " return Math.round(r.getBoundingClientRect().height / parseFloat(s.lineHeight)) }"
+)
+# Every cell's content fits its cell: nothing runs over the next column or is cut off inside.
+NOTHING_SPILLS = (
+    "t => [...t.querySelectorAll('td, td *')]"
+    ".every(e => !e.clientWidth || e.scrollWidth <= e.clientWidth + 1)"
+)
 NOT_SCROLLED_INSIDE = (
     "t => { const box = t.closest('[data-testid=stTable]'); return box.scrollHeight <= box.clientHeight + 1 }"
 )
@@ -239,8 +250,11 @@ def test_a_gated_url_opened_logged_out_returns_there_after_login(page: Page, app
     expect(page.get_by_role("heading", name="Tokens")).to_be_visible()
 
 
-def test_a_fault_switched_on_is_refused_by_the_named_check(page: Page, app_url: str) -> None:
-    """With `wrong_aud` on, logging in again lands on the login page naming the `aud` check."""
+def test_a_fault_switched_on_is_refused_by_the_named_check(
+    page: Page, app_url: str, pytestconfig: pytest.Config
+) -> None:
+    """With `wrong_aud` on, logging in again lands on the login page naming the `aud` check, in a
+    report that reads at 1280 px, with times as dates and the way back to Try a fault."""
     log_in(page, app_url, BY_NAME["alice"])
     try:
         visit(page, app_url, "faults", "Try a fault")
@@ -249,10 +263,38 @@ def test_a_fault_switched_on_is_refused_by_the_named_check(page: Page, app_url: 
         page.get_by_role("link", name="Log in again with the faulty provider").click()
         page.get_by_role("button", name="Allow").click()
         expect(
-            page.get_by_text(re.compile(r"the ID token's\s*aud\s*is not this app's client id"))
+            page.get_by_text(re.compile(r"the ID token's\s*aud\s*is not this app's client id")).first
         ).to_be_visible()
         expect(page.get_by_text("The login was refused", exact=False)).to_be_visible()
-        expect(page.get_by_role("table", name="Validation report")).to_contain_text("some-other-client")
+        report = page.get_by_role("table", name="Validation report")
+        expect(report).to_contain_text("some-other-client")
+        # Readable at Playwright's 1280 px, sidebar open: no column squeezed to a word a line.
+        assert page.viewport_size == {"width": 1280, "height": 720}
+        headers = report.locator("thead th")
+        widths = dict(zip(headers.all_inner_texts(), headers.evaluate_all(BOX_WIDTHS), strict=True))
+        assert all(widths[c] >= 120 for c in ("expected", "actual", "spec", "why it failed")), widths
+        assert widths["check"] >= 70, widths
+        assert report.evaluate(NOTHING_SPILLS), "a value runs out of its cell, or is cut off in it"
+        reason = report.get_by_role("cell", name=re.compile("is not this app's client id"))
+        assert reason.evaluate(LINES) <= 2  # "the ID token's aud is not this app's client id"
+        # A moment is a date, not only seconds since 1970.
+        exp = report.get_by_role("row").filter(has=page.get_by_role("cell", name="exp", exact=True))
+        expect(exp).to_contain_text(
+            re.compile(r"\d{10} = 20\d\d-\d\d-\d\d \d\d:\d\d:\d\d UTC \(in \d+ (min|h)\)")
+        )
+        page.set_viewport_size({"width": 1280, "height": 1400})  # Streamlit scrolls inside its own pane
+        page.screenshot(
+            path=pytestconfig.rootpath / "test-artifacts" / "screenshots" / "refused-login-1280.png"
+        )
+        page.set_viewport_size({"width": 1280, "height": 720})
+        # Alice's session is untouched, and the page says so; Try a fault is one click away.
+        expect(page.get_by_text("You are already logged in", exact=False)).to_have_count(0)
+        expect(
+            page.get_by_text("You are still logged in with your earlier session", exact=False)
+        ).to_be_visible()
+        expect(page.get_by_role("link", name="Back to Try a fault")).to_have_attribute(
+            "href", re.compile(r"(^|/)faults$")
+        )
         # Locked out by a fault: the login page says which is on, and switches it off right there.
         banner = page.get_by_test_id("stAlert").filter(has_text="misbehaves on purpose")
         expect(banner).to_contain_text("wrong_aud switched on")
