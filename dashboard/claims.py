@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -185,6 +186,12 @@ def human_time(timestamp: int, now: int) -> str:
     return f"{moment} ({relative(timestamp - now)})"
 
 
+def as_json(value: object) -> str:
+    """A claim's value as the token carries it: a string as its characters, anything else as
+    JSON (``true``, ``["staff", "admins"]``), never Python's ``True`` or ``['staff']``."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+
+
 def meanings_for(header: Mapping[str, object]) -> dict[str, tuple[str, str]]:
     """The meanings for a JWT with this header: an RFC 9068 access token's (``typ`` at+jwt),
     or an ID token's."""
@@ -200,12 +207,5 @@ def claim_rows(
     for claim, value in claims.items():
         meaning, spec = meanings.get(claim, ("", ""))
         when = human_time(value, now) if claim in TIME_CLAIMS and isinstance(value, int) else ""
-        shown = (
-            value
-            if isinstance(value, str)
-            else repr(value)
-            if not isinstance(value, (list, dict))
-            else str(value)
-        )
-        rows.append(ClaimRow(claim, str(shown), meaning, when, spec))
+        rows.append(ClaimRow(claim, as_json(value), meaning, when, spec))
     return rows

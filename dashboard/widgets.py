@@ -17,7 +17,7 @@ from .claims import HEADER_MEANINGS, MEANINGS, claim_rows, spec_label
 from .playground import ParameterRow
 from .report import report_rows
 from .sequence import as_image, sequence_svg
-from .steps import explain
+from .steps import callback_parameters, explain
 from .timeline import describe, moments, timeline_svg
 
 
@@ -230,7 +230,10 @@ def trace_steps(steps: Sequence[Step]) -> None:
                 )
             if step.url:
                 st.code(step.url, language=None, wrap_lines=True)
-            if step.detail:  # the callback's is the query the provider (or anyone) sent
+            if (sent := callback_parameters(step)) is not None:
+                st.markdown("**The callback's parameters** (the code masked)")
+                st.json(sent)  # the query the provider (or anyone) sent: data, never markup
+            elif step.detail:
                 st.markdown(untrusted.text(step.detail))
             if step.kind == "http":
                 http_exchange(step)

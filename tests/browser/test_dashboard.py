@@ -92,6 +92,13 @@ def test_newcomer_logs_in_visits_every_page_and_logs_out(page: Page, app_url: st
         page.get_by_role("table", name="JWT header").get_by_text(MEANINGS_OF_HEADER["kid"])
     ).to_be_visible()
     assert claims.evaluate(NOT_SCROLLED_INSIDE)
+    # Values as the token carries them, JSON: not Python's True and ['staff', 'admins'].
+    expect(claims).to_contain_text('["staff", "admins"]')
+    verified = claims.get_by_role("row").filter(
+        has=page.get_by_role("cell", name="email_verified", exact=True)
+    )
+    expect(verified).to_contain_text("true")
+    expect(claims).not_to_contain_text("True")
     expect(
         page.get_by_role("img", name=re.compile(r"^Timeline of the ID token: .*iat · issued"))
     ).to_be_visible()
@@ -144,6 +151,10 @@ def test_newcomer_logs_in_visits_every_page_and_logs_out(page: Page, app_url: st
     expect(joined).to_contain_text("passed")
     expect(joined).not_to_contain_text("None")
     expect(joined).not_to_contain_text("`")
+    page.get_by_text(re.compile(r"^\d+\. Callback: the provider sends the browser back")).click()
+    expect(page.get_by_text("The callback's parameters", exact=False)).to_be_visible()
+    issuer = page.get_by_test_id("stJson").get_by_text(f'"{app_url}/idp"').filter(visible=True)
+    expect(issuer).to_have_count(1)  # the callback's iss, as JSON: the only one open
     page.get_by_text(re.compile(r"^\d+\. PKCE verifier checked by the provider")).click()
     page.get_by_role("link", name="Learn it step by step: notebooks/03_pkce.ipynb").click()
     expect(page.get_by_role("heading", name=re.compile("PKCE")).first).to_be_visible()

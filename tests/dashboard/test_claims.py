@@ -60,3 +60,17 @@ def test_the_header_says_which_meanings_a_pasted_jwt_gets():
     assert meanings_for({"typ": "application/AT+JWT"}) is ACCESS_TOKEN_MEANINGS
     assert meanings_for({"typ": "JWT"}) is MEANINGS
     assert meanings_for({}) is MEANINGS
+
+
+def test_values_are_shown_as_the_token_carries_them_json_not_python():
+    """A boolean, a list, null and an object read as JSON (`true`, `["staff", "admins"]`), not as
+    Python's repr (`True`, `['staff', 'admins']`); a string stays its characters (issue 26)."""
+    claims = {"email_verified": True, "groups": ["staff", "admins"], "x": None, "addr": {"city": "서울"}}
+    rows = {r.claim: r.value for r in claim_rows({**claims, "name": "Ann"}, 0)}
+    assert rows == {
+        "email_verified": "true",
+        "groups": '["staff", "admins"]',
+        "x": "null",
+        "addr": '{"city": "서울"}',
+        "name": "Ann",
+    }
