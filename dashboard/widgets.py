@@ -16,7 +16,7 @@ from . import untrusted
 from .claims import HEADER_MEANINGS, MEANINGS, claim_rows, spec_label
 from .playground import ParameterRow
 from .report import report_rows
-from .sequence import as_image, sequence_svg
+from .sequence import LOGIN_CLICKED, as_image, sequence_svg
 from .steps import callback_parameters, explain
 from .timeline import describe, moments, timeline_svg
 
@@ -195,9 +195,10 @@ def login_failure_box(failure: Mapping[str, object]) -> None:
 
 
 # --- a login's trace: the Login trace page and the Playground -------------------------------
-def sequence_diagram(steps: Sequence[Step], *, logged_in: bool = True) -> None:
-    """``logged_in``: the login ended in a session cookie (a kept Playground result did not)."""
-    st.html(as_image(sequence_svg(steps, logged_in=logged_in)))
+def sequence_diagram(steps: Sequence[Step], *, logged_in: bool = True, start: str = LOGIN_CLICKED) -> None:
+    """``logged_in``: the login ended in a session cookie (a kept Playground result did not);
+    ``start``: the browser's request that began it."""
+    st.html(as_image(sequence_svg(steps, logged_in=logged_in, start=start)))
 
 
 def check_badges(steps: Sequence[Step]) -> None:
@@ -302,6 +303,8 @@ def playground_outcome(record: Mapping[str, object]) -> None:
         st.markdown("**The ID token's claims**")
         claims_table(claims)
     st.markdown("**Trace**")
-    sequence_diagram(trace.steps, logged_in=bool(record.get("replaced")))
+    sequence_diagram(
+        trace.steps, logged_in=bool(record.get("replaced")), start="POST /auth/playground (Send clicked)"
+    )
     check_badges(trace.steps)
     trace_steps(trace.steps)
