@@ -69,7 +69,10 @@ if left.button("Refresh now", disabled=not tokens.refresh_token, icon=":material
     try:
         updated = refresh_tokens(session)
     except LoginError as error:
-        st.error(prose(error.description))
+        # Answers from before this attempt would sit under its error as if they were current.
+        for stale in ("introspection", "refresh_compare"):
+            st.session_state.pop(stale, None)
+        st.error(f"**The refresh failed.** {prose(error.description)}")
     else:
         try:
             after = decode(updated.tokens.access_token).claims
@@ -96,6 +99,7 @@ if drop.button("Revoke", icon=":material/block:", disabled=not held):
         st.success(f"Revoking the {which.replace('_', ' ')} answered HTTP {revoke(session, which)}.")
         st.session_state["introspection"] = (which, token_fingerprint(held or ""), None)
     except LoginError as error:
+        st.session_state.pop("introspection", None)  # what it said before may no longer hold
         st.error(prose(error.description))
 if saved := st.session_state.get("introspection"):
     asked, seen, result = saved

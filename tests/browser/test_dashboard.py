@@ -271,6 +271,15 @@ def test_a_fault_switched_on_is_refused_by_the_named_check(
         visit(page, app_url, "faults", "Try a fault")
         page.get_by_text("wrong_aud —", exact=False).click()
         page.get_by_role("button", name="Switch it on").click()
+        # A refresh meets the fault too (OIDC Core §12.2): its error replaces the older introspection.
+        visit(page, app_url, "tokens", "Tokens")
+        page.get_by_role("button", name="Introspect").click()
+        expect(page.get_by_text("active ✅", exact=False)).to_be_visible()
+        page.get_by_role("button", name="Refresh now").click()
+        expect(page.get_by_test_id("stAlert").filter(has_text="The refresh failed")).to_contain_text("aud")
+        expect(page.get_by_text("active ✅", exact=False)).to_have_count(0)
+        expect(page.get_by_text("Introspection (RFC 7662)", exact=False)).to_have_count(0)
+        visit(page, app_url, "faults", "Try a fault")
         page.get_by_role("link", name="Log in again with the faulty provider").click()
         page.get_by_role("button", name="Allow").click()
         expect(
