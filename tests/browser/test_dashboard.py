@@ -66,6 +66,9 @@ def test_newcomer_logs_in_visits_every_page_and_logs_out(page: Page, app_url: st
     log_in(page, app_url, alice)
     expect(page.get_by_role("heading", name=f"Hello, {alice.name}")).to_be_visible()
     expect(page.get_by_text("Logged in with Development provider since", exact=False)).to_be_visible()
+    # The header holds the viewer's menu only: no "Deploy" button (client.toolbarMode = "viewer").
+    expect(page.get_by_test_id("stMainMenu")).to_be_visible()
+    expect(page.get_by_test_id("stAppDeployButton")).to_have_count(0)
     nav = page.get_by_test_id("stSidebarNav")
     for label in ("Home", "Profile", "ID token", "Tokens", "Login trace", "Try a fault", "JWT inspector"):
         expect(nav.get_by_role("link", name=label)).to_be_visible()
