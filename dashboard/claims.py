@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -114,6 +115,33 @@ MEANINGS: dict[str, tuple[str, str]] = {
     ),
 }
 
+# An access token is for the resource server (the API), not for this app: the same claim names
+# mean other things there. RFC 9068 §2.2 says what each names; §4 is the API's checks, and §6
+# says the client must not read them at all (the format may change without notice).
+ACCESS_TOKEN_MEANINGS: dict[str, tuple[str, str]] = {
+    **MEANINGS,
+    "iss": (
+        "Issuer: the authorization server that made this token; the API accepts only issuers it trusts",
+        f"{AT_JWT}#section-2.2",
+    ),
+    "sub": (
+        "Subject: the user who granted the access; for a client-credentials token, the client itself",
+        f"{AT_JWT}#section-2.2",
+    ),
+    "aud": (
+        "Audience: the resource server (API) the token is for, not this app; that API checks it is named",
+        f"{AT_JWT}#section-4",
+    ),
+    "exp": ("Expires at: the API refuses the token after this time", f"{AT_JWT}#section-2.2"),
+    "iat": ("Issued at: when the authorization server made the token", f"{AT_JWT}#section-2.2"),
+    "jti": ("Unique id of this token, so an API can spot a replay", f"{AT_JWT}#section-2.2"),
+    "client_id": ("The client the token was issued to: this app, which sends it", f"{AT_JWT}#section-2.2"),
+    "auth_time": ("When the user last authenticated at the provider", f"{AT_JWT}#section-2.2.1"),
+    "acr": ("How strong that authentication was", f"{AT_JWT}#section-2.2.1"),
+    "amr": ("Authentication methods used (RFC 8176)", f"{AT_JWT}#section-2.2.1"),
+}
+ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})  # RFC 9068 §2.1
+
 HEADER_MEANINGS: dict[str, str] = {
     "alg": "Signature algorithm",
     "kid": "Which of the provider's keys signed it (look it up in the JWKS)",
@@ -158,17 +186,26 @@ def human_time(timestamp: int, now: int) -> str:
     return f"{moment} ({relative(timestamp - now)})"
 
 
-def claim_rows(claims: Mapping[str, object], now: int) -> list[ClaimRow]:
+def as_json(value: object) -> str:
+    """A claim's value as the token carries it: a string as its characters, anything else as
+    JSON (``true``, ``["staff", "admins"]``), never Python's ``True`` or ``['staff']``."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+
+
+def meanings_for(header: Mapping[str, object]) -> dict[str, tuple[str, str]]:
+    """The meanings for a JWT with this header: an RFC 9068 access token's (``typ`` at+jwt),
+    or an ID token's."""
+    typ = header.get("typ")
+    return ACCESS_TOKEN_MEANINGS if isinstance(typ, str) and typ.lower() in ACCESS_TOKEN_TYPES else MEANINGS
+
+
+def claim_rows(
+    claims: Mapping[str, object], now: int, meanings: Mapping[str, tuple[str, str]] = MEANINGS
+) -> list[ClaimRow]:
+    """One row per claim; ``meanings`` are an ID token's unless given (``ACCESS_TOKEN_MEANINGS``)."""
     rows = []
     for claim, value in claims.items():
-        meaning, spec = MEANINGS.get(claim, ("", ""))
+        meaning, spec = meanings.get(claim, ("", ""))
         when = human_time(value, now) if claim in TIME_CLAIMS and isinstance(value, int) else ""
-        shown = (
-            value
-            if isinstance(value, str)
-            else repr(value)
-            if not isinstance(value, (list, dict))
-            else str(value)
-        )
-        rows.append(ClaimRow(claim, str(shown), meaning, when, spec))
+        rows.append(ClaimRow(claim, as_json(value), meaning, when, spec))
     return rows

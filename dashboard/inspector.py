@@ -18,6 +18,7 @@ from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, Key, KeySet, OctKey, RSAKey, import_key
 
+from dashboard.claims import as_json
 from dashboard.fetch import FetchError, Reach, get_json
 from dashboard.untrusted import code
 from dashboard.untrusted import text as literal
@@ -232,7 +233,7 @@ def compare(
             verdict = f"only in {second}"
         else:
             verdict = "same" if left[claim] == right[claim] else "differs"
-        shown = [str(side[claim]) if claim in side else "—" for side in (left, right)]
+        shown = [as_json(side[claim]) if claim in side else "—" for side in (left, right)]
         rows.append({"claim": claim, first: shown[0], second: shown[1], "": verdict})
     return rows
 

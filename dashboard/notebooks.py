@@ -7,6 +7,7 @@ types), and only their saved outputs: nothing here runs a kernel.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,39 @@ def names() -> list[str]:
     return [f"notebooks/{path.name}" for path in sorted(FOLDER.glob("[0-9][0-9]_*.ipynb"))]
 
 
+# pandas writes a table with a named index as two header rows: the column names over a blank
+# corner, then the index's names over blank cells. Jupyter readers know it; on the page it looks
+# like a stray row. One row holds both: the index's names, then the columns'.
+_THEAD = re.compile(r"<thead>(.*?)</thead>", re.S)
+_ROW = re.compile(r"<tr[^>]*>(.*?)</tr>", re.S)
+_CELL = re.compile(r"<th>(.*?)</th>", re.S)
+
+
+def one_header_row(html: str) -> str:
+    """``html`` with each pandas table's two-row header (named index) made one row; any other
+    header (one row, or several column levels) is left as it is."""
+
+    def merge(head: re.Match[str]) -> str:
+        rows = _ROW.findall(head.group(1))
+        if len(rows) != 2:
+            return head.group(0)
+        columns, index = (_CELL.findall(row) for row in rows)
+        named = [bool(c.strip()) for c in columns]
+        corner = named.index(True) if True in named else 0  # the index's levels
+        shaped = (
+            0 < corner < len(columns) == len(index)
+            and all(named[corner:])
+            and all(c.strip() for c in index[:corner])
+            and not any(c.strip() for c in index[corner:])
+        )
+        if not shaped:
+            return head.group(0)
+        cells = "".join(f"<th>{c}</th>" for c in index[:corner] + columns[corner:])
+        return f'<thead><tr style="text-align: right;">{cells}</tr></thead>'
+
+    return _THEAD.sub(merge, html)
+
+
 def _text(value: object) -> str:
     return "".join(value) if isinstance(value, list) else str(value)
 
@@ -47,7 +81,8 @@ def _output(raw: dict[str, object]) -> Output | None:
         return None
     for mime, kind in (("image/svg+xml", "svg"), ("text/html", "html"), ("text/plain", "text")):
         if mime in data:
-            return Output(kind, _text(data[mime]))
+            content = _text(data[mime])
+            return Output(kind, one_header_row(content) if kind == "html" else content)
     return None
 
 

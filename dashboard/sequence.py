@@ -41,8 +41,14 @@ def _note(y: int, text: str, passed: bool | None) -> str:
 Row = tuple[str, tuple[object, ...]]
 
 
-def _rows(steps: Sequence[Step]) -> list[Row]:
+LOGIN_CLICKED = "GET /auth/login/… (Log in clicked)"
+
+
+def _rows(steps: Sequence[Step], start: str) -> list[Row]:
     rows: list[Row] = []
+    if any(step.kind == "redirect" for step in steps):
+        # The browser asks first: the app's 302 answers the request a click on "Log in" sent.
+        rows.append(("arrow", ("Browser", "App", start, False)))
     for step in steps:
         kind, title = step.kind, step.title
         if kind == "redirect":
@@ -66,15 +72,17 @@ def sequence_svg(
     steps: Sequence[Step],
     *,
     logged_in: bool = True,
+    start: str = LOGIN_CLICKED,
     ink: str = "#1f2937",
     paper: str = "#ffffff",
 ) -> str:
-    """An SVG of the exchanges in ``steps`` (a login trace's steps), top to bottom.
+    """An SVG of the exchanges in ``steps`` (a login trace's steps), top to bottom, from
+    ``start``, the browser's request that began the login.
 
     ``ink`` colours lines and text, on ``paper``: the diagram brings its own background,
     so it reads the same in light and dark themes.
     """
-    rows = _rows(steps)
+    rows = _rows(steps, start)
     if logged_in:
         rows.append(("arrow", ("App", "Browser", "302 → next page + session cookie", True)))
     height = TOP + ROW * (len(rows) + 1)

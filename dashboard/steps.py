@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 from streamlit_authlib_login.teaching import Step
@@ -108,3 +109,15 @@ def profile_answers(steps: Sequence[Step]) -> list[tuple[str, object]]:
         and s.method == "GET"
         and (s.title == "Userinfo / profile" or (s.url or "").split("?")[0].endswith("/emails"))
     ]
+
+
+def callback_parameters(step: Step) -> dict[str, object] | None:
+    """The parameters a callback step recorded (a JSON object, masked), or None: another kind of
+    step, or a record older than JSON (a Python dict's repr, which is shown as text)."""
+    if step.kind != "callback":
+        return None
+    try:
+        sent = json.loads(step.detail)
+    except ValueError:
+        return None
+    return sent if isinstance(sent, dict) else None

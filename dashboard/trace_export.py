@@ -8,9 +8,12 @@ from collections.abc import Mapping
 
 from streamlit_authlib_login.teaching import Trace
 
+from .steps import callback_parameters
+
 # A compact JWS: three base64url parts. Keep header and payload (they are what a
 # bug report needs), drop the signature so the token can never be replayed.
 _JWT = re.compile(r"\b(eyJ[\w-]+)\.(eyJ[\w-]*)\.([\w-]+)")
+_BACKTICKS = re.compile(r"`+")
 
 
 def _scrub(value: object) -> object:
@@ -43,7 +46,14 @@ def to_markdown(trace: Trace, *, provider: str) -> str:
         elif step.kind == "check":
             head += " — passed" if step.passed else " — FAILED"
         lines += [head, ""]
-        if step.detail:
+        if (sent := callback_parameters(step)) is not None:
+            lines += [
+                "Callback parameters:",
+                *_fenced(json.dumps(_scrub(sent), indent=2, ensure_ascii=False), "json"),
+            ]
+        elif step.kind == "callback" and step.detail:  # an older record: its text, fenced all the same
+            lines += _fenced(str(_scrub(step.detail)), "text")
+        elif step.detail:
             lines += [str(_scrub(step.detail)), ""]
         if step.url and step.kind != "http":
             lines += [f"`{_scrub(step.url)}`", ""]
@@ -51,9 +61,13 @@ def to_markdown(trace: Trace, *, provider: str) -> str:
             if body:
                 lines += [
                     f"{label}:",
-                    "```json",
-                    json.dumps(_scrub(body), indent=2, ensure_ascii=False),
-                    "```",
-                    "",
+                    *_fenced(json.dumps(_scrub(body), indent=2, ensure_ascii=False), "json"),
                 ]
     return "\n".join(lines)
+
+
+def _fenced(text: str, language: str) -> list[str]:
+    """``text`` in a code fence no backtick run inside it can close (CommonMark §4.5): the
+    callback's values are whoever sent the browser there's, and must not become markup."""
+    fence = "`" * max(3, max((len(run) for run in _BACKTICKS.findall(text)), default=0) + 1)
+    return [fence + language, text, fence, ""]

@@ -13,10 +13,11 @@ import streamlit as st
 from streamlit_authlib_login.teaching import Step, Trace, ValidationReport, mask
 
 from . import untrusted
-from .claims import HEADER_MEANINGS, claim_rows, spec_label
+from .claims import HEADER_MEANINGS, MEANINGS, claim_rows, spec_label
 from .playground import ParameterRow
-from .sequence import as_image, sequence_svg
-from .steps import explain
+from .report import report_rows
+from .sequence import LOGIN_CLICKED, as_image, sequence_svg
+from .steps import callback_parameters, explain
 from .timeline import describe, moments, timeline_svg
 
 
@@ -73,7 +74,13 @@ def header_table(header: Mapping[str, object]) -> None:
     _table(rows, alt="JWT header")
 
 
-def claims_table(claims: Mapping[str, object], *, now: int | None = None) -> None:
+def claims_table(
+    claims: Mapping[str, object],
+    *,
+    now: int | None = None,
+    meanings: Mapping[str, tuple[str, str]] = MEANINGS,
+) -> None:
+    """Each claim with what it means (an ID token's meanings unless ``meanings`` says otherwise)."""
     now = int(time.time()) if now is None else now
     rows = [
         {
@@ -83,29 +90,52 @@ def claims_table(claims: Mapping[str, object], *, now: int | None = None) -> Non
             "as a time": row.when,
             "spec": _spec_link(row.spec),
         }
-        for row in claim_rows(claims, now)
+        for row in claim_rows(claims, now, meanings)
     ]
     _table(rows, alt="Claims")
 
 
-def report_table(report: ValidationReport | None) -> None:
-    """The validation report: each check, passed or not, expected vs actual, and the spec."""
+# A report's long values (a nonce, a key id) would take the width from the sentences beside
+# them: a fixed layout gives each column its share, and long values wrap inside theirs.
+_REPORT_CSS = (
+    "<style>"
+    'table[aria-label="Validation report"]{table-layout:fixed;width:100%}'
+    # On the cell's markdown and its paragraph: st.table sets overflow-wrap back to normal on
+    # both (two classes deep, hence the two attribute selectors here), and a nonce has nowhere
+    # else to break.
+    'table[aria-label="Validation report"] td [data-testid="stMarkdownContainer"],'
+    'table[aria-label="Validation report"] td [data-testid="stMarkdownContainer"] *'
+    "{overflow-wrap:anywhere;max-width:100%}"
+    'table[aria-label="Validation report"] th:nth-child(1){width:2.75rem}'
+    'table[aria-label="Validation report"] th:nth-child(2){width:12%}'
+    'table[aria-label="Validation report"] th:nth-child(5){width:18%}'
+    'table[aria-label="Validation report"] th:nth-child(6){width:24%}'
+    "</style>"
+)
+
+
+def report_table(report: ValidationReport | None, *, now: int | None = None) -> None:
+    """The validation report: each check, passed or not, expected vs actual (times as dates),
+    and the spec."""
     if report is None or not report.checks:
         st.info("No validation report: this login had no ID token (OAuth 2.0 only provider).")
         return
+    now = int(time.time()) if now is None else now
     rows = [
         {
-            "": "✅" if c.passed else "❌",
-            "check": untrusted.text(c.name),
-            "expected": untrusted.text(c.expected),
-            "actual": untrusted.text(c.actual),
-            "spec": untrusted.text(c.spec),
-            "why it failed": untrusted.text(c.message),
+            "": "✅" if r.passed else "❌",
+            "check": untrusted.text(r.name),
+            "expected": untrusted.text(r.expected),
+            "actual": untrusted.text(r.actual),
+            "spec": untrusted.text(r.spec),
+            # Our sentence, naming claims in backticks; a value from the token inside is quoted.
+            "why it failed": untrusted.prose(r.message),
         }
-        for c in report.checks
+        for r in report_rows(report, now)
     ]
     if report.passed:  # an empty column only narrows the others
         rows = [{k: v for k, v in row.items() if k != "why it failed"} for row in rows]
+    st.html(_REPORT_CSS)
     _table(rows, alt="Validation report")
 
 
@@ -165,9 +195,10 @@ def login_failure_box(failure: Mapping[str, object]) -> None:
 
 
 # --- a login's trace: the Login trace page and the Playground -------------------------------
-def sequence_diagram(steps: Sequence[Step], *, logged_in: bool = True) -> None:
-    """``logged_in``: the login ended in a session cookie (a kept Playground result did not)."""
-    st.html(as_image(sequence_svg(steps, logged_in=logged_in)))
+def sequence_diagram(steps: Sequence[Step], *, logged_in: bool = True, start: str = LOGIN_CLICKED) -> None:
+    """``logged_in``: the login ended in a session cookie (a kept Playground result did not);
+    ``start``: the browser's request that began it."""
+    st.html(as_image(sequence_svg(steps, logged_in=logged_in, start=start)))
 
 
 def check_badges(steps: Sequence[Step]) -> None:
@@ -200,7 +231,10 @@ def trace_steps(steps: Sequence[Step]) -> None:
                 )
             if step.url:
                 st.code(step.url, language=None, wrap_lines=True)
-            if step.detail:  # the callback's is the query the provider (or anyone) sent
+            if (sent := callback_parameters(step)) is not None:
+                st.markdown("**The callback's parameters** (the code masked)")
+                st.json(sent)  # the query the provider (or anyone) sent: data, never markup
+            elif step.detail:
                 st.markdown(untrusted.text(step.detail))
             if step.kind == "http":
                 http_exchange(step)
@@ -269,6 +303,8 @@ def playground_outcome(record: Mapping[str, object]) -> None:
         st.markdown("**The ID token's claims**")
         claims_table(claims)
     st.markdown("**Trace**")
-    sequence_diagram(trace.steps, logged_in=bool(record.get("replaced")))
+    sequence_diagram(
+        trace.steps, logged_in=bool(record.get("replaced")), start="POST /auth/playground (Send clicked)"
+    )
     check_badges(trace.steps)
     trace_steps(trace.steps)

@@ -14,6 +14,7 @@ random tokens and keys, clock times) is left as it is, so a re-run keeps ``git s
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import re
 import sys
@@ -21,11 +22,23 @@ import tempfile
 import time
 from pathlib import Path
 
-import nbformat
-from nbclient import NotebookClient
-from traitlets.config import Config
+try:
+    import nbformat
+    from nbclient import NotebookClient
+    from traitlets.config import Config
+except ModuleNotFoundError as missing:
+    if __name__ != "__main__":
+        raise
+    # The app's venv: its requirements.txt leaves the notebook tools out, to stay lean.
+    sys.exit(
+        f"python -m notebooks.run: no module named {missing.name!r}. The notebooks need the tools "
+        "the app's requirements.txt leaves out: pip install -r requirements-dev.txt"
+    )
 
 HERE = Path(__file__).resolve().parent
+# What the notebooks' kernel imports beyond the app: the kernel itself, the blog post's Flask
+# app (notebook 01), requests (Authlib's requests client); all in requirements-dev.txt.
+KERNEL_NEEDS = ("ipykernel", "flask", "requests")
 CELL_TIMEOUT = 60  # seconds; every notebook as a whole should take well under a minute
 
 # What must never appear in an output: the demo secrets (public, but printed masked
@@ -125,10 +138,24 @@ def failed_on_purpose(notebook: nbformat.NotebookNode) -> list[int]:
     ]
 
 
+def _installed(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ValueError:  # in sys.modules as None: import blocked
+        return False
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m notebooks.run", description=__doc__.splitlines()[0])
     parser.add_argument("prefixes", nargs="*", help="run only notebooks whose name starts so (e.g. 04)")
     args = parser.parse_args(argv)
+    if missing := [name for name in KERNEL_NEEDS if not _installed(name)]:
+        print(
+            f"python -m notebooks.run: {', '.join(missing)} not installed. The notebooks need the tools "
+            "the app's requirements.txt leaves out: pip install -r requirements-dev.txt",
+            file=sys.stderr,
+        )
+        return 1
     status = 0
     for path in notebook_paths(args.prefixes):
         started = time.perf_counter()

@@ -4,6 +4,7 @@ import json
 
 import streamlit as st
 
+from dashboard.claims import ACCESS_TOKEN_MEANINGS, meanings_for
 from dashboard.fetch import Reach, loopback_prefixes
 from dashboard.inspector import (
     SIGNING,
@@ -23,6 +24,7 @@ from dashboard.inspector import (
     warnings,
 )
 from dashboard.untrusted import code
+from dashboard.verdict import KeySource, for_keys, verdict
 from dashboard.widgets import claims_table, colored_jwt, header_table, report_table
 from streamlit_authlib_login import current_session
 from streamlit_authlib_login.teaching import configured_providers, dev_provider_mount
@@ -74,7 +76,13 @@ with st.expander("Raw JSON: header and payload"):
 st.subheader("Header")
 header_table(decoded.header)
 st.subheader("Claims")
-claims_table(decoded.claims)
+meanings = meanings_for(decoded.header)
+if meanings is ACCESS_TOKEN_MEANINGS:
+    st.caption(
+        "`typ` at+jwt: an access token (RFC 9068), for the API named in `aud`, not for the app "
+        "that carries it. The OpenID Connect checks below are an ID token's."
+    )
+claims_table(decoded.claims, meanings=meanings)
 
 st.subheader("Verify the signature")
 source = st.radio(
@@ -82,6 +90,7 @@ source = st.radio(
 )
 issuer = str(decoded.claims.get("iss", ""))
 keys = metadata = None
+key_source = KeySource("pasted")
 # Keys come from the public internet, and from this app's own development provider when it
 # runs: on loopback at this server's own port (not the Host header's, which anyone can set).
 mount = dev_provider_mount()
@@ -96,6 +105,7 @@ try:
         # Fetched once per click, not on every rerun of this page.
         if (saved := st.session_state.get("inspector_keys")) and saved[0] == issuer:
             _, metadata, keys = saved
+            key_source = KeySource("issuer", issuer)
     elif source.startswith("From a JWKS URL"):
         if url := st.text_input("JWKS URL", placeholder="https://…/jwks.json"):
             fetched = st.session_state.get("inspector_url_keys")
@@ -103,13 +113,19 @@ try:
                 fetched = (url, keys_from_url(url, reach))
                 st.session_state["inspector_url_keys"] = fetched
             keys = fetched[1]
+            key_source = KeySource("url", url)
     elif text := st.text_area(
         "Keys", height=120, placeholder='{"keys": [...]} or -----BEGIN PUBLIC KEY-----'
     ):
         keys = keys_from_text(text)
     if keys is not None:
         kid = verify_signature(token, keys)
-        st.success(f"✅ The signature verifies with key {code(kid)}.")
+        # Whose key it is decides what a signature proves: said right where it passes.
+        trusted = key_source.kind == "issuer"
+        (st.success if trusted else st.warning)(
+            f"{'✅ ' if trusted else ''}The signature verifies with key {code(kid)}, one of "
+            f"{key_source.keys(code)}. {key_source.proves}"
+        )
 except InspectError as error:
     st.error(str(error))
     keys = None
@@ -136,7 +152,10 @@ else:
             access_token=access_token,
             algorithms=algorithms,
         )
-        st.markdown("✅ **All checks pass.**" if report.passed else "❌ **Refused.**")
+        given = bool(nonce.strip())
+        report = for_keys(report, key_source, nonce_given=given)
+        tone, sentence = verdict(report, key_source, nonce_given=given)
+        {"success": st.success, "warning": st.warning, "error": st.error}[tone](sentence)
         report_table(report)
 
 if session and session.userinfo and session.claims:

@@ -32,6 +32,7 @@ if dev_provider_here() and (faults := dev_faults_on()):
     if st.button("Switch all faults off", type="primary", icon=":material/check_circle:"):
         set_dev_faults(set())
         st.rerun()
+refused = bool(failure) and str(failure.get("kind")) not in ("logout", "session")
 if failure:
     login_failure_box(failure)
     next_path = str(failure.get("next") or next_path)
@@ -57,7 +58,14 @@ elif stranded := unfinished_logout():
     registration_box(stranded.as_dict())
 
 if current_session() is not None:
-    st.info("You are already logged in.")
+    # A refused login leaves the session it would have replaced as it was: say so, not "already".
+    st.info(
+        "You are still logged in with your earlier session: the refused login changed nothing."
+        if refused
+        else "You are already logged in."
+    )
+    if refused and dev_provider_here():
+        st.page_link("views/faults.py", label="Back to Try a fault", icon=":material/bug_report:")
     st.page_link("views/home.py", label="Go to your home page", icon=":material/home:")
 
 st.write("Choose a provider. You will come straight back here, logged in.")

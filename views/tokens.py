@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from dashboard.claims import ACCESS_TOKEN_MEANINGS
 from dashboard.inspector import InspectError, compare, decode, warnings
 from dashboard.untrusted import code, prose
 from dashboard.widgets import claims_table, header_table, masked_token
@@ -26,10 +27,18 @@ except InspectError:
     )
 if decoded:
     st.caption(f"A JWT (`typ` {code(decoded.header.get('typ'))}); RFC 9068 defines JWT access tokens.")
+    st.markdown(
+        "An access token is for the **resource server**, the API it is sent to, which `aud` names; "
+        "not for this app. That API checks `typ`, `iss`, that `aud` names it, the signature and `exp` "
+        "([RFC 9068 §4](https://www.rfc-editor.org/rfc/rfc9068#section-4)). This app only carries "
+        "the token, and must not rely on what it reads in it: the provider may change the format at "
+        "any time ([§6](https://www.rfc-editor.org/rfc/rfc9068#section-6)). Who logged in is the ID "
+        "token's to say."
+    )
     for warning in warnings(decoded):
         st.warning(warning)
     header_table(decoded.header)
-    claims_table(decoded.claims)
+    claims_table(decoded.claims, meanings=ACCESS_TOKEN_MEANINGS)
 
 st.subheader("Scopes")
 requested = set(session.requested_scope.split())
@@ -60,7 +69,10 @@ if left.button("Refresh now", disabled=not tokens.refresh_token, icon=":material
     try:
         updated = refresh_tokens(session)
     except LoginError as error:
-        st.error(prose(error.description))
+        # Answers from before this attempt would sit under its error as if they were current.
+        for stale in ("introspection", "refresh_compare"):
+            st.session_state.pop(stale, None)
+        st.error(f"**The refresh failed.** {prose(error.description)}")
     else:
         try:
             after = decode(updated.tokens.access_token).claims
@@ -87,6 +99,7 @@ if drop.button("Revoke", icon=":material/block:", disabled=not held):
         st.success(f"Revoking the {which.replace('_', ' ')} answered HTTP {revoke(session, which)}.")
         st.session_state["introspection"] = (which, token_fingerprint(held or ""), None)
     except LoginError as error:
+        st.session_state.pop("introspection", None)  # what it said before may no longer hold
         st.error(prose(error.description))
 if saved := st.session_state.get("introspection"):
     asked, seen, result = saved

@@ -20,7 +20,7 @@ st.caption(
     "(the provider's log names the same code the same way)"
 )
 st.subheader("Sequence")
-sequence_diagram(steps)
+sequence_diagram(steps, start=f"GET /auth/login/{session.provider} (Log in clicked)")
 st.subheader("Checks")
 check_badges(steps)
 st.subheader("Steps")

@@ -13,7 +13,7 @@ import pandas as pd
 
 from streamlit_authlib_login._core.trace import mask
 from streamlit_authlib_login._core.validation import ValidationReport, check_id_token
-from dashboard.claims import HEADER_MEANINGS, claim_rows
+from dashboard.claims import HEADER_MEANINGS, MEANINGS, claim_rows, meanings_for
 from dashboard.inspector import decode
 
 from .masking import masked
@@ -33,7 +33,9 @@ def _shown(name: str, value: object) -> str:
     return str(value)
 
 
-def _claims(claims: Mapping[str, object], now: int | None) -> list[dict[str, str]]:
+def _claims(
+    claims: Mapping[str, object], now: int | None, meanings: Mapping[str, tuple[str, str]] = MEANINGS
+) -> list[dict[str, str]]:
     now = int(time.time()) if now is None else now
     return [
         {
@@ -42,7 +44,7 @@ def _claims(claims: Mapping[str, object], now: int | None) -> list[dict[str, str
             "value": _shown(row.claim, claims[row.claim]) + (f" = {row.when}" if row.when else ""),
             "meaning": row.meaning,
         }
-        for row in claim_rows(claims, now)
+        for row in claim_rows(claims, now, meanings)
     ]
 
 
@@ -77,7 +79,8 @@ def jwt_table(token: str, *, now: int | None = None) -> pd.DataFrame:
             {"part": "header", "name": k, "value": _shown(k, v), "meaning": HEADER_MEANINGS.get(k, "")}
             for k, v in decoded.header.items()
         ),
-        *({"part": "payload", **row} for row in _claims(decoded.claims, now)),
+        # An RFC 9068 access token (`typ` at+jwt) is for an API: its claims mean what that RFC says.
+        *({"part": "payload", **row} for row in _claims(decoded.claims, now, meanings_for(decoded.header))),
         {
             "part": "signature",
             "name": "",

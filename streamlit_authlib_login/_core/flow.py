@@ -39,7 +39,7 @@ from .refresh import Refreshes
 from .registration import Registration
 from .renewal import Renewals
 from .sessions import MIN_VALID, Session, SessionManager, Tokens
-from .trace import Step, Trace, masked_params, masked_url
+from .trace import Step, Trace, masked_url, shown_params
 
 
 class LocalProviders(Protocol):
@@ -391,12 +391,12 @@ class Authenticator:
         token = current_trace.set(trace)
         try:
             await self._request_steps(pending, trace)
-            shown = str(masked_params(params))
             trace.add(
                 "callback",
                 "Callback: the provider sends the browser back",
-                # Whoever sent the browser here chose these: a refused login's record keeps them.
-                detail=shown if len(shown) <= MAX_SHOWN else shown[:MAX_SHOWN] + "…",
+                # Whoever sent the browser here chose these: a refused login's record keeps them,
+                # as JSON (the trace page and its export show it as such), however many were sent.
+                detail=shown_params(params, MAX_SHOWN),
             )
             checked = await self.callback.check(name, pending, params, binding_cookie, trace)
         except StoreUnavailable:

@@ -58,6 +58,21 @@ def masked_params(params: Mapping[str, object]) -> dict[str, object]:
     return out
 
 
+def shown_params(params: Mapping[str, object], limit: int) -> str:
+    """``params`` masked, as a JSON object of about ``limit`` characters at most, and always valid
+    JSON however much was sent: a long value is cut (ending in "…"), and the parameters past
+    the limit are counted under the key "…" instead of shown."""
+    shown: dict[str, object] = {}
+    masked = masked_params(params)
+    for index, (key, value) in enumerate(masked.items()):
+        cut = value[: limit // 4] + "…" if isinstance(value, str) and len(value) > limit // 4 else value
+        if len(json.dumps({**shown, key[: limit // 4]: cut}, ensure_ascii=False)) > limit:
+            shown["…"] = f"{len(masked) - index} more parameter(s) left out"
+            break
+        shown[key[: limit // 4]] = cut
+    return json.dumps(shown, ensure_ascii=False)
+
+
 def masked_url(url: str) -> str:
     parts = urlsplit(url)
     if not parts.query:

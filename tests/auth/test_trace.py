@@ -16,6 +16,7 @@ from streamlit_authlib_login._core.trace import (
     masked_headers,
     masked_params,
     masked_url,
+    shown_params,
 )
 from streamlit_authlib_login._devmode import LocalProviders
 
@@ -99,6 +100,21 @@ async def test_login_trace_holds_every_exchange_and_check(
     assert not any("`" in s.title for s in steps)  # titles are plain text: the diagram shows them as is
     validated = checks["ID token validated (OIDC Core §3.1.3.7)"]
     assert validated.passed is True and "nonce matched" in validated.detail
+    # The callback's parameters as JSON, the code masked: what the trace page and its export show.
+    sent = json.loads(next(s for s in steps if s.kind == "callback").detail)
+    assert set(sent) >= {"code", "state", "iss"} and "…" in sent["code"]
+
+
+def test_the_callbacks_parameters_are_kept_as_valid_json_however_many_were_sent() -> None:
+    """Whoever sends the browser to the callback chooses its query: a long value is cut and the
+    parameters past the limit are counted, and what is kept still parses as JSON, masked."""
+    few = shown_params({"code": TOKEN, "state": "st", "ok": "yes"}, 500)
+    assert json.loads(few) == {"code": "eyJhbG…part", "state": "st", "ok": "yes"}
+    many = shown_params({"code": TOKEN, "long": "x" * 1000, **{f"p{i}": "v" * 20 for i in range(300)}}, 500)
+    kept = json.loads(many)
+    assert len(many) < 600 and kept["code"] == "eyJhbG…part"
+    assert kept["long"] == "x" * 125 + "…"
+    assert kept["…"].endswith("more parameter(s) left out") and int(kept["…"].split()[0]) > 280
 
 
 async def test_trace_masks_the_client_secret_and_the_tokens(login_app: LoginApp) -> None:

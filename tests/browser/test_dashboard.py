@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import time
 
 import httpx2
 import pytest
@@ -11,11 +13,22 @@ from joserfc.jwk import RSAKey
 from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from dashboard.claims import ACCESS_TOKEN_MEANINGS, MEANINGS
 from dashboard.claims import HEADER_MEANINGS as MEANINGS_OF_HEADER
-from dashboard.claims import MEANINGS
 from devidp import PERSONAS, Persona
 
 BY_NAME = {p.username: p for p in PERSONAS}
+BOX_WIDTHS = "cells => cells.map(c => c.getBoundingClientRect().width)"
+# Lines of text in a cell: its content's height over its line height.
+LINES = (
+    "c => { const s = getComputedStyle(c); const r = document.createRange(); r.selectNodeContents(c);"
+    " return Math.round(r.getBoundingClientRect().height / parseFloat(s.lineHeight)) }"
+)
+# Every cell's content fits its cell: nothing runs over the next column or is cut off inside.
+NOTHING_SPILLS = (
+    "t => [...t.querySelectorAll('td, td *')]"
+    ".every(e => !e.clientWidth || e.scrollWidth <= e.clientWidth + 1)"
+)
 NOT_SCROLLED_INSIDE = (
     "t => { const box = t.closest('[data-testid=stTable]'); return box.scrollHeight <= box.clientHeight + 1 }"
 )
@@ -53,6 +66,9 @@ def test_newcomer_logs_in_visits_every_page_and_logs_out(page: Page, app_url: st
     log_in(page, app_url, alice)
     expect(page.get_by_role("heading", name=f"Hello, {alice.name}")).to_be_visible()
     expect(page.get_by_text("Logged in with Development provider since", exact=False)).to_be_visible()
+    # The header holds the viewer's menu only: no "Deploy" button (client.toolbarMode = "viewer").
+    expect(page.get_by_test_id("stMainMenu")).to_be_visible()
+    expect(page.get_by_test_id("stAppDeployButton")).to_have_count(0)
     nav = page.get_by_test_id("stSidebarNav")
     for label in ("Home", "Profile", "ID token", "Tokens", "Login trace", "Try a fault", "JWT inspector"):
         expect(nav.get_by_role("link", name=label)).to_be_visible()
@@ -79,6 +95,13 @@ def test_newcomer_logs_in_visits_every_page_and_logs_out(page: Page, app_url: st
         page.get_by_role("table", name="JWT header").get_by_text(MEANINGS_OF_HEADER["kid"])
     ).to_be_visible()
     assert claims.evaluate(NOT_SCROLLED_INSIDE)
+    # Values as the token carries them, JSON: not Python's True and ['staff', 'admins'].
+    expect(claims).to_contain_text('["staff", "admins"]')
+    verified = claims.get_by_role("row").filter(
+        has=page.get_by_role("cell", name="email_verified", exact=True)
+    )
+    expect(verified).to_contain_text("true")
+    expect(claims).not_to_contain_text("True")
     expect(
         page.get_by_role("img", name=re.compile(r"^Timeline of the ID token: .*iat · issued"))
     ).to_be_visible()
@@ -93,7 +116,7 @@ def test_newcomer_logs_in_visits_every_page_and_logs_out(page: Page, app_url: st
     expect(page.get_by_role("heading", name="Claims", exact=True)).to_be_visible()
     page.get_by_role("button", name="Fetch the issuer's keys").click()
     expect(page.get_by_text("The signature verifies with key", exact=False)).to_be_visible()
-    expect(page.get_by_text("All checks pass.", exact=False)).to_be_visible()
+    expect(page.get_by_text("All checks pass, with the keys the issuer", exact=False)).to_be_visible()
     expect(page.get_by_label("The nonce you sent (optional)")).to_have_value(re.compile(r"^[\w-]{20,}$"))
     page.get_by_text("Raw JSON: header and payload").click()
     expect(page.get_by_test_id("stJson").first).to_contain_text("RS256")
@@ -103,6 +126,10 @@ def test_newcomer_logs_in_visits_every_page_and_logs_out(page: Page, app_url: st
 
     visit(page, app_url, "tokens", "Tokens")
     expect(page.get_by_text("Access token (", exact=False)).to_be_visible()
+    # The access token is the API's: its `aud` is explained as RFC 9068 does, not as an ID token's.
+    access_claims = page.get_by_role("table", name="Claims")
+    expect(access_claims).to_contain_text(ACCESS_TOKEN_MEANINGS["aud"][0])
+    expect(access_claims).not_to_contain_text(MEANINGS["aud"][0])
     page.get_by_role("button", name="Introspect").click()
     expect(page.get_by_text("active ✅", exact=False)).to_be_visible()
     page.get_by_role("button", name="Refresh now").click()
@@ -127,6 +154,10 @@ def test_newcomer_logs_in_visits_every_page_and_logs_out(page: Page, app_url: st
     expect(joined).to_contain_text("passed")
     expect(joined).not_to_contain_text("None")
     expect(joined).not_to_contain_text("`")
+    page.get_by_text(re.compile(r"^\d+\. Callback: the provider sends the browser back")).click()
+    expect(page.get_by_text("The callback's parameters", exact=False)).to_be_visible()
+    issuer = page.get_by_test_id("stJson").get_by_text(f'"{app_url}/idp"').filter(visible=True)
+    expect(issuer).to_have_count(1)  # the callback's iss, as JSON: the only one open
     page.get_by_text(re.compile(r"^\d+\. PKCE verifier checked by the provider")).click()
     page.get_by_role("link", name="Learn it step by step: notebooks/03_pkce.ipynb").click()
     expect(page.get_by_role("heading", name=re.compile("PKCE")).first).to_be_visible()
@@ -135,6 +166,12 @@ def test_newcomer_logs_in_visits_every_page_and_logs_out(page: Page, app_url: st
     expect(page.get_by_text(f"{app_url}/auth/callback/dev").first).to_be_visible()
     expect(page.get_by_text("An OpenID Connect provider built on Authlib", exact=False)).to_be_visible()
     expect(page.get_by_text("Any standards OpenID Connect provider", exact=False)).to_have_count(0)
+    # Every provider here runs inside the app: registered already, so no "Register at" instruction.
+    expect(page.get_by_text("Runs inside this app", exact=False).first).to_be_visible()
+    expect(page.get_by_text("Register at", exact=False)).to_have_count(0)
+    expect(
+        page.get_by_text("With the real Google you register the client yourself", exact=False)
+    ).to_be_visible()
 
     page.reload()
     expect(page.get_by_role("heading", name="Providers")).to_be_visible()  # still logged in
@@ -227,20 +264,60 @@ def test_a_gated_url_opened_logged_out_returns_there_after_login(page: Page, app
     expect(page.get_by_role("heading", name="Tokens")).to_be_visible()
 
 
-def test_a_fault_switched_on_is_refused_by_the_named_check(page: Page, app_url: str) -> None:
-    """With `wrong_aud` on, logging in again lands on the login page naming the `aud` check."""
+def test_a_fault_switched_on_is_refused_by_the_named_check(
+    page: Page, app_url: str, pytestconfig: pytest.Config
+) -> None:
+    """With `wrong_aud` on, logging in again lands on the login page naming the `aud` check, in a
+    report that reads at 1280 px, with times as dates and the way back to Try a fault."""
     log_in(page, app_url, BY_NAME["alice"])
     try:
         visit(page, app_url, "faults", "Try a fault")
         page.get_by_text("wrong_aud —", exact=False).click()
         page.get_by_role("button", name="Switch it on").click()
+        # A refresh meets the fault too (OIDC Core §12.2): its error replaces the older introspection.
+        visit(page, app_url, "tokens", "Tokens")
+        page.get_by_role("button", name="Introspect").click()
+        expect(page.get_by_text("active ✅", exact=False)).to_be_visible()
+        page.get_by_role("button", name="Refresh now").click()
+        expect(page.get_by_test_id("stAlert").filter(has_text="The refresh failed")).to_contain_text("aud")
+        expect(page.get_by_text("active ✅", exact=False)).to_have_count(0)
+        expect(page.get_by_text("Introspection (RFC 7662)", exact=False)).to_have_count(0)
+        visit(page, app_url, "faults", "Try a fault")
         page.get_by_role("link", name="Log in again with the faulty provider").click()
         page.get_by_role("button", name="Allow").click()
         expect(
-            page.get_by_text(re.compile(r"the ID token's\s*aud\s*is not this app's client id"))
+            page.get_by_text(re.compile(r"the ID token's\s*aud\s*is not this app's client id")).first
         ).to_be_visible()
         expect(page.get_by_text("The login was refused", exact=False)).to_be_visible()
-        expect(page.get_by_role("table", name="Validation report")).to_contain_text("some-other-client")
+        report = page.get_by_role("table", name="Validation report")
+        expect(report).to_contain_text("some-other-client")
+        # Readable at Playwright's 1280 px, sidebar open: no column squeezed to a word a line.
+        assert page.viewport_size == {"width": 1280, "height": 720}
+        headers = report.locator("thead th")
+        widths = dict(zip(headers.all_inner_texts(), headers.evaluate_all(BOX_WIDTHS), strict=True))
+        assert all(widths[c] >= 120 for c in ("expected", "actual", "spec", "why it failed")), widths
+        assert widths["check"] >= 70, widths
+        assert report.evaluate(NOTHING_SPILLS), "a value runs out of its cell, or is cut off in it"
+        reason = report.get_by_role("cell", name=re.compile("is not this app's client id"))
+        assert reason.evaluate(LINES) <= 2  # "the ID token's aud is not this app's client id"
+        # A moment is a date, not only seconds since 1970.
+        exp = report.get_by_role("row").filter(has=page.get_by_role("cell", name="exp", exact=True))
+        expect(exp).to_contain_text(
+            re.compile(r"\d{10} = 20\d\d-\d\d-\d\d \d\d:\d\d:\d\d UTC \(in \d+ (min|h)\)")
+        )
+        page.set_viewport_size({"width": 1280, "height": 1400})  # Streamlit scrolls inside its own pane
+        page.screenshot(
+            path=pytestconfig.rootpath / "test-artifacts" / "screenshots" / "refused-login-1280.png"
+        )
+        page.set_viewport_size({"width": 1280, "height": 720})
+        # Alice's session is untouched, and the page says so; Try a fault is one click away.
+        expect(page.get_by_text("You are already logged in", exact=False)).to_have_count(0)
+        expect(
+            page.get_by_text("You are still logged in with your earlier session", exact=False)
+        ).to_be_visible()
+        expect(page.get_by_role("link", name="Back to Try a fault")).to_have_attribute(
+            "href", re.compile(r"(^|/)faults$")
+        )
         # Locked out by a fault: the login page says which is on, and switches it off right there.
         banner = page.get_by_test_id("stAlert").filter(has_text="misbehaves on purpose")
         expect(banner).to_contain_text("wrong_aud switched on")
@@ -321,17 +398,33 @@ def test_long_names_and_a_4kb_token_do_not_overflow(page: Page, app_url: str) ->
     expect(page.get_by_text("The header is not base64url-encoded JSON", exact=False)).to_be_visible()
     expect(page.get_by_test_id("stException")).to_have_count(0)
 
-    # Make a token of one's own: sign it with a new ES256 key, then verify it with that key's JWKS.
+    # Make a token of one's own: sign it with a new RS256 key (with no discovery document, RS256 is
+    # the one algorithm the checks accept), then verify it with that key's JWKS.
     page.get_by_text("Make and sign a token", exact=False).click()
-    page.get_by_text("ES256", exact=True).click()
-    page.get_by_label("Payload (JSON)").fill('{"iss": "https://me.example", "aud": "some-other-client"}')
+    page.get_by_test_id("stRadio").get_by_text("RS256", exact=True).click()
+    now = int(time.time())
+    forged = {"iss": "https://accounts.google.com", "aud": "some-other-client", "sub": "me", "iat": now}
+    page.get_by_label("Payload (JSON)").fill(json.dumps({**forged, "exp": now + 600}))
+    # Committed first: a click that also blurs the text area can be lost to the rerun the blur starts.
+    page.get_by_label("Payload (JSON)").press("Control+Enter")
     page.get_by_role("button", name="Sign").click()
-    expect(page.get_by_role("table", name="JWT header")).to_contain_text("ES256")
+    expect(page.get_by_role("table", name="JWT header")).to_contain_text("typ")  # the new token's
     jwks = page.get_by_test_id("stCode").filter(has_text='"keys"').inner_text()
     page.get_by_text("Pasted JWKS / JWK / PEM").click()
     page.get_by_role("textbox", name="Keys").fill(jwks)
     page.keyboard.press("Control+Enter")
     expect(page.get_by_text("The signature verifies with key", exact=False)).to_be_visible()
+    # A key made a moment ago verifies a token naming Google: every check passes, and the page
+    # says whose keys those are and that they prove nothing about the issuer.
+    page.get_by_label(re.compile("^Your client id")).fill("some-other-client")
+    page.keyboard.press("Enter")
+    verdict = page.get_by_test_id("stAlert").filter(has_text="The checks pass, with the keys you pasted")
+    expect(verdict).to_contain_text("prove nothing about the issuer")
+    expect(verdict).to_contain_text("nonce was not checked")
+    expect(page.get_by_text("All checks pass", exact=False)).to_have_count(0)
+    report = page.get_by_role("table", name="Validation report")
+    expect(report).to_contain_text("valid with the keys you pasted")
+    expect(report).not_to_contain_text("provider's")
 
 
 def test_a_second_login_can_switch_to_another_persona(page: Page, app_url: str) -> None:

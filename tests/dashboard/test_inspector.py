@@ -192,6 +192,17 @@ def test_compare_names_each_side_and_says_which_side_has_a_one_sided_claim():
     assert rows[0] == {"claim": "email", "ID token": "—", "userinfo": "a@x", "": "only in userinfo"}
 
 
+def test_compare_shows_values_as_json():
+    """Before and after a refresh, a list and a boolean read as JSON, as the token carries them."""
+    rows = compare(
+        {"groups": ["staff"], "v": True}, {"groups": ["staff", "admins"], "v": True}, names=("a", "b")
+    )
+    assert rows == [
+        {"claim": "groups", "a": '["staff"]', "b": '["staff", "admins"]', "": "differs"},
+        {"claim": "v", "a": "true", "b": "true", "": "same"},
+    ]
+
+
 def test_keys_are_never_fetched_from_the_internal_network():
     """A pasted URL on a private or link-local address is refused before any request is sent."""
     for url in (

@@ -39,3 +39,32 @@ def test_markdown_export_reads_as_numbered_steps():
     assert "## 2. state matched — passed" in text
     assert "## 3. Token request — `POST https://idp/token` → 200 (3.1 ms)" in text
     assert "c2lnbmF0dXJlLWJ5dGVz" not in text
+
+
+SENT = {
+    "code": "abc123…wxyz",
+    "state": "st4te",
+    "error_description": "```\n# Pwned [click](https://evil.example)",
+}
+
+
+def _callback(detail: str) -> Trace:
+    return Trace.from_dict({"steps": [{"kind": "callback", "title": "Callback", "at": 0, "detail": detail}]})
+
+
+def test_markdown_export_fences_the_callback_parameters_as_json():
+    """The callback's parameters (whoever sent the browser there chose them) are a fenced JSON
+    block that parses back to what was sent, not a Python dict's repr; a backtick run inside
+    cannot close the fence, so nothing in them becomes a heading or a link (issue 26)."""
+    text = to_markdown(_callback(json.dumps(SENT)), provider="dev")
+    assert "{'code'" not in text
+    fence = "````"  # one longer than the ``` inside the value
+    assert f"Callback parameters:\n{fence}json\n" in text
+    block = text.split(f"{fence}json\n", 1)[1].split(f"\n{fence}\n", 1)[0]
+    assert json.loads(block) == SENT
+
+
+def test_an_older_records_callback_text_is_fenced_too():
+    """A trace stored before the parameters were JSON keeps its text, inside a fence all the same."""
+    text = to_markdown(_callback(str(SENT)), provider="dev")
+    assert "````text\n{'code': 'abc123…wxyz'" in text

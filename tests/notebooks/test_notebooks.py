@@ -3,12 +3,15 @@ bottom against the dev provider, started in-process by the notebook itself, and 
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from notebooks.run import execute, failed_on_purpose, leaks, notebook_paths, stable_outputs
+from notebooks.run import execute, failed_on_purpose, leaks, main, notebook_paths, stable_outputs
 
 NOTEBOOKS = notebook_paths()
 
@@ -62,3 +65,32 @@ def test_a_rerun_that_changes_only_ports_tokens_and_times_counts_as_unchanged():
     changed = _one_cell("idp = start_provider()", second.cells[0].outputs[0].text.replace("POST", "GET"))
     assert stable_outputs(first) != stable_outputs(changed)
     assert stable_outputs(first) != stable_outputs(_one_cell("idp = None", first.cells[0].outputs[0].text))
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_runner_says_what_to_install_in_the_apps_venv():
+    """The app's venv (requirements.txt) has no notebook tools: `python -m notebooks.run` says in one
+    line what to install, with no traceback (issue 26). nbformat is hidden as absent (None in
+    sys.modules) in a fresh interpreter, since the runner imports it first thing."""
+    hide = "import sys, runpy; sys.modules['nbformat'] = None; runpy.run_module('notebooks.run', run_name='__main__')"
+    ran = subprocess.run(
+        [sys.executable, "-c", hide], cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])},
+    )  # fmt: skip
+    assert ran.returncode == 1 and ran.stdout == ""
+    assert ran.stderr.strip().endswith("pip install -r requirements-dev.txt"), ran.stderr
+    assert "'nbformat'" in ran.stderr and "Traceback" not in ran.stderr
+
+
+def test_the_runner_says_so_before_running_anything_when_the_kernel_is_missing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    """With nbformat there but no ipykernel (or Flask, for notebook 01), no notebook starts: the
+    same one line says what to install."""
+    monkeypatch.setitem(sys.modules, "ipykernel", None)
+    assert main(["01"]) == 1
+    said = capsys.readouterr()
+    assert said.out == "" and said.err.startswith("python -m notebooks.run: ipykernel not installed.")
+    assert said.err.strip().endswith("pip install -r requirements-dev.txt")
