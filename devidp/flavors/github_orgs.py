@@ -55,7 +55,7 @@ class Team:
 
 @dataclass(frozen=True)
 class Membership:
-    """Where one persona is: organisations (and which of them are public) and teams (``org/slug``)."""
+    """Where one persona is: organisations (and which of them are public) and teams (``<org>/<slug>``)."""
 
     orgs: tuple[str, ...] = ()
     public: frozenset[str] = frozenset()

@@ -13,7 +13,7 @@ errors as Strava's Fault, ``{"message": "Bad Request", "errors": [{"resource", "
 "code"}]}`` (400 for an unknown client or a bad code or refresh token, 401 for a known client's
 wrong secret); ``GET /api/v3/athlete`` with a numeric ``id``, ``firstname``, ``lastname``, a
 ``username`` that is often null, ``profile`` and ``profile_medium`` picture URLs (the relative
-``avatar/athlete/large.png`` for an athlete without one), the detailed representation
+the relative ``"avatar/athlete/large.png"`` for an athlete without one), the detailed representation
 (``resource_state`` 3) only with ``profile:read_all``, and no email at all.
 
 Not emulated: Strava documents no PKCE, and this twin, being the development provider, checks a

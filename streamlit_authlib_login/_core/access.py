@@ -24,7 +24,7 @@ WORDS = {
 
 @dataclass(frozen=True)
 class Memberships:
-    """A GitHub account's organizations and teams (``org/team-slug``), lower-case; ``granted``
+    """A GitHub account's organizations and teams (``<org>/<team-slug>``), lower-case; ``granted``
     False when the token lacks ``read:org``, so GitHub would not list them."""
 
     orgs: frozenset[str] = frozenset()

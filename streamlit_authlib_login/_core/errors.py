@@ -147,7 +147,7 @@ class NotLoggedIn(LoginError):
 class SessionEnded(LoginError):
     """The session was ended because the app asked for a fresh access token and none can be had:
     the provider refused the refresh token, the login has none, or the access rules no longer
-    admit the person (``_core/renewal.py``). ``reason`` names which (``refresh_refused``,
+    admit the person (``_core.renewal``). ``reason`` names which (``refresh_refused``,
     ``no_refresh_token``, ``not_allowed/<rule>``); ``request_id`` is that of its log line."""
 
     error = "session_ended"

@@ -29,7 +29,7 @@ from .errors import ConfigError
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 KEY = "trusted_proxies"
 # The ASGI scope key where the app's server keeps a request's own connection (its client and
-# scheme) before uvicorn rewrites them from X-Forwarded-* (``_streamlit/internals.py`` says why).
+# scheme) before uvicorn rewrites them from X-Forwarded-* (``_streamlit.internals`` says why).
 CONNECTION_SCOPE_KEY = "streamlit_authlib_login.connection"
 FORWARDING_HEADERS = ("x-forwarded-proto", "x-forwarded-host", "x-forwarded-for", "forwarded")
 # RFC 9110 §7.2 Host: uri-host [ ":" port ], with uri-host a reg-name, IPv4 or [IPv6] (RFC 3986

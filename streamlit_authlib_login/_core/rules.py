@@ -4,7 +4,7 @@
     allowed_domains  a verified email at one of these domains (Google: the Workspace's too)
     allowed_groups   one of these in the claim at ``groups_claim`` (default ``groups``)
     allowed_orgs     GitHub only: a member of one of these organizations
-    allowed_teams    GitHub only: a member of one of these teams, ``org/team-slug``
+    allowed_teams    GitHub only: a member of one of these teams, ``<org>/<team-slug>``
     allowed_tenants  Microsoft only: an account of one of these tenants (the ``tid`` claim)
 
 A rule in ``[auth]`` holds for every provider; one in ``[auth.<name>]`` replaces it there. All

@@ -140,7 +140,7 @@ async def _small_form(request: Request, limit: int) -> dict[str, str] | Response
 
 def connection(request: Request) -> Connection:
     """The request as its own connection has it, even where uvicorn has rewritten the scope's
-    client and scheme from X-Forwarded-* (``_streamlit/internals.keep_connection`` kept them)."""
+    client and scheme from X-Forwarded-* (``_streamlit.internals.keep_connection`` kept them)."""
     kept = request.scope.get(CONNECTION_SCOPE_KEY)
     client, scheme = kept if isinstance(kept, tuple) else (request.scope.get("client"), request.url.scheme)
     peer = client[0] if isinstance(client, tuple | list) and client else None
@@ -212,7 +212,7 @@ class RoutesBase:
         return self._here(f"{self.login_page}?{urlencode(query)}" if self.login_page else "/")
 
     def _public(self, request: Request) -> Public:
-        """The request as the browser made it (``_core/proxies.py``): forwarding headers count
+        """The request as the browser made it (``_core.proxies``): forwarding headers count
         only from ``[auth] trusted_proxies``."""
         seen = public(connection(request), request.headers, self.auth.config.trusted_proxies)
         if seen.ignored and not self.auth.config.base_url and not self._said_ignored:

@@ -21,7 +21,7 @@ class MonitoringRoutes(RoutesBase):
     """``/auth/metrics`` and ``/auth/health``."""
 
     async def metrics(self, request: Request) -> Response:
-        """The Prometheus text format (``_core/metrics.py``), for ``Authorization: Bearer <token>``
+        """The Prometheus text format (``_core.metrics``), for ``Authorization: Bearer <token>``
         only (RFC 6750 §2.1); 404 while no token is configured, so nothing is shown by default."""
         token = self.auth.config.metrics_token
         if token is None:
@@ -43,7 +43,7 @@ class MonitoringRoutes(RoutesBase):
 
     async def health(self, request: Request) -> Response:
         """200 ``ok`` while the session store answers a read, 503 ``unavailable`` when it does not
-        (within its own timeout: ``_core/redis_store.py``), for a load balancer to send logins
+        (within its own timeout: ``_core.redis_store``), for a load balancer to send logins
         elsewhere. The store logs why, once; this says nothing more."""
         if await self.auth.sessions.run(self.auth.sessions.reachable):
             return PlainTextResponse("ok", headers=NO_STORE)

@@ -102,7 +102,7 @@ def console_log(log_format: str = "text") -> logging.Logger:
     format and at its ``logger.level`` (INFO by default): a library logger without a handler
     would show nothing below WARNING there, so refused and completed logins would leave no trace.
     ``log_format = "json"`` (``[auth] log_format``): one JSON object a line instead
-    (``_core/eventlog.py``), at the ``logger.level`` Streamlit has when this is called."""
+    (``_core.eventlog``), at the ``logger.level`` Streamlit has when this is called."""
     if log_format == "json":
         return json_console_logger("streamlit_authlib_login", JsonFormatter())
     return console_logger("streamlit_authlib_login")
@@ -492,7 +492,7 @@ def configured_providers() -> tuple[ProviderSettings, ...]:
 def refusal_counts() -> dict[tuple[str, str], int]:
     """Logins (and refreshes) the access rules refused since this server process started, per
     (provider, rule): this replica's alone (each replica counts its own), read from its
-    ``auth_logins_total`` and ``auth_refreshes_total`` (``_core/metrics.py``)."""
+    ``auth_logins_total`` and ``auth_refreshes_total`` (``_core.metrics``)."""
     return authenticator().metrics.refusals()
 
 

@@ -167,13 +167,13 @@ def keep_connection(scope_key: str) -> bool:
     """Have uvicorn keep each request's own client and scheme in ``scope[scope_key]`` before its
     proxy-header middleware replaces them; True once that is so.
 
-    Streamlit runs uvicorn with its defaults (``starlette_server.py``,
+    Streamlit runs uvicorn with its defaults (Streamlit's ``starlette_server`` module,
     ``_get_uvicorn_config_kwargs``): ``proxy_headers`` on, ``forwarded_allow_ips`` from
     ``FORWARDED_ALLOW_IPS`` or 127.0.0.1 and ::1. So a request from any local process that says
     ``X-Forwarded-Proto: https`` reaches the app as https, from the address its
     ``X-Forwarded-For`` names, and the connection's own are gone: the login module, which
     believes forwarding headers only from the proxies ``[auth] trusted_proxies`` names
-    (``_core/proxies.py``), would be judging values the headers made. uvicorn wraps the app in
+    (``_core.proxies``), would be judging values the headers made. uvicorn wraps the app in
     ``uvicorn.config.ProxyHeadersMiddleware`` after importing it (``Config.load``), so a subclass
     put there while the entry file is imported runs in its place and keeps the originals first.
     Nothing else changes: Streamlit still sees what uvicorn gives it."""
